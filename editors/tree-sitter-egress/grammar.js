@@ -1,0 +1,287 @@
+/**
+ * @file Tree-sitter grammar for the egress-policy language (egressc).
+ * @license Apache-2.0
+ *
+ * The authority is grammar/egress.pest at the root of the repository; this grammar accepts
+ * everything that grammar accepts for the forms the language documents, and is a little more
+ * tolerant in places (a line break is allowed anywhere inside parentheses and braces).
+ *
+ * Line breaks: the language is line-oriented. A line break is a token (`_newline`, produced by
+ * src/scanner.c) only where it ends a statement; everywhere else (after `,`, `->`, `=`, inside
+ * `(...)` and `{...}`) it is plain whitespace. The scanner also lets a statement continue onto
+ * a later line that starts with `deny` (blank and comment lines may come between).
+ *
+ * Destination literals: pest reads `10.20.30.0/24:5432/tcp` as one loose `atom` and classifies
+ * it later; here it is split into an address part (`ipv4_address`, `ipv6_address`,
+ * `host_name`, `wildcard_host`, `identifier`, `number`, `port_range`, or the catch-all `atom`),
+ * an optional `/prefix_length` (or `/protocol`) and an optional `port_suffix`.
+ */
+
+/* eslint-disable arrow-parens */
+/* eslint-disable camelcase */
+/* eslint-disable-next-line spaced-comment */
+/// <reference types="tree-sitter-cli/dsl" />
+// @ts-check
+
+const commaSep1 = (rule) => seq(rule, repeat(seq(',', rule)));
+const commaSep = (rule) => optional(commaSep1(rule));
+
+module.exports = grammar({
+  name: 'egress',
+
+  externals: $ => [
+    $._newline,
+    $._error_sentinel,
+  ],
+
+  extras: $ => [
+    /\s/,
+    $.doc_comment,
+    $.comment,
+  ],
+
+  word: $ => $.identifier,
+
+  rules: {
+    // A file: statements, one per line (a statement may span lines, see above).
+    source_file: $ => optional(seq(
+      $._item,
+      repeat(seq($._newline, $._item)),
+      optional($._newline),
+    )),
+
+    _item: $ => choice(
+      $.attribute,
+      $.namespace_declaration,
+      $.definition,
+      $.app_rule,
+      $.pods_rule,
+      $.default_deny,
+      $.cluster_rule,
+      $.expectation,
+    ),
+
+    // ----------------------------------------------------------------------------------------
+    // Tokens. The order of these rules matters: when two tokens match the same text, the one
+    // defined first wins (`10.0.0.0` is an ipv4_address, not a host_name nor an atom).
+
+    // `## documentation` above a `def`.
+    doc_comment: _ => token(prec(2, /##[^\r\n]*/)),
+    // `# comment`
+    comment: _ => token(prec(1, /#[^\r\n]*/)),
+
+    // `dns`, `payments-api`, `k8s-app`: never ends with `-`, so that `app a->b` reads `a`, `->`.
+    identifier: _ => /[A-Za-z_][A-Za-z0-9_]*(-+[A-Za-z0-9_]+)*/,
+
+    // `10.20.30.0` (octet values are checked by the compiler, not here).
+    ipv4_address: _ => /[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+/,
+
+    // `fd00:ec2::254`, `::`, `::ffff:10.0.0.1`: at least two colons, so that `db:5432` is a host
+    // and a port.
+    ipv6_address: _ => /[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*/,
+
+    // `8000-8100`
+    port_range: _ => /[0-9]+-[0-9]+/,
+
+    // `5432`
+    number: _ => /[0-9]+/,
+
+    // `api.stripe.com`, `db.internal`, `example.com.`
+    host_name: _ => /[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+\.?/,
+
+    // `*.example.com` (one label), `**.example.com` (one or more).
+    wildcard_host: _ => /\*\*?(\.[A-Za-z0-9_-]+)+\.?/,
+
+    // Anything else pest reads as an atom (the compiler reports what is wrong with it).
+    atom: _ => /[A-Za-z0-9.*_-]+/,
+
+    // A name the compiler validates: `Payments`, `../x` (pest's loose `name`).
+    loose_name: _ => /([^\s#,(){}=:|"@-]|-+[^\s#,(){}=:|>"@-])+/,
+
+    // `"quoted value"` (no escapes, no line breaks).
+    string: _ => /"[^"\r\n]*"/,
+
+    // `cidr`, `host`, `port`, `proto`, `dest`
+    type: _ => /[a-z]+/,
+
+    // `tcp`, `udp`, `sctp`, or a parameter holding one.
+    protocol: _ => /[A-Za-z_][A-Za-z0-9_]*/,
+
+    // `/24`
+    prefix_length: _ => /[0-9]+/,
+
+    // Selector keys and values: `app.kubernetes.io/name`, `kube-dns`.
+    label_key: _ => /[A-Za-z0-9._\/-]+/,
+    label_value: _ => /[A-Za-z0-9._-]+/,
+
+    _name: $ => choice($.identifier, $.loose_name),
+
+    // ----------------------------------------------------------------------------------------
+    // Attributes (lint suppressions, planned): `@allow(W0101, "reason")` on the line before a
+    // statement.
+
+    attribute: $ => seq(
+      '@',
+      field('name', $.identifier),
+      optional(seq('(', commaSep(field('argument', $._attribute_argument)), ')')),
+    ),
+
+    _attribute_argument: $ => choice($.identifier, $.string, $.number, $.host_name),
+
+    // ----------------------------------------------------------------------------------------
+    // Statements
+
+    // `namespace payments`
+    namespace_declaration: $ => seq('namespace', field('name', $._name)),
+
+    // `def rds(db: cidr | host, port: port = 5432) = db:port/tcp`
+    definition: $ => seq(
+      'def',
+      field('name', $._name),
+      optional(field('parameters', $.parameters)),
+      '=',
+      field('body', $.destinations),
+    ),
+
+    parameters: $ => seq('(', commaSep($.parameter), ')'),
+
+    // `port: port = 5432`
+    parameter: $ => seq(
+      field('name', $._name),
+      ':',
+      field('type', $.type),
+      repeat(seq('|', field('type', $.type))),
+      optional(seq('=', field('default', $._destination))),
+    ),
+
+    // `app payments-api -> dns, rds(10.20.30.0/24:5432) deny metadata`
+    app_rule: $ => seq(
+      'app',
+      field('name', $._name),
+      '->',
+      field('allow', $.destinations),
+      optional(field('deny', $.deny_clause)),
+    ),
+
+    // `pods batch-jobs {tier=batch} -> dns`
+    pods_rule: $ => seq(
+      'pods',
+      field('name', $._name),
+      field('selector', $.selector),
+      '->',
+      field('allow', $.destinations),
+      optional(field('deny', $.deny_clause)),
+    ),
+
+    // `default deny`
+    default_deny: _ => seq('default', 'deny'),
+
+    // `cluster block-metadata deny metadata`
+    cluster_rule: $ => seq(
+      'cluster',
+      field('name', $._name),
+      'deny',
+      field('deny', $.destinations),
+    ),
+
+    // `expect payments-api -> 10.20.30.7:5432/tcp allow`
+    expectation: $ => seq(
+      'expect',
+      field('name', $._name),
+      '->',
+      field('destination', $._destination),
+      field('verdict', $.verdict),
+    ),
+
+    verdict: _ => choice('allow', 'deny'),
+
+    // `deny metadata, private` (may start on the next line).
+    deny_clause: $ => seq('deny', $.destinations),
+
+    // `dns, rds(10.20.30.0/24:5432)`
+    destinations: $ => commaSep1($._destination),
+
+    // ----------------------------------------------------------------------------------------
+    // Destinations
+
+    _destination: $ => choice($.pods_destination, $.call, $.endpoint),
+
+    // `pods{app=ledger}:8443`, `pods(kube-system){k8s-app=kube-dns}:53/udp`, `pods(*){team=obs}`
+    pods_destination: $ => seq(
+      'pods',
+      optional(seq('(', field('namespace', choice($.any_namespace, $._name)), ')')),
+      field('selector', $.selector),
+      optional($.port_suffix),
+    ),
+
+    any_namespace: _ => '*',
+
+    // `rds(10.20.30.0/24:5432)`, `rds(db.internal, port = 6432):5433`
+    call: $ => seq(
+      field('function', $.identifier),
+      '(',
+      commaSep($.argument),
+      ')',
+      optional($.port_suffix),
+    ),
+
+    // `10.20.30.0/24`, `port = 6432`
+    argument: $ => seq(
+      optional(seq(field('name', $.identifier), '=')),
+      field('value', $._destination),
+    ),
+
+    // `10.20.30.0/24:5432/tcp`, `[fd00::1]:443`, `api.stripe.com:443/tcp`, `db:port/tcp`,
+    // `metadata`, `5432`
+    endpoint: $ => seq(
+      field('address', choice(
+        $.ipv4_address,
+        $.ipv6_address,
+        $.bracketed_address,
+        $.host_name,
+        $.wildcard_host,
+        $.identifier,
+        $.number,
+        $.port_range,
+        $.atom,
+      )),
+      optional(seq('/', choice(field('prefix', $.prefix_length), field('protocol', $.protocol)))),
+      optional($.port_suffix),
+    ),
+
+    // `[fd00::1]`
+    bracketed_address: $ => seq('[', $.ipv6_address, ']'),
+
+    // `:443`, `:8000-8100/udp`, `:port/tcp`
+    port_suffix: $ => seq(
+      ':',
+      field('port', choice($.number, $.port_range, $.identifier)),
+      optional(seq('/', field('protocol', $.protocol))),
+    ),
+
+    // ----------------------------------------------------------------------------------------
+    // Label selectors: `{tier=batch, env in (prod, staging), zone notin (a), canary, !legacy}`
+
+    selector: $ => seq('{', commaSep($._label_expression), '}'),
+
+    _label_expression: $ => choice(
+      $.label_equals,
+      $.label_not_equals,
+      $.label_in,
+      $.label_not_in,
+      $.label_exists,
+      $.label_absent,
+    ),
+
+    label_equals: $ => seq(field('key', $.label_key), '=', field('value', $._label_value)),
+    label_not_equals: $ => seq(field('key', $.label_key), '!=', field('value', $._label_value)),
+    label_in: $ => seq(field('key', $.label_key), 'in', field('values', $.value_set)),
+    label_not_in: $ => seq(field('key', $.label_key), 'notin', field('values', $.value_set)),
+    label_exists: $ => field('key', $.label_key),
+    label_absent: $ => seq('!', field('key', $.label_key)),
+
+    value_set: $ => seq('(', commaSep1($._label_value), ')'),
+
+    _label_value: $ => choice($.string, $.label_value),
+  },
+});

@@ -1,0 +1,101 @@
+; Highlights for the egress-policy language.
+; Capture names follow the common set shared by Neovim, Helix and Zed. Patterns do not overlap
+; (each node gets one capture), so the result does not depend on which pattern an editor
+; prefers when two match.
+
+; Comments
+(comment) @comment
+(doc_comment) @comment.documentation
+
+; Keywords
+[
+  "namespace"
+  "def"
+  "app"
+  "pods"
+  "default"
+  "cluster"
+  "expect"
+] @keyword
+
+(deny_clause "deny" @keyword)
+(default_deny "deny" @keyword)
+(cluster_rule "deny" @keyword)
+(verdict) @keyword
+
+[
+  "in"
+  "notin"
+] @keyword.operator
+
+; Attributes: `@allow(W0101, "reason")`
+(attribute "@" @attribute)
+(attribute name: (identifier) @attribute)
+(attribute argument: (identifier) @constant)
+(attribute argument: (number) @number)
+(attribute argument: (host_name) @constant)
+
+; Statement subjects
+(namespace_declaration name: (_) @module)
+(app_rule name: (_) @label)
+(pods_rule name: (_) @label)
+(cluster_rule name: (_) @label)
+(expectation name: (_) @label)
+
+; Definitions and calls
+(definition name: (_) @function)
+(parameter name: (_) @variable.parameter)
+(type) @type.builtin
+(call function: (identifier) @function.call)
+(argument name: (identifier) @variable.parameter)
+
+; Destinations
+(endpoint address: (identifier) @constant)
+(endpoint address: (number) @number)
+(endpoint address: (port_range) @number)
+(ipv4_address) @number
+(ipv6_address) @number
+(prefix_length) @number
+(host_name) @string.special.url
+(wildcard_host) @string.special.url
+(atom) @string.special
+(any_namespace) @character.special
+(pods_destination namespace: [(identifier) (loose_name)] @module)
+
+(port_suffix port: (number) @number)
+(port_suffix port: (port_range) @number)
+(port_suffix port: (identifier) @variable.parameter)
+
+((protocol) @type.builtin
+  (#match? @type.builtin "^(tcp|udp|sctp)$"))
+((protocol) @variable.parameter
+  (#not-match? @variable.parameter "^(tcp|udp|sctp)$"))
+
+; Label selectors
+(label_key) @property
+(label_value) @string
+(string) @string
+
+; Operators and punctuation
+[
+  "->"
+  "="
+  "!="
+  "!"
+  "|"
+] @operator
+
+[
+  ","
+  ":"
+  "/"
+] @punctuation.delimiter
+
+[
+  "("
+  ")"
+  "{"
+  "}"
+  "["
+  "]"
+] @punctuation.bracket

@@ -1,0 +1,245 @@
+//! `networking.k8s.io/v1` NetworkPolicy, typed with k8s-openapi.
+//!
+//! Native policies are allow-only and form a union, so a `deny` is carved out of the allowed
+//! ranges as `except` entries (`ir::carve`); host names and cluster-wide guardrails cannot be
+//! expressed and are refused with a coded error.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::networking::v1::{
+    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort,
+    NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    LabelSelector, LabelSelectorRequirement, ObjectMeta,
+};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::Document;
+use super::yaml;
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::ir::carve::{self, CarveError, CarvedRule};
+use crate::ir::{self, PolicyKind};
+use crate::model::{self, LabelReq, NamespaceSel, Peer, PortSet};
+use crate::source::SourceMap;
+
+const CAN_RESOLVE_HOSTS: &str =
+    "`--target cilium` (toFQDNs) or `--target calico-enterprise` (domains)";
+
+/// A Kubernetes label selector from ours: equalities as `matchLabels`, the rest as expressions.
+pub fn label_selector(sel: &model::LabelSelector) -> LabelSelector {
+    let mut labels = BTreeMap::new();
+    let mut exprs = Vec::new();
+    for r in &sel.reqs {
+        match r {
+            LabelReq::Eq(k, v) => {
+                labels.insert(k.clone(), v.clone());
+            }
+            LabelReq::In(k, vs) => exprs.push(req(k, "In", Some(vs.iter().cloned().collect()))),
+            LabelReq::NotIn(k, vs) => {
+                exprs.push(req(k, "NotIn", Some(vs.iter().cloned().collect())))
+            }
+            LabelReq::Exists(k) => exprs.push(req(k, "Exists", None)),
+            LabelReq::DoesNotExist(k) => exprs.push(req(k, "DoesNotExist", None)),
+        }
+    }
+    LabelSelector {
+        match_labels: (!labels.is_empty()).then_some(labels),
+        match_expressions: (!exprs.is_empty()).then_some(exprs),
+    }
+}
+
+fn req(key: &str, op: &str, values: Option<Vec<String>>) -> LabelSelectorRequirement {
+    LabelSelectorRequirement {
+        key: key.to_owned(),
+        operator: op.to_owned(),
+        values,
+    }
+}
+
+fn ports(set: &PortSet) -> Option<Vec<NetworkPolicyPort>> {
+    match set {
+        PortSet::All => None,
+        PortSet::Ranges(rs) => Some(
+            rs.iter()
+                .map(|r| NetworkPolicyPort {
+                    protocol: Some(r.proto.upper().to_owned()),
+                    port: Some(IntOrString::Int(i32::from(r.first))),
+                    end_port: (r.last != r.first).then_some(i32::from(r.last)),
+                })
+                .collect(),
+        ),
+    }
+}
+
+fn peer(p: &carve::CarvedPeer, policy_ns: &str) -> Option<NetworkPolicyPeer> {
+    match &p.peer {
+        Peer::Net(n) => Some(NetworkPolicyPeer {
+            ip_block: Some(IPBlock {
+                cidr: n.to_string(),
+                except: (!p.except.is_empty())
+                    .then(|| p.except.iter().map(ToString::to_string).collect()),
+            }),
+            ..Default::default()
+        }),
+        Peer::Pods {
+            namespace,
+            selector,
+        } => {
+            let namespace_selector = match namespace {
+                NamespaceSel::Named(ns) if ns == policy_ns => None,
+                NamespaceSel::Named(ns) => Some(LabelSelector {
+                    match_labels: Some(BTreeMap::from([(
+                        "kubernetes.io/metadata.name".to_owned(),
+                        ns.clone(),
+                    )])),
+                    match_expressions: None,
+                }),
+                NamespaceSel::Any => Some(LabelSelector::default()),
+            };
+            Some(NetworkPolicyPeer {
+                ip_block: None,
+                namespace_selector,
+                pod_selector: Some(label_selector(selector)),
+            })
+        }
+        Peer::Host(_) => None,
+    }
+}
+
+fn rule(r: &CarvedRule, policy_ns: &str) -> NetworkPolicyEgressRule {
+    NetworkPolicyEgressRule {
+        to: Some(r.peers.iter().filter_map(|p| peer(p, policy_ns)).collect()),
+        ports: ports(&r.ports),
+    }
+}
+
+/// The refusals for one policy, if any.
+fn refusals(policy: &ir::Policy) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for r in &policy.allow {
+        for p in &r.peers {
+            if let Peer::Host(h) = p {
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0501,
+                        r.origin_of(p),
+                        format!("host name `{h}` cannot be expressed in native NetworkPolicy"),
+                    )
+                    .label("native NetworkPolicy matches only addresses and pods")
+                    .help(format!("build this app with {CAN_RESOLVE_HOSTS}, or allow the address range instead")),
+                );
+            }
+        }
+    }
+    if let Err(errors) = carve::carve(&policy.allow, &policy.deny) {
+        for e in errors {
+            diags.push(match e {
+                CarveError::HostDeny { deny } => Diagnostic::new(
+                    Code::E0503,
+                    deny,
+                    "a host-name deny cannot be enforced by native NetworkPolicy",
+                )
+                .label("denied by name")
+                .help("no target can enforce a deny by host name; deny the address range instead"),
+                CarveError::PodDeny { allow, deny } => Diagnostic::new(
+                    Code::E0502,
+                    deny,
+                    "this pod deny overlaps pods the app may reach, and native NetworkPolicy cannot subtract selectors",
+                )
+                .label("denied pods")
+                .secondary(allow, "allowed pods that may overlap")
+                .help("narrow the allowed selector so it excludes these pods, or build with `--target cilium` or `--target calico`, which have deny rules"),
+                CarveError::PartialPortsOfAll { allow, deny, net } => Diagnostic::new(
+                    Code::E0502,
+                    deny,
+                    format!("denying some ports of `{net}` cannot be carved out of an allowance for every protocol"),
+                )
+                .label("port-specific deny")
+                .secondary(allow, "allows every port of every protocol")
+                .help("give the allowance explicit ports (e.g. `:1-65535/tcp`), or build with `--target cilium` or `--target calico`, which have deny rules"),
+            });
+        }
+    }
+    diags
+}
+
+fn object(policy: &ir::Policy) -> Result<NetworkPolicy, Diagnostics> {
+    let diags = refusals(policy);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let carved = carve::carve(&policy.allow, &policy.deny).map_err(|_| {
+        let mut d = Diagnostics::new();
+        d.push(Diagnostic::bug(
+            policy.origin,
+            "carving failed after its refusals were checked",
+        ));
+        d
+    })?;
+    let egress: Vec<NetworkPolicyEgressRule> = carved
+        .iter()
+        .filter(|r| !r.peers.is_empty())
+        .map(|r| rule(r, &policy.namespace))
+        .collect();
+    Ok(NetworkPolicy {
+        metadata: ObjectMeta {
+            name: Some(policy.name.clone()),
+            namespace: Some(policy.namespace.clone()),
+            labels: Some(BTreeMap::from([(
+                yaml::MANAGED_BY.0.to_owned(),
+                yaml::MANAGED_BY.1.to_owned(),
+            )])),
+            ..Default::default()
+        },
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(label_selector(&policy.selector)),
+            policy_types: Some(vec!["Egress".to_owned()]),
+            egress: (!egress.is_empty()).then_some(egress),
+            ingress: None,
+        }),
+    })
+}
+
+/// One NetworkPolicy per policy; guardrails are refused.
+pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let mut docs = Vec::with_capacity(program.policies.len());
+    for g in &program.guardrails {
+        diags.push(
+            Diagnostic::new(
+                Code::E0504,
+                g.origin,
+                format!("native NetworkPolicy has no cluster-wide object for guardrail `{}`", g.name),
+            )
+            .label("applies to every pod of the cluster")
+            .help("build guardrails with `--target cilium` (CiliumClusterwideNetworkPolicy) or `--target calico` (GlobalNetworkPolicy)"),
+        );
+    }
+    for p in &program.policies {
+        match object(p) {
+            Ok(np) => {
+                let what = match &p.kind {
+                    PolicyKind::App { app } => format!("app {app}"),
+                    PolicyKind::Pods { name } => format!("pods {name}"),
+                    PolicyKind::DefaultDeny => format!("default deny in {}", p.namespace),
+                };
+                match yaml::document(&np, sources, p.origin, &what) {
+                    Ok(text) => docs.push(Document {
+                        namespace: Some(p.namespace.clone()),
+                        name: p.name.clone(),
+                        kind: "NetworkPolicy",
+                        text,
+                    }),
+                    Err(d) => diags.push(d),
+                }
+            }
+            Err(d) => diags.extend(d),
+        }
+    }
+    if diags.has_errors() {
+        diags.sort();
+        return Err(diags);
+    }
+    Ok(docs)
+}

@@ -1,0 +1,864 @@
+//! Stage 2: names, types and values. AST → checked program.
+//!
+//! Definitions are global to a program (standard library and every user file). Statements
+//! apply to the namespace most recently declared in their own file. Calls are expanded by
+//! substitution; every argument is checked against its parameter's type first.
+
+pub mod checked;
+pub mod literals;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
+use crate::model::{
+    HostPattern, LabelReq, LabelSelector, NamespaceSel, Peer, PortRange, Proto, Wildcard,
+};
+use crate::source::{FileId, Span, Spanned};
+use crate::syntax::ast;
+use checked::{
+    DefInfo, DefaultDeny, Guardrail, ParamInfo, Program, Target, Workload, WorkloadKind,
+};
+
+/// The parameter types of the language.
+const TYPES: [&str; 5] = ["cidr", "host", "port", "proto", "dest"];
+
+/// A value during expansion.
+#[derive(Clone, Debug)]
+enum Val {
+    /// Destinations (`cidr`, `host` and `dest` values).
+    Targets(Vec<Target>),
+    /// `5432`, `8000-8100`
+    Port(u16, u16),
+    /// `tcp`
+    Proto(Proto),
+}
+
+impl Val {
+    /// The type names this value satisfies.
+    fn types(&self) -> &'static [&'static str] {
+        match self {
+            Val::Targets(ts)
+                if !ts.is_empty() && ts.iter().all(|t| matches!(t.peer, Peer::Net(_))) =>
+            {
+                &["cidr", "dest"]
+            }
+            Val::Targets(ts)
+                if !ts.is_empty() && ts.iter().all(|t| matches!(t.peer, Peer::Host(_))) =>
+            {
+                &["host", "dest"]
+            }
+            Val::Targets(_) => &["dest"],
+            Val::Port(..) => &["port"],
+            Val::Proto(_) => &["proto"],
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        match self.types().first() {
+            Some(&"cidr") => "an address range",
+            Some(&"host") => "a host name",
+            Some(&"port") => "a port",
+            Some(&"proto") => "a protocol",
+            _ => "destinations",
+        }
+    }
+}
+
+/// A placeholder value of a type, used to check a definition's body on its own.
+fn sample(ty: &str, origin: Span) -> Val {
+    match ty {
+        "cidr" => Val::Targets(vec![Target {
+            peer: Peer::Net(ipnet::IpNet::V4(ipnet::Ipv4Net::default())),
+            ports: None,
+            origin,
+        }]),
+        "host" => Val::Targets(vec![Target {
+            peer: Peer::Host(HostPattern {
+                wildcard: Wildcard::None,
+                base: "example.com".into(),
+            }),
+            ports: None,
+            origin,
+        }]),
+        "port" => Val::Port(1, 1),
+        "proto" => Val::Proto(Proto::Tcp),
+        _ => Val::Targets(Vec::new()),
+    }
+}
+
+struct Checker<'a> {
+    defs: HashMap<&'a str, &'a ast::Def>,
+    diags: Diagnostics,
+    /// Definitions being expanded, to catch recursion.
+    stack: Vec<&'a str>,
+}
+
+type Env = HashMap<String, Val>;
+
+impl<'a> Checker<'a> {
+    fn err(&mut self, d: Diagnostic) -> Option<Val> {
+        self.diags.push(d);
+        None
+    }
+
+    fn unknown_name(&mut self, name: &Spanned<String>, env: &Env) {
+        let mut candidates: Vec<&str> = self.defs.keys().copied().collect();
+        candidates.extend(env.keys().map(String::as_str));
+        candidates.extend(["tcp", "udp", "sctp"]);
+        candidates.sort_unstable();
+        let mut d = Diagnostic::new(
+            Code::E0201,
+            name.span,
+            format!("unknown name `{}`", name.node),
+        )
+        .label("not defined in this program or the standard library");
+        if let Some(s) = suggest::did_you_mean(&name.node, candidates) {
+            d = d.help(format!("did you mean `{s}`?"));
+        } else if name
+            .node
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !name.node.contains('.')
+        {
+            d = d.help("host names need at least one dot, as in `api.example.com`; `egressc explain E0201` lists how names are found");
+        }
+        self.diags.push(d);
+    }
+
+    /// Expands one destination expression.
+    fn eval(&mut self, d: &ast::Dest, env: &Env, ns: Option<&str>, origin: Span) -> Option<Val> {
+        let val = match &d.kind {
+            ast::DestKind::Atom(a) => self.eval_atom(a, env, ns, origin)?,
+            ast::DestKind::Call { name, args } => {
+                self.eval_call(name, args, env, ns, origin, d.span)?
+            }
+            ast::DestKind::Pods {
+                namespace,
+                selector,
+            } => {
+                let namespace = match namespace {
+                    Some(ast::NamespaceRef::Any(_)) => NamespaceSel::Any,
+                    Some(ast::NamespaceRef::Named(n)) => {
+                        if let Err(e) = literals::dns_label(n, "namespace") {
+                            return self.err(e);
+                        }
+                        NamespaceSel::Named(n.node.clone())
+                    }
+                    None => match ns {
+                        Some(ns) => NamespaceSel::Named(ns.to_owned()),
+                        None => {
+                            return self.err(
+                                Diagnostic::new(
+                                    Code::E0204,
+                                    d.span,
+                                    "`pods{...}` without a namespace outside any namespace",
+                                )
+                                .label("which namespace are these pods in?")
+                                .help("write `pods(NAMESPACE){...}`, or `pods(*){...}` for every namespace"),
+                            );
+                        }
+                    },
+                };
+                let selector = self.selector(selector)?;
+                Val::Targets(vec![Target {
+                    peer: Peer::Pods {
+                        namespace,
+                        selector,
+                    },
+                    ports: None,
+                    origin,
+                }])
+            }
+        };
+        match &d.ports {
+            Some(suffix) => self.apply_ports(val, suffix, env),
+            None => Some(val),
+        }
+    }
+
+    /// `X:PORT/PROTO`: gives the port to every destination of `X` that has none.
+    fn apply_ports(&mut self, val: Val, suffix: &ast::PortSuffix, env: &Env) -> Option<Val> {
+        let Val::Targets(mut ts) = val else {
+            return self.err(
+                Diagnostic::new(
+                    Code::E0311,
+                    suffix.span,
+                    format!("{} cannot have a port", val.describe()),
+                )
+                .label("only destinations take `:PORT`"),
+            );
+        };
+        let (first, last) = self.port_value(&suffix.port, env)?;
+        let proto = match &suffix.proto {
+            None => Proto::Tcp,
+            Some(p) => match env.get(&p.node) {
+                Some(Val::Proto(x)) => *x,
+                Some(other) => {
+                    return self.err(
+                        Diagnostic::new(
+                            Code::E0301,
+                            p.span,
+                            format!("expected a protocol, found {}", other.describe()),
+                        )
+                        .label("this parameter is not a `proto`"),
+                    );
+                }
+                None => match literals::proto(p) {
+                    Ok(x) => x,
+                    Err(e) => return self.err(e),
+                },
+            },
+        };
+        for t in &mut ts {
+            if t.ports.is_none() {
+                t.ports = Some(PortRange { proto, first, last });
+            }
+        }
+        Some(Val::Targets(ts))
+    }
+
+    fn port_value(&mut self, tok: &Spanned<String>, env: &Env) -> Option<(u16, u16)> {
+        if tok.node.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+            return match literals::port_range(tok) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    self.diags.push(e);
+                    None
+                }
+            };
+        }
+        match env.get(&tok.node) {
+            Some(Val::Port(a, b)) => Some((*a, *b)),
+            Some(other) => {
+                let d = Diagnostic::new(
+                    Code::E0301,
+                    tok.span,
+                    format!("expected a port, found {}", other.describe()),
+                )
+                .label("this parameter is not a `port`");
+                self.err(d).map(|_| (0, 0))
+            }
+            None => {
+                self.unknown_name(tok, env);
+                None
+            }
+        }
+    }
+
+    fn eval_atom(
+        &mut self,
+        a: &ast::Atom,
+        env: &Env,
+        ns: Option<&str>,
+        origin: Span,
+    ) -> Option<Val> {
+        let with_ports =
+            |this: &mut Self, peer: Peer, ports: &Option<ast::PortSuffix>| -> Option<Val> {
+                let v = Val::Targets(vec![Target {
+                    peer,
+                    ports: None,
+                    origin,
+                }]);
+                match ports {
+                    Some(p) => this.apply_ports(v, p, env),
+                    None => Some(v),
+                }
+            };
+        match a {
+            ast::Atom::Ip {
+                addr,
+                prefix,
+                ports,
+            } => match literals::ip_net(addr, prefix.as_ref()) {
+                Ok(net) => with_ports(self, Peer::Net(net), ports),
+                Err(e) => self.err(e),
+            },
+            ast::Atom::Host { name, ports } => match literals::host(name) {
+                Ok(h) => with_ports(self, Peer::Host(h), ports),
+                Err(e) => self.err(e),
+            },
+            ast::Atom::Port(tok) => match literals::port_range(tok) {
+                Ok((a, b)) => Some(Val::Port(a, b)),
+                Err(e) => self.err(e),
+            },
+            ast::Atom::Name { name, ports } => {
+                let val = if let Some(v) = env.get(&name.node) {
+                    let mut v = v.clone();
+                    if let Val::Targets(ts) = &mut v {
+                        for t in ts {
+                            t.origin = origin;
+                        }
+                    }
+                    v
+                } else if let Some(p) = Proto::parse(&name.node) {
+                    Val::Proto(p)
+                } else if self.defs.contains_key(name.node.as_str()) {
+                    self.eval_call(name, &[], env, ns, origin, name.span)?
+                } else {
+                    self.unknown_name(name, env);
+                    return None;
+                };
+                match ports {
+                    Some(p) => self.apply_ports(val, p, env),
+                    None => Some(val),
+                }
+            }
+        }
+    }
+
+    fn eval_call(
+        &mut self,
+        name: &Spanned<String>,
+        args: &[ast::Arg],
+        env: &Env,
+        ns: Option<&str>,
+        origin: Span,
+        call_span: Span,
+    ) -> Option<Val> {
+        let Some(def) = self.defs.get(name.node.as_str()).copied() else {
+            self.unknown_name(name, env);
+            return None;
+        };
+        if self.stack.contains(&def.name.node.as_str()) {
+            return self.err(
+                Diagnostic::new(
+                    Code::E0205,
+                    name.span,
+                    format!("`{}` refers to itself", name.node),
+                )
+                .label("used here while it is being expanded")
+                .secondary(def.name.span, "defined here")
+                .help("a definition cannot use itself, directly or through another definition"),
+            );
+        }
+        // Bind arguments to parameters.
+        let mut bound: Vec<Option<(Val, Span)>> = vec![None; def.params.len()];
+        let mut ok = true;
+        let mut positional = 0usize;
+        for arg in args {
+            let index = match &arg.name {
+                Some(n) => match def.params.iter().position(|p| p.name.node == n.node) {
+                    Some(i) => i,
+                    None => {
+                        let names: Vec<&str> =
+                            def.params.iter().map(|p| p.name.node.as_str()).collect();
+                        let mut d = Diagnostic::new(
+                            Code::E0208,
+                            n.span,
+                            format!("`{}` has no parameter `{}`", def.name.node, n.node),
+                        )
+                        .label("unknown parameter");
+                        d = match suggest::did_you_mean(&n.node, names.iter().copied()) {
+                            Some(s) => d.help(format!("did you mean `{s}`?")),
+                            None => d.note(format!("parameters: {}", names.join(", "))),
+                        };
+                        self.diags.push(d);
+                        ok = false;
+                        continue;
+                    }
+                },
+                None => {
+                    positional += 1;
+                    positional - 1
+                }
+            };
+            let Some(param) = def.params.get(index) else {
+                let d = Diagnostic::new(
+                    Code::E0302,
+                    arg.value.span,
+                    format!(
+                        "`{}` takes {} argument{}, but more were given",
+                        def.name.node,
+                        def.params.len(),
+                        if def.params.len() == 1 { "" } else { "s" }
+                    ),
+                )
+                .label("extra argument")
+                .secondary(
+                    def.name.span,
+                    format!("`{}` is defined here", def.name.node),
+                )
+                .help(format!("the signature is `{}`", signature(def)));
+                self.diags.push(d);
+                ok = false;
+                continue;
+            };
+            let Some(v) = self.eval(&arg.value, env, ns, origin) else {
+                ok = false;
+                continue;
+            };
+            let types: Vec<&str> = param.types.iter().map(|t| t.node.as_str()).collect();
+            if !types.iter().any(|t| v.types().contains(t)) {
+                let d = Diagnostic::new(
+                    Code::E0301,
+                    arg.value.span,
+                    format!(
+                        "argument `{}` of `{}` expects {}, found {}",
+                        param.name.node,
+                        def.name.node,
+                        types.join(" or "),
+                        v.describe()
+                    ),
+                )
+                .label(format!("expected {}", types.join(" or ")))
+                .secondary(param.span, "parameter declared here");
+                self.diags.push(d);
+                ok = false;
+                continue;
+            }
+            if let Some(slot) = bound.get_mut(index) {
+                if slot.is_some() {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::E0302,
+                            arg.value.span,
+                            format!(
+                                "argument `{}` of `{}` is given twice",
+                                param.name.node, def.name.node
+                            ),
+                        )
+                        .label("given again here"),
+                    );
+                    ok = false;
+                }
+                *slot = Some((v, arg.value.span));
+            }
+        }
+        self.stack.push(def.name.node.as_str());
+        let mut inner = Env::new();
+        for (i, param) in def.params.iter().enumerate() {
+            match bound.get_mut(i).and_then(Option::take) {
+                Some((v, _)) => {
+                    inner.insert(param.name.node.clone(), v);
+                }
+                None => match &param.default {
+                    Some(default) => {
+                        if let Some(v) = self.eval(default, &Env::new(), ns, origin) {
+                            inner.insert(param.name.node.clone(), v);
+                        } else {
+                            ok = false;
+                        }
+                    }
+                    None if ok => {
+                        let d = Diagnostic::new(
+                            Code::E0302,
+                            call_span,
+                            format!(
+                                "`{}` needs an argument for `{}`",
+                                def.name.node, param.name.node
+                            ),
+                        )
+                        .label(format!("missing `{}`", param.name.node))
+                        .secondary(param.span, "parameter declared here")
+                        .help(format!("the signature is `{}`", signature(def)));
+                        self.diags.push(d);
+                        ok = false;
+                    }
+                    None => {}
+                },
+            }
+        }
+        let result = if ok {
+            self.eval_body(def, &inner, ns, origin)
+        } else {
+            None
+        };
+        self.stack.pop();
+        result
+    }
+
+    fn eval_body(
+        &mut self,
+        def: &ast::Def,
+        env: &Env,
+        ns: Option<&str>,
+        origin: Span,
+    ) -> Option<Val> {
+        let vals: Vec<Option<Val>> = def
+            .body
+            .iter()
+            .map(|d| self.eval(d, env, ns, origin))
+            .collect();
+        let vals: Option<Vec<Val>> = vals.into_iter().collect();
+        let vals = vals?;
+        if let [single] = vals.as_slice() {
+            if !matches!(single, Val::Targets(_)) {
+                return Some(single.clone());
+            }
+        }
+        let mut out = Vec::new();
+        for (v, d) in vals.into_iter().zip(&def.body) {
+            match v {
+                Val::Targets(ts) => out.extend(ts),
+                other => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::E0301,
+                            d.span,
+                            format!(
+                                "expected a destination in the body of `{}`, found {}",
+                                def.name.node,
+                                other.describe()
+                            ),
+                        )
+                        .label("not a destination"),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(Val::Targets(out))
+    }
+
+    /// A list of destinations in a statement.
+    fn targets(&mut self, list: &[ast::Dest], ns: Option<&str>) -> Option<Vec<Target>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for d in list {
+            match self.eval(d, &Env::new(), ns, d.span) {
+                Some(Val::Targets(ts)) => out.extend(ts),
+                Some(other) => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::E0301,
+                            d.span,
+                            format!("expected a destination, found {}", other.describe()),
+                        )
+                        .label("not a destination")
+                        .help("give a port to a destination, as in `10.0.0.0/8:5432`"),
+                    );
+                    ok = false;
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn selector(&mut self, sel: &ast::Selector) -> Option<LabelSelector> {
+        let mut reqs = Vec::new();
+        let mut ok = true;
+        for t in &sel.terms {
+            let (key, values): (&Spanned<String>, Vec<&Spanned<String>>) = match t {
+                ast::LabelTerm::Eq(k, v) | ast::LabelTerm::Ne(k, v) => (k, vec![v]),
+                ast::LabelTerm::In(k, vs) | ast::LabelTerm::NotIn(k, vs) => {
+                    (k, vs.iter().collect())
+                }
+                ast::LabelTerm::Exists(k) | ast::LabelTerm::Absent(k) => (k, vec![]),
+            };
+            if let Err(e) = literals::label_key(key) {
+                self.diags.push(e);
+                ok = false;
+            }
+            for v in &values {
+                if let Err(e) = literals::label_value(v) {
+                    self.diags.push(e);
+                    ok = false;
+                }
+            }
+            let set = || {
+                values
+                    .iter()
+                    .map(|v| v.node.clone())
+                    .collect::<BTreeSet<_>>()
+            };
+            reqs.push(match t {
+                ast::LabelTerm::Eq(k, v) => LabelReq::Eq(k.node.clone(), v.node.clone()),
+                ast::LabelTerm::Ne(k, _) | ast::LabelTerm::NotIn(k, _) => {
+                    LabelReq::NotIn(k.node.clone(), set())
+                }
+                ast::LabelTerm::In(k, _) => LabelReq::In(k.node.clone(), set()),
+                ast::LabelTerm::Exists(k) => LabelReq::Exists(k.node.clone()),
+                ast::LabelTerm::Absent(k) => LabelReq::DoesNotExist(k.node.clone()),
+            });
+        }
+        ok.then(|| LabelSelector::new(reqs))
+    }
+
+    /// Checks a definition's signature and body on its own, with placeholder arguments.
+    fn check_def(&mut self, def: &'a ast::Def) {
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let mut env = Env::new();
+        for p in &def.params {
+            if let Some(first) = seen.insert(p.name.node.as_str(), p.name.span) {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::E0210,
+                        p.name.span,
+                        format!("parameter `{}` is declared twice", p.name.node),
+                    )
+                    .label("declared again here")
+                    .secondary(first, "first declared here"),
+                );
+            }
+            for t in &p.types {
+                if !TYPES.contains(&t.node.as_str()) {
+                    let mut d =
+                        Diagnostic::new(Code::E0209, t.span, format!("unknown type `{}`", t.node))
+                            .label("not a type of the language")
+                            .note("the types are `cidr`, `host`, `port`, `proto` and `dest`");
+                    if let Some(s) = suggest::did_you_mean(&t.node, TYPES) {
+                        d = d.help(format!("did you mean `{s}`?"));
+                    }
+                    self.diags.push(d);
+                }
+            }
+            if let Some(default) = &p.default {
+                if let Some(v) = self.eval(default, &Env::new(), Some("default"), default.span) {
+                    let types: Vec<&str> = p.types.iter().map(|t| t.node.as_str()).collect();
+                    if !types.iter().any(|t| v.types().contains(t)) {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::E0301,
+                                default.span,
+                                format!(
+                                    "default of `{}` must be {}, found {}",
+                                    p.name.node,
+                                    types.join(" or "),
+                                    v.describe()
+                                ),
+                            )
+                            .label("wrong type"),
+                        );
+                    }
+                }
+            }
+            let ty = p.types.first().map(|t| t.node.as_str()).unwrap_or("dest");
+            env.insert(p.name.node.clone(), sample(ty, def.span));
+        }
+        self.stack.push(def.name.node.as_str());
+        let _ = self.eval_body(def, &env, Some("default"), def.span);
+        self.stack.pop();
+    }
+}
+
+fn signature(def: &ast::Def) -> String {
+    info(def, false).signature()
+}
+
+fn info(def: &ast::Def, from_stdlib: bool) -> DefInfo {
+    DefInfo {
+        name: def.name.node.clone(),
+        params: def
+            .params
+            .iter()
+            .map(|p| ParamInfo {
+                name: p.name.node.clone(),
+                types: p.types.iter().map(|t| t.node.clone()).collect(),
+                default: p.default.as_ref().map(|d| match &d.kind {
+                    ast::DestKind::Atom(ast::Atom::Port(p)) => p.node.clone(),
+                    ast::DestKind::Atom(ast::Atom::Name { name, .. }) => name.node.clone(),
+                    _ => "…".to_owned(),
+                }),
+            })
+            .collect(),
+        doc: def.doc.clone(),
+        span: def.span,
+        name_span: def.name.span,
+        from_stdlib,
+    }
+}
+
+/// Checks a whole program. `stdlib` files provide definitions only.
+pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics) {
+    let mut checker = Checker {
+        defs: HashMap::new(),
+        diags: Diagnostics::new(),
+        stack: Vec::new(),
+    };
+    let mut program = Program::default();
+    let stdlib_ids: BTreeSet<FileId> = stdlib.iter().map(|f| f.id).collect();
+
+    // 1. Definitions, global to the program.
+    let mut user_defs = Vec::new();
+    for file in stdlib.iter().chain(files) {
+        for item in &file.items {
+            if let ast::Item::Def(def) = item {
+                let from_stdlib = stdlib_ids.contains(&file.id);
+                if let Some(prev) = checker.defs.get(def.name.node.as_str()) {
+                    let what = if stdlib_ids.contains(&prev.span.file) {
+                        "the standard library"
+                    } else {
+                        "this program"
+                    };
+                    checker.diags.push(
+                        Diagnostic::new(
+                            Code::E0202,
+                            def.name.span,
+                            format!("`{}` is defined twice", def.name.node),
+                        )
+                        .label("defined again here")
+                        .secondary(prev.name.span, format!("first defined here, in {what}"))
+                        .help("rename one of the definitions"),
+                    );
+                    continue;
+                }
+                checker.defs.insert(def.name.node.as_str(), def);
+                program.defs.push(info(def, from_stdlib));
+                if !from_stdlib {
+                    user_defs.push(def);
+                }
+            }
+        }
+    }
+    for def in user_defs {
+        checker.check_def(def);
+    }
+
+    // 2. Statements, in file order, each in its file's current namespace.
+    let mut seen: BTreeMap<(String, String), Span> = BTreeMap::new();
+    let mut claim =
+        |checker: &mut Checker<'_>, ns: &str, object: String, span: Span, what: &str| -> bool {
+            if let Some(first) = seen.get(&(ns.to_owned(), object.clone())) {
+                checker.diags.push(
+                    Diagnostic::new(
+                        Code::E0203,
+                        span,
+                        format!("{what} in namespace `{ns}` is declared twice"),
+                    )
+                    .label("declared again here")
+                    .secondary(*first, "first declared here")
+                    .note(format!("both would generate the policy `{object}`"))
+                    .help("merge the two statements into one"),
+                );
+                return false;
+            }
+            seen.insert((ns.to_owned(), object), span);
+            true
+        };
+    for file in files {
+        let mut namespace: Option<String> = None;
+        for item in &file.items {
+            match item {
+                ast::Item::Def(_) => {}
+                ast::Item::Namespace(n) => match literals::dns_label(n, "namespace") {
+                    Ok(()) => namespace = Some(n.node.clone()),
+                    Err(e) => {
+                        checker.diags.push(e);
+                        namespace = Some(n.node.clone());
+                    }
+                },
+                ast::Item::DefaultDeny(span) => {
+                    let Some(ns) = namespace.clone() else {
+                        checker
+                            .diags
+                            .push(outside_namespace(*span, "`default deny`"));
+                        continue;
+                    };
+                    if claim(
+                        &mut checker,
+                        &ns,
+                        "default-deny-egress".into(),
+                        *span,
+                        "`default deny`",
+                    ) {
+                        program.default_denies.push(DefaultDeny {
+                            namespace: ns,
+                            span: *span,
+                        });
+                    }
+                }
+                ast::Item::Workload(w) => {
+                    let Some(ns) = namespace.clone() else {
+                        checker
+                            .diags
+                            .push(outside_namespace(w.span, "this statement"));
+                        continue;
+                    };
+                    let kind = match w.selector {
+                        ast::WorkloadSelector::App => WorkloadKind::App,
+                        ast::WorkloadSelector::Labels(_) => WorkloadKind::Pods,
+                    };
+                    let what = match kind {
+                        WorkloadKind::App => "app",
+                        WorkloadKind::Pods => "workload",
+                    };
+                    let name_ok = match literals::dns_label(&w.name, what) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            checker.diags.push(e);
+                            false
+                        }
+                    };
+                    let selector = match &w.selector {
+                        ast::WorkloadSelector::App => Some(LabelSelector::new(vec![LabelReq::Eq(
+                            "app".into(),
+                            w.name.node.clone(),
+                        )])),
+                        ast::WorkloadSelector::Labels(s) => checker.selector(s),
+                    };
+                    let allow = checker.targets(&w.allow, Some(&ns));
+                    let deny = checker.targets(&w.deny, Some(&ns));
+                    let object = format!("{}-egress", w.name.node);
+                    let fresh = claim(
+                        &mut checker,
+                        &ns,
+                        object,
+                        w.name.span,
+                        &format!("{what} `{}`", w.name.node),
+                    );
+                    if let (true, true, Some(selector), Some(allow), Some(deny)) =
+                        (name_ok, fresh, selector, allow, deny)
+                    {
+                        program.workloads.push(Workload {
+                            namespace: ns,
+                            name: w.name.node.clone(),
+                            kind,
+                            selector,
+                            allow,
+                            deny,
+                            span: w.span,
+                            name_span: w.name.span,
+                        });
+                    }
+                }
+                ast::Item::Cluster(c) => {
+                    let name_ok = match literals::dns_label(&c.name, "guardrail") {
+                        Ok(()) => true,
+                        Err(e) => {
+                            checker.diags.push(e);
+                            false
+                        }
+                    };
+                    let fresh = claim(
+                        &mut checker,
+                        "",
+                        c.name.node.clone(),
+                        c.name.span,
+                        &format!("guardrail `{}`", c.name.node),
+                    );
+                    let deny = checker.targets(&c.deny, None);
+                    if let (true, true, Some(deny)) = (name_ok, fresh, deny) {
+                        program.guardrails.push(Guardrail {
+                            name: c.name.node.clone(),
+                            deny,
+                            span: c.span,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let mut diags = checker.diags;
+    diags.sort();
+    let mut unique = Diagnostics::new();
+    let mut last: Option<(Code, Option<Span>, String)> = None;
+    for d in diags {
+        let key = (d.code, d.primary_span(), d.message.clone());
+        if last.as_ref() != Some(&key) {
+            last = Some(key);
+            unique.push(d);
+        }
+    }
+    (program, unique)
+}
+
+fn outside_namespace(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0204,
+        span,
+        format!("{what} is outside any namespace"),
+    )
+    .label("no `namespace` statement above this line in this file")
+    .help("add `namespace NAME` above it; each file sets its own namespace")
+}

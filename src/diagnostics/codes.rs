@@ -1,0 +1,87 @@
+//! The single registry of diagnostic codes: code, default severity, one-line title and the
+//! long explanation (`explain/CODE.md`, printed by `egressc explain CODE`).
+//!
+//! Blocks: E00xx internal, E01xx input and syntax, E02xx names, E03xx types and values,
+//! E05xx target capabilities, E06xx project file.
+
+use super::Severity;
+
+macro_rules! codes {
+    ($( $code:ident $sev:ident $title:literal; )*) => {
+        /// A stable diagnostic code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $( $code, )* }
+
+        impl Code {
+            /// Every registered code, in order.
+            pub const ALL: &'static [Code] = &[ $( Code::$code, )* ];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$code => stringify!($code), )* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $( Code::$code => Severity::$sev, )* }
+            }
+
+            /// A short title, as in the README's code table.
+            pub fn title(self) -> &'static str {
+                match self { $( Code::$code => $title, )* }
+            }
+
+            /// The long explanation, with a wrong and a right example.
+            pub fn explanation(self) -> &'static str {
+                match self { $( Code::$code => include_str!(concat!("explain/", stringify!($code), ".md")), )* }
+            }
+        }
+    };
+}
+
+codes! {
+    E0001 Bug "internal compiler error";
+    E0101 Error "syntax error";
+    E0102 Error "file is not valid UTF-8";
+    E0103 Error "file is binary";
+    E0104 Error "file holds no statements";
+    E0105 Error "malformed literal";
+    E0201 Error "unknown name";
+    E0202 Error "duplicate definition";
+    E0203 Error "two statements generate the same policy";
+    E0204 Error "statement outside a namespace";
+    E0205 Error "recursive definition";
+    E0206 Error "invalid name";
+    E0207 Error "invalid label key or value";
+    E0208 Error "unknown parameter";
+    E0209 Error "unknown type";
+    E0210 Error "duplicate parameter";
+    E0301 Error "wrong argument type";
+    E0302 Error "wrong number of arguments";
+    E0303 Error "CIDR with host bits set";
+    E0304 Error "prefix length out of range";
+    E0305 Error "malformed IP address";
+    E0306 Error "port out of range";
+    E0307 Error "reversed port range";
+    E0308 Error "malformed host name";
+    E0309 Error "wildcard not at the start of a host name";
+    E0310 Error "unknown protocol";
+    E0311 Error "ports on something that is not a destination";
+    E0501 Error "host names are not supported by this target";
+    E0502 Error "deny cannot be expressed by this target";
+    E0503 Error "a host-name deny cannot be enforced";
+    E0504 Error "cluster-wide guardrails are not supported by this target";
+    E0601 Error "invalid project file";
+}
+
+impl Code {
+    /// Looks a code up by its text, case-insensitively (`e0303` works).
+    pub fn parse(text: &str) -> Option<Code> {
+        let upper = text.trim().to_ascii_uppercase();
+        Code::ALL.iter().copied().find(|c| c.as_str() == upper)
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,196 @@
+//! Checked program → IR, with normalisation.
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+
+use super::{Guardrail, Policy, PolicyKind, Program, Rule};
+use crate::check::checked::{self, Target, WorkloadKind};
+use crate::model::{LabelSelector, Peer, PortSet};
+use crate::source::Span;
+
+/// Lowers a checked program. Lowering a checked program cannot fail.
+pub fn lower(program: &checked::Program) -> Program {
+    let mut policies: Vec<Policy> =
+        Vec::with_capacity(program.workloads.len() + program.default_denies.len());
+    for w in &program.workloads {
+        let kind = match w.kind {
+            WorkloadKind::App => PolicyKind::App {
+                app: w.name.clone(),
+            },
+            WorkloadKind::Pods => PolicyKind::Pods {
+                name: w.name.clone(),
+            },
+        };
+        policies.push(Policy {
+            namespace: w.namespace.clone(),
+            name: format!("{}-egress", w.name),
+            kind,
+            selector: w.selector.clone(),
+            allow: normalise(&w.allow),
+            deny: normalise(&w.deny),
+            origin: w.name_span,
+        });
+    }
+    for d in &program.default_denies {
+        policies.push(Policy {
+            namespace: d.namespace.clone(),
+            name: "default-deny-egress".into(),
+            kind: PolicyKind::DefaultDeny,
+            selector: LabelSelector::default(),
+            allow: Vec::new(),
+            deny: Vec::new(),
+            origin: d.span,
+        });
+    }
+    policies.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let mut guardrails: Vec<Guardrail> = program
+        .guardrails
+        .iter()
+        .map(|g| Guardrail {
+            name: g.name.clone(),
+            deny: normalise(&g.deny),
+            origin: g.span,
+        })
+        .collect();
+    guardrails.sort_by(|a, b| a.name.cmp(&b.name));
+    Program {
+        policies,
+        guardrails,
+    }
+}
+
+/// Merges ports per peer, drops CIDRs covered by a wider CIDR with at least the same ports,
+/// groups peers with equal port sets into one rule and aggregates their CIDRs.
+pub fn normalise(targets: &[Target]) -> Vec<Rule> {
+    // 1. Ports merged per peer.
+    let mut per_peer: BTreeMap<Peer, (PortSet, Vec<Span>)> = BTreeMap::new();
+    for t in targets {
+        let ports = match t.ports {
+            None => PortSet::All,
+            Some(r) => PortSet::from_ranges(vec![r]),
+        };
+        let entry = per_peer
+            .entry(t.peer.clone())
+            .or_insert_with(|| (PortSet::Ranges(Vec::new()), Vec::new()));
+        entry.0 = entry.0.union(&ports);
+        entry.1.push(t.origin);
+    }
+    // 2. A CIDR inside a wider CIDR whose ports cover its own adds nothing.
+    let nets: Vec<(IpNet, PortSet)> = per_peer
+        .iter()
+        .filter_map(|(p, (ports, _))| match p {
+            Peer::Net(n) => Some((*n, ports.clone())),
+            _ => None,
+        })
+        .collect();
+    let mut absorbed: Vec<(Peer, Peer)> = Vec::new();
+    for (inner, inner_ports) in &nets {
+        if let Some((outer, _)) = nets
+            .iter()
+            .filter(|(outer, ports)| {
+                outer != inner && outer.contains(inner) && ports.covers(inner_ports)
+            })
+            .min_by_key(|(outer, _)| std::cmp::Reverse(outer.prefix_len()))
+        {
+            absorbed.push((Peer::Net(*inner), Peer::Net(*outer)));
+        }
+    }
+    for (inner, outer) in absorbed {
+        if let Some((_, spans)) = per_peer.remove(&inner) {
+            if let Some(entry) = per_peer.get_mut(&outer) {
+                entry.1.extend(spans);
+            }
+        }
+    }
+    // 3. Peers grouped by port set; CIDRs of a group aggregated.
+    let mut groups: BTreeMap<PortSet, (Vec<Peer>, Vec<Span>, BTreeMap<Peer, Span>)> =
+        BTreeMap::new();
+    for (peer, (ports, mut spans)) in per_peer {
+        spans.sort();
+        let g = groups.entry(ports).or_default();
+        if let Some(first) = spans.first() {
+            g.2.insert(peer.clone(), *first);
+        }
+        g.0.push(peer);
+        g.1.extend(spans);
+    }
+    let mut rules: Vec<Rule> = groups
+        .into_iter()
+        .map(|(ports, (peers, mut origins, peer_origins))| {
+            origins.sort();
+            origins.dedup();
+            Rule {
+                peers: aggregate(peers),
+                ports,
+                origins,
+                peer_origins,
+            }
+        })
+        .collect();
+    // Rules in the order the user first wrote them.
+    rules.sort_by(|a, b| (a.origins.first(), &a.ports).cmp(&(b.origins.first(), &b.ports)));
+    rules
+}
+
+/// Aggregates the CIDRs of a peer list (adjacent and nested ranges merged); other peers kept.
+fn aggregate(peers: Vec<Peer>) -> Vec<Peer> {
+    let nets: Vec<IpNet> = peers
+        .iter()
+        .filter_map(|p| match p {
+            Peer::Net(n) => Some(*n),
+            _ => None,
+        })
+        .collect();
+    let mut out: Vec<Peer> = IpNet::aggregate(&nets).into_iter().map(Peer::Net).collect();
+    out.extend(peers.into_iter().filter(|p| !matches!(p, Peer::Net(_))));
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{PortRange, Proto};
+
+    fn t(peer: &str, ports: Option<(u16, u16)>) -> Target {
+        Target {
+            peer: Peer::Net(peer.parse().unwrap()),
+            ports: ports.map(|(first, last)| PortRange {
+                proto: Proto::Tcp,
+                first,
+                last,
+            }),
+            origin: Span::default(),
+        }
+    }
+
+    #[test]
+    fn merges_adjacent_and_nested_cidrs() {
+        let rules = normalise(&[
+            t("10.0.0.0/25", Some((80, 80))),
+            t("10.0.0.128/25", Some((80, 80))),
+            t("10.0.0.7/32", Some((80, 80))),
+            t("10.9.0.0/16", None),
+            t("10.9.3.0/24", Some((443, 443))),
+        ]);
+        let shown: Vec<String> = rules
+            .iter()
+            .map(|r| {
+                let peers: Vec<String> = r.peers.iter().map(ToString::to_string).collect();
+                format!("{} {}", peers.join(","), r.ports)
+            })
+            .collect();
+        assert_eq!(shown, vec!["10.0.0.0/24 tcp/80", "10.9.0.0/16 any port"]);
+    }
+
+    #[test]
+    fn merges_ports_per_peer() {
+        let rules = normalise(&[
+            t("10.0.0.0/8", Some((80, 80))),
+            t("10.0.0.0/8", Some((81, 90))),
+        ]);
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].ports.to_string(), "tcp/80-90");
+    }
+}

@@ -1,0 +1,81 @@
+//! Stage 3: the backend-neutral IR. One [`Policy`] per selected workload (plus one per
+//! namespace default-deny), one [`Guardrail`] per cluster-wide statement. Rules are normalised:
+//! identical destinations merged, ports merged per peer, nested and adjacent CIDRs aggregated,
+//! deterministic order. `deny` is the set of flows that must never be allowed, whatever else is.
+//!
+//! The IR knows nothing of pest or YAML; every rule keeps the source spans it came from so that
+//! backends can point capability errors at the user's source.
+
+pub mod carve;
+pub mod dump;
+mod lower;
+
+pub use lower::lower;
+
+use std::collections::BTreeMap;
+
+use crate::model::{LabelSelector, Peer, PortSet};
+use crate::source::Span;
+
+/// Peers that share one port set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Sorted, CIDRs aggregated.
+    pub peers: Vec<Peer>,
+    pub ports: PortSet,
+    /// The source constructs this rule came from, in source order.
+    pub origins: Vec<Span>,
+    /// Where each peer was first written, before CIDR aggregation (for diagnostics).
+    pub peer_origins: BTreeMap<Peer, Span>,
+}
+
+impl Rule {
+    /// Where `peer` was first written, else where the rule was.
+    pub fn origin_of(&self, peer: &Peer) -> Span {
+        self.peer_origins
+            .get(peer)
+            .or(self.origins.first())
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// What a policy was written as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicyKind {
+    /// `app NAME -> ...`
+    App { app: String },
+    /// `pods NAME {..} -> ...`
+    Pods { name: String },
+    /// `default deny`: selects every pod of the namespace, allows nothing.
+    DefaultDeny,
+}
+
+/// The egress policy of one workload in one namespace.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub namespace: String,
+    /// The object name every backend uses: `<app>-egress`, `default-deny-egress`.
+    pub name: String,
+    pub kind: PolicyKind,
+    /// Empty selects every pod of the namespace.
+    pub selector: LabelSelector,
+    pub allow: Vec<Rule>,
+    pub deny: Vec<Rule>,
+    pub origin: Span,
+}
+
+/// A cluster-wide deny that applies to every pod, without isolating any pod.
+#[derive(Clone, Debug)]
+pub struct Guardrail {
+    pub name: String,
+    pub deny: Vec<Rule>,
+    pub origin: Span,
+}
+
+/// A whole program, sorted by (namespace, name).
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    pub policies: Vec<Policy>,
+    pub guardrails: Vec<Guardrail>,
+}

@@ -1,0 +1,125 @@
+//! egressc: a compiler for a compact Kubernetes egress-policy language.
+//!
+//! The pipeline is one-way: [`syntax`] (text → AST) → [`check`] (names, types, values →
+//! checked program) → [`ir`] (normalised, backend-neutral policies) → [`backend`] (YAML for
+//! each target). [`diagnostics`], [`source`] and [`model`] are leaves every stage may use; only
+//! `diagnostics::render` renders. The library does no I/O: `cli` and `main.rs` do.
+
+pub mod backend;
+pub mod check;
+pub mod diagnostics;
+pub mod ir;
+pub mod model;
+pub mod project;
+pub mod source;
+pub mod stdlib;
+pub mod syntax;
+
+use backend::{Output, Target};
+use diagnostics::Diagnostics;
+use source::SourceMap;
+
+/// One input file: a display name and its raw bytes (checked for UTF-8 here, not by the caller).
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl Input {
+    pub fn new(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Input {
+        Input {
+            name: name.into(),
+            bytes: bytes.into(),
+        }
+    }
+}
+
+/// The result of the front end: sources, diagnostics, and the checked program and IR when
+/// there were no errors.
+#[derive(Debug)]
+pub struct Analysis {
+    pub sources: SourceMap,
+    pub diagnostics: Diagnostics,
+    /// The ASTs of the user's files that parsed (for editors).
+    pub files: Vec<syntax::ast::File>,
+    pub checked: Option<check::checked::Program>,
+    pub ir: Option<ir::Program>,
+}
+
+/// Parses and checks `inputs` with the standard library, and lowers them when they are free of
+/// errors.
+pub fn analyse(inputs: &[Input]) -> Analysis {
+    let mut sources = SourceMap::new();
+    let mut diagnostics = Diagnostics::new();
+    let mut stdlib_files = Vec::new();
+    for (name, text) in stdlib::FILES {
+        let id = sources.add(*name, *text);
+        let (ast, d) = syntax::parse(id, text);
+        diagnostics.extend(d);
+        stdlib_files.extend(ast);
+    }
+    let mut files = Vec::new();
+    for input in inputs {
+        let id = source::FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
+        match syntax::decode(id, &input.bytes) {
+            Ok(text) => {
+                sources.add(input.name.clone(), text);
+                let text = sources.get(id).map(|f| f.text.as_str()).unwrap_or_default();
+                let (ast, d) = syntax::parse(id, text);
+                diagnostics.extend(d);
+                files.extend(ast);
+            }
+            Err((shown, d)) => {
+                sources.add(input.name.clone(), shown);
+                diagnostics.push(d);
+            }
+        }
+    }
+    let (checked, d) = check::check(&stdlib_files, &files);
+    diagnostics.extend(d);
+    let ok = !diagnostics.has_errors();
+    let ir = ok.then(|| ir::lower(&checked));
+    Analysis {
+        sources,
+        diagnostics,
+        files,
+        checked: ok.then_some(checked),
+        ir,
+    }
+}
+
+/// The result of a build: the analysis, plus one output per target when nothing failed.
+#[derive(Debug)]
+pub struct Compilation {
+    pub analysis: Analysis,
+    pub outputs: Vec<Output>,
+}
+
+impl Compilation {
+    pub fn has_errors(&self) -> bool {
+        self.analysis.diagnostics.has_errors()
+    }
+}
+
+/// Analyses `inputs` and emits every target. Any error in any stage or target means no output
+/// at all.
+pub fn compile(inputs: &[Input], targets: &[Target]) -> Compilation {
+    let mut analysis = analyse(inputs);
+    let mut outputs = Vec::new();
+    if let Some(ir) = &analysis.ir {
+        let mut diags = Diagnostics::new();
+        for t in targets {
+            match backend::emit(*t, ir, &analysis.sources) {
+                Ok(o) => outputs.push(o),
+                Err(d) => diags.extend(d),
+            }
+        }
+        diags.sort();
+        analysis.diagnostics.extend(diags);
+    }
+    if analysis.diagnostics.has_errors() {
+        outputs.clear();
+    }
+    Compilation { analysis, outputs }
+}

@@ -1,0 +1,7 @@
+//! The `egressc` command: parses arguments and hands over to `cli`.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -1,0 +1,480 @@
+//! Checked values shared by the checker, the IR and the backends: protocols, port ranges,
+//! host patterns, label selectors and peers. No syntax, no YAML.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use ipnet::IpNet;
+
+/// A transport protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Proto {
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+impl Proto {
+    pub const ALL: [Proto; 3] = [Proto::Tcp, Proto::Udp, Proto::Sctp];
+
+    pub fn parse(text: &str) -> Option<Proto> {
+        match text {
+            "tcp" => Some(Proto::Tcp),
+            "udp" => Some(Proto::Udp),
+            "sctp" => Some(Proto::Sctp),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+            Proto::Sctp => "sctp",
+        }
+    }
+
+    /// The upper-case spelling Kubernetes, Cilium and Calico use.
+    pub fn upper(self) -> &'static str {
+        match self {
+            Proto::Tcp => "TCP",
+            Proto::Udp => "UDP",
+            Proto::Sctp => "SCTP",
+        }
+    }
+}
+
+/// `tcp/5432` or `udp/8000-8100`: an inclusive range of ports of one protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PortRange {
+    pub proto: Proto,
+    pub first: u16,
+    pub last: u16,
+}
+
+impl PortRange {
+    pub fn contains(&self, proto: Proto, port: u16) -> bool {
+        self.proto == proto && self.first <= port && port <= self.last
+    }
+}
+
+impl fmt::Display for PortRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.first == self.last {
+            write!(f, "{}/{}", self.proto.as_str(), self.first)
+        } else {
+            write!(f, "{}/{}-{}", self.proto.as_str(), self.first, self.last)
+        }
+    }
+}
+
+/// The ports a rule allows or denies: every port of every protocol, or a normalised list of
+/// ranges (sorted, merged, non-empty).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PortSet {
+    All,
+    Ranges(Vec<PortRange>),
+}
+
+impl PortSet {
+    /// Sorts and merges overlapping or adjacent ranges of the same protocol.
+    pub fn from_ranges(mut ranges: Vec<PortRange>) -> PortSet {
+        ranges.sort();
+        let mut out: Vec<PortRange> = Vec::with_capacity(ranges.len());
+        for r in ranges {
+            match out.last_mut() {
+                Some(prev)
+                    if prev.proto == r.proto && u32::from(r.first) <= u32::from(prev.last) + 1 =>
+                {
+                    prev.last = prev.last.max(r.last);
+                }
+                _ => out.push(r),
+            }
+        }
+        PortSet::Ranges(out)
+    }
+
+    pub fn union(&self, other: &PortSet) -> PortSet {
+        match (self, other) {
+            (PortSet::All, _) | (_, PortSet::All) => PortSet::All,
+            (PortSet::Ranges(a), PortSet::Ranges(b)) => {
+                PortSet::from_ranges(a.iter().chain(b.iter()).copied().collect())
+            }
+        }
+    }
+
+    pub fn contains(&self, proto: Proto, port: u16) -> bool {
+        match self {
+            PortSet::All => true,
+            PortSet::Ranges(rs) => rs.iter().any(|r| r.contains(proto, port)),
+        }
+    }
+
+    /// Whether every port of `other` is in `self`.
+    pub fn covers(&self, other: &PortSet) -> bool {
+        match (self, other) {
+            (PortSet::All, _) => true,
+            (PortSet::Ranges(_), PortSet::All) => false,
+            (PortSet::Ranges(_), PortSet::Ranges(b)) => b.iter().all(|r| self.covers_range(r)),
+        }
+    }
+
+    fn covers_range(&self, r: &PortRange) -> bool {
+        match self {
+            PortSet::All => true,
+            // Ranges are merged, so one range must hold all of `r`.
+            PortSet::Ranges(a) => a
+                .iter()
+                .any(|x| x.proto == r.proto && x.first <= r.first && r.last <= x.last),
+        }
+    }
+
+    pub fn intersects(&self, other: &PortSet) -> bool {
+        match (self, other) {
+            (PortSet::All, _) | (_, PortSet::All) => true,
+            (PortSet::Ranges(a), PortSet::Ranges(b)) => a.iter().any(|x| {
+                b.iter()
+                    .any(|y| x.proto == y.proto && x.first <= y.last && y.first <= x.last)
+            }),
+        }
+    }
+
+    /// `self \ other` when `self` is a list of ranges; `None` when `self` is every port (the
+    /// rest of "every protocol" cannot be listed as ports).
+    pub fn minus(&self, other: &PortSet) -> Option<PortSet> {
+        let PortSet::Ranges(a) = self else {
+            return match other {
+                PortSet::All => Some(PortSet::Ranges(Vec::new())),
+                PortSet::Ranges(_) => None,
+            };
+        };
+        let PortSet::Ranges(b) = other else {
+            return Some(PortSet::Ranges(Vec::new()));
+        };
+        let mut out = Vec::new();
+        for x in a {
+            let mut pieces = vec![*x];
+            for y in b.iter().filter(|y| y.proto == x.proto) {
+                let mut next = Vec::new();
+                for p in pieces {
+                    if y.last < p.first || p.last < y.first {
+                        next.push(p);
+                        continue;
+                    }
+                    if p.first < y.first {
+                        next.push(PortRange {
+                            last: y.first - 1,
+                            ..p
+                        });
+                    }
+                    if y.last < p.last {
+                        next.push(PortRange {
+                            first: y.last + 1,
+                            ..p
+                        });
+                    }
+                }
+                pieces = next;
+            }
+            out.extend(pieces);
+        }
+        Some(PortSet::from_ranges(out))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        matches!(self, PortSet::Ranges(r) if r.is_empty())
+    }
+}
+
+impl fmt::Display for PortSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PortSet::All => f.write_str("any port"),
+            PortSet::Ranges(rs) => {
+                let parts: Vec<String> = rs.iter().map(ToString::to_string).collect();
+                f.write_str(&parts.join(", "))
+            }
+        }
+    }
+}
+
+/// How many labels a leading wildcard stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Wildcard {
+    /// `api.stripe.com`
+    None,
+    /// `*.example.com`: exactly one label.
+    OneLabel,
+    /// `**.example.com`: one or more labels.
+    AnyLabels,
+}
+
+/// A host name, possibly with a leading wildcard. `base` is lower case without the wildcard.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HostPattern {
+    pub wildcard: Wildcard,
+    pub base: String,
+}
+
+impl HostPattern {
+    /// Whether a (lower-case, dot-separated) name matches this pattern.
+    pub fn matches(&self, name: &str) -> bool {
+        let name = name.trim_end_matches('.');
+        match self.wildcard {
+            Wildcard::None => name == self.base,
+            Wildcard::OneLabel | Wildcard::AnyLabels => {
+                let Some(prefix) = name.strip_suffix(self.base.as_str()) else {
+                    return false;
+                };
+                let Some(labels) = prefix.strip_suffix('.') else {
+                    return false;
+                };
+                !labels.is_empty()
+                    && !labels.split('.').any(str::is_empty)
+                    && (self.wildcard == Wildcard::AnyLabels || !labels.contains('.'))
+            }
+        }
+    }
+}
+
+impl fmt::Display for HostPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.wildcard {
+            Wildcard::None => f.write_str(&self.base),
+            Wildcard::OneLabel => write!(f, "*.{}", self.base),
+            Wildcard::AnyLabels => write!(f, "**.{}", self.base),
+        }
+    }
+}
+
+/// One requirement of a label selector.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LabelReq {
+    Eq(String, String),
+    In(String, BTreeSet<String>),
+    NotIn(String, BTreeSet<String>),
+    Exists(String),
+    DoesNotExist(String),
+}
+
+impl LabelReq {
+    pub fn key(&self) -> &str {
+        match self {
+            LabelReq::Eq(k, _)
+            | LabelReq::In(k, _)
+            | LabelReq::NotIn(k, _)
+            | LabelReq::Exists(k)
+            | LabelReq::DoesNotExist(k) => k,
+        }
+    }
+
+    pub fn matches(&self, labels: &std::collections::BTreeMap<String, String>) -> bool {
+        match self {
+            LabelReq::Eq(k, v) => labels.get(k) == Some(v),
+            LabelReq::In(k, vs) => labels.get(k).is_some_and(|v| vs.contains(v)),
+            LabelReq::NotIn(k, vs) => labels.get(k).is_none_or(|v| !vs.contains(v)),
+            LabelReq::Exists(k) => labels.contains_key(k),
+            LabelReq::DoesNotExist(k) => !labels.contains_key(k),
+        }
+    }
+}
+
+impl fmt::Display for LabelReq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set = |vs: &BTreeSet<String>| vs.iter().cloned().collect::<Vec<_>>().join(", ");
+        match self {
+            LabelReq::Eq(k, v) => write!(f, "{k}={v}"),
+            LabelReq::In(k, vs) => write!(f, "{k} in ({})", set(vs)),
+            LabelReq::NotIn(k, vs) => write!(f, "{k} notin ({})", set(vs)),
+            LabelReq::Exists(k) => write!(f, "{k}"),
+            LabelReq::DoesNotExist(k) => write!(f, "!{k}"),
+        }
+    }
+}
+
+/// A conjunction of label requirements; empty selects every pod. Sorted and deduplicated.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct LabelSelector {
+    pub reqs: Vec<LabelReq>,
+}
+
+impl LabelSelector {
+    pub fn new(mut reqs: Vec<LabelReq>) -> LabelSelector {
+        reqs.sort();
+        reqs.dedup();
+        LabelSelector { reqs }
+    }
+
+    pub fn matches(&self, labels: &std::collections::BTreeMap<String, String>) -> bool {
+        self.reqs.iter().all(|r| r.matches(labels))
+    }
+
+    /// A conservative test: `false` only when no set of labels can satisfy both selectors
+    /// (they require different values for one key, or one requires a key the other forbids).
+    pub fn may_overlap(&self, other: &LabelSelector) -> bool {
+        for a in &self.reqs {
+            for b in &other.reqs {
+                if a.key() != b.key() {
+                    continue;
+                }
+                let disjoint = match (a, b) {
+                    (LabelReq::Eq(_, x), LabelReq::Eq(_, y)) => x != y,
+                    (LabelReq::Eq(_, x), LabelReq::In(_, ys))
+                    | (LabelReq::In(_, ys), LabelReq::Eq(_, x)) => !ys.contains(x),
+                    (LabelReq::Eq(_, x), LabelReq::NotIn(_, ys))
+                    | (LabelReq::NotIn(_, ys), LabelReq::Eq(_, x)) => ys.contains(x),
+                    (LabelReq::In(_, xs), LabelReq::In(_, ys)) => xs.is_disjoint(ys),
+                    (LabelReq::DoesNotExist(_), LabelReq::DoesNotExist(_)) => false,
+                    (LabelReq::DoesNotExist(_), _) | (_, LabelReq::DoesNotExist(_)) => {
+                        !matches!((a, b), (LabelReq::NotIn(..), _) | (_, LabelReq::NotIn(..)))
+                    }
+                    _ => false,
+                };
+                if disjoint {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+impl fmt::Display for LabelSelector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.reqs.iter().map(ToString::to_string).collect();
+        write!(f, "{{{}}}", parts.join(", "))
+    }
+}
+
+/// Which namespaces a pod peer lives in.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NamespaceSel {
+    Named(String),
+    Any,
+}
+
+impl fmt::Display for NamespaceSel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NamespaceSel::Named(n) => f.write_str(n),
+            NamespaceSel::Any => f.write_str("*"),
+        }
+    }
+}
+
+/// Where traffic goes: an address range, a host name, or pods.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Peer {
+    Net(IpNet),
+    Host(HostPattern),
+    Pods {
+        namespace: NamespaceSel,
+        selector: LabelSelector,
+    },
+}
+
+impl Peer {
+    /// Whether two peers can match a common destination (conservative for pods).
+    pub fn may_overlap(&self, other: &Peer) -> bool {
+        match (self, other) {
+            (Peer::Net(a), Peer::Net(b)) => a.contains(b) || b.contains(a),
+            (Peer::Host(a), Peer::Host(b)) => {
+                a == b || a.wildcard != Wildcard::None || b.wildcard != Wildcard::None
+            }
+            (
+                Peer::Pods {
+                    namespace: na,
+                    selector: sa,
+                },
+                Peer::Pods {
+                    namespace: nb,
+                    selector: sb,
+                },
+            ) => {
+                let ns = match (na, nb) {
+                    (NamespaceSel::Named(x), NamespaceSel::Named(y)) => x == y,
+                    _ => true,
+                };
+                ns && sa.may_overlap(sb)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Peer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Peer::Net(n) => write!(f, "{n}"),
+            Peer::Host(h) => write!(f, "{h}"),
+            Peer::Pods {
+                namespace,
+                selector,
+            } => write!(f, "pods({namespace}){selector}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(proto: Proto, first: u16, last: u16) -> PortRange {
+        PortRange { proto, first, last }
+    }
+
+    #[test]
+    fn port_sets_merge_and_subtract() {
+        let s = PortSet::from_ranges(vec![
+            r(Proto::Tcp, 80, 80),
+            r(Proto::Tcp, 81, 90),
+            r(Proto::Udp, 53, 53),
+        ]);
+        assert_eq!(
+            s,
+            PortSet::Ranges(vec![r(Proto::Tcp, 80, 90), r(Proto::Udp, 53, 53)])
+        );
+        let m = s
+            .minus(&PortSet::Ranges(vec![r(Proto::Tcp, 85, 85)]))
+            .unwrap();
+        assert_eq!(
+            m,
+            PortSet::Ranges(vec![
+                r(Proto::Tcp, 80, 84),
+                r(Proto::Tcp, 86, 90),
+                r(Proto::Udp, 53, 53)
+            ])
+        );
+        assert!(PortSet::All.minus(&s).is_none());
+        assert!(s.covers(&PortSet::Ranges(vec![r(Proto::Tcp, 82, 83)])));
+        assert!(!s.covers(&PortSet::All));
+    }
+
+    #[test]
+    fn wildcards_have_one_meaning() {
+        let one = HostPattern {
+            wildcard: Wildcard::OneLabel,
+            base: "example.com".into(),
+        };
+        let many = HostPattern {
+            wildcard: Wildcard::AnyLabels,
+            base: "example.com".into(),
+        };
+        assert!(one.matches("a.example.com"));
+        assert!(!one.matches("a.b.example.com"));
+        assert!(!one.matches("example.com"));
+        assert!(!one.matches("aexample.com"));
+        assert!(many.matches("a.b.example.com"));
+        assert!(many.matches("a.example.com"));
+        assert!(!many.matches("example.com"));
+    }
+
+    #[test]
+    fn selectors_overlap_conservatively() {
+        let a = LabelSelector::new(vec![LabelReq::Eq("app".into(), "a".into())]);
+        let b = LabelSelector::new(vec![LabelReq::Eq("app".into(), "b".into())]);
+        let any = LabelSelector::default();
+        assert!(!a.may_overlap(&b));
+        assert!(a.may_overlap(&any));
+    }
+}

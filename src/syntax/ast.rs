@@ -1,0 +1,169 @@
+//! The surface AST: what the user wrote, classified but not yet validated. Every node carries
+//! the span it came from; literal values are kept as source text for the checker to validate.
+
+use crate::source::{FileId, Span, Spanned};
+
+/// A name as written: `payments`, `payments-api`, `rds`.
+pub type Name = Spanned<String>;
+
+/// One parsed file.
+#[derive(Clone, Debug)]
+pub struct File {
+    pub id: FileId,
+    pub items: Vec<Item>,
+}
+
+/// A statement.
+#[derive(Clone, Debug)]
+pub enum Item {
+    /// `namespace payments`
+    Namespace(Name),
+    /// `def rds(db: cidr | host, port: port = 5432) = db:port/tcp`
+    Def(Def),
+    /// `app payments-api -> dns deny metadata` and `pods jobs {tier=batch} -> dns`
+    Workload(Workload),
+    /// `default deny`
+    DefaultDeny(Span),
+    /// `cluster block-metadata deny metadata`
+    Cluster(Cluster),
+}
+
+/// A named definition, possibly with parameters.
+#[derive(Clone, Debug)]
+pub struct Def {
+    pub name: Name,
+    pub params: Vec<Param>,
+    pub body: Vec<Dest>,
+    /// The `##` lines right above the definition, without the markers.
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+/// `port: port = 5432`
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: Name,
+    /// `cidr | host` — one or more type names.
+    pub types: Vec<Name>,
+    pub default: Option<Dest>,
+    pub span: Span,
+}
+
+/// How a workload statement selects its pods.
+#[derive(Clone, Debug)]
+pub enum WorkloadSelector {
+    /// `app NAME`: pods labelled `app=NAME`.
+    App,
+    /// `pods NAME {..}`: a general label selector.
+    Labels(Selector),
+}
+
+/// `app payments-api -> dns, rds(10.20.30.0/24) deny metadata`
+#[derive(Clone, Debug)]
+pub struct Workload {
+    pub name: Name,
+    pub selector: WorkloadSelector,
+    pub allow: Vec<Dest>,
+    pub deny: Vec<Dest>,
+    pub span: Span,
+}
+
+/// `cluster block-metadata deny metadata`
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    pub name: Name,
+    pub deny: Vec<Dest>,
+    pub span: Span,
+}
+
+/// A destination expression with an optional port suffix.
+#[derive(Clone, Debug)]
+pub struct Dest {
+    pub kind: DestKind,
+    /// `:5432/tcp` written after a call, a name or a pods destination (for literals the suffix
+    /// is part of the [`Atom`]).
+    pub ports: Option<PortSuffix>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum DestKind {
+    /// A literal or a name, classified.
+    Atom(Atom),
+    /// `rds(10.20.30.0/24:5432, port = 6432)`
+    Call { name: Name, args: Vec<Arg> },
+    /// `pods(kube-system){k8s-app=kube-dns}`
+    Pods {
+        namespace: Option<NamespaceRef>,
+        selector: Selector,
+    },
+}
+
+/// `pods(kube-system)` or `pods(*)`
+#[derive(Clone, Debug)]
+pub enum NamespaceRef {
+    Any(Span),
+    Named(Name),
+}
+
+/// A call argument, positional or named.
+#[derive(Clone, Debug)]
+pub struct Arg {
+    pub name: Option<Name>,
+    pub value: Dest,
+}
+
+/// `:5432`, `:8000-8100/udp`, `:port/tcp` — each part as written.
+#[derive(Clone, Debug)]
+pub struct PortSuffix {
+    pub port: Spanned<String>,
+    pub proto: Option<Spanned<String>>,
+    pub span: Span,
+}
+
+/// What a literal token looks like, decided from its characters only.
+#[derive(Clone, Debug)]
+pub enum Atom {
+    /// `10.20.30.0/24:5432`, `[fd00::1]:443`, `169.254.169.254`
+    Ip {
+        addr: Spanned<String>,
+        prefix: Option<Spanned<String>>,
+        ports: Option<PortSuffix>,
+    },
+    /// `api.stripe.com:443`, `*.example.com`, `**.s3.amazonaws.com`
+    Host {
+        name: Spanned<String>,
+        ports: Option<PortSuffix>,
+    },
+    /// `5432`, `8000-8100`
+    Port(Spanned<String>),
+    /// `dns`, `metadata`, `tcp`, `db:port/tcp`
+    Name {
+        name: Name,
+        ports: Option<PortSuffix>,
+    },
+}
+
+/// `{tier=batch, env in (prod, staging), canary, !legacy}`
+#[derive(Clone, Debug)]
+pub struct Selector {
+    pub terms: Vec<LabelTerm>,
+    pub span: Span,
+}
+
+/// One term of a label selector.
+#[derive(Clone, Debug)]
+pub enum LabelTerm {
+    /// `tier=batch`
+    Eq(Spanned<String>, Spanned<String>),
+    /// `tier != batch`
+    Ne(Spanned<String>, Spanned<String>),
+    /// `env in (prod, staging)`
+    In(Spanned<String>, Vec<Spanned<String>>),
+    /// `env notin (dev)`
+    NotIn(Spanned<String>, Vec<Spanned<String>>),
+    /// `canary`
+    Exists(Spanned<String>),
+    /// `!legacy`
+    Absent(Spanned<String>),
+}

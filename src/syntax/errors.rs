@@ -1,0 +1,126 @@
+//! pest errors → coded diagnostics: every rule gets a name in plain words, and common
+//! mistakes get a help line.
+
+use pest::error::{Error, ErrorVariant, InputLocation};
+
+use super::parser::Rule;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source::{FileId, Span};
+
+/// What a rule is called in an error message.
+fn describe(rule: Rule) -> &'static str {
+    match rule {
+        Rule::EOI => "end of file",
+        Rule::file | Rule::namespace_decl | Rule::def_decl | Rule::app_stmt | Rule::pods_stmt => {
+            "a statement (`namespace`, `def`, `app`, `pods`, `default deny`, `cluster`)"
+        }
+        Rule::default_deny => "`default deny`",
+        Rule::cluster_stmt => "a `cluster` guardrail",
+        Rule::kw_allow => "`allow`",
+        Rule::kw_namespace => "`namespace`",
+        Rule::kw_def => "`def`",
+        Rule::kw_app => "`app`",
+        Rule::kw_pods => "`pods`",
+        Rule::kw_default => "`default`",
+        Rule::kw_deny | Rule::deny_clause => "`deny`",
+        Rule::kw_cluster => "`cluster`",
+        Rule::kw_expect => "`expect`",
+        Rule::kw_in => "`in`",
+        Rule::kw_notin => "`notin`",
+        Rule::dest_list | Rule::dest | Rule::atom | Rule::call | Rule::pods_dest => {
+            "a destination (a name such as `dns`, a CIDR, a host name or `pods{...}`)"
+        }
+        Rule::params => "parameters `(name: type, ...)`",
+        Rule::param => "a parameter `name: type`",
+        Rule::type_expr | Rule::type_name => "a type (`cidr`, `host`, `port`, `proto`, `dest`)",
+        Rule::arg | Rule::arg_name => "an argument",
+        Rule::port_suffix => "a port suffix `:PORT[/PROTO]`",
+        Rule::port_tok => "a port or port range",
+        Rule::proto_tok => "a protocol (`tcp`, `udp`, `sctp`)",
+        Rule::ns_ref | Rule::any_ns => "a namespace name or `*`",
+        Rule::name => "a name",
+        Rule::selector => "a label selector `{key=value, ...}`",
+        Rule::label_eq
+        | Rule::label_ne
+        | Rule::label_in
+        | Rule::label_notin
+        | Rule::label_exists
+        | Rule::label_absent => "a label term (`key=value`, `key in (a, b)`, `key`, `!key`)",
+        Rule::value_set => "a value list `(a, b)`",
+        Rule::label_key => "a label key",
+        Rule::label_value | Rule::bare_value | Rule::string => "a label value",
+        Rule::string_body => "the rest of the string",
+        Rule::WHITESPACE | Rule::COMMENT | Rule::nl => "white space",
+        Rule::statement | Rule::keyword => "a statement",
+        Rule::ident_char | Rule::atom_char => "a name character",
+        Rule::arrow => "`->`",
+        Rule::label_expr => "a label term (`key=value`, `key in (a, b)`, `key`, `!key`)",
+    }
+}
+
+/// The token at `pos`, for "found ..." wording.
+fn found(text: &str, pos: usize) -> String {
+    let rest = text.get(pos..).unwrap_or_default();
+    match rest.chars().next() {
+        None => "end of file".to_owned(),
+        Some('\n') | Some('\r') => "end of line".to_owned(),
+        Some(_) => {
+            let token: String = rest
+                .chars()
+                .take_while(|c| !c.is_whitespace())
+                .take(24)
+                .collect();
+            format!("`{token}`")
+        }
+    }
+}
+
+pub fn syntax_error(file: FileId, text: &str, e: &Error<Rule>) -> Diagnostic {
+    let pos = match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let width = text
+        .get(pos..)
+        .and_then(|s| s.chars().next())
+        .filter(|c| *c != '\n' && *c != '\r')
+        .map(char::len_utf8)
+        .unwrap_or(0);
+    let span = Span::new(file, pos, pos + width);
+    let found = found(text, pos);
+    let mut expected: Vec<&'static str> = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().map(|r| describe(*r)).collect()
+        }
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    expected.sort_unstable();
+    expected.dedup();
+    let what = match expected.as_slice() {
+        [] => "something else".to_owned(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    };
+    let line_before = text.get(..pos).unwrap_or_default();
+    let line_before = line_before
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .trim_end();
+    let mut d = Diagnostic::new(Code::E0101, span, format!("expected {what}, found {found}"))
+        .label(format!("expected {what}"));
+    if line_before.ends_with("->") || line_before.ends_with(',') {
+        d = d.help(
+            "a destination list cannot be empty or end with `,`: add a destination such as `dns`",
+        );
+    } else if line_before.ends_with("deny") {
+        d = d.help("`deny` takes at least one destination, as in `deny metadata`");
+    } else if expected.iter().any(|x| x.contains("`)`"))
+        || found == "end of line" && line_before.contains('(')
+    {
+        d = d.help("check that every `(` has its `)` on the same statement");
+    } else if text.get(pos..).is_some_and(|s| s.starts_with(')')) {
+        d = d.help("this `)` has no matching `(`");
+    }
+    d
+}

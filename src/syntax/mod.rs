@@ -1,0 +1,76 @@
+//! Stage 1: text → AST. `parser` is the generated pest parser, `pairs_to_ast` the only module
+//! that touches pest pairs, `errors` maps pest errors to coded diagnostics.
+
+pub mod ast;
+mod atom;
+mod errors;
+mod pairs_to_ast;
+mod parser;
+
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::source::{FileId, Span};
+
+pub use parser::Rule;
+
+/// Parses one file. On a syntax error the AST is `None` and the diagnostics say why.
+pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Diagnostics) {
+    use pest::Parser as _;
+    let mut diags = Diagnostics::new();
+    match parser::EgressParser::parse(Rule::file, text) {
+        Ok(pairs) => {
+            let ast = pairs_to_ast::file(file, text, pairs, &mut diags);
+            if ast.items.is_empty() && !diags.has_errors() {
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0104,
+                        Span::new(file, 0, 0),
+                        "file holds no statements",
+                    )
+                    .label("nothing to compile here")
+                    .help("start with `namespace NAME`, then an `app NAME -> dns, ...` statement"),
+                );
+            }
+            (Some(ast), diags)
+        }
+        Err(e) => {
+            diags.push(errors::syntax_error(file, text, &e));
+            (None, diags)
+        }
+    }
+}
+
+/// Checks that raw bytes are text we can compile, returning the text or a coded diagnostic.
+/// The diagnostic's span points into the lossy-decoded text, which the caller should register.
+pub fn decode(file: FileId, bytes: &[u8]) -> Result<String, (String, Diagnostic)> {
+    if let Some(pos) = bytes.iter().position(|b| *b == 0) {
+        let shown = String::from_utf8_lossy(bytes.get(..pos).unwrap_or_default()).into_owned();
+        let at = shown.len();
+        return Err((
+            shown,
+            Diagnostic::new(
+                Code::E0103,
+                Span::new(file, at, at),
+                "file is binary, not policy source",
+            )
+            .label("NUL byte here")
+            .help("pass only `.egress` text files to egressc"),
+        ));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_owned()),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let shown = String::from_utf8_lossy(bytes).into_owned();
+            Err((
+                shown,
+                Diagnostic::new(
+                    Code::E0102,
+                    Span::new(file, at, at + '\u{FFFD}'.len_utf8()),
+                    "file is not valid UTF-8",
+                )
+                .label("invalid byte sequence here")
+                .help("save the file as UTF-8"),
+            ))
+        }
+    }
+}

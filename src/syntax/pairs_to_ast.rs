@@ -1,0 +1,367 @@
+//! Pest pairs → AST. The only module that touches `pest::iterators::Pair`. The grammar
+//! guarantees the shapes matched here; a shape it does not guarantee becomes an internal
+//! diagnostic (E0001), never a panic.
+
+use pest::iterators::{Pair, Pairs};
+
+use super::ast::*;
+use super::atom;
+use super::parser::Rule;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::source::{FileId, Span, Spanned};
+
+struct Cx<'a> {
+    file: FileId,
+    text: &'a str,
+    diags: &'a mut Diagnostics,
+}
+
+impl Cx<'_> {
+    fn span(&self, p: &Pair<'_, Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    fn spanned(&self, p: &Pair<'_, Rule>) -> Spanned<String> {
+        Spanned::new(p.as_str().to_owned(), self.span(p))
+    }
+
+    fn bug(&mut self, p: &Pair<'_, Rule>, what: &str) {
+        let span = self.span(p);
+        self.diags.push(Diagnostic::bug(
+            span,
+            format!("unexpected parse tree shape: {what} ({:?})", p.as_rule()),
+        ));
+    }
+
+    /// The `##` lines directly above byte offset `start`.
+    fn doc_above(&self, start: usize) -> Option<String> {
+        let before = self.text.get(..start)?;
+        let mut lines: Vec<&str> = Vec::new();
+        // Skip the (possibly partial) line the statement starts on.
+        let mut rest = match before.rfind('\n') {
+            Some(i) => before.get(..i)?,
+            None => return None,
+        };
+        loop {
+            let (head, line) = match rest.rfind('\n') {
+                Some(i) => (rest.get(..i), rest.get(i + 1..)?),
+                None => (None, rest),
+            };
+            let trimmed = line.trim();
+            match trimmed.strip_prefix("##") {
+                Some(doc) => lines.push(doc.strip_prefix(' ').unwrap_or(doc).trim_end()),
+                None => break,
+            }
+            match head {
+                Some(h) => rest = h,
+                None => break,
+            }
+        }
+        if lines.is_empty() {
+            return None;
+        }
+        lines.reverse();
+        Some(lines.join("\n"))
+    }
+}
+
+fn is_keyword(r: Rule) -> bool {
+    matches!(
+        r,
+        Rule::kw_namespace
+            | Rule::kw_def
+            | Rule::kw_app
+            | Rule::kw_pods
+            | Rule::kw_default
+            | Rule::kw_deny
+            | Rule::kw_allow
+            | Rule::kw_cluster
+            | Rule::kw_expect
+            | Rule::kw_in
+            | Rule::kw_notin
+    )
+}
+
+/// Children of a pair without keyword tokens.
+fn children<'i>(p: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
+    p.into_inner().filter(|c| !is_keyword(c.as_rule()))
+}
+
+pub fn file(id: FileId, text: &str, pairs: Pairs<'_, Rule>, diags: &mut Diagnostics) -> File {
+    let mut cx = Cx {
+        file: id,
+        text,
+        diags,
+    };
+    let mut items = Vec::new();
+    for top in pairs {
+        for p in top.into_inner() {
+            if p.as_rule() == Rule::EOI {
+                continue;
+            }
+            if let Some(item) = statement(&mut cx, p) {
+                items.push(item);
+            }
+        }
+    }
+    File { id, items }
+}
+
+fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
+    let span = cx.span(&p);
+    match p.as_rule() {
+        Rule::namespace_decl => {
+            let name = children(p).next()?;
+            Some(Item::Namespace(cx.spanned(&name)))
+        }
+        Rule::default_deny => Some(Item::DefaultDeny(span)),
+        Rule::def_decl => {
+            let doc = cx.doc_above(p.as_span().start());
+            let mut name = None;
+            let mut params = Vec::new();
+            let mut body = Vec::new();
+            for c in children(p) {
+                match c.as_rule() {
+                    Rule::name => name = Some(cx.spanned(&c)),
+                    Rule::params => {
+                        for prm in c.into_inner() {
+                            params.extend(param(cx, prm));
+                        }
+                    }
+                    Rule::dest_list => body = dest_list(cx, c),
+                    _ => cx.bug(&c, "in a definition"),
+                }
+            }
+            Some(Item::Def(Def {
+                name: name?,
+                params,
+                body,
+                doc,
+                span,
+            }))
+        }
+        Rule::app_stmt | Rule::pods_stmt => {
+            let mut name = None;
+            let mut selector = WorkloadSelector::App;
+            let mut allow = Vec::new();
+            let mut deny = Vec::new();
+            for c in children(p) {
+                match c.as_rule() {
+                    Rule::name => name = Some(cx.spanned(&c)),
+                    Rule::selector => selector = WorkloadSelector::Labels(self::selector(cx, c)),
+                    Rule::dest_list => allow = dest_list(cx, c),
+                    Rule::deny_clause => {
+                        for d in children(c) {
+                            deny.extend(dest_list(cx, d));
+                        }
+                    }
+                    _ => cx.bug(&c, "in a workload statement"),
+                }
+            }
+            Some(Item::Workload(Workload {
+                name: name?,
+                selector,
+                allow,
+                deny,
+                span,
+            }))
+        }
+        Rule::cluster_stmt => {
+            let mut name = None;
+            let mut deny = Vec::new();
+            for c in children(p) {
+                match c.as_rule() {
+                    Rule::name => name = Some(cx.spanned(&c)),
+                    Rule::dest_list => deny = dest_list(cx, c),
+                    _ => cx.bug(&c, "in a cluster statement"),
+                }
+            }
+            Some(Item::Cluster(Cluster {
+                name: name?,
+                deny,
+                span,
+            }))
+        }
+        _ => {
+            cx.bug(&p, "at statement level");
+            None
+        }
+    }
+}
+
+fn param(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Param> {
+    let span = cx.span(&p);
+    let mut name = None;
+    let mut types = Vec::new();
+    let mut default = None;
+    for c in p.into_inner() {
+        match c.as_rule() {
+            Rule::name => name = Some(cx.spanned(&c)),
+            Rule::type_expr => types = c.into_inner().map(|t| cx.spanned(&t)).collect(),
+            Rule::dest => default = dest(cx, c),
+            _ => cx.bug(&c, "in a parameter"),
+        }
+    }
+    Some(Param {
+        name: name?,
+        types,
+        default,
+        span,
+    })
+}
+
+fn dest_list(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Vec<Dest> {
+    p.into_inner().filter_map(|d| dest(cx, d)).collect()
+}
+
+fn dest(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Dest> {
+    let span = cx.span(&p);
+    let mut kind = None;
+    let mut ports = None;
+    for c in p.into_inner() {
+        match c.as_rule() {
+            Rule::atom => {
+                let start = c.as_span().start();
+                match atom::classify(cx.file, start, c.as_str()) {
+                    Ok(a) => kind = Some(DestKind::Atom(a)),
+                    Err(d) => {
+                        cx.diags.push(d);
+                        return None;
+                    }
+                }
+            }
+            Rule::call => {
+                let mut name = None;
+                let mut args = Vec::new();
+                for a in c.into_inner() {
+                    match a.as_rule() {
+                        Rule::name => name = Some(cx.spanned(&a)),
+                        Rule::arg => {
+                            let mut arg_name = None;
+                            let mut value = None;
+                            for x in a.into_inner() {
+                                match x.as_rule() {
+                                    Rule::arg_name => arg_name = Some(cx.spanned(&x)),
+                                    Rule::dest => value = dest(cx, x),
+                                    _ => cx.bug(&x, "in an argument"),
+                                }
+                            }
+                            if let Some(value) = value {
+                                args.push(Arg {
+                                    name: arg_name,
+                                    value,
+                                });
+                            }
+                        }
+                        _ => cx.bug(&a, "in a call"),
+                    }
+                }
+                kind = Some(DestKind::Call { name: name?, args });
+            }
+            Rule::pods_dest => {
+                let mut namespace = None;
+                let mut sel = None;
+                for x in children(c) {
+                    match x.as_rule() {
+                        Rule::ns_ref => {
+                            let s = cx.span(&x);
+                            namespace = x.into_inner().next().map(|n| match n.as_rule() {
+                                Rule::any_ns => NamespaceRef::Any(s),
+                                _ => NamespaceRef::Named(cx.spanned(&n)),
+                            });
+                        }
+                        Rule::selector => sel = Some(selector(cx, x)),
+                        _ => cx.bug(&x, "in a pods destination"),
+                    }
+                }
+                kind = Some(DestKind::Pods {
+                    namespace,
+                    selector: sel?,
+                });
+            }
+            Rule::port_suffix => {
+                let s = cx.span(&c);
+                let mut port = None;
+                let mut proto = None;
+                for x in c.into_inner() {
+                    match x.as_rule() {
+                        Rule::port_tok => port = Some(cx.spanned(&x)),
+                        Rule::proto_tok => proto = Some(cx.spanned(&x)),
+                        _ => cx.bug(&x, "in a port suffix"),
+                    }
+                }
+                ports = Some(PortSuffix {
+                    port: port?,
+                    proto,
+                    span: s,
+                });
+            }
+            _ => cx.bug(&c, "in a destination"),
+        }
+    }
+    Some(Dest {
+        kind: kind?,
+        ports,
+        span,
+    })
+}
+
+fn selector(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Selector {
+    let span = cx.span(&p);
+    let mut terms = Vec::new();
+    for t in p.into_inner() {
+        let rule = t.as_rule();
+        let mut parts: Vec<Pair<'_, Rule>> = children(t).collect();
+        let values = |cx: &Cx<'_>, parts: &mut Vec<Pair<'_, Rule>>| -> Vec<Spanned<String>> {
+            parts
+                .pop()
+                .map(|set| set.into_inner().map(|v| label_value(cx, v)).collect())
+                .unwrap_or_default()
+        };
+        let term = match rule {
+            Rule::label_eq | Rule::label_ne => {
+                let value = parts.pop().map(|v| label_value(cx, v));
+                let key = parts.pop().map(|k| cx.spanned(&k));
+                match (key, value) {
+                    (Some(k), Some(v)) if rule == Rule::label_eq => Some(LabelTerm::Eq(k, v)),
+                    (Some(k), Some(v)) => Some(LabelTerm::Ne(k, v)),
+                    _ => None,
+                }
+            }
+            Rule::label_in | Rule::label_notin => {
+                let vals = values(cx, &mut parts);
+                let key = parts.pop().map(|k| cx.spanned(&k));
+                key.map(|k| {
+                    if rule == Rule::label_in {
+                        LabelTerm::In(k, vals)
+                    } else {
+                        LabelTerm::NotIn(k, vals)
+                    }
+                })
+            }
+            Rule::label_exists => parts.pop().map(|k| LabelTerm::Exists(cx.spanned(&k))),
+            Rule::label_absent => parts.pop().map(|k| LabelTerm::Absent(cx.spanned(&k))),
+            _ => None,
+        };
+        if let Some(term) = term {
+            terms.push(term);
+        }
+    }
+    Selector { terms, span }
+}
+
+/// `"quoted"` or `bare`: the value without quotes, spanned on the whole token.
+fn label_value(cx: &Cx<'_>, p: Pair<'_, Rule>) -> Spanned<String> {
+    let span = cx.span(&p);
+    let text = match p.clone().into_inner().next() {
+        Some(inner) if inner.as_rule() == Rule::string => inner
+            .into_inner()
+            .next()
+            .map(|b| b.as_str().to_owned())
+            .unwrap_or_default(),
+        Some(inner) => inner.as_str().to_owned(),
+        None => p.as_str().to_owned(),
+    };
+    Spanned::new(text, span)
+}

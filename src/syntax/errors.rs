@@ -88,25 +88,46 @@ pub fn syntax_error(file: FileId, text: &str, e: &Error<Rule>) -> Diagnostic {
         .unwrap_or(0);
     let span = Span::new(file, pos, pos + width);
     let found = found(text, pos);
-    let mut expected: Vec<&'static str> = match &e.variant {
+    let mut expected: Vec<String> = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => {
-            positives.iter().map(|r| describe(*r)).collect()
+            positives.iter().map(|r| describe(*r).to_owned()).collect()
         }
         ErrorVariant::CustomError { .. } => Vec::new(),
     };
+    // Punctuation the parser tried at the same place (pest reports literals apart from rules).
+    if let Some(attempts) = e.parse_attempts() {
+        for t in attempts.expected_tokens() {
+            let token = t.to_string();
+            // Structural punctuation only: the characters of literals would be noise.
+            if [",", ")", "}", "->"].contains(&token.as_str()) {
+                expected.push(format!("`{token}`"));
+            }
+        }
+    }
     expected.sort_unstable();
     expected.dedup();
     let what = match expected.as_slice() {
         [] => "something else".to_owned(),
-        [one] => (*one).to_owned(),
+        [one] => one.clone(),
         [init @ .., last] => format!("{} or {}", init.join(", "), last),
     };
-    let line_before = text.get(..pos).unwrap_or_default();
-    let line_before = line_before
-        .rsplit('\n')
-        .next()
-        .unwrap_or_default()
-        .trim_end();
+    let before = text.get(..pos).unwrap_or_default();
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let raw_line = text.get(line_start..pos).unwrap_or_default();
+    let line_before = raw_line.trim_end();
+    let open = raw_line.matches('(').count();
+    let close = raw_line.matches(')').count();
+    if open > close && (found == "end of line" || found == "end of file") {
+        let at = line_start + raw_line.rfind('(').unwrap_or(0);
+        return Diagnostic::new(
+            Code::E0101,
+            span,
+            format!("unclosed `(`: expected `)`, found {found}"),
+        )
+        .label("expected `)` here")
+        .secondary(Span::new(file, at, at + 1), "this `(` is never closed")
+        .help("add the missing `)`");
+    }
     let mut d = Diagnostic::new(Code::E0101, span, format!("expected {what}, found {found}"))
         .label(format!("expected {what}"));
     if line_before.ends_with("->") || line_before.ends_with(',') {
@@ -115,12 +136,14 @@ pub fn syntax_error(file: FileId, text: &str, e: &Error<Rule>) -> Diagnostic {
         );
     } else if line_before.ends_with("deny") {
         d = d.help("`deny` takes at least one destination, as in `deny metadata`");
-    } else if expected.iter().any(|x| x.contains("`)`"))
-        || found == "end of line" && line_before.contains('(')
-    {
-        d = d.help("check that every `(` has its `)` on the same statement");
-    } else if text.get(pos..).is_some_and(|s| s.starts_with(')')) {
+    } else if text.get(pos..).is_some_and(|s| s.starts_with(')')) && close >= open {
         d = d.help("this `)` has no matching `(`");
+    } else if open > close
+        && text
+            .get(pos..)
+            .is_some_and(|s| s.starts_with(|c: char| c.is_ascii_alphanumeric()))
+    {
+        d = d.help("separate arguments with `,`; host names and addresses contain no spaces");
     }
     d
 }

@@ -16,6 +16,7 @@ pub use parser::Rule;
 pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Diagnostics) {
     use pest::Parser as _;
     let mut diags = Diagnostics::new();
+    pest::set_error_detail(true);
     match parser::EgressParser::parse(Rule::file, text) {
         Ok(pairs) => {
             let ast = pairs_to_ast::file(file, text, pairs, &mut diags);

@@ -31,6 +31,10 @@ pub struct Workload {
     pub selector: LabelSelector,
     pub allow: Vec<Target>,
     pub deny: Vec<Target>,
+    /// The allow list reaches DNS through `strict-dns` only (never through plain `dns`):
+    /// targets with a DNS proxy answer only the names the workload may reach. When both forms
+    /// are used, the loose one wins, as allowances are a union.
+    pub strict_dns: bool,
     pub span: Span,
     pub name_span: Span,
 }

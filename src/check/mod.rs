@@ -91,6 +91,10 @@ struct Checker<'a> {
     diags: Diagnostics,
     /// Definitions being expanded, to catch recursion.
     stack: Vec<&'a str>,
+    /// Which standard-library DNS forms the current allow list used: plain `dns` (outside
+    /// `strict-dns`) and `strict-dns`. Reset per workload; see `Workload::strict_dns`.
+    saw_dns: bool,
+    saw_strict_dns: bool,
 }
 
 type Env = HashMap<String, Val>;
@@ -319,6 +323,12 @@ impl<'a> Checker<'a> {
             self.unknown_name(name, env);
             return None;
         };
+        // DNS visibility marker: `strict-dns` (whose body expands `dns`) versus plain `dns`.
+        match def.name.node.as_str() {
+            "strict-dns" => self.saw_strict_dns = true,
+            "dns" if self.stack.last() != Some(&"strict-dns") => self.saw_dns = true,
+            _ => {}
+        }
         if self.stack.contains(&def.name.node.as_str()) {
             return self.err(
                 Diagnostic::new(
@@ -481,10 +491,10 @@ impl<'a> Checker<'a> {
             .collect();
         let vals: Option<Vec<Val>> = vals.into_iter().collect();
         let vals = vals?;
-        if let [single] = vals.as_slice() {
-            if !matches!(single, Val::Targets(_)) {
-                return Some(single.clone());
-            }
+        if let [single] = vals.as_slice()
+            && !matches!(single, Val::Targets(_))
+        {
+            return Some(single.clone());
         }
         let mut out = Vec::new();
         for (v, d) in vals.into_iter().zip(&def.body) {
@@ -665,6 +675,8 @@ pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics
         defs: HashMap::new(),
         diags: Diagnostics::new(),
         stack: Vec::new(),
+        saw_dns: false,
+        saw_strict_dns: false,
     };
     let mut program = Program::default();
     let stdlib_ids: BTreeSet<FileId> = stdlib.iter().map(|f| f.id).collect();
@@ -787,7 +799,9 @@ pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics
                         )])),
                         ast::WorkloadSelector::Labels(s) => checker.selector(s),
                     };
+                    (checker.saw_dns, checker.saw_strict_dns) = (false, false);
                     let allow = checker.targets(&w.allow, Some(&ns));
+                    let strict_dns = checker.saw_strict_dns && !checker.saw_dns;
                     let deny = checker.targets(&w.deny, Some(&ns));
                     let object = format!("{}-egress", w.name.node);
                     let fresh = claim(
@@ -807,6 +821,7 @@ pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics
                             selector,
                             allow,
                             deny,
+                            strict_dns,
                             span: w.span,
                             name_span: w.name.span,
                         });

@@ -29,6 +29,7 @@ pub fn lower(program: &checked::Program) -> Program {
             selector: w.selector.clone(),
             allow: normalise(&w.allow),
             deny: normalise(&w.deny),
+            strict_dns: w.strict_dns,
             origin: w.name_span,
         });
     }
@@ -40,6 +41,7 @@ pub fn lower(program: &checked::Program) -> Program {
             selector: LabelSelector::default(),
             allow: Vec::new(),
             deny: Vec::new(),
+            strict_dns: false,
             origin: d.span,
         });
     }
@@ -59,6 +61,9 @@ pub fn lower(program: &checked::Program) -> Program {
         guardrails,
     }
 }
+
+/// The peers of one port set, every origin, and where each peer was first written.
+type Group = (Vec<Peer>, Vec<Span>, BTreeMap<Peer, Span>);
 
 /// Merges ports per peer, drops CIDRs covered by a wider CIDR with at least the same ports,
 /// groups peers with equal port sets into one rule and aggregates their CIDRs.
@@ -97,15 +102,14 @@ pub fn normalise(targets: &[Target]) -> Vec<Rule> {
         }
     }
     for (inner, outer) in absorbed {
-        if let Some((_, spans)) = per_peer.remove(&inner) {
-            if let Some(entry) = per_peer.get_mut(&outer) {
-                entry.1.extend(spans);
-            }
+        if let Some((_, spans)) = per_peer.remove(&inner)
+            && let Some(entry) = per_peer.get_mut(&outer)
+        {
+            entry.1.extend(spans);
         }
     }
     // 3. Peers grouped by port set; CIDRs of a group aggregated.
-    let mut groups: BTreeMap<PortSet, (Vec<Peer>, Vec<Span>, BTreeMap<Peer, Span>)> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<PortSet, Group> = BTreeMap::new();
     for (peer, (ports, mut spans)) in per_peer {
         spans.sort();
         let g = groups.entry(ports).or_default();

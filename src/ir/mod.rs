@@ -62,6 +62,9 @@ pub struct Policy {
     pub selector: LabelSelector,
     pub allow: Vec<Rule>,
     pub deny: Vec<Rule>,
+    /// DNS visibility: the workload used `strict-dns` (and not `dns`), so a target with a DNS
+    /// proxy (cilium) answers only lookups of the names it may reach; otherwise every lookup.
+    pub strict_dns: bool,
     pub origin: Span,
 }
 

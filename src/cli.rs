@@ -169,6 +169,9 @@ fn report(sources: &SourceMap, diags: &Diagnostics, format: Format) {
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
+/// A project file's folder and its contents.
+type ProjectRoot = (PathBuf, project::Project);
+
 /// The project file that governs `start`, if any.
 fn find_project(start: &Path) -> Option<PathBuf> {
     start
@@ -179,9 +182,7 @@ fn find_project(start: &Path) -> Option<PathBuf> {
 
 /// Expands paths into inputs (folders: every `*.egress` below, sorted). Without paths, reads the
 /// project file. Returns the inputs and the project (if one was used).
-fn resolve_inputs(
-    paths: Vec<PathBuf>,
-) -> Result<(Vec<Input>, Option<(PathBuf, project::Project)>), Fatal> {
+fn resolve_inputs(paths: Vec<PathBuf>) -> Result<(Vec<Input>, Option<ProjectRoot>), Fatal> {
     let mut project = None;
     let paths = if paths.is_empty() {
         let cwd = std::env::current_dir()?;

@@ -70,7 +70,8 @@ pub fn analyse(inputs: &[Input]) -> Analysis {
                 diagnostics.extend(d);
                 files.extend(ast);
             }
-            Err((shown, d)) => {
+            Err(failed) => {
+                let (shown, d) = *failed;
                 sources.add(input.name.clone(), shown);
                 diagnostics.push(d);
             }

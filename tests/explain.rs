@@ -1,6 +1,14 @@
 //! Every `egressc explain` page is executable: its `## Wrong` example must produce its code and
 //! its `## Right` example must compile. A fence may name a target: ```` ```egress target=cilium ````
-//! (default: native).
+//! (default: native), and ```` ```egress escaped ```` reads `\\xNN` as a raw byte, for examples of
+//! binary or non-UTF-8 input.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail by panicking"
+)]
 
 use egressc::backend::Target;
 use egressc::diagnostics::Code;
@@ -9,7 +17,29 @@ use egressc::{Input, compile};
 struct Example {
     section: String,
     target: Target,
-    source: String,
+    source: Vec<u8>,
+}
+
+/// `\\xNN` → the byte NN; everything else as is.
+fn unescape(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\'
+            && bytes.get(i + 1) == Some(&b'x')
+            && let Some(b) = text
+                .get(i + 2..i + 4)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 4;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
 }
 
 fn examples(page: &str) -> Vec<Example> {
@@ -33,6 +63,11 @@ fn examples(page: &str) -> Vec<Example> {
                 source.push_str(l);
                 source.push('\n');
             }
+            let source = if info.split_whitespace().any(|w| w == "escaped") {
+                unescape(&source)
+            } else {
+                source.into_bytes()
+            };
             out.push(Example {
                 section: section.clone(),
                 target,
@@ -78,7 +113,7 @@ fn every_page_has_a_title_and_examples_that_hold() {
                     .collect();
                 failures.push(format!(
                     "{code}: the wrong example does not produce it (got {got:?}):\n{}",
-                    e.source
+                    String::from_utf8_lossy(&e.source)
                 ));
             }
         }
@@ -93,7 +128,7 @@ fn every_page_has_a_title_and_examples_that_hold() {
                     .collect();
                 failures.push(format!(
                     "{code}: the right example does not compile (got {got:?}):\n{}",
-                    e.source
+                    String::from_utf8_lossy(&e.source)
                 ));
             }
         }

@@ -6,6 +6,13 @@
 //!   `# fixture: expect = E0303, E0501`      (required in `err/`: exactly these codes)
 //! `ok/` fixtures must compile for every listed target without errors.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail by panicking"
+)]
+
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;

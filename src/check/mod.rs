@@ -613,24 +613,24 @@ impl<'a> Checker<'a> {
                     self.diags.push(d);
                 }
             }
-            if let Some(default) = &p.default {
-                if let Some(v) = self.eval(default, &Env::new(), Some("default"), default.span) {
-                    let types: Vec<&str> = p.types.iter().map(|t| t.node.as_str()).collect();
-                    if !types.iter().any(|t| v.types().contains(t)) {
-                        self.diags.push(
-                            Diagnostic::new(
-                                Code::E0301,
-                                default.span,
-                                format!(
-                                    "default of `{}` must be {}, found {}",
-                                    p.name.node,
-                                    types.join(" or "),
-                                    v.describe()
-                                ),
-                            )
-                            .label("wrong type"),
-                        );
-                    }
+            if let Some(default) = &p.default
+                && let Some(v) = self.eval(default, &Env::new(), Some("default"), default.span)
+            {
+                let types: Vec<&str> = p.types.iter().map(|t| t.node.as_str()).collect();
+                if !types.iter().any(|t| v.types().contains(t)) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::E0301,
+                            default.span,
+                            format!(
+                                "default of `{}` must be {}, found {}",
+                                p.name.node,
+                                types.join(" or "),
+                                v.describe()
+                            ),
+                        )
+                        .label("wrong type"),
+                    );
                 }
             }
             let ty = p.types.first().map(|t| t.node.as_str()).unwrap_or("dest");

@@ -42,11 +42,11 @@ pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Diagnostics) {
 
 /// Checks that raw bytes are text we can compile, returning the text or a coded diagnostic.
 /// The diagnostic's span points into the lossy-decoded text, which the caller should register.
-pub fn decode(file: FileId, bytes: &[u8]) -> Result<String, (String, Diagnostic)> {
+pub fn decode(file: FileId, bytes: &[u8]) -> Result<String, Box<(String, Diagnostic)>> {
     if let Some(pos) = bytes.iter().position(|b| *b == 0) {
         let shown = String::from_utf8_lossy(bytes.get(..pos).unwrap_or_default()).into_owned();
         let at = shown.len();
-        return Err((
+        return Err(Box::new((
             shown,
             Diagnostic::new(
                 Code::E0103,
@@ -55,14 +55,14 @@ pub fn decode(file: FileId, bytes: &[u8]) -> Result<String, (String, Diagnostic)
             )
             .label("NUL byte here")
             .help("pass only `.egress` text files to egressc"),
-        ));
+        )));
     }
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(s.to_owned()),
         Err(e) => {
             let at = e.valid_up_to();
             let shown = String::from_utf8_lossy(bytes).into_owned();
-            Err((
+            Err(Box::new((
                 shown,
                 Diagnostic::new(
                     Code::E0102,
@@ -71,7 +71,7 @@ pub fn decode(file: FileId, bytes: &[u8]) -> Result<String, (String, Diagnostic)
                 )
                 .label("invalid byte sequence here")
                 .help("save the file as UTF-8"),
-            ))
+            )))
         }
     }
 }

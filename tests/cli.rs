@@ -1,0 +1,395 @@
+//! The real binary: exit codes, output folders, `--check`, JSON diagnostics, the project file.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail by panicking"
+)]
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn egressc() -> Command {
+    Command::cargo_bin("egressc").unwrap()
+}
+
+fn examples() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const CARD: &str = "namespace payments\napp payments-api -> dns, rds(10.20.30.0/24:5432), fqdn(api.stripe.com:443) deny metadata\n";
+const CARD_NATIVE: &str =
+    "namespace payments\napp payments-api -> dns, rds(10.20.30.0/24:5432) deny metadata\n";
+
+#[test]
+fn design_card_is_refused_by_native_and_compiles_without_fqdn() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = write(dir.path(), "card.egress", CARD);
+    let o = egressc()
+        .args(["build", "--target", "native"])
+        .arg(&card)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty(), "no partial output");
+    assert!(stderr(&o).contains("error[E0501]"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("help:"));
+
+    let ok = write(dir.path(), "ok.egress", CARD_NATIVE);
+    let o = egressc()
+        .args(["build", "--target", "native"])
+        .arg(&ok)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let y = stdout(&o);
+    assert!(y.contains("kind: NetworkPolicy"));
+    assert!(y.contains("- Egress"));
+    assert!(y.contains("cidr: 10.20.30.0/24"));
+    assert!(y.contains("k8s-app: kube-dns"));
+    assert!(y.contains("app.kubernetes.io/managed-by: egressc"));
+}
+
+#[test]
+fn output_is_byte_identical_across_runs() {
+    let run = || {
+        egressc()
+            .args(["build", "--target", "native"])
+            .arg(examples().join("ledger-native.egress"))
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let first = run();
+    assert!(!first.is_empty());
+    assert_eq!(first, run());
+}
+
+#[test]
+fn json_errors_have_code_position_and_span() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "bad.egress",
+        "namespace payments\napp api -> dns, rds(10.20.30.1/24)\n",
+    );
+    let o = egressc()
+        .args(["check", "--error-format", "json"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let line = stderr(&o);
+    let v: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    assert_eq!(v["code"], "E0303");
+    assert_eq!(v["severity"], "error");
+    assert_eq!(v["line"], 2);
+    assert_eq!(v["column"], 21);
+    assert_eq!(v["span"]["start"], 39);
+    assert!(v["file"].as_str().unwrap().ends_with("bad.egress"));
+    assert!(v["help"].as_str().unwrap().contains("10.20.30.0/24"));
+}
+
+#[test]
+fn exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "good.egress", CARD_NATIVE);
+    egressc().arg("check").arg(&good).assert().code(0);
+    let bad = write(
+        dir.path(),
+        "bad.egress",
+        "namespace payments\napp api -> rdss\n",
+    );
+    egressc().arg("check").arg(&bad).assert().code(1);
+    // usage errors
+    egressc()
+        .args(["build", "--target", "nativ"])
+        .arg(&good)
+        .assert()
+        .code(2);
+    egressc().args(["frobnicate"]).assert().code(2);
+    // I/O error
+    egressc()
+        .args(["build", "/nonexistent/x.egress"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn unknown_target_lists_the_valid_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "good.egress", CARD_NATIVE);
+    let o = egressc()
+        .args(["build", "--target", "nativ"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("native"), "{e}");
+    assert!(e.contains("did you mean `native`"), "{e}");
+}
+
+#[test]
+fn a_megabyte_of_garbage_on_one_line_is_a_syntax_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = String::with_capacity(1 << 20);
+    let alphabet = b"ab(){}-> ,:/=*!@%&[]";
+    let mut x: u32 = 12345;
+    while s.len() < (1 << 20) {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        s.push(alphabet[(x >> 16) as usize % alphabet.len()] as char);
+    }
+    let f = write(dir.path(), "garbage.egress", &s);
+    let o = egressc().arg("build").arg(&f).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("E0101"));
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn output_folder_is_written_checked_and_never_touches_foreign_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = write(dir.path(), "p.egress", CARD_NATIVE);
+    let out = dir.path().join("out");
+    // A file egressc did not generate, which must survive.
+    write(&out, "payments/handwritten.yaml", "kind: ConfigMap\n");
+
+    // --check before the first build: missing files, exit 1
+    let o = egressc()
+        .arg("build")
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .arg("--check")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("missing:"), "{}", stdout(&o));
+    assert!(
+        !out.join("payments/payments-api-egress.yaml").exists(),
+        "--check writes nothing"
+    );
+
+    egressc()
+        .arg("build")
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let policy = std::fs::read_to_string(out.join("payments/payments-api-egress.yaml")).unwrap();
+    assert!(policy.starts_with("# Generated by egressc"));
+    let kustomization = std::fs::read_to_string(out.join("kustomization.yaml")).unwrap();
+    assert!(kustomization.contains("- payments/payments-api-egress.yaml"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("payments/handwritten.yaml")).unwrap(),
+        "kind: ConfigMap\n"
+    );
+
+    egressc()
+        .arg("build")
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .arg("--check")
+        .assert()
+        .code(0);
+
+    // Change the source: --check reports stale, a build updates and removes what is no longer generated.
+    std::fs::write(&src, "namespace payments\napp ledger -> dns\n").unwrap();
+    let o = egressc()
+        .arg("build")
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .arg("--check")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let listed = stdout(&o);
+    assert!(
+        listed.contains("no longer generated:") && listed.contains("payments-api-egress.yaml"),
+        "{listed}"
+    );
+    egressc()
+        .arg("build")
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(0);
+    assert!(!out.join("payments/payments-api-egress.yaml").exists());
+    assert!(out.join("payments/ledger-egress.yaml").exists());
+    assert!(out.join("payments/handwritten.yaml").exists());
+}
+
+#[test]
+fn errors_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = write(dir.path(), "p.egress", CARD);
+    let out = dir.path().join("out");
+    egressc()
+        .arg("build")
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(1);
+    assert!(!out.exists());
+}
+
+#[test]
+fn refuses_to_overwrite_a_foreign_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = write(dir.path(), "p.egress", CARD_NATIVE);
+    let out = dir.path().join("out");
+    write(&out, "payments/payments-api-egress.yaml", "# mine\n");
+    let o = egressc()
+        .arg("build")
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not generated by egressc"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("payments/payments-api-egress.yaml")).unwrap(),
+        "# mine\n"
+    );
+}
+
+#[test]
+fn several_files_and_folders_form_one_program() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "defs/db.egress",
+        "## The payments database.\ndef payments-db = rds(10.20.30.0/24)\n",
+    );
+    write(
+        dir.path(),
+        "apps/payments.egress",
+        "namespace payments\napp payments-api -> dns, payments-db\n",
+    );
+    let o = egressc().arg("build").arg(dir.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("10.20.30.0/24"));
+
+    // A duplicate across files points at both places.
+    write(
+        dir.path(),
+        "apps/again.egress",
+        "namespace payments\napp payments-api -> dns\n",
+    );
+    let o = egressc().arg("check").arg(dir.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("E0203") && e.contains("again.egress") && e.contains("payments.egress"),
+        "{e}"
+    );
+}
+
+#[test]
+fn project_file_builds_the_whole_repo_from_any_subfolder() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "egressc.toml",
+        "sources = [\"policies\"]\ntargets = [\"native\"]\noutput = \"generated\"\n",
+    );
+    write(dir.path(), "policies/payments.egress", CARD_NATIVE);
+    let sub = dir.path().join("policies");
+    egressc().current_dir(&sub).arg("build").assert().code(0);
+    assert!(
+        dir.path()
+            .join("generated/payments/payments-api-egress.yaml")
+            .exists()
+    );
+    egressc()
+        .current_dir(&sub)
+        .args(["build", "--check", "-o"])
+        .arg(dir.path().join("generated"))
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn project_file_is_checked_strictly() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "egressc.toml",
+        "sources = [\"policies\"]\ntarget = [\"native\"]\n",
+    );
+    write(dir.path(), "policies/payments.egress", CARD_NATIVE);
+    let o = egressc()
+        .current_dir(dir.path())
+        .arg("build")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("E0601") && e.contains("target"), "{e}");
+
+    write(
+        dir.path(),
+        "egressc.toml",
+        "sources = [\"policies\"]\ntargets = [\"nativ\"]\n",
+    );
+    let o = egressc()
+        .current_dir(dir.path())
+        .arg("build")
+        .output()
+        .unwrap();
+    let e = stderr(&o);
+    assert!(
+        e.contains("E0601") && e.contains("unknown target `nativ`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn explain_prints_codes_and_library_names() {
+    let o = egressc().args(["explain", "E0303"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).starts_with("# E0303"));
+    let o = egressc().args(["explain", "rds"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("rds(db: cidr | host, port: port = 5432)"));
+    let o = egressc().args(["explain", "E9999"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn emit_ir_prints_the_normalised_program() {
+    let o = egressc()
+        .args(["build", "--emit", "ir"])
+        .arg(examples().join("payments.egress"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("deny 169.254.169.254/32, fd00:ec2::254/128 on any port"));
+}

@@ -1,0 +1,2 @@
+" Egress policy language (egressc): *.egress files.
+autocmd BufRead,BufNewFile *.egress setfiletype egress

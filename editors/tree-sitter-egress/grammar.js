@@ -59,6 +59,7 @@ module.exports = grammar({
       $.default_deny,
       $.cluster_rule,
       $.expectation,
+      $.setting,
     ),
 
     // ----------------------------------------------------------------------------------------
@@ -117,8 +118,8 @@ module.exports = grammar({
     _name: $ => choice($.identifier, $.loose_name),
 
     // ----------------------------------------------------------------------------------------
-    // Attributes (lint suppressions, planned): `@allow(W0101, "reason")` on the line before a
-    // statement.
+    // Attributes (lint suppressions): `@allow(W0101, "reason")` on the line before a statement.
+    // pest reads `@allow(CODE, "reason")` only; any name and arguments are accepted here.
 
     attribute: $ => seq(
       '@',
@@ -194,6 +195,14 @@ module.exports = grammar({
     ),
 
     verdict: _ => choice('allow', 'deny'),
+
+    // `set wide-cidr-v4 = 16`, `set pod-cidrs = 10.244.0.0/16, fd00:10:244::/56` (a lint setting)
+    setting: $ => seq(
+      'set',
+      field('name', $._name),
+      '=',
+      field('value', $.destinations),
+    ),
 
     // `deny metadata, private` (may start on the next line).
     deny_clause: $ => seq('deny', $.destinations),

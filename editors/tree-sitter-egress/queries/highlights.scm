@@ -16,6 +16,7 @@
   "default"
   "cluster"
   "expect"
+  "set"
 ] @keyword
 
 (deny_clause "deny" @keyword)
@@ -41,6 +42,7 @@
 (pods_rule name: (_) @label)
 (cluster_rule name: (_) @label)
 (expectation name: (_) @label)
+(setting name: (_) @property)
 
 ; Definitions and calls
 (definition name: (_) @function)

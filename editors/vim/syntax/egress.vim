@@ -90,6 +90,7 @@ syn region egressString start=/"/ end=/"/ end=/$/ oneline
 syn keyword egressStatement namespace nextgroup=egressNamespaceName skipwhite
 syn keyword egressStatement app cluster expect nextgroup=egressRuleName skipwhite
 syn keyword egressStatement default
+syn keyword egressStatement set nextgroup=egressSettingName skipwhite
 syn keyword egressPods pods nextgroup=egressRuleName,egressPodsNamespace,egressSelector skipwhite
 syn keyword egressDefine def nextgroup=egressDefName skipwhite
 syn keyword egressDeny deny
@@ -98,6 +99,7 @@ syn keyword egressAllow allow
 " A statement's subject: pest's loose name (anything up to a space, a comma, a bracket, `->`...).
 syn match egressNamespaceName contained /\%([^ \t#,(){}=:|"-]\|-\%(>\)\@!\)\+/
 syn match egressRuleName contained /\%([^ \t#,(){}=:|"-]\|-\%(>\)\@!\)\+/
+syn match egressSettingName contained /\%([^ \t#,(){}=:|"-]\|-\%(>\)\@!\)\+/
 syn match egressDefName contained /\%([^ \t#,(){}=:|"-]\|-\%(>\)\@!\)\+/ nextgroup=egressParams skipwhite
 
 " def rds(db: cidr | host, port: port = 5432) = ...
@@ -143,6 +145,7 @@ hi def link egressAllow           Conditional
 hi def link egressNamespaceName   Type
 hi def link egressRuleName        Identifier
 hi def link egressDefName         Function
+hi def link egressSettingName     Identifier
 hi def link egressParamName       Identifier
 hi def link egressParamType       Type
 hi def link egressParamColon      Delimiter

@@ -25,7 +25,7 @@ NODE_MIN_MAJOR=20
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/egress-editors.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export DEBIAN_FRONTEND=noninteractive
 export NPM_CONFIG_UPDATE_NOTIFIER=false
 export NO_UPDATE_NOTIFIER=1
@@ -135,7 +135,11 @@ install_tools() {
   fi
   command -v tree-sitter >/dev/null 2>&1 && tree-sitter --version
 
-  if ! command -v vim >/dev/null 2>&1 || ! vim --version 2>/dev/null | grep -q '+syntax'; then
+  local vim_version=""
+  if command -v vim >/dev/null 2>&1; then
+    vim_version="$(vim --version 2>/dev/null || true)"
+  fi
+  if [[ "$vim_version" != *"+syntax"* ]]; then
     echo "installing vim (with +syntax; vim-tiny has none)"
     apt_install vim || status=1
   fi

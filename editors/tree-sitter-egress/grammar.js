@@ -42,6 +42,15 @@ module.exports = grammar({
 
   word: $ => $.identifier,
 
+  // pest reserves these words: never a name (`keyword` in grammar/egress.pest). Reserving them
+  // here too makes `app x ->` followed by a line `app y -> dns` an error in the first statement
+  // instead of reading `app` as a destination, so the next statement still parses.
+  reserved: {
+    global: _ => [
+      'namespace', 'def', 'app', 'pods', 'default', 'deny', 'allow', 'cluster', 'expect', 'set',
+    ],
+  },
+
   rules: {
     // A file: statements, one per line (a statement may span lines, see above).
     source_file: $ => optional(seq(
@@ -123,7 +132,7 @@ module.exports = grammar({
 
     attribute: $ => seq(
       '@',
-      field('name', $.identifier),
+      field('name', choice(alias('allow', $.identifier), $.identifier)),
       optional(seq('(', commaSep(field('argument', $._attribute_argument)), ')')),
     ),
 

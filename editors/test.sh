@@ -105,7 +105,8 @@ install_tools() {
     echo "node $(node --version), npm $(npm --version)"
   fi
 
-  if [ "$status" -eq 0 ] && [ ! -d "$VSCODE_DIR/node_modules" ]; then
+  if [ "$status" -eq 0 ] && { [ ! -d "$VSCODE_DIR/node_modules" ] ||
+    [ "$VSCODE_DIR/package-lock.json" -nt "$VSCODE_DIR/node_modules/.package-lock.json" ]; }; then
     echo "npm ci in editors/vscode"
     (cd "$VSCODE_DIR" && npm ci --no-audit --no-fund --loglevel=error) || status=1
   fi

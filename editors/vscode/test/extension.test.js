@@ -183,3 +183,38 @@ test('snippet expansion uses defaults, first choices and mirrors', () => {
   assert.equal(expand('def ${2:name}(${3:db}: ${4|cidr,host|}) = ${5:$3:5432/tcp}$0'), 'def name(db: cidr) = db:5432/tcp');
   assert.equal(expand('app ${1:x} -> ${2:dns}${3: deny ${4:metadata}}'), 'app x -> dns deny metadata');
 });
+
+test('the manifest names the egress language, its files and settings', () => {
+  const root = path.resolve(__dirname, '..');
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const [language] = manifest.contributes.languages;
+  assert.equal(language.id, 'egress');
+  assert.deepEqual(language.extensions, ['.egress']);
+  const [grammar] = manifest.contributes.grammars;
+  assert.equal(grammar.scopeName, 'source.egress');
+  const tmGrammar = JSON.parse(fs.readFileSync(path.join(root, grammar.path), 'utf8'));
+  assert.equal(tmGrammar.scopeName, 'source.egress');
+  for (const file of [language.configuration, manifest.contributes.snippets[0].path, manifest.main]) {
+    assert.ok(fs.existsSync(path.join(root, file)), `${file} exists`);
+  }
+  assert.equal(manifest.contributes.configuration.properties['egressc.path'].default, 'egressc');
+  assert.match(manifest.devDependencies['@vscode/vsce'], /^[~^]?3\.9\./);
+});
+
+test('the language configuration comments with # and its patterns compile', () => {
+  const root = path.resolve(__dirname, '..');
+  const config = JSON.parse(fs.readFileSync(path.join(root, 'language-configuration.json'), 'utf8'));
+  assert.equal(config.comments.lineComment, '#');
+  assert.deepEqual(config.brackets, [['(', ')'], ['{', '}'], ['[', ']']]);
+  assert.ok(config.autoClosingPairs.some((p) => p.open === '"'));
+  const word = new RegExp(config.wordPattern);
+  assert.equal('x payments-api y'.match(word)[0], 'x');
+  assert.equal('**.s3.amazonaws.com'.match(word)[0], '**.s3.amazonaws.com');
+  const [docRule, continueRule] = config.onEnterRules.map((r) => new RegExp(r.beforeText));
+  assert.ok(docRule.test('## A PostgreSQL database'));
+  assert.ok(continueRule.test('app ledger -> dns,'));
+  assert.ok(continueRule.test('def dns ='));
+  assert.ok(!continueRule.test('    pods{app=payments-api}:8443,'), 'continuation lines keep their indent');
+  new RegExp(config.indentationRules.increaseIndentPattern);
+  new RegExp(config.indentationRules.decreaseIndentPattern);
+});

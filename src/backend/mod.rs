@@ -1,13 +1,20 @@
 //! Stage 4: IR → YAML, one module per target. Backends see only the IR (never the AST); each
 //! either expresses a policy exactly or refuses it with a coded diagnostic on the source span.
+//! What each target emits and refuses is summarised in `docs/targets.md`.
 
+pub mod calico;
+pub mod cilium;
 pub mod native;
 mod yaml;
 
+use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::diagnostics::Diagnostics;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::ir;
+use crate::model::Peer;
 use crate::source::SourceMap;
 
 /// An output target (`--target`).
@@ -15,14 +22,28 @@ use crate::source::SourceMap;
 pub enum Target {
     /// `networking.k8s.io/v1` NetworkPolicy.
     Native,
+    /// `cilium.io/v2` CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy.
+    Cilium,
+    /// `projectcalico.org/v3` NetworkPolicy and GlobalNetworkPolicy (Calico Open Source).
+    Calico,
+    /// The same as `Calico`, plus `destination.domains` (Calico Enterprise and Calico Cloud).
+    CalicoEnterprise,
 }
 
 impl Target {
-    pub const ALL: &'static [Target] = &[Target::Native];
+    pub const ALL: &'static [Target] = &[
+        Target::Native,
+        Target::Cilium,
+        Target::Calico,
+        Target::CalicoEnterprise,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Target::Native => "native",
+            Target::Cilium => "cilium",
+            Target::Calico => "calico",
+            Target::CalicoEnterprise => "calico-enterprise",
         }
     }
 
@@ -83,6 +104,56 @@ pub fn emit(
 ) -> Result<Output, Diagnostics> {
     let documents = match target {
         Target::Native => native::emit(program, sources)?,
+        Target::Cilium => cilium::emit(program, sources)?,
+        Target::Calico => calico::emit(program, sources, calico::Edition::Open)?,
+        Target::CalicoEnterprise => calico::emit(program, sources, calico::Edition::Enterprise)?,
     };
     Ok(Output { target, documents })
+}
+
+/// `metadata` of a generated object: name, namespace (none for cluster-scoped objects) and the
+/// managed-by label.
+fn metadata(name: &str, namespace: Option<&str>) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: namespace.map(str::to_owned),
+        labels: Some(BTreeMap::from([(
+            yaml::MANAGED_BY.0.to_owned(),
+            yaml::MANAGED_BY.1.to_owned(),
+        )])),
+        ..Default::default()
+    }
+}
+
+/// E0503 for every host name in `deny`: no target can deny by name, since a name's addresses
+/// are only learnt from the lookups that are allowed, and a deny must hold without them.
+fn host_denies(deny: &[ir::Rule], target: Target) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for r in deny {
+        for p in &r.peers {
+            if let Peer::Host(h) = p {
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0503,
+                        r.origin_of(p),
+                        format!("a deny by host name (`{h}`) cannot be enforced by {target}"),
+                    )
+                    .label("denied by name")
+                    .help(
+                        "no target can enforce a deny by host name; deny the address range instead",
+                    ),
+                );
+            }
+        }
+    }
+    diags
+}
+
+/// The header comment's description of a policy: `app payments-api`, `default deny in payments`.
+fn describe(policy: &ir::Policy) -> String {
+    match &policy.kind {
+        ir::PolicyKind::App { app } => format!("app {app}"),
+        ir::PolicyKind::Pods { name } => format!("pods {name}"),
+        ir::PolicyKind::DefaultDeny => format!("default deny in {}", policy.namespace),
+    }
 }

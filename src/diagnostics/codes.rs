@@ -69,6 +69,8 @@ codes! {
     E0502 Error "deny cannot be expressed by this target";
     E0503 Error "a host-name deny cannot be enforced";
     E0504 Error "cluster-wide guardrails are not supported by this target";
+    E0505 Error "host names without a DNS allowance on cilium";
+    E0506 Error "one-label wildcard cannot be expressed by this target";
     E0601 Error "invalid project file";
 }
 

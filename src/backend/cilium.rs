@@ -1,0 +1,623 @@
+//! `cilium.io/v2` CiliumNetworkPolicy (one per policy) and CiliumClusterwideNetworkPolicy (one
+//! per guardrail), with our own serde types (k8s-openapi has no CRDs).
+//!
+//! How the IR maps:
+//! - the policy selector → `endpointSelector` (a CiliumNetworkPolicy only ever selects pods of
+//!   its own namespace);
+//! - address ranges → `toCIDRSet`; pods → `toEndpoints`, with the label
+//!   `k8s:io.kubernetes.pod.namespace` for another namespace, nothing for the policy's own
+//!   namespace, and an `Exists` requirement on that label for `pods(*)`; host names → `toFQDNs`:
+//!   `matchName` for an exact name, `matchPattern: "*.x"` for our one-label `*.x`, and
+//!   `matchPattern: "**.x"` for our `**.x` (one or more labels; Cilium 1.19 and later, earlier
+//!   releases read `**.` as `*.`, which only narrows the policy); ports → `toPorts` with
+//!   `protocol` and `endPort`. Cilium takes one kind of peer per rule, so one IR rule becomes up
+//!   to three Cilium rules with the same ports.
+//! - `deny` → `egressDeny`, which wins over every allow of every policy selecting the pod, so
+//!   nothing is carved into `except` lists (that would only repeat the deny). A deny by host
+//!   name is refused everywhere (E0503): `egressDeny` has no `toFQDNs`.
+//! - DNS visibility: `toFQDNs` learns addresses only from lookups that Cilium's DNS proxy sees, so
+//!   when an app reaches host names (or uses `strict-dns`) its DNS allowance (pods
+//!   `k8s-app=kube-dns` in `kube-system`, port 53) gets `toPorts[].rules.dns`:
+//!   `matchPattern: "*"` for `dns`; for `strict-dns` only the names the app may reach plus
+//!   `**.cluster.local` (in-cluster service names, and the resolver's search-path expansions such
+//!   as `api.stripe.com.payments.svc.cluster.local`: a refused expansion stops the lookup). An app
+//!   with host names and no DNS allowance is refused (E0505).
+//! - `default deny` → `endpointSelector: {}`, `egress: [{}]` (a rule that allows nothing) and
+//!   `enableDefaultDeny.egress: true`.
+//! - a guardrail → a CiliumClusterwideNetworkPolicy with `endpointSelector: {}`, `egressDeny` and
+//!   `enableDefaultDeny: {egress: false, ingress: false}`. Without the latter, any policy with
+//!   egress or egressDeny rules puts the pods it selects into default deny; with it, a pod that no
+//!   other policy selects keeps its open egress, minus the guardrail.
+//!
+//! Cilium's CIDR rules match addresses outside the cluster, not pods: reach pods with pod peers.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    LabelSelector, LabelSelectorRequirement, ObjectMeta,
+};
+use serde::Serialize;
+
+use super::native::label_selector;
+use super::{Document, Target, describe, host_denies, metadata, yaml};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::ir::{self, PolicyKind};
+use crate::model::{
+    self, HostPattern, LabelReq, NamespaceSel, Peer, PortRange, PortSet, Proto, Wildcard,
+};
+use crate::source::{SourceMap, Span};
+
+const API_VERSION: &str = "cilium.io/v2";
+const POLICY: &str = "CiliumNetworkPolicy";
+const CLUSTERWIDE: &str = "CiliumClusterwideNetworkPolicy";
+/// The label Cilium gives every pod with its namespace.
+const NAMESPACE_LABEL: &str = "k8s:io.kubernetes.pod.namespace";
+/// The CRD's limit on `toPorts[].ports`.
+const MAX_PORTS: usize = 40;
+/// What strict DNS always answers: in-cluster names and search-path expansions.
+const CLUSTER_NAMES: &str = "**.cluster.local";
+/// The ports of a DNS allowance that the DNS proxy can see.
+const DNS_PORTS: [PortRange; 2] = [
+    PortRange {
+        proto: Proto::Tcp,
+        first: 53,
+        last: 53,
+    },
+    PortRange {
+        proto: Proto::Udp,
+        first: 53,
+        last: 53,
+    },
+];
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Object {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: ObjectMeta,
+    spec: Spec,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Spec {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    egress: Vec<EgressRule>,
+    /// Same shape as `egress`, never with `toFQDNs` or L7 rules.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    egress_deny: Vec<EgressRule>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enable_default_deny: Option<DefaultDeny>,
+    endpoint_selector: LabelSelector,
+}
+
+/// One kind of peer (Cilium refuses to combine them) and the ports they are reached on.
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct EgressRule {
+    #[serde(rename = "toCIDRSet", skip_serializing_if = "Vec::is_empty")]
+    to_cidr_set: Vec<CidrRule>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    to_endpoints: Vec<LabelSelector>,
+    #[serde(rename = "toFQDNs", skip_serializing_if = "Vec::is_empty")]
+    to_fqdns: Vec<FqdnSelector>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    to_ports: Vec<PortRule>,
+}
+
+#[derive(Serialize)]
+struct CidrRule {
+    cidr: String,
+}
+
+/// `{matchName: api.stripe.com}` or `{matchPattern: "*.example.com"}`.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+struct FqdnSelector {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    match_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    match_pattern: Option<String>,
+}
+
+#[derive(Serialize, Clone)]
+struct PortRule {
+    ports: Vec<PortProtocol>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rules: Option<L7Rules>,
+}
+
+#[derive(Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+struct PortProtocol {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_port: Option<u16>,
+    /// A string in the CRD (it also takes port names).
+    port: String,
+    protocol: &'static str,
+}
+
+#[derive(Serialize, Clone)]
+struct L7Rules {
+    dns: Vec<FqdnSelector>,
+}
+
+#[derive(Serialize)]
+struct DefaultDeny {
+    egress: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ingress: Option<bool>,
+}
+
+/// The `toFQDNs` (and `rules.dns`) selector of a host pattern. Our wildcard spellings are
+/// Cilium's: `*.x` is one label, `**.x` one or more.
+fn fqdn(h: &HostPattern) -> FqdnSelector {
+    match h.wildcard {
+        Wildcard::None => FqdnSelector {
+            match_name: Some(h.base.clone()),
+            match_pattern: None,
+        },
+        Wildcard::OneLabel => FqdnSelector {
+            match_name: None,
+            match_pattern: Some(format!("*.{}", h.base)),
+        },
+        Wildcard::AnyLabels => FqdnSelector {
+            match_name: None,
+            match_pattern: Some(format!("**.{}", h.base)),
+        },
+    }
+}
+
+fn pattern(p: &str) -> FqdnSelector {
+    FqdnSelector {
+        match_name: None,
+        match_pattern: Some(p.to_owned()),
+    }
+}
+
+fn port(r: &PortRange) -> PortProtocol {
+    PortProtocol {
+        end_port: (r.last != r.first).then_some(r.last),
+        port: r.first.to_string(),
+        protocol: r.proto.upper(),
+    }
+}
+
+/// `toPorts` for a port set: none for every port of every protocol.
+fn port_rules(ports: &PortSet) -> Vec<PortRule> {
+    match ports {
+        PortSet::All => Vec::new(),
+        PortSet::Ranges(rs) => rs
+            .chunks(MAX_PORTS)
+            .map(|c| PortRule {
+                ports: c.iter().map(port).collect(),
+                rules: None,
+            })
+            .collect(),
+    }
+}
+
+/// A `toEndpoints` selector for pods; `policy_ns` is `None` in a clusterwide policy.
+fn endpoints(
+    namespace: &NamespaceSel,
+    selector: &model::LabelSelector,
+    policy_ns: Option<&str>,
+) -> LabelSelector {
+    let mut s = label_selector(selector);
+    match namespace {
+        NamespaceSel::Named(ns) if Some(ns.as_str()) == policy_ns => {}
+        NamespaceSel::Named(ns) => {
+            s.match_labels
+                .get_or_insert_with(BTreeMap::new)
+                .insert(NAMESPACE_LABEL.to_owned(), ns.clone());
+        }
+        NamespaceSel::Any => {
+            s.match_expressions
+                .get_or_insert_with(Vec::new)
+                .push(LabelSelectorRequirement {
+                    key: NAMESPACE_LABEL.to_owned(),
+                    operator: "Exists".to_owned(),
+                    values: None,
+                })
+        }
+    }
+    s
+}
+
+/// The Cilium rules for `peers` on `ports`: pods, then address ranges, then host names.
+fn rules(peers: &[&Peer], ports: &PortSet, policy_ns: Option<&str>) -> Vec<EgressRule> {
+    let mut to_endpoints = Vec::new();
+    let mut to_cidr_set = Vec::new();
+    let mut to_fqdns = Vec::new();
+    for p in peers {
+        match p {
+            Peer::Net(n) => to_cidr_set.push(CidrRule {
+                cidr: n.to_string(),
+            }),
+            Peer::Host(h) => to_fqdns.push(fqdn(h)),
+            Peer::Pods {
+                namespace,
+                selector,
+            } => to_endpoints.push(endpoints(namespace, selector, policy_ns)),
+        }
+    }
+    let to_ports = port_rules(ports);
+    let mut out = Vec::new();
+    if !to_endpoints.is_empty() {
+        out.push(EgressRule {
+            to_endpoints,
+            to_ports: to_ports.clone(),
+            ..Default::default()
+        });
+    }
+    if !to_cidr_set.is_empty() {
+        out.push(EgressRule {
+            to_cidr_set,
+            to_ports: to_ports.clone(),
+            ..Default::default()
+        });
+    }
+    if !to_fqdns.is_empty() {
+        out.push(EgressRule {
+            to_fqdns,
+            to_ports,
+            ..Default::default()
+        });
+    }
+    out
+}
+
+/// Whether `p` is the cluster DNS of the standard library's `dns`: pods `k8s-app=kube-dns` in
+/// `kube-system`.
+fn is_cluster_dns(p: &Peer) -> bool {
+    match p {
+        Peer::Pods {
+            namespace: NamespaceSel::Named(ns),
+            selector,
+        } => {
+            ns == "kube-system"
+                && matches!(selector.reqs.as_slice(),
+                    [LabelReq::Eq(k, v)] if k == "k8s-app" && v == "kube-dns")
+        }
+        _ => false,
+    }
+}
+
+/// The DNS ports (53/tcp, 53/udp) an allowance covers.
+fn dns_ports(ports: &PortSet) -> Vec<PortRange> {
+    DNS_PORTS
+        .into_iter()
+        .filter(|r| ports.contains(r.proto, r.first))
+        .collect()
+}
+
+/// What the DNS proxy answers: every name (`dns`), or only the host names the policy may reach
+/// and in-cluster names (`strict-dns`). Sorted, without duplicates.
+fn dns_rules(policy: &ir::Policy) -> Vec<FqdnSelector> {
+    if !policy.strict_dns {
+        return vec![pattern("*")];
+    }
+    let mut names: BTreeSet<FqdnSelector> = hosts(policy).map(|(h, _)| fqdn(h)).collect();
+    names.insert(pattern(CLUSTER_NAMES));
+    names.into_iter().collect()
+}
+
+/// Every host name a policy allows, with where it was written.
+fn hosts(policy: &ir::Policy) -> impl Iterator<Item = (&HostPattern, Span)> {
+    policy.allow.iter().flat_map(|r| {
+        r.peers.iter().filter_map(move |p| match p {
+            Peer::Host(h) => Some((h, r.origin_of(p))),
+            _ => None,
+        })
+    })
+}
+
+/// The `egress` rules of a policy, with DNS visibility on its DNS allowance when it needs it.
+fn allow_rules(policy: &ir::Policy) -> Vec<EgressRule> {
+    let visible = policy.strict_dns || hosts(policy).next().is_some();
+    let ns = Some(policy.namespace.as_str());
+    let mut out = Vec::new();
+    for r in &policy.allow {
+        let dns = dns_ports(&r.ports);
+        let (seen, others): (Vec<&Peer>, Vec<&Peer>) = r
+            .peers
+            .iter()
+            .partition(|p| visible && !dns.is_empty() && is_cluster_dns(p));
+        for p in seen {
+            let Peer::Pods {
+                namespace,
+                selector,
+            } = p
+            else {
+                continue;
+            };
+            let target = endpoints(namespace, selector, ns);
+            out.push(EgressRule {
+                to_endpoints: vec![target.clone()],
+                to_ports: vec![PortRule {
+                    ports: dns.iter().map(port).collect(),
+                    rules: Some(L7Rules {
+                        dns: dns_rules(policy),
+                    }),
+                }],
+                ..Default::default()
+            });
+            // The other ports of the allowance, unchanged.
+            match r.ports.minus(&PortSet::from_ranges(dns.clone())) {
+                Some(rest) if rest.is_empty() => {}
+                Some(rest) => out.extend(rules(&[p], &rest, ns)),
+                // Every port of every protocol cannot be listed without 53: keep the L3 allow.
+                None => out.push(EgressRule {
+                    to_endpoints: vec![target],
+                    ..Default::default()
+                }),
+            }
+        }
+        out.extend(rules(&others, &r.ports, ns));
+    }
+    out
+}
+
+fn deny_rules(deny: &[ir::Rule], policy_ns: Option<&str>) -> Vec<EgressRule> {
+    deny.iter()
+        .flat_map(|r| {
+            let peers: Vec<&Peer> = r
+                .peers
+                .iter()
+                .filter(|p| !matches!(p, Peer::Host(_)))
+                .collect();
+            rules(&peers, &r.ports, policy_ns)
+        })
+        .collect()
+}
+
+/// E0505: host names that Cilium can never resolve, as the app may not look them up.
+fn missing_dns(policy: &ir::Policy) -> Option<Diagnostic> {
+    let mut names = hosts(policy);
+    let (first, span) = names.next()?;
+    let has_dns = policy
+        .allow
+        .iter()
+        .any(|r| !dns_ports(&r.ports).is_empty() && r.peers.iter().any(is_cluster_dns));
+    if has_dns {
+        return None;
+    }
+    let mut d = Diagnostic::new(
+        Code::E0505,
+        span,
+        format!(
+            "`{first}` is a host name, but {} allows no DNS lookups, so cilium can never learn its addresses",
+            describe(policy)
+        ),
+    )
+    .label("reached by name")
+    .secondary(policy.origin, "this policy allows no cluster DNS")
+    .help("add `dns` (or `strict-dns`) to its destinations: cilium's DNS proxy learns the addresses of host names from the lookups it allows");
+    let more = names.count();
+    if more > 0 {
+        d = d.note(format!(
+            "{more} more host name(s) in this policy have the same problem"
+        ));
+    }
+    Some(d)
+}
+
+fn policy_spec(policy: &ir::Policy) -> Result<Spec, Diagnostics> {
+    if policy.kind == PolicyKind::DefaultDeny {
+        return Ok(Spec {
+            egress: vec![EgressRule::default()],
+            egress_deny: Vec::new(),
+            enable_default_deny: Some(DefaultDeny {
+                egress: true,
+                ingress: None,
+            }),
+            endpoint_selector: LabelSelector::default(),
+        });
+    }
+    let mut diags = host_denies(&policy.deny, Target::Cilium);
+    if let Some(d) = missing_dns(policy) {
+        diags.push(d);
+    }
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    let mut egress = allow_rules(policy);
+    if egress.is_empty() {
+        // Allows nothing: the empty rule keeps the pods isolated, as the source says.
+        egress.push(EgressRule::default());
+    }
+    Ok(Spec {
+        egress,
+        egress_deny: deny_rules(&policy.deny, Some(&policy.namespace)),
+        enable_default_deny: None,
+        endpoint_selector: label_selector(&policy.selector),
+    })
+}
+
+fn guardrail_spec(g: &ir::Guardrail) -> Result<Spec, Diagnostics> {
+    let diags = host_denies(&g.deny, Target::Cilium);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    Ok(Spec {
+        egress: Vec::new(),
+        egress_deny: deny_rules(&g.deny, None),
+        enable_default_deny: Some(DefaultDeny {
+            egress: false,
+            ingress: Some(false),
+        }),
+        endpoint_selector: LabelSelector::default(),
+    })
+}
+
+/// One CiliumNetworkPolicy per policy, then one CiliumClusterwideNetworkPolicy per guardrail.
+pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let mut docs = Vec::new();
+    let mut push = |spec: Result<Spec, Diagnostics>,
+                    kind: &'static str,
+                    name: &str,
+                    namespace: Option<&str>,
+                    origin: Span,
+                    what: String| {
+        let spec = match spec {
+            Ok(s) => s,
+            Err(d) => return diags.extend(d),
+        };
+        let object = Object {
+            api_version: API_VERSION,
+            kind,
+            metadata: metadata(name, namespace),
+            spec,
+        };
+        match yaml::document(&object, sources, origin, &what) {
+            Ok(text) => docs.push(Document {
+                namespace: namespace.map(str::to_owned),
+                name: name.to_owned(),
+                kind,
+                text,
+            }),
+            Err(d) => diags.push(d),
+        }
+    };
+    for p in &program.policies {
+        push(
+            policy_spec(p),
+            POLICY,
+            &p.name,
+            Some(&p.namespace),
+            p.origin,
+            describe(p),
+        );
+    }
+    for g in &program.guardrails {
+        push(
+            guardrail_spec(g),
+            CLUSTERWIDE,
+            &g.name,
+            None,
+            g.origin,
+            format!("guardrail {}", g.name),
+        );
+    }
+    if diags.has_errors() {
+        diags.sort();
+        return Err(diags);
+    }
+    Ok(docs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Input, compile};
+
+    fn build(src: &str) -> Result<String, Vec<String>> {
+        let c = compile(&[Input::new("t.egress", src)], &[Target::Cilium]);
+        if c.has_errors() {
+            return Err(c
+                .analysis
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.code.as_str().to_owned())
+                .collect());
+        }
+        Ok(c.outputs.iter().map(|o| o.stream()).collect())
+    }
+
+    #[test]
+    fn wildcards_keep_their_label_count() {
+        let host = |wildcard| HostPattern {
+            wildcard,
+            base: "s3.amazonaws.com".into(),
+        };
+        assert_eq!(
+            fqdn(&host(Wildcard::None)).match_name.as_deref(),
+            Some("s3.amazonaws.com")
+        );
+        assert_eq!(
+            fqdn(&host(Wildcard::OneLabel)).match_pattern.as_deref(),
+            Some("*.s3.amazonaws.com")
+        );
+        assert_eq!(
+            fqdn(&host(Wildcard::AnyLabels)).match_pattern.as_deref(),
+            Some("**.s3.amazonaws.com")
+        );
+    }
+
+    #[test]
+    fn namespaces_of_pod_peers() {
+        let sel = model::LabelSelector::new(vec![LabelReq::Eq("app".into(), "db".into())]);
+        let same = endpoints(&NamespaceSel::Named("a".into()), &sel, Some("a"));
+        assert_eq!(same.match_labels.map(|l| l.len()), Some(1));
+        let other = endpoints(&NamespaceSel::Named("b".into()), &sel, Some("a"));
+        assert_eq!(
+            other
+                .match_labels
+                .and_then(|l| l.get(NAMESPACE_LABEL).cloned()),
+            Some("b".into())
+        );
+        let any = endpoints(&NamespaceSel::Any, &sel, Some("a"));
+        let exprs = any.match_expressions.unwrap_or_default();
+        assert_eq!(exprs.len(), 1);
+        assert_eq!(exprs[0].operator, "Exists");
+    }
+
+    #[test]
+    fn host_names_get_dns_visibility_on_the_dns_rule() {
+        let y = build("namespace p\napp a -> dns, api.stripe.com:443\n").unwrap();
+        assert!(
+            y.contains("matchPattern: '*'") || y.contains("matchPattern: \"*\""),
+            "{y}"
+        );
+        assert!(y.contains("matchName: api.stripe.com"), "{y}");
+        assert!(y.contains("toFQDNs:"), "{y}");
+        // No visibility without host names.
+        let y = build("namespace p\napp a -> dns, 10.0.0.0/8:443\n").unwrap();
+        assert!(!y.contains("rules:"), "{y}");
+    }
+
+    #[test]
+    fn strict_dns_lists_only_the_reachable_names() {
+        let y = build("namespace p\napp a -> strict-dns, **.s3.amazonaws.com:443\n").unwrap();
+        assert!(y.contains("**.s3.amazonaws.com"), "{y}");
+        assert!(y.contains(CLUSTER_NAMES), "{y}");
+        assert!(!y.contains("matchPattern: '*'\n"), "{y}");
+        // Plain `dns` next to `strict-dns` keeps the loose form.
+        let y = build("namespace p\napp a -> strict-dns, dns, x.example.com:443\n").unwrap();
+        assert!(!y.contains(CLUSTER_NAMES), "{y}");
+    }
+
+    #[test]
+    fn host_names_without_dns_are_refused() {
+        assert_eq!(
+            build("namespace p\napp a -> api.stripe.com:443\n"),
+            Err(vec!["E0505".to_owned()])
+        );
+    }
+
+    #[test]
+    fn host_denies_are_refused() {
+        assert_eq!(
+            build("namespace p\napp a -> dns, internet deny evil.example.com\n"),
+            Err(vec!["E0503".to_owned()])
+        );
+    }
+
+    #[test]
+    fn guardrails_never_isolate() {
+        let y = build("cluster no-metadata deny metadata\n").unwrap();
+        assert!(y.contains("kind: CiliumClusterwideNetworkPolicy"), "{y}");
+        assert!(y.contains("egressDeny:"), "{y}");
+        assert!(y.contains("enableDefaultDeny:\n    egress: false"), "{y}");
+    }
+
+    #[test]
+    fn default_deny_allows_nothing() {
+        let y = build("namespace p\ndefault deny\n").unwrap();
+        assert!(y.contains("egress:\n  - {}\n"), "{y}");
+        assert!(y.contains("endpointSelector: {}"), "{y}");
+    }
+}

@@ -73,6 +73,8 @@ enum Command {
     Explain { what: String },
     /// List the targets.
     Targets,
+    /// Run the language server on stdin/stdout (for editors).
+    Lsp,
 }
 
 /// A usage or I/O failure: message on stderr, exit 2.
@@ -135,6 +137,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Lsp => Ok(egressc::lsp::run()?),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod check;
 pub mod diagnostics;
 pub mod ir;
+pub mod lsp;
 pub mod model;
 pub mod project;
 pub mod source;

@@ -1,0 +1,708 @@
+//! `egressc lsp`: the real binary, spoken to over stdio with Content-Length framed JSON-RPC.
+//! Every read has a timeout, so a hung server fails the test instead of hanging CI.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail by panicking"
+)]
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+struct Client {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    messages: Receiver<Value>,
+    /// Notifications received while waiting for something else.
+    pending: VecDeque<Value>,
+    next_id: i64,
+}
+
+fn read_message(r: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix("Content-Length: ") {
+            length = v.parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    r.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+impl Client {
+    fn start() -> Client {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_egressc"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut r = BufReader::new(stdout);
+            while let Some(msg) = read_message(&mut r) {
+                if tx.send(msg).is_err() {
+                    break;
+                }
+            }
+        });
+        Client {
+            stdin: child.stdin.take(),
+            child,
+            messages: rx,
+            pending: VecDeque::new(),
+            next_id: 1,
+        }
+    }
+
+    /// Starts the server and goes through `initialize` and `initialized`.
+    fn initialized(options: Value) -> Client {
+        let mut c = Client::start();
+        let result = c.request(
+            "initialize",
+            json!({"processId": null, "rootUri": null, "capabilities": {}, "initializationOptions": options}),
+        );
+        let caps = &result["result"]["capabilities"];
+        assert_eq!(caps["textDocumentSync"], 1, "{result}");
+        assert_eq!(caps["positionEncoding"], "utf-16");
+        assert_eq!(caps["hoverProvider"], true);
+        assert_eq!(caps["definitionProvider"], true);
+        assert_eq!(caps["documentSymbolProvider"], true);
+        assert!(caps["completionProvider"].is_object());
+        c.notify("initialized", json!({}));
+        c
+    }
+
+    fn send(&mut self, msg: &Value) {
+        let body = msg.to_string();
+        let stdin = self.stdin.as_mut().unwrap();
+        write!(stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    fn recv(&mut self, deadline: Instant) -> Value {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match self.messages.recv_timeout(left) {
+            Ok(v) => v,
+            Err(RecvTimeoutError::Timeout) => panic!("the server did not answer in time"),
+            Err(RecvTimeoutError::Disconnected) => panic!("the server closed its output"),
+        }
+    }
+
+    /// Sends a request and returns the whole response (`result` or `error`).
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let msg = self.recv(deadline);
+            if msg.get("id") == Some(&json!(id)) && msg.get("method").is_none() {
+                return msg;
+            }
+            self.pending.push_back(msg);
+        }
+    }
+
+    /// A request that must succeed: its `result`.
+    fn result(&mut self, method: &str, params: Value) -> Value {
+        let resp = self.request(method, params);
+        assert!(resp.get("error").is_none(), "{method}: {resp}");
+        resp["result"].clone()
+    }
+
+    /// The next diagnostics published for `uri`.
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        let is_ours = |m: &Value| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        };
+        if let Some(i) = self.pending.iter().position(is_ours) {
+            let m = self.pending.remove(i).unwrap();
+            return m["params"]["diagnostics"].as_array().unwrap().clone();
+        }
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let msg = self.recv(deadline);
+            if is_ours(&msg) {
+                return msg["params"]["diagnostics"].as_array().unwrap().clone();
+            }
+            self.pending.push_back(msg);
+        }
+    }
+
+    /// Every publication for `uri` received so far (call after a request: the server answers
+    /// in order, so everything published before the answer has arrived).
+    fn drain_diagnostics(&mut self, uri: &str) -> Vec<Vec<Value>> {
+        let (ours, rest): (VecDeque<Value>, VecDeque<Value>) =
+            self.pending.drain(..).partition(|m| {
+                m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+            });
+        self.pending = rest;
+        ours.into_iter()
+            .map(|m| m["params"]["diagnostics"].as_array().unwrap().clone())
+            .collect()
+    }
+
+    fn open(&mut self, uri: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "egress", "version": 1, "text": text}}),
+        );
+    }
+
+    fn change(&mut self, uri: &str, version: i64, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
+    }
+
+    /// Waits for the process to end and returns its exit code.
+    fn wait(mut self) -> Option<i32> {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the server did not exit");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn shutdown_and_exit(mut self) {
+        let resp = self.request("shutdown", Value::Null);
+        assert_eq!(resp["result"], Value::Null, "{resp}");
+        assert!(resp.get("error").is_none());
+        self.notify("exit", Value::Null);
+        assert_eq!(self.wait(), Some(0));
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        // A failed test must not leave the server running.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The errors among diagnostics (warnings from lints may come and go with the lint set).
+fn errors(diags: Vec<Value>) -> Vec<Value> {
+    for d in &diags {
+        assert!(d["severity"] == 1 || d["severity"] == 2, "{d}");
+        if d["severity"] == 2 {
+            assert!(d["code"].as_str().unwrap().starts_with('W'), "{d}");
+        }
+    }
+    diags.into_iter().filter(|d| d["severity"] == 1).collect()
+}
+
+fn at(uri: &str, line: u32, character: u32) -> Value {
+    json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
+}
+
+fn range(line: u32, start: u32, end: u32) -> Value {
+    json!({"start": {"line": line, "character": start}, "end": {"line": line, "character": end}})
+}
+
+/// The UTF-16 column of the first `needle` on line `line` of `text`.
+fn col(text: &str, line: usize, needle: &str) -> u32 {
+    let l = text.lines().nth(line).unwrap();
+    let byte = l.find(needle).unwrap();
+    u32::try_from(l[..byte].encode_utf16().count()).unwrap()
+}
+
+const URI: &str = "file:///work/policies/payments.egress";
+
+const BROKEN: &str = "namespace payments
+default deny
+
+## Our ledger service.
+def ledger(port: port = 8443) = pods{app=ledger}:port/tcp
+
+app payments-api -> dns, rds(10.20.30.1/24), ledger
+";
+
+#[test]
+fn session() {
+    let mut c = Client::initialized(Value::Null);
+
+    // A broken file: E0303 on the CIDR, with the CLI's message, help and exact range.
+    c.open(URI, BROKEN);
+    let diags = c.diagnostics(URI);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    let d = &diags[0];
+    assert_eq!(d["code"], "E0303");
+    assert_eq!(d["source"], "egressc");
+    assert_eq!(d["severity"], 1);
+    let start = col(BROKEN, 6, "10.20.30.1/24");
+    assert_eq!(d["range"], range(6, start, start + 13));
+    let message = d["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("`10.20.30.1/24` has host bits set"),
+        "{message}"
+    );
+    assert!(
+        message.contains("help: write `10.20.30.0/24` for the whole range"),
+        "{message}"
+    );
+
+    // Fixed: the diagnostics are cleared.
+    let fixed = BROKEN.replace("10.20.30.1/24", "10.20.30.0/24");
+    c.change(URI, 2, &fixed);
+    assert_eq!(errors(c.diagnostics(URI)), Vec::<Value>::new());
+
+    // Hover on `rds`: its signature and documentation.
+    let hover = c.result("textDocument/hover", at(URI, 6, col(&fixed, 6, "rds") + 1));
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        value.contains("rds(db: cidr | host, port: port = 5432)"),
+        "{value}"
+    );
+    assert!(value.contains("PostgreSQL"), "{value}");
+    let rds = col(&fixed, 6, "rds");
+    assert_eq!(hover["range"], range(6, rds, rds + 3));
+
+    // Hover on the user definition shows its `##` doc; on a type, a short text.
+    let hover = c.result(
+        "textDocument/hover",
+        at(URI, 6, col(&fixed, 6, "ledger") + 2),
+    );
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("ledger(port: port = 8443)"), "{value}");
+    assert!(value.contains("Our ledger service."), "{value}");
+    let hover = c.result(
+        "textDocument/hover",
+        at(URI, 4, col(&fixed, 4, ": port") + 3),
+    );
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("type `port`"),
+        "{hover}"
+    );
+
+    // Go to definition on a user definition: its `def` line; on a standard library name:
+    // nothing (it is in no document).
+    let def = c.result(
+        "textDocument/definition",
+        at(URI, 6, col(&fixed, 6, "ledger")),
+    );
+    assert_eq!(def["uri"], URI);
+    let name = col(&fixed, 4, "ledger");
+    assert_eq!(def["range"], range(4, name, name + 6));
+    let def = c.result("textDocument/definition", at(URI, 6, rds + 1));
+    assert_eq!(def, Value::Null);
+
+    // Completion after `-> `: definitions (with signature and doc) and `pods`.
+    let text = format!("{fixed}app worker -> \n");
+    c.change(URI, 3, &text);
+    let _ = c.diagnostics(URI);
+    let items = c.result("textDocument/completion", at(URI, 7, 14));
+    let items = items.as_array().unwrap();
+    let labels: Vec<&str> = items.iter().map(|i| i["label"].as_str().unwrap()).collect();
+    for want in ["rds", "dns", "ledger", "strict-dns", "pods"] {
+        assert!(labels.contains(&want), "{want} missing from {labels:?}");
+    }
+    let rds_item = items.iter().find(|i| i["label"] == "rds").unwrap();
+    assert_eq!(
+        rds_item["detail"],
+        "rds(db: cidr | host, port: port = 5432)"
+    );
+    assert!(rds_item["documentation"]["value"].is_string());
+
+    // Completion at the start of a line: statement keywords.
+    let text = format!("{fixed}\n");
+    c.change(URI, 4, &text);
+    let _ = c.diagnostics(URI);
+    let items = c.result("textDocument/completion", at(URI, 7, 0));
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    for want in ["namespace", "app", "pods", "def", "default deny", "cluster"] {
+        assert!(labels.contains(&want), "{want} missing from {labels:?}");
+    }
+
+    // Completion after `:` in a parameter list: the types.
+    let text = fixed.replace("def ledger(port: port = 8443)", "def ledger(port: ");
+    c.change(URI, 5, &text);
+    let _ = c.diagnostics(URI);
+    let items = c.result("textDocument/completion", at(URI, 4, 17));
+    let labels: Vec<&str> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["cidr", "host", "port", "proto", "dest"]);
+
+    // Document symbols: the namespace, with the definition and the app as children.
+    c.change(URI, 6, &fixed);
+    let _ = c.diagnostics(URI);
+    let symbols = c.result(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": URI}}),
+    );
+    let symbols = symbols.as_array().unwrap();
+    assert_eq!(symbols.len(), 1, "{symbols:?}");
+    assert_eq!(symbols[0]["name"], "payments");
+    assert_eq!(symbols[0]["kind"], 3, "a namespace");
+    let children: Vec<&str> = symbols[0]["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(children, ["default deny", "ledger", "payments-api"]);
+
+    c.shutdown_and_exit();
+}
+
+#[test]
+fn features_survive_a_half_typed_line() {
+    let mut c = Client::initialized(Value::Null);
+    let text = "namespace payments\n## Ledger.\ndef ledger = 10.0.0.0/8:443/tcp\napp a -> ledger, rds(\napp b -> dns\n";
+    c.open(URI, text);
+    let diags = c.diagnostics(URI);
+    assert_eq!(diags[0]["code"], "E0101", "{diags:?}");
+    // Hover and symbols still work on the statements that parse.
+    let hover = c.result("textDocument/hover", at(URI, 4, 10));
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("Cluster DNS"),
+        "{hover}"
+    );
+    let symbols = c.result(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": URI}}),
+    );
+    let children: Vec<&str> = symbols[0]["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(children, ["ledger", "b"]);
+    // Completion in the broken call offers destinations.
+    let items = c.result("textDocument/completion", at(URI, 3, 21));
+    assert!(
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["label"] == "ledger"),
+        "{items}"
+    );
+    c.shutdown_and_exit();
+}
+
+#[test]
+fn positions_are_utf16() {
+    let mut c = Client::initialized(Value::Null);
+    // `é` is one UTF-16 unit and two bytes, `🦀` two units and four bytes.
+    let text = "namespace payments\npods w {team=\"é🦀\"} -> rds(10.20.30.1/24)\n";
+    c.open(URI, text);
+    let diags = errors(c.diagnostics(URI));
+    let codes: Vec<&str> = diags.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["E0207", "E0303"]);
+    let start = col(text, 1, "10.20");
+    assert_eq!(start, 27);
+    assert_eq!(diags[1]["range"], range(1, start, start + 13));
+    let value = col(text, 1, "\"é");
+    assert_eq!(diags[0]["range"], range(1, value, value + 5));
+    // Hover right after the crab still finds `rds`.
+    let hover = c.result("textDocument/hover", at(URI, 1, col(text, 1, "rds") + 1));
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("rds(")
+    );
+    c.shutdown_and_exit();
+}
+
+#[test]
+fn request_before_initialize_is_refused() {
+    let mut c = Client::start();
+    let resp = c.request("textDocument/hover", at(URI, 0, 0));
+    assert_eq!(resp["error"]["code"], -32002, "{resp}");
+    // Initialization still works afterwards.
+    let resp = c.request("initialize", json!({"processId": null, "capabilities": {}}));
+    assert!(resp["result"]["capabilities"].is_object(), "{resp}");
+    c.notify("initialized", json!({}));
+    c.shutdown_and_exit();
+}
+
+#[test]
+fn unopened_documents_and_bad_requests_get_answers() {
+    let mut c = Client::initialized(Value::Null);
+    let never = "file:///work/policies/never-opened.egress";
+    for method in [
+        "textDocument/hover",
+        "textDocument/definition",
+        "textDocument/completion",
+    ] {
+        assert_eq!(c.result(method, at(never, 3, 7)), Value::Null, "{method}");
+    }
+    let symbols = c.result(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": never}}),
+    );
+    assert_eq!(symbols, Value::Null);
+    // Changing or closing a document that is not open is ignored.
+    c.change(never, 2, "namespace x\n");
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": never}}),
+    );
+    // Malformed parameters and unknown methods get error responses.
+    let resp = c.request("textDocument/hover", json!({"nonsense": true}));
+    assert_eq!(resp["error"]["code"], -32602, "{resp}");
+    let resp = c.request("textDocument/formatting", json!({}));
+    assert_eq!(resp["error"]["code"], -32601, "{resp}");
+    // Positions far outside the document are clamped.
+    c.open(URI, "namespace a\napp b -> dns\n");
+    let _ = c.diagnostics(URI);
+    for (line, character) in [(0, 999), (99, 0), (u32::MAX, u32::MAX)] {
+        for method in [
+            "textDocument/hover",
+            "textDocument/definition",
+            "textDocument/completion",
+        ] {
+            let _ = c.result(method, at(URI, line, character));
+        }
+    }
+    // Closing clears the document's diagnostics.
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": URI}}),
+    );
+    assert_eq!(c.diagnostics(URI), Vec::<Value>::new());
+    c.shutdown_and_exit();
+}
+
+#[test]
+fn exit_without_shutdown_exits_1() {
+    let mut c = Client::initialized(Value::Null);
+    c.notify("exit", Value::Null);
+    assert_eq!(c.wait(), Some(1));
+}
+
+#[test]
+fn requests_after_shutdown_are_refused() {
+    let mut c = Client::initialized(Value::Null);
+    let resp = c.request("shutdown", Value::Null);
+    assert!(resp.get("error").is_none(), "{resp}");
+    let resp = c.request("textDocument/hover", at(URI, 0, 0));
+    assert_eq!(resp["error"]["code"], -32600, "{resp}");
+    c.notify("exit", Value::Null);
+    assert_eq!(c.wait(), Some(0));
+}
+
+const DEFS_URI: &str = "file:///work/policies/defs.egress";
+const APP_URI: &str = "file:///work/policies/app.egress";
+const DEFS: &str = "## The ledger.\ndef ledger = 10.0.0.0/8:443/tcp\n";
+const APP: &str = "namespace payments\ndefault deny\napp api -> dns, ledger\n";
+
+#[test]
+fn open_documents_of_a_folder_form_one_program() {
+    let mut c = Client::initialized(Value::Null);
+    c.open(DEFS_URI, DEFS);
+    let _ = c.diagnostics(DEFS_URI);
+    c.open(APP_URI, APP);
+    assert_eq!(errors(c.diagnostics(APP_URI)), Vec::<Value>::new());
+    let def = c.result("textDocument/definition", at(APP_URI, 2, 18));
+    assert_eq!(def["uri"], DEFS_URI);
+    assert_eq!(def["range"], range(1, 4, 10));
+    // Closing the definitions leaves `ledger` unknown.
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": DEFS_URI}}),
+    );
+    let diags = errors(c.diagnostics(APP_URI));
+    assert_eq!(diags[0]["code"], "E0201", "{diags:?}");
+    c.shutdown_and_exit();
+}
+
+#[test]
+fn document_model_keeps_documents_apart() {
+    let mut c = Client::initialized(json!({"program": "document"}));
+    c.open(DEFS_URI, DEFS);
+    let _ = c.diagnostics(DEFS_URI);
+    c.open(APP_URI, APP);
+    let diags = errors(c.diagnostics(APP_URI));
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0]["code"], "E0201");
+    c.shutdown_and_exit();
+}
+
+/// A small deterministic generator (xorshift), so that failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n.max(1) as u64).unwrap()
+    }
+}
+
+const FRAGMENTS: &[&str] = &[
+    "namespace ",
+    "payments",
+    "\n",
+    "\r\n",
+    "app ",
+    "pods ",
+    "def ",
+    "default deny",
+    " deny ",
+    "cluster ",
+    " -> ",
+    ", ",
+    "dns",
+    "rds(",
+    "10.20.30.0/24",
+    ":5432",
+    "/tcp",
+    ")",
+    "(",
+    "{",
+    "}",
+    "app=x",
+    "=",
+    ":",
+    "|",
+    "cidr",
+    "## doc\n",
+    "# comment",
+    "fqdn(**.example.com)",
+    "[fd00::1]:443",
+    "\"",
+    "é",
+    "🦀",
+    "\u{0}",
+    "\u{feff}",
+    "\t",
+    "@allow(",
+    "set ",
+];
+
+/// The character boundaries of `text`.
+fn boundaries(text: &str) -> Vec<usize> {
+    text.char_indices()
+        .map(|(i, _)| i)
+        .chain([text.len()])
+        .collect()
+}
+
+#[test]
+fn random_edits_never_break_the_server() {
+    let mut c = Client::initialized(Value::Null);
+    let mut rng = Rng(0x5eed_1234_abcd_ef01);
+    let mut text = BROKEN.to_owned();
+    c.open(URI, &text);
+    let _ = c.diagnostics(URI);
+    let mut version = 1;
+    for batch in 0..20 {
+        for _ in 0..10 {
+            let cuts = boundaries(&text);
+            let at = cuts[rng.below(cuts.len())];
+            match rng.below(4) {
+                // Insert a fragment of the language.
+                0 | 1 => text.insert_str(at, FRAGMENTS[rng.below(FRAGMENTS.len())]),
+                // Insert a random character, possibly multi-byte.
+                2 => {
+                    let ch = char::from_u32(u32::try_from(rng.below(0x1_0000)).unwrap())
+                        .unwrap_or('\u{1F980}');
+                    text.insert(at, ch);
+                }
+                // Delete a few characters.
+                _ => {
+                    let from = cuts.iter().position(|c| *c == at).unwrap();
+                    let to = cuts[(from + 1 + rng.below(8)).min(cuts.len() - 1)];
+                    text.replace_range(at..to, "");
+                }
+            }
+            version += 1;
+            c.change(URI, version, &text);
+        }
+        // After each batch the server answers, and its diagnostics are well formed.
+        let lines = u32::try_from(text.lines().count()).unwrap();
+        let line = u32::try_from(rng.below(lines as usize + 2)).unwrap();
+        let character = u32::try_from(rng.below(40)).unwrap();
+        for method in [
+            "textDocument/hover",
+            "textDocument/definition",
+            "textDocument/completion",
+        ] {
+            let resp = c.request(method, at(URI, line, character));
+            assert!(
+                resp.get("error").is_none(),
+                "batch {batch}: {method} failed on {text:?}: {resp}"
+            );
+        }
+        let resp = c.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": URI}}),
+        );
+        assert!(
+            resp["result"].is_array(),
+            "batch {batch}: documentSymbol failed on {text:?}: {resp}"
+        );
+        // One publication per change, each well formed.
+        let published = c.drain_diagnostics(URI);
+        assert_eq!(published.len(), 10, "batch {batch}");
+        for d in published.into_iter().flatten() {
+            assert!(d["code"].as_str().unwrap().starts_with(['E', 'W']), "{d}");
+            assert_eq!(d["source"], "egressc");
+            let r = &d["range"];
+            assert!(
+                r["start"]["line"].as_u64() <= r["end"]["line"].as_u64(),
+                "{d}"
+            );
+        }
+    }
+    c.shutdown_and_exit();
+}

@@ -10,7 +10,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use egressc::backend::{Output, Target};
 use egressc::diagnostics::render::{self, Format};
-use egressc::diagnostics::{Code, Diagnostics, suggest};
+use egressc::diagnostics::{Code, Diagnostics, Severity, suggest};
+use egressc::lint::{Level, LintConfig};
 use egressc::source::SourceMap;
 use egressc::{Input, project};
 
@@ -29,8 +30,70 @@ struct Cli {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum ErrorFormat {
+    /// Text with source excerpts.
     Human,
+    /// One JSON object per diagnostic, one per line.
     Json,
+    /// A SARIF 2.1.0 log, for code-scanning tools.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
+}
+
+/// How diagnostics are reported and which lints apply.
+#[derive(clap::Args)]
+struct DiagOpts {
+    #[arg(long, value_enum, default_value = "human")]
+    error_format: ErrorFormat,
+    /// Exit 1 (and write nothing) if there is any warning.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// Silence these lints (comma separated codes, e.g. W0105).
+    #[arg(long, value_delimiter = ',', value_name = "CODE")]
+    allow: Vec<String>,
+    /// Report these lints as warnings (overrides --deny-warnings for them).
+    #[arg(long, value_delimiter = ',', value_name = "CODE")]
+    warn: Vec<String>,
+    /// Report these lints as errors.
+    #[arg(long, value_delimiter = ',', value_name = "CODE")]
+    deny: Vec<String>,
+}
+
+impl DiagOpts {
+    fn lints(&self) -> Result<LintConfig, Fatal> {
+        let mut config = LintConfig {
+            deny_warnings: self.deny_warnings,
+            ..LintConfig::default()
+        };
+        for (flag, codes, level) in [
+            ("--allow", &self.allow, Level::Allow),
+            ("--warn", &self.warn, Level::Warn),
+            ("--deny", &self.deny, Level::Deny),
+        ] {
+            for c in codes {
+                config.levels.insert(lint_code(flag, c)?, level);
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// A lint code given on the command line.
+fn lint_code(flag: &str, text: &str) -> Result<Code, Fatal> {
+    match Code::parse(text).filter(|c| c.severity() == Severity::Warning) {
+        Some(c) => Ok(c),
+        None => {
+            let codes: Vec<&str> = egressc::lint::codes().map(|c| c.as_str()).collect();
+            let hint =
+                suggest::did_you_mean(&text.trim().to_ascii_uppercase(), codes.iter().copied())
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_else(|| format!("; the lint codes are {}", codes.join(", ")));
+            Err(Fatal(format!(
+                "error[{}]: unknown lint code `{text}` in {flag}{hint}",
+                Code::E0703
+            )))
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -48,7 +111,8 @@ enum Command {
         /// Files or folders (searched for `*.egress`). Without any, the project file
         /// `egressc.toml` is searched from the current folder upwards.
         paths: Vec<PathBuf>,
-        /// Targets, comma separated (native).
+        /// Targets, comma separated: native, cilium, calico, calico-enterprise (default: the
+        /// project file's targets, else native).
         #[arg(long, short, value_delimiter = ',')]
         target: Vec<String>,
         /// Write `DIR/<namespace>/<name>.yaml` and `DIR/kustomization.yaml` instead of printing.
@@ -60,14 +124,14 @@ enum Command {
         /// What to print.
         #[arg(long, value_enum, default_value = "yaml")]
         emit: Emit,
-        #[arg(long, value_enum, default_value = "human")]
-        error_format: ErrorFormat,
+        #[command(flatten)]
+        diag: DiagOpts,
     },
-    /// Type-check only.
+    /// Type-check and lint only.
     Check {
         paths: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value = "human")]
-        error_format: ErrorFormat,
+        #[command(flatten)]
+        diag: DiagOpts,
     },
     /// Explain a diagnostic code (`E0303`) or a standard library name (`rds`).
     Explain { what: String },
@@ -100,6 +164,10 @@ pub fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(code) => code,
+        Err(Fatal(msg)) if msg.starts_with("error[") => {
+            eprintln!("{msg}");
+            ExitCode::from(2)
+        }
         Err(Fatal(msg)) => {
             eprintln!("error: {msg}");
             ExitCode::from(2)
@@ -115,18 +183,16 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             output,
             check,
             emit,
-            error_format,
-        } => build(paths, target, output, check, emit, format(error_format)),
-        Command::Check {
-            paths,
-            error_format,
-        } => {
+            diag,
+        } => build(paths, target, output, check, emit, &diag),
+        Command::Check { paths, diag } => {
+            let lints = diag.lints()?;
             let (inputs, _) = resolve_inputs(paths)?;
-            let analysis = egressc::analyse(&inputs);
+            let analysis = egressc::analyse_with(&inputs, &lints);
             report(
                 &analysis.sources,
                 &analysis.diagnostics,
-                format(error_format),
+                format(diag.error_format),
             );
             Ok(status(&analysis.diagnostics))
         }
@@ -145,6 +211,8 @@ fn format(f: ErrorFormat) -> Format {
     match f {
         ErrorFormat::Human => Format::Human,
         ErrorFormat::Json => Format::Json,
+        ErrorFormat::Sarif => Format::Sarif,
+        ErrorFormat::Github => Format::Github,
     }
 }
 
@@ -157,7 +225,8 @@ fn status(d: &Diagnostics) -> ExitCode {
 }
 
 fn report(sources: &SourceMap, diags: &Diagnostics, format: Format) {
-    if diags.is_empty() {
+    // A SARIF log is written even when empty: code-scanning tools expect a file.
+    if diags.is_empty() && format != Format::Sarif {
         return;
     }
     let list: Vec<_> = diags.iter().cloned().collect();
@@ -241,6 +310,9 @@ fn resolve_inputs(paths: Vec<PathBuf>) -> Result<(Vec<Input>, Option<ProjectRoot
     Ok((inputs, project))
 }
 
+/// Every `*.egress` file below `dir`, sorted. A subfolder with its own project file is a separate
+/// program and is skipped (with a note), so that `egressc build examples/` leaves out
+/// `examples/pitfalls/`.
 fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Fatal> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Fatal(format!("{}: {e}", dir.display())))?
@@ -249,6 +321,14 @@ fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Fatal> {
     entries.sort();
     for p in entries {
         if p.is_dir() {
+            if p.join(project::FILE_NAME).is_file() {
+                eprintln!(
+                    "note: skipped {}: it has its own {} (build it on its own)",
+                    p.display(),
+                    project::FILE_NAME
+                );
+                continue;
+            }
             collect_dir(&p, out)?;
         } else if p.extension().is_some_and(|e| e == "egress") {
             out.push(p);
@@ -283,8 +363,10 @@ fn build(
     output: Option<PathBuf>,
     check: bool,
     emit: Emit,
-    format: Format,
+    diag: &DiagOpts,
 ) -> Result<ExitCode, Fatal> {
+    let format = format(diag.error_format);
+    let lints = diag.lints()?;
     let mut targets = parse_targets(&target)?;
     let (inputs, project) = resolve_inputs(paths)?;
     let mut output = output;
@@ -300,14 +382,14 @@ fn build(
         targets.push(Target::Native);
     }
     if emit == Emit::Ir {
-        let analysis = egressc::analyse(&inputs);
+        let analysis = egressc::analyse_with(&inputs, &lints);
         report(&analysis.sources, &analysis.diagnostics, format);
         if let Some(ir) = &analysis.ir {
             print!("{}", egressc::ir::dump::dump(ir));
         }
         return Ok(status(&analysis.diagnostics));
     }
-    let compilation = egressc::compile(&inputs, &targets);
+    let compilation = egressc::compile_with(&inputs, &targets, &lints);
     report(
         &compilation.analysis.sources,
         &compilation.analysis.diagnostics,

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod check;
 pub mod diagnostics;
 pub mod ir;
+pub mod lint;
 pub mod lsp;
 pub mod model;
 pub mod project;
@@ -48,9 +49,14 @@ pub struct Analysis {
     pub ir: Option<ir::Program>,
 }
 
-/// Parses and checks `inputs` with the standard library, and lowers them when they are free of
-/// errors.
+/// Parses and checks `inputs` with the standard library, and lowers and lints them when they are
+/// free of errors, with every lint at its default level.
 pub fn analyse(inputs: &[Input]) -> Analysis {
+    analyse_with(inputs, &lint::LintConfig::default())
+}
+
+/// [`analyse`] with lint levels.
+pub fn analyse_with(inputs: &[Input], lints: &lint::LintConfig) -> Analysis {
     let mut sources = SourceMap::new();
     let mut diagnostics = Diagnostics::new();
     let mut stdlib_files = Vec::new();
@@ -80,8 +86,14 @@ pub fn analyse(inputs: &[Input]) -> Analysis {
     }
     let (checked, d) = check::check(&stdlib_files, &files);
     diagnostics.extend(d);
+    let mut ir = (!diagnostics.has_errors()).then(|| ir::lower(&checked));
+    if let Some(program) = &ir {
+        diagnostics.extend(lint::lint(&checked, program, lints));
+        if diagnostics.has_errors() {
+            ir = None;
+        }
+    }
     let ok = !diagnostics.has_errors();
-    let ir = ok.then(|| ir::lower(&checked));
     Analysis {
         sources,
         diagnostics,
@@ -107,7 +119,12 @@ impl Compilation {
 /// Analyses `inputs` and emits every target. Any error in any stage or target means no output
 /// at all.
 pub fn compile(inputs: &[Input], targets: &[Target]) -> Compilation {
-    let mut analysis = analyse(inputs);
+    compile_with(inputs, targets, &lint::LintConfig::default())
+}
+
+/// [`compile`] with lint levels.
+pub fn compile_with(inputs: &[Input], targets: &[Target], lints: &lint::LintConfig) -> Compilation {
+    let mut analysis = analyse_with(inputs, lints);
     let mut outputs = Vec::new();
     if let Some(ir) = &analysis.ir {
         let mut diags = Diagnostics::new();

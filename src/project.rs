@@ -66,7 +66,17 @@ pub fn parse(file: FileId, text: &str) -> Result<Project, Vec<Diagnostic>> {
                     format!("invalid project file: unknown target `{}`", t.get_ref()),
                 )
                 .label("not a target")
-                .help(format!("the targets are: {}", Target::names())),
+                .help(
+                    match crate::diagnostics::suggest::did_you_mean(
+                        t.get_ref(),
+                        Target::ALL.iter().map(|x| x.name()),
+                    ) {
+                        Some(s) => {
+                            format!("did you mean `{s}`? The targets are: {}", Target::names())
+                        }
+                        None => format!("the targets are: {}", Target::names()),
+                    },
+                ),
             ),
         }
     }

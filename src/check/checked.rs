@@ -1,6 +1,11 @@
 //! The checked program: names resolved, definitions expanded, every value validated. This is
 //! the only input of lowering (`ir::lower`).
 
+use std::collections::BTreeSet;
+
+use ipnet::IpNet;
+
+use crate::diagnostics::Code;
 use crate::model::{LabelSelector, Peer, PortRange};
 use crate::source::Span;
 
@@ -95,6 +100,42 @@ impl DefInfo {
     }
 }
 
+/// Lint thresholds and cluster facts, set in source with `set KEY = VALUE`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// W0102: a private IPv4 range with a shorter prefix is "wide".
+    pub wide_cidr_v4: u8,
+    /// W0102: an IPv6 unique-local range with a shorter prefix is "wide".
+    pub wide_cidr_v6: u8,
+    /// W0111: a port range with more ports than this is "wide".
+    pub wide_port_range: u32,
+    /// W0109: the cluster's pod ranges.
+    pub pod_cidrs: Vec<IpNet>,
+    /// W0109: the cluster's service ranges.
+    pub service_cidrs: Vec<IpNet>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            wide_cidr_v4: 20,
+            wide_cidr_v6: 48,
+            wide_port_range: 1000,
+            pod_cidrs: Vec::new(),
+            service_cidrs: Vec::new(),
+        }
+    }
+}
+
+/// `@allow(W0102, "reason")`: the lint `code` is silenced within `statement`.
+#[derive(Clone, Debug)]
+pub struct Suppression {
+    pub code: Code,
+    pub reason: String,
+    pub statement: Span,
+    pub span: Span,
+}
+
 /// The whole checked program.
 #[derive(Clone, Debug, Default)]
 pub struct Program {
@@ -102,4 +143,10 @@ pub struct Program {
     pub default_denies: Vec<DefaultDeny>,
     pub guardrails: Vec<Guardrail>,
     pub defs: Vec<DefInfo>,
+    /// Each namespace and where it is first declared.
+    pub namespaces: Vec<(String, Span)>,
+    /// Definitions used by a statement, directly or through other definitions.
+    pub used_defs: BTreeSet<String>,
+    pub settings: Settings,
+    pub suppressions: Vec<Suppression>,
 }

@@ -239,13 +239,17 @@ pub fn host(name: &Spanned<String>) -> Result<HostPattern, Diagnostic> {
         let span = sub(name.span, offset, offset + label.len());
         offset += label.len() + 1;
         if label.contains('*') {
-            return Err(Diagnostic::new(
-                Code::E0309,
-                span,
-                format!("wildcard in the middle of host name `{text}`"),
-            )
-            .label("a wildcard may only stand as the whole first label")
-            .help("write `*.example.com` (one label) or `**.example.com` (one or more labels)"));
+            let first = offset == base_from + label.len() + 1;
+            let message = if first {
+                format!("wildcard inside a label of host name `{text}`")
+            } else {
+                format!("wildcard in the middle of host name `{text}`")
+            };
+            return Err(Diagnostic::new(Code::E0309, span, message)
+                .label("a wildcard may only stand as the whole first label")
+                .help(
+                    "write `*.example.com` (one label) or `**.example.com` (one or more labels)",
+                ));
         }
         if !label_ok(label) {
             let why = if label.is_empty() {
@@ -264,13 +268,24 @@ pub fn host(name: &Spanned<String>) -> Result<HostPattern, Diagnostic> {
         }
     }
     if !base.contains('.') {
+        let (label, help) = if wildcard == Wildcard::None {
+            (
+                "a host name needs at least two labels",
+                "write a fully qualified name such as `api.example.com`",
+            )
+        } else {
+            (
+                "a wildcard needs a domain with at least two labels after it",
+                "write a pattern such as `*.example.com`",
+            )
+        };
         return Err(Diagnostic::new(
             Code::E0308,
             name.span,
             format!("host name `{text}` has a single label"),
         )
-        .label("a wildcard needs a domain with at least two labels after it")
-        .help("write a fully qualified name such as `*.example.com`"));
+        .label(label)
+        .help(help));
     }
     if base.len() > 253 {
         return Err(Diagnostic::new(

@@ -95,6 +95,9 @@ struct Checker<'a> {
     /// `strict-dns`) and `strict-dns`. Reset per workload; see `Workload::strict_dns`.
     saw_dns: bool,
     saw_strict_dns: bool,
+    /// Whether expansion is for a statement (so definitions count as used).
+    marking: bool,
+    used: BTreeSet<String>,
 }
 
 type Env = HashMap<String, Val>;
@@ -155,7 +158,7 @@ impl<'a> Checker<'a> {
                                 Diagnostic::new(
                                     Code::E0204,
                                     d.span,
-                                    "`pods{...}` without a namespace outside any namespace",
+                                    "`pods{...}` needs a namespace here: the statement is outside any namespace",
                                 )
                                 .label("which namespace are these pods in?")
                                 .help("write `pods(NAMESPACE){...}`, or `pods(*){...}` for every namespace"),
@@ -243,7 +246,15 @@ impl<'a> Checker<'a> {
                 self.err(d).map(|_| (0, 0))
             }
             None => {
-                self.unknown_name(tok, env);
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::E0201,
+                        tok.span,
+                        format!("unknown port `{}`", tok.node),
+                    )
+                    .label("not a port number or a `port` parameter")
+                    .help("ports are numbers from 1 to 65535, as in `:443` or `:8000-8100`"),
+                );
                 None
             }
         }
@@ -324,6 +335,9 @@ impl<'a> Checker<'a> {
             return None;
         };
         // DNS visibility marker: `strict-dns` (whose body expands `dns`) versus plain `dns`.
+        if self.marking {
+            self.used.insert(def.name.node.clone());
+        }
         match def.name.node.as_str() {
             "strict-dns" => self.saw_strict_dns = true,
             "dns" if self.stack.last() != Some(&"strict-dns") => self.saw_dns = true,
@@ -677,6 +691,8 @@ pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics
         stack: Vec::new(),
         saw_dns: false,
         saw_strict_dns: false,
+        marking: false,
+        used: BTreeSet::new(),
     };
     let mut program = Program::default();
     let stdlib_ids: BTreeSet<FileId> = stdlib.iter().map(|f| f.id).collect();
@@ -738,18 +754,51 @@ pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics
             seen.insert((ns.to_owned(), object), span);
             true
         };
+    checker.marking = true;
+    let mut settings_seen: BTreeMap<String, Span> = BTreeMap::new();
     for file in files {
         let mut namespace: Option<String> = None;
+        let mut pending: Vec<&ast::Suppression> = Vec::new();
         for item in &file.items {
+            if let ast::Item::Allow(a) = item {
+                pending.push(a);
+                continue;
+            }
+            for a in pending.drain(..) {
+                if let Some(sup) = suppression(&mut checker.diags, a, item_span(item)) {
+                    program.suppressions.push(sup);
+                }
+            }
             match item {
-                ast::Item::Def(_) => {}
-                ast::Item::Namespace(n) => match literals::dns_label(n, "namespace") {
-                    Ok(()) => namespace = Some(n.node.clone()),
-                    Err(e) => {
-                        checker.diags.push(e);
-                        namespace = Some(n.node.clone());
+                ast::Item::Allow(_) | ast::Item::Def(_) => {}
+                ast::Item::Set(set) => {
+                    if let Some(first) = settings_seen.insert(set.key.node.clone(), set.key.span) {
+                        checker.diags.push(
+                            Diagnostic::new(
+                                Code::E0702,
+                                set.key.span,
+                                format!("`{}` is set twice", set.key.node),
+                            )
+                            .label("set again here")
+                            .secondary(first, "first set here")
+                            .help("keep one `set` statement per setting"),
+                        );
+                    } else {
+                        setting(&mut checker.diags, set, &mut program.settings);
                     }
-                },
+                }
+                ast::Item::Namespace(n) => {
+                    if !program.namespaces.iter().any(|(x, _)| x == &n.node) {
+                        program.namespaces.push((n.node.clone(), n.span));
+                    }
+                    match literals::dns_label(n, "namespace") {
+                        Ok(()) => namespace = Some(n.node.clone()),
+                        Err(e) => {
+                            checker.diags.push(e);
+                            namespace = Some(n.node.clone());
+                        }
+                    }
+                }
                 ast::Item::DefaultDeny(span) => {
                     let Some(ns) = namespace.clone() else {
                         checker
@@ -853,7 +902,19 @@ pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics
                 }
             }
         }
+        for a in pending {
+            checker.diags.push(
+                Diagnostic::new(
+                    Code::E0705,
+                    a.span,
+                    "`@allow` is not followed by a statement",
+                )
+                .label("silences nothing")
+                .help("put `@allow(CODE, \"reason\")` on the line right above the statement it silences"),
+            );
+        }
     }
+    program.used_defs = std::mem::take(&mut checker.used);
     let mut diags = checker.diags;
     diags.sort();
     let mut unique = Diagnostics::new();
@@ -866,6 +927,179 @@ pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics
         }
     }
     (program, unique)
+}
+
+/// The span of a statement, for `@allow` suppressions.
+fn item_span(item: &ast::Item) -> Span {
+    match item {
+        ast::Item::Namespace(n) => n.span,
+        ast::Item::Def(d) => d.span,
+        ast::Item::Workload(w) => w.span,
+        ast::Item::DefaultDeny(s) => *s,
+        ast::Item::Cluster(c) => c.span,
+        ast::Item::Set(s) => s.span,
+        ast::Item::Allow(a) => a.span,
+    }
+}
+
+/// Checks `@allow(CODE, "reason")`: a known lint code and a non-empty reason.
+fn suppression(
+    diags: &mut Diagnostics,
+    a: &ast::Suppression,
+    statement: Span,
+) -> Option<checked::Suppression> {
+    let lints: Vec<&str> = Code::ALL
+        .iter()
+        .filter(|c| c.severity() == crate::diagnostics::Severity::Warning)
+        .map(|c| c.as_str())
+        .collect();
+    let code = match Code::parse(&a.code.node)
+        .filter(|c| c.severity() == crate::diagnostics::Severity::Warning)
+    {
+        Some(c) => c,
+        None => {
+            let mut d = Diagnostic::new(
+                Code::E0703,
+                a.code.span,
+                format!("unknown lint code `{}`", a.code.node),
+            )
+            .label(if Code::parse(&a.code.node).is_some() {
+                "an error, and errors cannot be silenced"
+            } else {
+                "not a warning egressc reports"
+            });
+            d = match suggest::did_you_mean(
+                &a.code.node.to_ascii_uppercase(),
+                lints.iter().copied(),
+            ) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.note(format!("the lint codes are {}", lints.join(", "))),
+            };
+            diags.push(d);
+            return None;
+        }
+    };
+    let reason = a
+        .reason
+        .as_ref()
+        .map(|r| r.node.trim().to_owned())
+        .unwrap_or_default();
+    if reason.is_empty() {
+        diags.push(
+            Diagnostic::new(
+                Code::E0704,
+                a.span,
+                format!("silencing `{code}` needs a reason"),
+            )
+            .label("no reason given")
+            .help(format!(
+                "say why, as in `@allow({code}, \"reviewed with the network team\")`"
+            )),
+        );
+        return None;
+    }
+    Some(checked::Suppression {
+        code,
+        reason,
+        statement,
+        span: a.span,
+    })
+}
+
+/// The settings `set KEY = VALUE` accepts, with what each takes.
+const SETTINGS: [(&str, &str); 5] = [
+    ("wide-cidr-v4", "a prefix length from 0 to 32"),
+    ("wide-cidr-v6", "a prefix length from 0 to 128"),
+    ("wide-port-range", "a number of ports from 1 to 65535"),
+    ("pod-cidrs", "one or more CIDRs"),
+    ("service-cidrs", "one or more CIDRs"),
+];
+
+/// Applies `set KEY = VALUE` to `settings`, or reports why it cannot.
+fn setting(diags: &mut Diagnostics, set: &ast::Setting, settings: &mut checked::Settings) {
+    let key = set.key.node.as_str();
+    let Some((_, takes)) = SETTINGS.iter().find(|(k, _)| *k == key) else {
+        let mut d = Diagnostic::new(
+            Code::E0701,
+            set.key.span,
+            format!("unknown setting `{key}`"),
+        )
+        .label("not a setting");
+        d = match suggest::did_you_mean(key, SETTINGS.iter().map(|(k, _)| *k)) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None => d.note(format!(
+                "the settings are {}",
+                SETTINGS
+                    .iter()
+                    .map(|(k, _)| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        };
+        diags.push(d);
+        return;
+    };
+    let bad = |diags: &mut Diagnostics, span: Span| {
+        diags.push(
+            Diagnostic::new(Code::E0702, span, format!("invalid value for `{key}`"))
+                .label(format!("expected {takes}")),
+        );
+    };
+    match key {
+        "pod-cidrs" | "service-cidrs" => {
+            let mut nets = Vec::new();
+            for v in &set.values {
+                match &v.kind {
+                    ast::DestKind::Atom(ast::Atom::Ip {
+                        addr,
+                        prefix,
+                        ports: None,
+                    }) if v.ports.is_none() => match literals::ip_net(addr, prefix.as_ref()) {
+                        Ok(n) => nets.push(n),
+                        Err(e) => diags.push(e),
+                    },
+                    _ => bad(diags, v.span),
+                }
+            }
+            if key == "pod-cidrs" {
+                settings.pod_cidrs = nets;
+            } else {
+                settings.service_cidrs = nets;
+            }
+        }
+        _ => {
+            let number = match set.values.as_slice() {
+                [v] => match &v.kind {
+                    ast::DestKind::Atom(ast::Atom::Port(n)) if v.ports.is_none() => {
+                        n.node.parse::<u32>().ok()
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            let max = match key {
+                "wide-cidr-v4" => 32,
+                "wide-cidr-v6" => 128,
+                _ => 65535,
+            };
+            let min = u32::from(key == "wide-port-range");
+            match number.filter(|n| *n >= min && *n <= max) {
+                Some(n) => match key {
+                    "wide-cidr-v4" => settings.wide_cidr_v4 = u8::try_from(n).unwrap_or(32),
+                    "wide-cidr-v6" => settings.wide_cidr_v6 = u8::try_from(n).unwrap_or(128),
+                    _ => settings.wide_port_range = n,
+                },
+                None => bad(
+                    diags,
+                    set.values
+                        .first()
+                        .map(|v| v.span)
+                        .unwrap_or(set.span)
+                        .to(set.values.last().map(|v| v.span).unwrap_or(set.span)),
+                ),
+            }
+        }
+    }
 }
 
 fn outside_namespace(span: Span, what: &str) -> Diagnostic {

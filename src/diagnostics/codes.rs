@@ -2,7 +2,7 @@
 //! long explanation (`explain/CODE.md`, printed by `egressc explain CODE`).
 //!
 //! Blocks: E00xx internal, E01xx input and syntax, E02xx names, E03xx types and values,
-//! E05xx target capabilities, E06xx project file.
+//! E05xx target capabilities, E06xx project file, E07xx settings and suppressions, W01xx lints.
 
 use super::Severity;
 
@@ -72,6 +72,22 @@ codes! {
     E0505 Error "host names without a DNS allowance on cilium";
     E0506 Error "one-label wildcard cannot be expressed by this target";
     E0601 Error "invalid project file";
+    E0701 Error "unknown setting";
+    E0702 Error "invalid setting";
+    E0703 Error "unknown lint code";
+    E0704 Error "suppression without a reason";
+    E0705 Error "`@allow` not followed by a statement";
+    W0101 Warning "egress without DNS";
+    W0102 Warning "wide private CIDR";
+    W0103 Warning "cloud metadata endpoint reachable";
+    W0104 Warning "any-address allowance in one IP family only";
+    W0105 Warning "namespace without default deny";
+    W0106 Warning "destination listed twice or inside another";
+    W0107 Warning "unused definition";
+    W0108 Warning "loose DNS where the strict form would do";
+    W0109 Warning "CIDR overlaps the cluster's pod or service range";
+    W0110 Warning "statements select overlapping pods";
+    W0111 Warning "wide port range";
 }
 
 impl Code {

@@ -1,4 +1,5 @@
-//! The only module that renders diagnostics: human text through codespan-reporting, and JSON.
+//! The only module that renders diagnostics: human text through codespan-reporting, JSON (one
+//! object per line), SARIF 2.1.0 for code-scanning tools, and GitHub workflow annotations.
 
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::files::SimpleFiles;
@@ -13,6 +14,8 @@ pub enum Format {
     #[default]
     Human,
     Json,
+    Sarif,
+    Github,
 }
 
 fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<usize> {
@@ -120,10 +123,174 @@ pub fn json_value(map: &SourceMap, d: &Diagnostic) -> serde_json::Value {
     })
 }
 
+/// A file name and the 1-based (line, column) of both ends of a span.
+type Region = (String, (usize, usize), (usize, usize));
+
+/// 1-based (line, column) of both ends of a span, columns in characters.
+fn region(map: &SourceMap, span: crate::source::Span) -> Option<Region> {
+    let f = map.get(span.file)?;
+    Some((
+        f.name.clone(),
+        f.line_col(span.start as usize),
+        f.line_col(span.end as usize),
+    ))
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Bug | Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+fn sarif_location(
+    map: &SourceMap,
+    span: crate::source::Span,
+    message: Option<&str>,
+) -> Option<serde_json::Value> {
+    let (file, (sl, sc), (el, ec)) = region(map, span)?;
+    let mut loc = serde_json::json!({
+        "physicalLocation": {
+            "artifactLocation": { "uri": file.replace('\\', "/") },
+            "region": { "startLine": sl, "startColumn": sc, "endLine": el, "endColumn": ec.max(sc) },
+        }
+    });
+    if let (Some(m), Some(obj)) = (message.filter(|m| !m.is_empty()), loc.as_object_mut()) {
+        obj.insert("message".into(), serde_json::json!({ "text": m }));
+    }
+    Some(loc)
+}
+
+/// A SARIF 2.1.0 log with one run; rules are the codes that occur, in code order.
+pub fn sarif(map: &SourceMap, diags: &[Diagnostic]) -> String {
+    let mut codes: Vec<super::Code> = diags.iter().map(|d| d.code).collect();
+    codes.sort();
+    codes.dedup();
+    let rules: Vec<serde_json::Value> = codes
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "id": c.as_str(),
+                "shortDescription": { "text": c.title() },
+                "fullDescription": { "text": c.explanation() },
+                "help": { "text": format!("run `egressc explain {c}`"), "markdown": c.explanation() },
+                "defaultConfiguration": { "level": sarif_level(c.severity()) },
+            })
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = diags
+        .iter()
+        .map(|d| {
+            let mut text = d.message.clone();
+            for n in &d.notes {
+                text.push_str(&format!("\nnote: {n}"));
+            }
+            if let Some(h) = &d.help {
+                text.push_str(&format!("\nhelp: {h}"));
+            }
+            let locations: Vec<serde_json::Value> = d
+                .labels
+                .iter()
+                .filter(|l| l.primary)
+                .filter_map(|l| sarif_location(map, l.span, None))
+                .collect();
+            let related: Vec<serde_json::Value> = d
+                .labels
+                .iter()
+                .filter(|l| !l.primary)
+                .filter_map(|l| sarif_location(map, l.span, Some(&l.message)))
+                .enumerate()
+                .map(|(i, mut v)| {
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("id".into(), serde_json::json!(i));
+                    }
+                    v
+                })
+                .collect();
+            let mut r = serde_json::json!({
+                "ruleId": d.code.as_str(),
+                "ruleIndex": codes.iter().position(|c| *c == d.code).unwrap_or(0),
+                "level": sarif_level(d.severity),
+                "message": { "text": text },
+                "locations": locations,
+            });
+            if !related.is_empty()
+                && let Some(o) = r.as_object_mut()
+            {
+                o.insert("relatedLocations".into(), serde_json::Value::Array(related));
+            }
+            r
+        })
+        .collect();
+    let log = serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "egressc",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://crates.io/crates/egressc",
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    let mut out = serde_json::to_string_pretty(&log).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+/// Escapes a GitHub workflow command's data (message) or property value.
+fn gh_escape(text: &str, property: bool) -> String {
+    let mut s = text
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    if property {
+        s = s.replace(':', "%3A").replace(',', "%2C");
+    }
+    s
+}
+
+/// One `::error file=...,line=...::message` workflow command per diagnostic.
+pub fn github(map: &SourceMap, diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let kind = match d.severity {
+            Severity::Bug | Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut props = vec![format!(
+            "title={}",
+            gh_escape(&format!("{} {}", d.code, d.code.title()), true)
+        )];
+        if let Some((file, (sl, sc), (el, ec))) = d.primary_span().and_then(|s| region(map, s)) {
+            props.insert(0, format!("file={}", gh_escape(&file, true)));
+            props.insert(1, format!("line={sl}"));
+            props.insert(2, format!("col={sc}"));
+            props.insert(3, format!("endLine={el}"));
+            props.insert(4, format!("endColumn={}", ec.max(sc)));
+        }
+        let mut message = format!("[{}] {}", d.code, d.message);
+        if let Some(h) = &d.help {
+            message.push_str(&format!("\nhelp: {h}"));
+        }
+        out.push_str(&format!(
+            "::{kind} {}::{}\n",
+            props.join(","),
+            gh_escape(&message, false)
+        ));
+    }
+    out
+}
+
 /// Renders in the chosen format.
 pub fn render(format: Format, map: &SourceMap, diags: &[Diagnostic]) -> String {
     match format {
         Format::Human => human(map, diags),
         Format::Json => json(map, diags),
+        Format::Sarif => sarif(map, diags),
+        Format::Github => github(map, diags),
     }
 }

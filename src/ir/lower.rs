@@ -185,7 +185,8 @@ mod tests {
                 format!("{} {}", peers.join(","), r.ports)
             })
             .collect();
-        assert_eq!(shown, vec!["10.0.0.0/24 tcp/80", "10.9.0.0/16 any port"]);
+        // Equal origins: ordered by port set, every port first.
+        assert_eq!(shown, vec!["10.9.0.0/16 any port", "10.0.0.0/24 tcp/80"]);
     }
 
     #[test]

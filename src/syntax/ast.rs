@@ -26,6 +26,26 @@ pub enum Item {
     DefaultDeny(Span),
     /// `cluster block-metadata deny metadata`
     Cluster(Cluster),
+    /// `set wide-cidr-v4 = 16`
+    Set(Setting),
+    /// `@allow(W0102, "reason")`, applying to the next statement
+    Allow(Suppression),
+}
+
+/// `set pod-cidrs = 10.244.0.0/16`
+#[derive(Clone, Debug)]
+pub struct Setting {
+    pub key: Name,
+    pub values: Vec<Dest>,
+    pub span: Span,
+}
+
+/// `@allow(W0102, "reason")`
+#[derive(Clone, Debug)]
+pub struct Suppression {
+    pub code: Spanned<String>,
+    pub reason: Option<Spanned<String>>,
+    pub span: Span,
 }
 
 /// A named definition, possibly with parameters.

@@ -26,6 +26,9 @@ fn describe(rule: Rule) -> &'static str {
         Rule::kw_cluster => "`cluster`",
         Rule::kw_expect => "`expect`",
         Rule::kw_in => "`in`",
+        Rule::kw_set | Rule::set_stmt => "`set`",
+        Rule::attribute => "`@allow(CODE, \"reason\")`",
+        Rule::lint_code => "a lint code such as `W0102`",
         Rule::kw_notin => "`notin`",
         Rule::dest_list | Rule::dest | Rule::atom | Rule::call | Rule::pods_dest => {
             "a destination (a name such as `dns`, a CIDR, a host name or `pods{...}`)"
@@ -114,7 +117,8 @@ pub fn syntax_error(file: FileId, text: &str, e: &Error<Rule>) -> Diagnostic {
     let before = text.get(..pos).unwrap_or_default();
     let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
     let raw_line = text.get(line_start..pos).unwrap_or_default();
-    let line_before = raw_line.trim_end();
+    // The text before the error, across blank lines: `app x ->` then a new line.
+    let text_before = before.trim_end();
     let open = raw_line.matches('(').count();
     let close = raw_line.matches(')').count();
     if open > close && (found == "end of line" || found == "end of file") {
@@ -130,11 +134,11 @@ pub fn syntax_error(file: FileId, text: &str, e: &Error<Rule>) -> Diagnostic {
     }
     let mut d = Diagnostic::new(Code::E0101, span, format!("expected {what}, found {found}"))
         .label(format!("expected {what}"));
-    if line_before.ends_with("->") || line_before.ends_with(',') {
+    if text_before.ends_with("->") || text_before.ends_with(',') {
         d = d.help(
             "a destination list cannot be empty or end with `,`: add a destination such as `dns`",
         );
-    } else if line_before.ends_with("deny") {
+    } else if text_before.ends_with("deny") {
         d = d.help("`deny` takes at least one destination, as in `deny metadata`");
     } else if text.get(pos..).is_some_and(|s| s.starts_with(')')) && close >= open {
         d = d.help("this `)` has no matching `(`");

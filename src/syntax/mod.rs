@@ -58,7 +58,8 @@ pub fn decode(file: FileId, bytes: &[u8]) -> Result<String, Box<(String, Diagnos
         )));
     }
     match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(s.to_owned()),
+        // A byte-order mark carries no meaning in UTF-8; editors on some systems add one.
+        Ok(s) => Ok(s.strip_prefix('\u{feff}').unwrap_or(s).to_owned()),
         Err(e) => {
             let at = e.valid_up_to();
             let shown = String::from_utf8_lossy(bytes).into_owned();

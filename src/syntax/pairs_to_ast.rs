@@ -80,6 +80,7 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_expect
             | Rule::kw_in
             | Rule::kw_notin
+            | Rule::kw_set
     )
 }
 
@@ -180,6 +181,46 @@ fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
             Some(Item::Cluster(Cluster {
                 name: name?,
                 deny,
+                span,
+            }))
+        }
+        Rule::set_stmt => {
+            let mut key = None;
+            let mut values = Vec::new();
+            for c in children(p) {
+                match c.as_rule() {
+                    Rule::name => key = Some(cx.spanned(&c)),
+                    Rule::dest_list => values = dest_list(cx, c),
+                    _ => cx.bug(&c, "in a setting"),
+                }
+            }
+            Some(Item::Set(Setting {
+                key: key?,
+                values,
+                span,
+            }))
+        }
+        Rule::attribute => {
+            let mut code = None;
+            let mut reason = None;
+            for c in children(p) {
+                match c.as_rule() {
+                    Rule::lint_code => code = Some(cx.spanned(&c)),
+                    Rule::string => {
+                        let s = cx.span(&c);
+                        let body = c
+                            .into_inner()
+                            .next()
+                            .map(|b| b.as_str().to_owned())
+                            .unwrap_or_default();
+                        reason = Some(Spanned::new(body, s));
+                    }
+                    _ => cx.bug(&c, "in an attribute"),
+                }
+            }
+            Some(Item::Allow(Suppression {
+                code: code?,
+                reason,
                 span,
             }))
         }

@@ -16,6 +16,7 @@ pub mod project;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;
+pub mod verify;
 
 use backend::{Output, Target};
 use diagnostics::Diagnostics;

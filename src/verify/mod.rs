@@ -1,0 +1,150 @@
+//! What the policies mean, checked: flows, the reference evaluator on the IR, and one evaluator
+//! per target that reads the EMITTED YAML TEXT back and decides flows by that product's
+//! documented semantics. `egressc test`, `egressc trace` and the equivalence tests compare them.
+//!
+//! This is not a compiler stage: it reads the IR and YAML text, never the AST or the backends'
+//! in-memory objects, so that a backend bug shows up as a disagreement.
+
+pub mod calico;
+pub mod cilium;
+pub mod native;
+pub mod reference;
+pub mod universe;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::backend::Target;
+use crate::model::Proto;
+use crate::source::Span;
+
+/// Labels of a pod or namespace.
+pub type Labels = BTreeMap<String, String>;
+
+/// A pod: its namespace and labels. Namespaces carry the label
+/// `kubernetes.io/metadata.name: <namespace>` (and nothing else) in every evaluator.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pod {
+    pub namespace: String,
+    pub labels: Labels,
+}
+
+impl fmt::Display for Pod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let labels: Vec<String> = self.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        write!(f, "pods({}){{{}}}", self.namespace, labels.join(", "))
+    }
+}
+
+/// Where a flow goes.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Destination {
+    /// An address that is not a pod of the cluster.
+    Address(IpAddr),
+    /// A host name, looked up through cluster DNS, and the address it resolved to (if known).
+    Host { name: String, address: Option<IpAddr> },
+    /// A pod of the cluster (pod addresses are not modelled: address rules never match pods).
+    Pod(Pod),
+}
+
+impl fmt::Display for Destination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Destination::Address(a) => write!(f, "{a}"),
+            Destination::Host { name, address: None } => write!(f, "{name}"),
+            Destination::Host {
+                name,
+                address: Some(a),
+            } => write!(f, "{name} resolving {a}"),
+            Destination::Pod(p) => write!(f, "{p}"),
+        }
+    }
+}
+
+/// One connection attempt: from a pod to a destination, protocol and port.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Flow {
+    pub source: Pod,
+    pub destination: Destination,
+    pub proto: Proto,
+    pub port: u16,
+}
+
+impl fmt::Display for Flow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} -> {} {}/{}",
+            self.source,
+            self.destination,
+            self.proto.as_str(),
+            self.port
+        )
+    }
+}
+
+/// A verdict and what decided it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    /// The object and rule that decided, e.g. `payments/payments-api-egress spec.egress[1]`,
+    /// or `None` when a default decided (no policy selects the pod; nothing allowed the flow).
+    pub rule: Option<String>,
+    /// One line saying why, e.g. `10.20.30.7 is in 10.20.30.0/24 and tcp/5432 is allowed`.
+    pub why: String,
+    /// When denied: the rule that came closest and why it did not match (wrong port, outside
+    /// the CIDR, in an except range, host name not matched).
+    pub closest: Option<String>,
+    /// The user's source construct behind the deciding rule (reference evaluator only).
+    pub source: Option<Span>,
+}
+
+impl Decision {
+    pub fn verdict(&self) -> &'static str {
+        if self.allowed { "allow" } else { "deny" }
+    }
+}
+
+/// Why an evaluator cannot decide a flow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Undecidable {
+    /// The target matches by address and the flow names a host without one.
+    NeedsAddress { host: String },
+    /// The YAML could not be read back (a backend defect).
+    BadYaml(String),
+}
+
+impl fmt::Display for Undecidable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Undecidable::NeedsAddress { host } => write!(
+                f,
+                "`{host}` needs the address it resolves to (`{host}:443 resolving 203.0.113.7`) for a target that matches addresses"
+            ),
+            Undecidable::BadYaml(e) => write!(f, "the emitted YAML could not be read back: {e}"),
+        }
+    }
+}
+
+/// Decides flows.
+pub trait Evaluator {
+    fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable>;
+}
+
+/// The evaluator for `target`, reading its emitted YAML stream.
+pub fn load(target: Target, yaml: &str) -> Result<Box<dyn Evaluator>, Undecidable> {
+    Ok(match target {
+        Target::Native => Box::new(native::Model::load(yaml)?),
+        Target::Cilium => Box::new(cilium::Model::load(yaml)?),
+        Target::Calico => Box::new(calico::Model::load(yaml, false)?),
+        Target::CalicoEnterprise => Box::new(calico::Model::load(yaml, true)?),
+    })
+}
+
+/// Reads a multi-document YAML stream into JSON values (the form every evaluator walks).
+pub fn documents(yaml: &str) -> Result<Vec<serde_json::Value>, Undecidable> {
+    serde_saphyr::from_multiple::<serde_json::Value>(yaml)
+        .map_err(|e| Undecidable::BadYaml(e.to_string()))
+        .map(|docs| docs.into_iter().filter(|d| !d.is_null()).collect())
+}

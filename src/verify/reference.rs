@@ -1,0 +1,161 @@
+//! The reference evaluator: the meaning of the source, decided on the IR.
+//!
+//! - A cluster-wide guardrail's deny applies to every pod and wins over any allow.
+//! - A pod that no policy selects is not isolated: everything is allowed.
+//! - A pod that some policies select may reach what any of them allows (a union), except what
+//!   any of them denies (a deny of a policy applies to all egress of the pods it selects).
+//! - Address rules match addresses, never pods; a host name matches host rules by name and
+//!   address rules by the address it resolved to.
+
+use super::{Decision, Destination, Evaluator, Flow, Undecidable};
+use crate::ir::{self, Rule};
+use crate::model::{NamespaceSel, Peer, PortSet};
+
+/// Decides flows by the IR.
+pub struct Reference<'a> {
+    program: &'a ir::Program,
+}
+
+impl<'a> Reference<'a> {
+    pub fn new(program: &'a ir::Program) -> Reference<'a> {
+        Reference { program }
+    }
+}
+
+/// Why `peer` does not match the destination, or `None` when it does.
+fn peer_miss(peer: &Peer, dest: &Destination) -> Option<String> {
+    match (peer, dest) {
+        (Peer::Net(n), Destination::Address(a))
+        | (
+            Peer::Net(n),
+            Destination::Host {
+                address: Some(a), ..
+            },
+        ) => (!n.contains(a)).then(|| format!("{a} is outside {n}")),
+        (Peer::Net(n), Destination::Host { name, address: None }) => {
+            Some(format!("{name} has no known address to match {n}"))
+        }
+        (Peer::Host(h), Destination::Host { name, .. }) => {
+            (!h.matches(name)).then(|| format!("{name} does not match {h}"))
+        }
+        (
+            Peer::Pods {
+                namespace,
+                selector,
+            },
+            Destination::Pod(p),
+        ) => {
+            let ns_ok = match namespace {
+                NamespaceSel::Named(n) => *n == p.namespace,
+                NamespaceSel::Any => true,
+            };
+            if !ns_ok {
+                Some(format!("{p} is not in namespace {namespace}"))
+            } else if !selector.matches(&p.labels) {
+                Some(format!("{p} does not match {selector}"))
+            } else {
+                None
+            }
+        }
+        (Peer::Net(n), Destination::Pod(p)) => Some(format!("{p} is a pod, and address rules like {n} match no pods")),
+        (peer, dest) => Some(format!("{dest} is not {peer}")),
+    }
+}
+
+fn port_miss(ports: &PortSet, flow: &Flow) -> Option<String> {
+    (!ports.contains(flow.proto, flow.port)).then(|| {
+        format!("{}/{} is not in {ports}", flow.proto.as_str(), flow.port)
+    })
+}
+
+/// The first peer of `rule` that matches the flow, or the closest miss (peer matched but the
+/// port did not counts as closer than a peer that did not match).
+fn matches(rule: &Rule, flow: &Flow) -> Result<String, (u8, String)> {
+    let mut best: Option<(u8, String)> = None;
+    for peer in &rule.peers {
+        let miss = match (peer_miss(peer, &flow.destination), port_miss(&rule.ports, flow)) {
+            (None, None) => return Ok(format!("{} matches {peer} on {}", flow.destination, rule.ports)),
+            (None, Some(p)) => (1, format!("{peer} matches, but {p}")),
+            (Some(m), _) => (2, m),
+        };
+        if best.as_ref().is_none_or(|b| miss.0 < b.0) {
+            best = Some(miss);
+        }
+    }
+    Err(best.unwrap_or((3, "the rule has no peers".into())))
+}
+
+impl Evaluator for Reference<'_> {
+    fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable> {
+        for g in &self.program.guardrails {
+            for (i, r) in g.deny.iter().enumerate() {
+                if let Ok(why) = matches(r, flow) {
+                    return Ok(Decision {
+                        allowed: false,
+                        rule: Some(format!("guardrail {} deny[{i}]", g.name)),
+                        why,
+                        closest: None,
+                        source: r.origins.first().copied(),
+                    });
+                }
+            }
+        }
+        let selecting: Vec<&ir::Policy> = self
+            .program
+            .policies
+            .iter()
+            .filter(|p| p.namespace == flow.source.namespace && p.selector.matches(&flow.source.labels))
+            .collect();
+        if selecting.is_empty() {
+            return Ok(Decision {
+                allowed: true,
+                rule: None,
+                why: format!("no policy selects {}: its egress is not isolated", flow.source),
+                closest: None,
+                source: None,
+            });
+        }
+        for p in &selecting {
+            for (i, r) in p.deny.iter().enumerate() {
+                if let Ok(why) = matches(r, flow) {
+                    return Ok(Decision {
+                        allowed: false,
+                        rule: Some(format!("{}/{} deny[{i}]", p.namespace, p.name)),
+                        why,
+                        closest: None,
+                        source: r.origins.first().copied(),
+                    });
+                }
+            }
+        }
+        let mut closest: Option<(u8, String)> = None;
+        for p in &selecting {
+            for (i, r) in p.allow.iter().enumerate() {
+                match matches(r, flow) {
+                    Ok(why) => {
+                        return Ok(Decision {
+                            allowed: true,
+                            rule: Some(format!("{}/{} allow[{i}]", p.namespace, p.name)),
+                            why,
+                            closest: None,
+                            source: r.origins.first().copied(),
+                        });
+                    }
+                    Err((score, miss)) => {
+                        if closest.as_ref().is_none_or(|c| score < c.0) {
+                            closest = Some((score, format!("{}/{} allow[{i}]: {miss}", p.namespace, p.name)));
+                        }
+                    }
+                }
+            }
+        }
+        let names: Vec<String> = selecting.iter().map(|p| format!("{}/{}", p.namespace, p.name)).collect();
+        Ok(Decision {
+            allowed: false,
+            rule: None,
+            why: format!("no rule of {} allows it", names.join(", ")),
+            closest: closest.map(|c| c.1),
+            source: None,
+        })
+    }
+}

@@ -1,0 +1,146 @@
+//! The native evaluator against the reference on programs chosen for native NetworkPolicy's
+//! hard parts: `except` carving (nested, adjacent, per port), deny ranges covering an allowed
+//! range, port ranges split by a deny, pods of other and every namespace, IPv4 and IPv6. Every
+//! flow of each program's universe must get the same verdict from the emitted YAML as from the
+//! IR.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail by panicking"
+)]
+
+use egressc::backend::Target;
+use egressc::verify::native::Model;
+use egressc::verify::reference::Reference;
+use egressc::verify::{Destination, Evaluator, Undecidable, universe};
+use egressc::{Input, compile};
+
+/// Disagreements between the reference and the native evaluator over the universe.
+fn disagreements(source: &str) -> Vec<String> {
+    let c = compile(&[Input::new("t.egress", source)], &[Target::Native]);
+    let codes: Vec<&str> = c
+        .analysis
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect();
+    assert!(
+        !c.has_errors(),
+        "{source}\ndoes not compile for native: {codes:?}"
+    );
+    let ir = c.analysis.ir.as_ref().unwrap();
+    let yaml = c.outputs[0].stream();
+    let native = Model::load(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    let reference = Reference::new(ir);
+    let mut out = Vec::new();
+    let flows = universe::flows(ir);
+    assert!(!flows.is_empty());
+    for flow in flows {
+        let want = reference.decide(&flow).unwrap();
+        match native.decide(&flow) {
+            Ok(got) if got.allowed == want.allowed => {}
+            Ok(got) => out.push(format!(
+                "{flow}\n  ir:     {} {:?} {}\n  native: {} {:?} {} (closest {:?})",
+                want.verdict(),
+                want.rule,
+                want.why,
+                got.verdict(),
+                got.rule,
+                got.why,
+                got.closest
+            )),
+            // Native policies match addresses: a host name without one cannot be decided, and
+            // the universe gives every name a resolved twin, which is decided.
+            Err(Undecidable::NeedsAddress { .. })
+                if matches!(flow.destination, Destination::Host { address: None, .. }) => {}
+            Err(e) => out.push(format!("{flow}: {e}")),
+        }
+    }
+    if !out.is_empty() {
+        out.push(yaml);
+    }
+    out
+}
+
+fn check(source: &str) {
+    let problems = disagreements(source);
+    assert!(problems.is_empty(), "{source}\n{}", problems.join("\n"));
+}
+
+#[test]
+fn examples_that_target_native() {
+    for file in [
+        "examples/ledger-native.egress",
+        "examples/multi-namespace.egress",
+    ] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        check(&std::fs::read_to_string(path).unwrap());
+    }
+}
+
+#[test]
+fn internet_minus_metadata() {
+    check("namespace p\ndefault deny\napp proxy -> dns, internet:443/tcp deny metadata\n");
+}
+
+#[test]
+fn a_port_deny_inside_a_port_list() {
+    check("namespace p\napp bastion -> dns, 10.0.0.0/8:22, 10.0.0.0/8:443 deny 10.1.0.0/16:22\n");
+}
+
+#[test]
+fn nested_denies_on_different_ports() {
+    check(
+        "namespace p\napp x -> 10.0.0.0/8:22, 10.0.0.0/8:443 deny 10.1.0.0/16:22, 10.1.2.0/24:443\n",
+    );
+}
+
+#[test]
+fn a_deny_covering_the_allowed_range_narrows_its_ports() {
+    check("namespace p\napp x -> 10.1.2.0/24:22, 10.1.2.0/24:443 deny 10.0.0.0/8:22\n");
+}
+
+#[test]
+fn a_deny_splitting_a_port_range() {
+    check("namespace p\napp x -> 10.0.0.0/8:8000-8100/udp deny 10.2.0.0/16:8050/udp\n");
+}
+
+/// Two adjacent denies with different ports aggregate into an `except` equal to the `cidr`
+/// (`cidr: 10.0.0.0/24`, `except: [10.0.0.0/24]`), which the API server rejects ("must be a
+/// strict subset of `cidr`", ValidateIPBlock): the evaluator refuses the YAML as it stands.
+#[test]
+#[ignore = "backend bug: except equal to its cidr (see the doc comment)"]
+fn adjacent_denies_with_different_ports() {
+    check(
+        "namespace p\napp x -> 10.0.0.0/24:22, 10.0.0.0/24:443 deny 10.0.0.0/25:22, 10.0.0.128/25:22-23\n",
+    );
+}
+
+#[test]
+fn pods_everywhere_and_addresses() {
+    check(
+        "namespace p
+default deny
+app x -> dns, pods{app=y}:80, pods(q){tier in (a, b)}:8080, pods(*){app=otel}:4317/tcp, 10.0.0.0/8:80/tcp deny 10.1.0.0/16
+pods batch {tier=batch, !app} -> pods{env notin (prod)}:9000, 2001:db8::/32:443/tcp deny 2001:db8:1::/48
+",
+    );
+}
+
+#[test]
+fn every_port_minus_the_metadata_endpoint() {
+    check("namespace p\ndefault deny\napp x -> dns, internet deny metadata\n");
+}
+
+#[test]
+fn overlapping_statements_form_a_union() {
+    check(
+        "namespace p
+default deny
+app web -> dns, 10.0.0.0/8:443/tcp
+pods frontend {tier=web} -> 10.1.0.0/16:80/tcp, pods(q){}:8080
+",
+    );
+}

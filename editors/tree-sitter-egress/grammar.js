@@ -48,6 +48,7 @@ module.exports = grammar({
   reserved: {
     global: _ => [
       'namespace', 'def', 'app', 'pods', 'default', 'deny', 'allow', 'cluster', 'expect', 'set',
+      'resolving',
     ],
   },
 
@@ -194,13 +195,25 @@ module.exports = grammar({
       field('deny', $.destinations),
     ),
 
-    // `expect payments-api -> 10.20.30.7:5432/tcp allow`
+    // `expect payments-api -> 10.20.30.7:5432/tcp allow`, `expect payments-api -> metadata deny`,
+    // `expect payments-api -> api.stripe.com:443 resolving 54.187.216.72 allow`,
+    // `expect ledger-api -> pods(payments){app=payments-api}:8443 allow`
     expectation: $ => seq(
       'expect',
       field('name', $._name),
       '->',
       field('destination', $._destination),
+      optional(field('resolving', $.resolution)),
       field('verdict', $.verdict),
+    ),
+
+    // `resolving 54.187.216.72`, `resolving 2600:1f14::1`: the address a host name resolves to.
+    // pest reads one loose `atom` here and the compiler checks that it is one IP address
+    // (E0402), so the other address forms are accepted too and left to the compiler.
+    resolution: $ => seq(
+      'resolving',
+      field('address', $._address),
+      optional(seq('/', field('prefix', $.prefix_length))),
     ),
 
     verdict: _ => choice('allow', 'deny'),
@@ -252,19 +265,22 @@ module.exports = grammar({
     // `10.20.30.0/24:5432/tcp`, `[fd00::1]:443`, `api.stripe.com:443/tcp`, `db:port/tcp`,
     // `metadata`, `5432`
     endpoint: $ => seq(
-      field('address', choice(
-        $.ipv4_address,
-        $.ipv6_address,
-        $.bracketed_address,
-        $.host_name,
-        $.wildcard_host,
-        $.identifier,
-        $.number,
-        $.port_range,
-        $.atom,
-      )),
+      field('address', $._address),
       optional(seq('/', choice(field('prefix', $.prefix_length), field('protocol', $.protocol)))),
       optional($.port_suffix),
+    ),
+
+    // The address of an endpoint or of `resolving ADDRESS`.
+    _address: $ => choice(
+      $.ipv4_address,
+      $.ipv6_address,
+      $.bracketed_address,
+      $.host_name,
+      $.wildcard_host,
+      $.identifier,
+      $.number,
+      $.port_range,
+      $.atom,
     ),
 
     // `[fd00::1]`

@@ -16,6 +16,7 @@
   "default"
   "cluster"
   "expect"
+  "resolving"
   "set"
 ] @keyword
 
@@ -55,6 +56,11 @@
 (endpoint address: (identifier) @constant)
 (endpoint address: (number) @number)
 (endpoint address: (port_range) @number)
+; `resolving ADDRESS`: addresses (and host names, atoms) get the captures below; a name or a
+; bare number there is an error the compiler reports, coloured as in a destination.
+(resolution address: (identifier) @constant)
+(resolution address: (number) @number)
+(resolution address: (port_range) @number)
 (ipv4_address) @number
 (ipv6_address) @number
 (prefix_length) @number

@@ -95,6 +95,9 @@ syn keyword egressPods pods nextgroup=egressRuleName,egressPodsNamespace,egressS
 syn keyword egressDefine def nextgroup=egressDefName skipwhite
 syn keyword egressDeny deny
 syn keyword egressAllow allow
+" expect payments-api -> api.stripe.com:443 resolving 54.187.216.72 allow: the address is an
+" egressIPv4 or egressIPv6 (a reserved word, so a keyword wherever it appears).
+syn keyword egressResolving resolving
 
 " A statement's subject: pest's loose name (anything up to a space, a comma, a bracket, `->`...).
 syn match egressNamespaceName contained /\%([^ \t#,(){}=:|"-]\|-\%(>\)\@!\)\+/
@@ -142,6 +145,7 @@ hi def link egressPods            Statement
 hi def link egressDefine          Keyword
 hi def link egressDeny            Exception
 hi def link egressAllow           Conditional
+hi def link egressResolving       Keyword
 hi def link egressNamespaceName   Type
 hi def link egressRuleName        Identifier
 hi def link egressDefName         Function

@@ -8,7 +8,8 @@
 " 1. Every .egress file in <repo>/examples and <repo>/stdlib (globbed at run time) opens with
 "    filetype `egress`, the egress syntax and ftplugin settings and no error; every non-blank
 "    character outside comments gets a syntax group; and key positions get the expected group:
-"    statement keywords, `->`, `deny`/`allow`, IPv4 addresses, protocols, comments.
+"    statement keywords, `->`, `deny`/`allow`/`resolving`, IPv4 and resolved IPv6 addresses,
+"    protocols, comments.
 " 2. test/positions.egress: `#   ^^^ egressGroup` lines assert the group of the characters
 "    above the carets (`# <- egressGroup` asserts column 1), as tree-sitter highlight tests do.
 
@@ -112,6 +113,8 @@ function! s:CheckExample(path) abort
     call s:CheckAll(lnum, line, '->', ['egressArrow'], 'arrow')
     call s:CheckAll(lnum, line, '\%([A-Za-z0-9_-]\)\@<!deny\%([A-Za-z0-9_-]\)\@!', ['egressDeny'], 'keyword')
     call s:CheckAll(lnum, line, '\%([A-Za-z0-9_-]\)\@<!allow\%([A-Za-z0-9_-]\)\@!', ['egressAllow'], 'keyword')
+    call s:CheckAll(lnum, line, '\%([A-Za-z0-9_-]\)\@<!resolving\%([A-Za-z0-9_-]\)\@!', ['egressResolving'], 'keyword')
+    call s:CheckAll(lnum, line, '\%([A-Za-z0-9_-]\)\@<!resolving\s\+\zs[0-9A-Fa-f]*:[0-9A-Fa-f:.]*', ['egressIPv6'], 'resolved IPv6 address')
     call s:CheckAll(lnum, line, '\%([0-9.]\)\@<!\d\+\.\d\+\.\d\+\.\d\+\%([0-9.]\)\@!', ['egressIPv4'], 'IPv4 address')
     call s:CheckAll(lnum, line, '\%([A-Za-z0-9_]\/\)\@<=\%(tcp\|udp\|sctp\)\>', ['egressProtocol'], 'protocol')
     call s:CheckAll(lnum, line, '[A-Za-z0-9.]\zs:\d\+', ['egressPortColon'], 'port')

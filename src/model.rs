@@ -309,6 +309,31 @@ impl LabelSelector {
         self.reqs.iter().all(|r| r.matches(labels))
     }
 
+    /// Labels of a pod this selector selects (for flows and expectations): every `=` and the
+    /// first value of every `in`; `notin` and `!key` need no label; `key` gets a value.
+    pub fn example(&self) -> std::collections::BTreeMap<String, String> {
+        let mut labels = std::collections::BTreeMap::new();
+        for r in &self.reqs {
+            match r {
+                LabelReq::Eq(k, v) => {
+                    labels.insert(k.clone(), v.clone());
+                }
+                LabelReq::In(k, vs) => {
+                    if let Some(v) = vs.iter().next() {
+                        labels.insert(k.clone(), v.clone());
+                    }
+                }
+                LabelReq::Exists(k) => {
+                    labels
+                        .entry(k.clone())
+                        .or_insert_with(|| "example".to_owned());
+                }
+                LabelReq::NotIn(..) | LabelReq::DoesNotExist(_) => {}
+            }
+        }
+        labels
+    }
+
     /// A conservative test: `false` only when no set of labels can satisfy both selectors
     /// (they require different values for one key, or one requires a key the other forbids).
     pub fn may_overlap(&self, other: &LabelSelector) -> bool {

@@ -107,11 +107,10 @@ fn a_deny_splitting_a_port_range() {
     check("namespace p\napp x -> 10.0.0.0/8:8000-8100/udp deny 10.2.0.0/16:8050/udp\n");
 }
 
-/// Two adjacent denies with different ports aggregate into an `except` equal to the `cidr`
-/// (`cidr: 10.0.0.0/24`, `except: [10.0.0.0/24]`), which the API server rejects ("must be a
-/// strict subset of `cidr`", ValidateIPBlock): the evaluator refuses the YAML as it stands.
+/// Two adjacent denies with different ports cover the whole allowed range: its pieces are the two
+/// halves, never an `except` equal to its `cidr` (which the API server rejects: "must be a strict
+/// subset of `cidr`", ValidateIPBlock).
 #[test]
-#[ignore = "backend bug: except equal to its cidr (see the doc comment)"]
 fn adjacent_denies_with_different_ports() {
     check(
         "namespace p\napp x -> 10.0.0.0/24:22, 10.0.0.0/24:443 deny 10.0.0.0/25:22, 10.0.0.128/25:22-23\n",

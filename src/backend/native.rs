@@ -201,9 +201,65 @@ fn object(policy: &ir::Policy) -> Result<NetworkPolicy, Diagnostics> {
     })
 }
 
+/// Whether `policy` denies all of `peer` on `ports` itself (so its own carving holds).
+fn denies_itself(policy: &ir::Policy, peer: &Peer, ports: &PortSet) -> bool {
+    policy.deny.iter().any(|d| {
+        d.ports.covers(ports)
+            && d.peers.iter().any(|q| match (q, peer) {
+                (Peer::Net(outer), Peer::Net(inner)) => outer.contains(inner),
+                (q, p) => q == p,
+            })
+    })
+}
+
+/// A policy's deny must hold against the allowances of every other policy that may select the
+/// same pods: native policies form a union, and `except` carves only a policy's own rules.
+fn cross_policy_denies(program: &ir::Program) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for a in program.policies.iter().filter(|p| !p.deny.is_empty()) {
+        for b in &program.policies {
+            if b.name == a.name
+                || b.namespace != a.namespace
+                || !a.selector.may_overlap(&b.selector)
+            {
+                continue;
+            }
+            let clash = a.deny.iter().find_map(|d| {
+                d.peers.iter().find_map(|dp| {
+                    b.allow
+                        .iter()
+                        .any(|r| {
+                            r.ports.intersects(&d.ports)
+                                && r.peers.iter().any(|bp| bp.may_overlap(dp))
+                                && !denies_itself(b, dp, &d.ports)
+                        })
+                        .then(|| (d.origin_of(dp), dp.clone()))
+                })
+            });
+            if let Some((span, dp)) = clash {
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0502,
+                        span,
+                        format!(
+                            "the deny of `{dp}` cannot hold in native NetworkPolicy: `{}` may select the same pods and allows it",
+                            b.name
+                        ),
+                    )
+                    .label("denied here")
+                    .secondary(b.origin, "may select the same pods; its allowances are added, not narrowed")
+                    .note("native policies selecting one pod form a union, and `except` only narrows a policy's own rules")
+                    .help("deny the same destinations in both statements, make their selectors disjoint, or build with `--target cilium` or `--target calico`, whose denies apply to every policy"),
+                );
+            }
+        }
+    }
+    diags
+}
+
 /// One NetworkPolicy per policy; guardrails are refused.
 pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>, Diagnostics> {
-    let mut diags = Diagnostics::new();
+    let mut diags = cross_policy_denies(program);
     let mut docs = Vec::with_capacity(program.policies.len());
     for g in &program.guardrails {
         diags.push(

@@ -136,6 +136,21 @@ pub struct Suppression {
     pub span: Span,
 }
 
+/// `expect payments-api -> 10.20.30.7:5432/tcp allow`, checked.
+#[derive(Clone, Debug)]
+pub struct Expectation {
+    pub namespace: String,
+    pub workload: String,
+    /// Labels of a pod the workload selects.
+    pub source: std::collections::BTreeMap<String, String>,
+    /// The destinations, expanded (a name such as `metadata` gives several).
+    pub targets: Vec<Target>,
+    /// `resolving ADDRESS` for a host name.
+    pub resolving: Option<std::net::IpAddr>,
+    pub allow: bool,
+    pub span: Span,
+}
+
 /// The whole checked program.
 #[derive(Clone, Debug, Default)]
 pub struct Program {
@@ -149,4 +164,5 @@ pub struct Program {
     pub used_defs: BTreeSet<String>,
     pub settings: Settings,
     pub suppressions: Vec<Suppression>,
+    pub expectations: Vec<Expectation>,
 }

@@ -755,6 +755,12 @@ pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics
             true
         };
     checker.marking = true;
+    let mut pending_expectations: Vec<(
+        String,
+        &ast::Expect,
+        Vec<Target>,
+        Option<std::net::IpAddr>,
+    )> = Vec::new();
     let mut settings_seen: BTreeMap<String, Span> = BTreeMap::new();
     for file in files {
         let mut namespace: Option<String> = None;
@@ -771,6 +777,42 @@ pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics
             }
             match item {
                 ast::Item::Allow(_) | ast::Item::Def(_) => {}
+                ast::Item::Expect(e) => {
+                    let Some(ns) = namespace.clone() else {
+                        checker
+                            .diags
+                            .push(outside_namespace(e.span, "this expectation"));
+                        continue;
+                    };
+                    let targets = checker.targets(std::slice::from_ref(&e.dest), Some(&ns));
+                    let resolving = match &e.resolving {
+                        None => Some(None),
+                        Some(r) => match r.node.parse::<std::net::IpAddr>() {
+                            Ok(a) => Some(Some(a)),
+                            Err(_) => {
+                                checker.diags.push(
+                                    Diagnostic::new(Code::E0402, r.span, format!("`{}` is not one IP address", r.node))
+                                        .label("expected an address such as `203.0.113.7`")
+                                        .help("write the single address the host name resolves to, without a prefix length"),
+                                );
+                                None
+                            }
+                        },
+                    };
+                    if let (Some(targets), Some(resolving)) = (targets, resolving) {
+                        if resolving.is_some()
+                            && !targets.iter().all(|t| matches!(t.peer, Peer::Host(_)))
+                        {
+                            checker.diags.push(
+                                Diagnostic::new(Code::E0402, e.dest.span, "`resolving` applies to host names only")
+                                    .label("not a host name")
+                                    .help("remove `resolving ...`, or expect a host name such as `api.stripe.com:443`"),
+                            );
+                            continue;
+                        }
+                        pending_expectations.push((ns, e, targets, resolving));
+                    }
+                }
                 ast::Item::Set(set) => {
                     if let Some(first) = settings_seen.insert(set.key.node.clone(), set.key.span) {
                         checker.diags.push(
@@ -914,6 +956,47 @@ pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics
             );
         }
     }
+    for (ns, e, targets, resolving) in pending_expectations {
+        match program
+            .workloads
+            .iter()
+            .find(|w| w.namespace == ns && w.name == e.workload.node)
+        {
+            Some(w) => program.expectations.push(checked::Expectation {
+                namespace: ns,
+                workload: w.name.clone(),
+                source: w.selector.example(),
+                targets,
+                resolving,
+                allow: e.allow,
+                span: e.span,
+            }),
+            None => {
+                let names: Vec<&str> = program
+                    .workloads
+                    .iter()
+                    .filter(|w| w.namespace == ns)
+                    .map(|w| w.name.as_str())
+                    .collect();
+                let mut d = Diagnostic::new(
+                    Code::E0401,
+                    e.workload.span,
+                    format!(
+                        "no app or workload `{}` in namespace `{ns}`",
+                        e.workload.node
+                    ),
+                )
+                .label("the source of the expected flow");
+                d = match suggest::did_you_mean(&e.workload.node, names.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(
+                        "expectations name an `app` or `pods` statement of the same namespace",
+                    ),
+                };
+                checker.diags.push(d);
+            }
+        }
+    }
     program.used_defs = std::mem::take(&mut checker.used);
     let mut diags = checker.diags;
     diags.sort();
@@ -939,6 +1022,7 @@ fn item_span(item: &ast::Item) -> Span {
         ast::Item::Cluster(c) => c.span,
         ast::Item::Set(s) => s.span,
         ast::Item::Allow(a) => a.span,
+        ast::Item::Expect(e) => e.span,
     }
 }
 

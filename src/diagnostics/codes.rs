@@ -2,7 +2,7 @@
 //! long explanation (`explain/CODE.md`, printed by `egressc explain CODE`).
 //!
 //! Blocks: E00xx internal, E01xx input and syntax, E02xx names, E03xx types and values,
-//! E05xx target capabilities, E06xx project file, E07xx settings and suppressions, W01xx lints.
+//! E04xx expectations, E05xx target capabilities, E06xx project file, E07xx settings and suppressions, W01xx lints.
 
 use super::Severity;
 
@@ -65,6 +65,9 @@ codes! {
     E0309 Error "wildcard not at the start of a host name";
     E0310 Error "unknown protocol";
     E0311 Error "ports on something that is not a destination";
+    E0401 Error "expectation names an unknown workload";
+    E0402 Error "`resolving` needs a host name and one address";
+    E0403 Error "expectation cannot be decided by this target";
     E0501 Error "host names are not supported by this target";
     E0502 Error "deny cannot be expressed by this target";
     E0503 Error "a host-name deny cannot be enforced";

@@ -181,11 +181,15 @@ fn carve_net(
         IpNet::aggregate(&tops)
     };
     let mut out = Vec::new();
-    if !base.is_empty() {
+    // When the inner denies cover a range entirely (two adjacent halves aggregate back to it),
+    // the range keeps no address of its own: its pieces are the inner ranges. (An `except` equal
+    // to its `cidr` is also invalid Kubernetes.)
+    let top = children(None);
+    if !base.is_empty() && top != [c] {
         out.push((
             CarvedPeer {
                 peer: Peer::Net(c),
-                except: children(None),
+                except: top,
             },
             base.clone(),
         ));
@@ -200,11 +204,12 @@ fn carve_net(
                 None => None,
             };
         }
-        if let Some(a) = allowed.filter(|a| !a.is_empty()) {
+        let inner = children(Some(*n));
+        if let Some(a) = allowed.filter(|a| !a.is_empty() && inner != [*n]) {
             out.push((
                 CarvedPeer {
                     peer: Peer::Net(*n),
-                    except: children(Some(*n)),
+                    except: inner,
                 },
                 a,
             ));

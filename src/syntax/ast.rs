@@ -30,6 +30,19 @@ pub enum Item {
     Set(Setting),
     /// `@allow(W0102, "reason")`, applying to the next statement
     Allow(Suppression),
+    /// `expect payments-api -> 10.20.30.7:5432/tcp allow`
+    Expect(Box<Expect>),
+}
+
+/// `expect payments-api -> api.stripe.com:443 resolving 54.187.216.72 allow`
+#[derive(Clone, Debug)]
+pub struct Expect {
+    pub workload: Name,
+    pub dest: Dest,
+    /// `resolving ADDRESS`, for a host name.
+    pub resolving: Option<Spanned<String>>,
+    pub allow: bool,
+    pub span: Span,
 }
 
 /// `set pod-cidrs = 10.244.0.0/16`

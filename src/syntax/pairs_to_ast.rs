@@ -81,6 +81,7 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_in
             | Rule::kw_notin
             | Rule::kw_set
+            | Rule::kw_resolving
     )
 }
 
@@ -199,6 +200,35 @@ fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
                 values,
                 span,
             }))
+        }
+        Rule::expect_stmt => {
+            let mut workload = None;
+            let mut d = None;
+            let mut resolving = None;
+            let mut allow = true;
+            for c in children(p) {
+                match c.as_rule() {
+                    Rule::name => workload = Some(cx.spanned(&c)),
+                    Rule::dest => d = dest(cx, c),
+                    Rule::resolving => {
+                        resolving = children(c).next().map(|a| cx.spanned(&a));
+                    }
+                    Rule::verdict => {
+                        allow = c
+                            .into_inner()
+                            .next()
+                            .is_some_and(|v| v.as_rule() == Rule::kw_allow)
+                    }
+                    _ => cx.bug(&c, "in an expectation"),
+                }
+            }
+            Some(Item::Expect(Box::new(Expect {
+                workload: workload?,
+                dest: d?,
+                resolving,
+                allow,
+                span,
+            })))
         }
         Rule::attribute => {
             let mut code = None;

@@ -7,6 +7,7 @@
 
 pub mod calico;
 pub mod cilium;
+pub mod expect;
 pub mod native;
 pub mod reference;
 pub mod universe;
@@ -32,7 +33,11 @@ pub struct Pod {
 
 impl fmt::Display for Pod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let labels: Vec<String> = self.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let labels: Vec<String> = self
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         write!(f, "pods({}){{{}}}", self.namespace, labels.join(", "))
     }
 }
@@ -43,7 +48,10 @@ pub enum Destination {
     /// An address that is not a pod of the cluster.
     Address(IpAddr),
     /// A host name, looked up through cluster DNS, and the address it resolved to (if known).
-    Host { name: String, address: Option<IpAddr> },
+    Host {
+        name: String,
+        address: Option<IpAddr>,
+    },
     /// A pod of the cluster (pod addresses are not modelled: address rules never match pods).
     Pod(Pod),
 }
@@ -52,7 +60,10 @@ impl fmt::Display for Destination {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Destination::Address(a) => write!(f, "{a}"),
-            Destination::Host { name, address: None } => write!(f, "{name}"),
+            Destination::Host {
+                name,
+                address: None,
+            } => write!(f, "{name}"),
             Destination::Host {
                 name,
                 address: Some(a),
@@ -140,6 +151,22 @@ pub fn load(target: Target, yaml: &str) -> Result<Box<dyn Evaluator>, Undecidabl
         Target::Calico => Box::new(calico::Model::load(yaml, false)?),
         Target::CalicoEnterprise => Box::new(calico::Model::load(yaml, true)?),
     })
+}
+
+/// A column of `egressc test`: the reference (the IR) or a target's emitted YAML.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    Reference,
+    Target(Target),
+}
+
+impl fmt::Display for Column {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Column::Reference => f.write_str("ir"),
+            Column::Target(t) => write!(f, "{t}"),
+        }
+    }
 }
 
 /// Reads a multi-document YAML stream into JSON values (the form every evaluator walks).

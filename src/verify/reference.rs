@@ -32,9 +32,13 @@ fn peer_miss(peer: &Peer, dest: &Destination) -> Option<String> {
                 address: Some(a), ..
             },
         ) => (!n.contains(a)).then(|| format!("{a} is outside {n}")),
-        (Peer::Net(n), Destination::Host { name, address: None }) => {
-            Some(format!("{name} has no known address to match {n}"))
-        }
+        (
+            Peer::Net(n),
+            Destination::Host {
+                name,
+                address: None,
+            },
+        ) => Some(format!("{name} has no known address to match {n}")),
         (Peer::Host(h), Destination::Host { name, .. }) => {
             (!h.matches(name)).then(|| format!("{name} does not match {h}"))
         }
@@ -57,15 +61,16 @@ fn peer_miss(peer: &Peer, dest: &Destination) -> Option<String> {
                 None
             }
         }
-        (Peer::Net(n), Destination::Pod(p)) => Some(format!("{p} is a pod, and address rules like {n} match no pods")),
+        (Peer::Net(n), Destination::Pod(p)) => Some(format!(
+            "{p} is a pod, and address rules like {n} match no pods"
+        )),
         (peer, dest) => Some(format!("{dest} is not {peer}")),
     }
 }
 
 fn port_miss(ports: &PortSet, flow: &Flow) -> Option<String> {
-    (!ports.contains(flow.proto, flow.port)).then(|| {
-        format!("{}/{} is not in {ports}", flow.proto.as_str(), flow.port)
-    })
+    (!ports.contains(flow.proto, flow.port))
+        .then(|| format!("{}/{} is not in {ports}", flow.proto.as_str(), flow.port))
 }
 
 /// The first peer of `rule` that matches the flow, or the closest miss (peer matched but the
@@ -73,8 +78,16 @@ fn port_miss(ports: &PortSet, flow: &Flow) -> Option<String> {
 fn matches(rule: &Rule, flow: &Flow) -> Result<String, (u8, String)> {
     let mut best: Option<(u8, String)> = None;
     for peer in &rule.peers {
-        let miss = match (peer_miss(peer, &flow.destination), port_miss(&rule.ports, flow)) {
-            (None, None) => return Ok(format!("{} matches {peer} on {}", flow.destination, rule.ports)),
+        let miss = match (
+            peer_miss(peer, &flow.destination),
+            port_miss(&rule.ports, flow),
+        ) {
+            (None, None) => {
+                return Ok(format!(
+                    "{} matches {peer} on {}",
+                    flow.destination, rule.ports
+                ));
+            }
             (None, Some(p)) => (1, format!("{peer} matches, but {p}")),
             (Some(m), _) => (2, m),
         };
@@ -104,13 +117,18 @@ impl Evaluator for Reference<'_> {
             .program
             .policies
             .iter()
-            .filter(|p| p.namespace == flow.source.namespace && p.selector.matches(&flow.source.labels))
+            .filter(|p| {
+                p.namespace == flow.source.namespace && p.selector.matches(&flow.source.labels)
+            })
             .collect();
         if selecting.is_empty() {
             return Ok(Decision {
                 allowed: true,
                 rule: None,
-                why: format!("no policy selects {}: its egress is not isolated", flow.source),
+                why: format!(
+                    "no policy selects {}: its egress is not isolated",
+                    flow.source
+                ),
                 closest: None,
                 source: None,
             });
@@ -143,13 +161,19 @@ impl Evaluator for Reference<'_> {
                     }
                     Err((score, miss)) => {
                         if closest.as_ref().is_none_or(|c| score < c.0) {
-                            closest = Some((score, format!("{}/{} allow[{i}]: {miss}", p.namespace, p.name)));
+                            closest = Some((
+                                score,
+                                format!("{}/{} allow[{i}]: {miss}", p.namespace, p.name),
+                            ));
                         }
                     }
                 }
             }
         }
-        let names: Vec<String> = selecting.iter().map(|p| format!("{}/{}", p.namespace, p.name)).collect();
+        let names: Vec<String> = selecting
+            .iter()
+            .map(|p| format!("{}/{}", p.namespace, p.name))
+            .collect();
         Ok(Decision {
             allowed: false,
             rule: None,

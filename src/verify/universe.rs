@@ -1,1 +1,238 @@
-//! PLACEHOLDER
+//! A flow universe generated from a program: for every rule, the edges where a wrong policy
+//! would show — each CIDR's first, last and middle address and the addresses just outside it
+//! (which covers every `except` edge, as denies are rules too), each port and the ports just
+//! outside each range, every protocol, host names that match and nearly match each pattern,
+//! pods inside and just outside every selector, the cluster DNS pods and the metadata addresses.
+//! Sources are a pod of every policy's selection, an unselected pod of each namespace, and a pod
+//! of a namespace with no policy.
+
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
+
+use super::{Destination, Flow, Labels, Pod};
+use crate::ir::{self, Rule};
+use crate::model::{HostPattern, LabelReq, NamespaceSel, Peer, PortSet, Proto, Wildcard};
+
+/// A namespace no policy mentions.
+pub const ELSEWHERE: &str = "egressc-elsewhere";
+/// An address that stands for what a host name resolves to.
+pub const RESOLVED: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 7));
+
+fn offset(a: IpAddr, delta: i128) -> Option<IpAddr> {
+    match a {
+        IpAddr::V4(v) => {
+            let n = i128::from(u32::from(v)) + delta;
+            u32::try_from(n).ok().map(|n| IpAddr::V4(Ipv4Addr::from(n)))
+        }
+        IpAddr::V6(v) => {
+            let n = i128::try_from(u128::from(v)).ok()?.checked_add(delta)?;
+            u128::try_from(n)
+                .ok()
+                .map(|n| IpAddr::V6(Ipv6Addr::from(n)))
+        }
+    }
+}
+
+/// First, last and middle addresses of `n`, and the ones just outside it.
+fn edges(n: &IpNet, out: &mut BTreeSet<IpAddr>) {
+    let first = n.network();
+    let last = n.broadcast();
+    out.insert(first);
+    out.insert(last);
+    let bits = u32::from(n.max_prefix_len() - n.prefix_len());
+    if bits >= 2 {
+        let half: i128 = if bits >= 126 {
+            1i128 << 100
+        } else {
+            1i128 << (bits - 1)
+        };
+        out.extend(offset(first, half + 1));
+    }
+    out.extend(offset(first, -1));
+    out.extend(offset(last, 1));
+}
+
+fn names(h: &HostPattern) -> Vec<String> {
+    let b = &h.base;
+    let mut v = vec![
+        b.clone(),
+        format!("a.{b}"),
+        format!("a.b.{b}"),
+        format!("x{b}"),
+    ];
+    if h.wildcard == Wildcard::None {
+        v.push(format!("{b}.evil.example"));
+    }
+    v
+}
+
+/// Pods inside a peer's selection and just outside it.
+fn pods(namespace: &NamespaceSel, selector: &crate::model::LabelSelector, home: &str) -> Vec<Pod> {
+    let ns = match namespace {
+        NamespaceSel::Named(n) => n.clone(),
+        NamespaceSel::Any => ELSEWHERE.to_owned(),
+    };
+    let inside = selector.example();
+    let mut out = vec![
+        Pod {
+            namespace: ns.clone(),
+            labels: inside.clone(),
+        },
+        Pod {
+            namespace: if ns == home {
+                ELSEWHERE.to_owned()
+            } else {
+                home.to_owned()
+            },
+            labels: inside.clone(),
+        },
+    ];
+    // Break each requirement once.
+    for r in &selector.reqs {
+        let mut labels: Labels = inside.clone();
+        match r {
+            LabelReq::Eq(k, v) => {
+                labels.insert(k.clone(), format!("{v}-other"));
+            }
+            LabelReq::In(k, _) | LabelReq::Exists(k) => {
+                labels.remove(k);
+            }
+            LabelReq::NotIn(k, vs) => {
+                if let Some(v) = vs.iter().next() {
+                    labels.insert(k.clone(), v.clone());
+                }
+            }
+            LabelReq::DoesNotExist(k) => {
+                labels.insert(k.clone(), "present".to_owned());
+            }
+        }
+        out.push(Pod {
+            namespace: ns.clone(),
+            labels,
+        });
+    }
+    out
+}
+
+fn ports(set: &PortSet, out: &mut BTreeSet<(Proto, u16)>) {
+    if let PortSet::Ranges(rs) = set {
+        for r in rs {
+            for p in [
+                Some(r.first),
+                Some(r.last),
+                r.first.checked_sub(1),
+                r.last.checked_add(1),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|p| *p > 0)
+            {
+                out.insert((r.proto, p));
+                // The same port in the other protocols.
+                for other in Proto::ALL {
+                    out.insert((other, p));
+                }
+            }
+        }
+    }
+}
+
+/// Every flow of the universe, deduplicated and sorted.
+pub fn flows(program: &ir::Program) -> Vec<Flow> {
+    let rules: Vec<(&Rule, &str)> = program
+        .policies
+        .iter()
+        .flat_map(|p| {
+            p.allow
+                .iter()
+                .chain(&p.deny)
+                .map(move |r| (r, p.namespace.as_str()))
+        })
+        .chain(
+            program
+                .guardrails
+                .iter()
+                .flat_map(|g| g.deny.iter().map(|r| (r, ELSEWHERE))),
+        )
+        .collect();
+
+    let mut addresses = BTreeSet::from([
+        IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)),
+        IpAddr::V6(Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)),
+        IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8)),
+        IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
+    ]);
+    let mut hosts: BTreeSet<String> = BTreeSet::from(["example.org".to_owned()]);
+    let mut dest_pods: BTreeSet<Pod> = BTreeSet::from([Pod {
+        namespace: "kube-system".into(),
+        labels: Labels::from([("k8s-app".into(), "kube-dns".into())]),
+    }]);
+    let mut port_set: BTreeSet<(Proto, u16)> = BTreeSet::from([
+        (Proto::Tcp, 53),
+        (Proto::Udp, 53),
+        (Proto::Tcp, 80),
+        (Proto::Tcp, 443),
+        (Proto::Udp, 443),
+        (Proto::Sctp, 9),
+    ]);
+    for (r, home) in &rules {
+        ports(&r.ports, &mut port_set);
+        for peer in &r.peers {
+            match peer {
+                Peer::Net(n) => edges(n, &mut addresses),
+                Peer::Host(h) => hosts.extend(names(h)),
+                Peer::Pods {
+                    namespace,
+                    selector,
+                } => dest_pods.extend(pods(namespace, selector, home)),
+            }
+        }
+    }
+
+    let mut sources: BTreeSet<Pod> = BTreeSet::new();
+    for p in &program.policies {
+        sources.insert(Pod {
+            namespace: p.namespace.clone(),
+            labels: p.selector.example(),
+        });
+        sources.insert(Pod {
+            namespace: p.namespace.clone(),
+            labels: Labels::from([("egressc-test".into(), "unselected".into())]),
+        });
+    }
+    sources.insert(Pod {
+        namespace: ELSEWHERE.into(),
+        labels: Labels::from([("app".into(), "elsewhere".into())]),
+    });
+
+    let mut destinations: Vec<Destination> =
+        addresses.into_iter().map(Destination::Address).collect();
+    for h in hosts {
+        destinations.push(Destination::Host {
+            name: h.clone(),
+            address: None,
+        });
+        destinations.push(Destination::Host {
+            name: h,
+            address: Some(RESOLVED),
+        });
+    }
+    destinations.extend(dest_pods.into_iter().map(Destination::Pod));
+
+    let mut out = Vec::with_capacity(sources.len() * destinations.len() * port_set.len());
+    for s in &sources {
+        for d in &destinations {
+            for (proto, port) in &port_set {
+                out.push(Flow {
+                    source: s.clone(),
+                    destination: d.clone(),
+                    proto: *proto,
+                    port: *port,
+                });
+            }
+        }
+    }
+    out
+}

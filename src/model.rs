@@ -371,6 +371,55 @@ impl fmt::Display for LabelSelector {
     }
 }
 
+/// The pairs `(i, j)`, `i < j`, of selectors in one namespace that may select a common pod,
+/// without comparing every pair: selectors that require `app=X` are indexed by `X` (two such
+/// selectors with different values never overlap), so the work grows with the number of
+/// selectors times the number of selectors without an `app=` requirement, not quadratically.
+pub fn overlapping_pairs(selectors: &[(&str, &LabelSelector)]) -> Vec<(usize, usize)> {
+    use std::collections::BTreeMap;
+    let app_of = |s: &LabelSelector| {
+        s.reqs.iter().find_map(|r| match r {
+            LabelReq::Eq(k, v) if k == "app" => Some(v.clone()),
+            _ => None,
+        })
+    };
+    let mut by_app: BTreeMap<(&str, String), Vec<usize>> = BTreeMap::new();
+    let mut generic: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut by_namespace: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, (ns, sel)) in selectors.iter().enumerate() {
+        match app_of(sel) {
+            Some(app) => by_app.entry((*ns, app)).or_default().push(i),
+            None => generic.entry(*ns).or_default().push(i),
+        }
+        by_namespace.entry(*ns).or_default().push(i);
+    }
+    let mut pairs = std::collections::BTreeSet::new();
+    let mut consider = |a: usize, b: usize| {
+        let (i, j) = if a < b { (a, b) } else { (b, a) };
+        if i != j
+            && let (Some((_, x)), Some((_, y))) = (selectors.get(i), selectors.get(j))
+            && x.may_overlap(y)
+        {
+            pairs.insert((i, j));
+        }
+    };
+    for same in by_app.values() {
+        for (k, a) in same.iter().enumerate() {
+            for b in same.iter().skip(k + 1) {
+                consider(*a, *b);
+            }
+        }
+    }
+    for (ns, generic) in &generic {
+        for a in generic {
+            for b in by_namespace.get(ns).into_iter().flatten() {
+                consider(*a, *b);
+            }
+        }
+    }
+    pairs.into_iter().collect()
+}
+
 /// Which namespaces a pod peer lives in.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NamespaceSel {

@@ -216,12 +216,17 @@ fn denies_itself(policy: &ir::Policy, peer: &Peer, ports: &PortSet) -> bool {
 /// same pods: native policies form a union, and `except` carves only a policy's own rules.
 fn cross_policy_denies(program: &ir::Program) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    for a in program.policies.iter().filter(|p| !p.deny.is_empty()) {
-        for b in &program.policies {
-            if b.name == a.name
-                || b.namespace != a.namespace
-                || !a.selector.may_overlap(&b.selector)
-            {
+    let selectors: Vec<(&str, &model::LabelSelector)> = program
+        .policies
+        .iter()
+        .map(|p| (p.namespace.as_str(), &p.selector))
+        .collect();
+    for (i, j) in model::overlapping_pairs(&selectors) {
+        for (x, y) in [(i, j), (j, i)] {
+            let (Some(a), Some(b)) = (program.policies.get(x), program.policies.get(y)) else {
+                continue;
+            };
+            if a.deny.is_empty() {
                 continue;
             }
             let clash = a.deny.iter().find_map(|d| {

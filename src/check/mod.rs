@@ -956,14 +956,16 @@ pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics
             );
         }
     }
+    let by_name: BTreeMap<(&str, &str), &Workload> = program
+        .workloads
+        .iter()
+        .map(|w| ((w.namespace.as_str(), w.name.as_str()), w))
+        .collect();
+    let mut expectations = Vec::new();
     for (ns, e, targets, resolving) in pending_expectations {
-        match program
-            .workloads
-            .iter()
-            .find(|w| w.namespace == ns && w.name == e.workload.node)
-        {
-            Some(w) => program.expectations.push(checked::Expectation {
-                namespace: ns,
+        match by_name.get(&(ns.as_str(), e.workload.node.as_str())) {
+            Some(w) => expectations.push(checked::Expectation {
+                namespace: ns.clone(),
                 workload: w.name.clone(),
                 source: w.selector.example(),
                 targets,
@@ -997,6 +999,7 @@ pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics
             }
         }
     }
+    program.expectations = expectations;
     program.used_defs = std::mem::take(&mut checker.used);
     let mut diags = checker.diags;
     diags.sort();

@@ -389,9 +389,19 @@ fn wide_ports(w: &Workload, settings: &checked::Settings, found: &mut Vec<Diagno
 
 /// W0105: a namespace with workloads and no `default deny`.
 fn no_default_deny(program: &checked::Program, found: &mut Vec<Diagnostic>) {
+    let with_workloads: BTreeSet<&str> = program
+        .workloads
+        .iter()
+        .map(|w| w.namespace.as_str())
+        .collect();
+    let with_default: BTreeSet<&str> = program
+        .default_denies
+        .iter()
+        .map(|d| d.namespace.as_str())
+        .collect();
     for (ns, span) in &program.namespaces {
-        let has_workloads = program.workloads.iter().any(|w| &w.namespace == ns);
-        let has_default = program.default_denies.iter().any(|d| &d.namespace == ns);
+        let has_workloads = with_workloads.contains(ns.as_str());
+        let has_default = with_default.contains(ns.as_str());
         if has_workloads && !has_default {
             found.push(
                 Diagnostic::new(
@@ -425,6 +435,11 @@ fn unused_defs(program: &checked::Program, found: &mut Vec<Diagnostic>) {
 
 /// W0108: host names with the loose DNS form.
 fn loose_dns(program: &checked::Program, ir: &ir::Program, found: &mut Vec<Diagnostic>) {
+    let workloads: BTreeMap<(&str, String), &Workload> = program
+        .workloads
+        .iter()
+        .map(|w| ((w.namespace.as_str(), format!("{}-egress", w.name)), w))
+        .collect();
     for p in &ir.policies {
         let hosts: Vec<String> = p
             .allow
@@ -438,11 +453,7 @@ fn loose_dns(program: &checked::Program, ir: &ir::Program, found: &mut Vec<Diagn
         if hosts.is_empty() || p.strict_dns {
             continue;
         }
-        let Some(w) = program
-            .workloads
-            .iter()
-            .find(|w| w.namespace == p.namespace && format!("{}-egress", w.name) == p.name)
-        else {
+        let Some(w) = workloads.get(&(p.namespace.as_str(), p.name.clone())) else {
             continue;
         };
         let Some(dns) = w
@@ -468,16 +479,23 @@ fn loose_dns(program: &checked::Program, ir: &ir::Program, found: &mut Vec<Diagn
 /// W0110: statements of one namespace that may select the same pods: one warning on each
 /// statement that overlaps earlier ones, naming all of them.
 fn overlapping(program: &checked::Program, found: &mut Vec<Diagnostic>) {
-    for (i, b) in program.workloads.iter().enumerate() {
-        let earlier: Vec<&Workload> = program
-            .workloads
-            .iter()
-            .take(i)
-            .filter(|a| a.namespace == b.namespace && a.selector.may_overlap(&b.selector))
-            .collect();
-        if earlier.is_empty() {
+    let selectors: Vec<(&str, &crate::model::LabelSelector)> = program
+        .workloads
+        .iter()
+        .map(|w| (w.namespace.as_str(), &w.selector))
+        .collect();
+    let mut earlier_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, j) in crate::model::overlapping_pairs(&selectors) {
+        earlier_of.entry(j).or_default().push(i);
+    }
+    for (j, earlier) in earlier_of {
+        let Some(b) = program.workloads.get(j) else {
             continue;
-        }
+        };
+        let earlier: Vec<&Workload> = earlier
+            .iter()
+            .filter_map(|i| program.workloads.get(*i))
+            .collect();
         let mut combined: Vec<String> = earlier
             .iter()
             .flat_map(|a| a.allow.iter())

@@ -403,7 +403,59 @@ fn missing_dns(policy: &ir::Policy) -> Option<Diagnostic> {
     Some(d)
 }
 
-fn policy_spec(policy: &ir::Policy) -> Result<Spec, Diagnostics> {
+/// E0505 too: host names while a deny (the policy's own or a guardrail's) covers the cluster
+/// DNS on port 53 — the proxy never sees the lookups, so `toFQDNs` never learns an address.
+fn blinded_dns(policy: &ir::Policy, guardrails: &[ir::Guardrail]) -> Option<Diagnostic> {
+    let (first, span) = hosts(policy).next()?;
+    let dns_pod =
+        crate::model::LabelSelector::new(vec![LabelReq::Eq("k8s-app".into(), "kube-dns".into())]);
+    let covers_dns = |r: &ir::Rule| {
+        !dns_ports(&r.ports).is_empty()
+            && r.peers.iter().any(|p| match p {
+                Peer::Pods {
+                    namespace,
+                    selector,
+                } => {
+                    let ns = match namespace {
+                        NamespaceSel::Named(n) => n == "kube-system",
+                        NamespaceSel::Any => true,
+                    };
+                    ns && selector.matches(&dns_pod.example())
+                }
+                _ => false,
+            })
+    };
+    let (deny_span, by) = policy
+        .deny
+        .iter()
+        .find(|r| covers_dns(r))
+        .map(|r| {
+            (
+                r.origins.first().copied().unwrap_or(policy.origin),
+                "this statement".to_owned(),
+            )
+        })
+        .or_else(|| {
+            guardrails.iter().find_map(|g| {
+                g.deny
+                    .iter()
+                    .find(|r| covers_dns(r))
+                    .map(|_| (g.origin, format!("guardrail `{}`", g.name)))
+            })
+        })?;
+    Some(
+        Diagnostic::new(
+            Code::E0505,
+            span,
+            format!("`{first}` is a host name, but {by} denies the DNS lookups cilium learns its addresses from"),
+        )
+        .label("reached by name")
+        .secondary(deny_span, "denies cluster DNS on port 53")
+        .help("allow DNS lookups (remove the deny of the kube-dns pods), or reach these destinations by address"),
+    )
+}
+
+fn policy_spec(policy: &ir::Policy, guardrails: &[ir::Guardrail]) -> Result<Spec, Diagnostics> {
     if policy.kind == PolicyKind::DefaultDeny {
         return Ok(Spec {
             egress: vec![EgressRule::default()],
@@ -416,7 +468,7 @@ fn policy_spec(policy: &ir::Policy) -> Result<Spec, Diagnostics> {
         });
     }
     let mut diags = host_denies(&policy.deny, Target::Cilium);
-    if let Some(d) = missing_dns(policy) {
+    if let Some(d) = missing_dns(policy).or_else(|| blinded_dns(policy, guardrails)) {
         diags.push(d);
     }
     if diags.has_errors() {
@@ -483,7 +535,7 @@ pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>,
     };
     for p in &program.policies {
         push(
-            policy_spec(p),
+            policy_spec(p, &program.guardrails),
             POLICY,
             &p.name,
             Some(&p.namespace),

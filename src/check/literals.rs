@@ -350,6 +350,17 @@ fn label_name_ok(s: &str) -> bool {
 /// A Kubernetes label key: `[prefix/]name`.
 pub fn label_key(key: &Spanned<String>) -> Result<(), Diagnostic> {
     let text = key.node.as_str();
+    // Cilium reads these keys as the endpoint's namespace or service account identity, so a
+    // selector using them would mean something else there (wider, even).
+    if text == "io.kubernetes.pod.namespace" || text.starts_with("io.cilium.") {
+        return Err(Diagnostic::new(
+            Code::E0207,
+            key.span,
+            format!("label key `{text}` is reserved"),
+        )
+        .label("an identity label of Cilium, not a pod label")
+        .help("select pods of another namespace with `pods(NAMESPACE){...}`"));
+    }
     let ok = match text.split_once('/') {
         Some((prefix, name)) => {
             !prefix.is_empty()

@@ -270,6 +270,11 @@ fn status(d: &Diagnostics) -> ExitCode {
 }
 
 fn report(sources: &SourceMap, diags: &Diagnostics, format: Format) {
+    report_with(sources, diags, format, "nothing was written");
+}
+
+/// Prints diagnostics; in human form, ends with a count and `outcome` when there are errors.
+fn report_with(sources: &SourceMap, diags: &Diagnostics, format: Format, outcome: &str) {
     // A SARIF log is written even when empty: code-scanning tools expect a file.
     if diags.is_empty() && format != Format::Sarif {
         return;
@@ -279,7 +284,7 @@ fn report(sources: &SourceMap, diags: &Diagnostics, format: Format) {
     if format == Format::Human && diags.has_errors() {
         let n = diags.error_count();
         text.push_str(&format!(
-            "error: {n} error{} found, nothing was written\n",
+            "error: {n} error{} found, {outcome}\n",
             if n == 1 { "" } else { "s" }
         ));
     }
@@ -742,7 +747,7 @@ fn test(
         .min(90);
     let mut out = format!("{:<width$}", "expectation");
     for (c, _) in &columns {
-        out.push_str(&format!("  {c:<8}"));
+        out.push_str(&format!("  {:<8}", c.to_string()));
     }
     out.push('\n');
     let mut failures = Vec::new();
@@ -784,7 +789,7 @@ fn test(
     for f in &failures {
         println!("\nFAIL {f}");
     }
-    report(&analysis.sources, &undecidable, format);
+    report_with(&analysis.sources, &undecidable, format, "the run fails");
     let total = rows.len() * columns.len();
     let bad = failures.len() + undecidable.len();
     println!("\n{} passed, {} failed", total - bad, bad);

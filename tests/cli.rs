@@ -393,3 +393,135 @@ fn emit_ir_prints_the_normalised_program() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("deny 169.254.169.254/32, fd00:ec2::254/128 on any port"));
 }
+
+const EXPECTING: &str = "namespace payments
+default deny
+app reports -> dns, internet:443/tcp, rds(10.20.30.0/24) deny metadata
+expect reports -> 10.20.30.7:5432 allow
+expect reports -> 198.51.100.20:443 allow
+expect reports -> metadata deny
+";
+
+#[test]
+fn test_command_passes_on_true_expectations_and_writes_junit() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "p.egress", EXPECTING);
+    let junit = dir.path().join("junit.xml");
+    let o = egressc()
+        .arg("test")
+        .arg(&f)
+        .arg("--junit")
+        .arg(&junit)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let table = stdout(&o);
+    for column in ["ir", "native", "cilium", "calico", "calico-enterprise"] {
+        assert!(table.contains(column), "{table}");
+    }
+    assert!(table.contains("15 passed, 0 failed"), "{table}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<testsuite name=\"cilium\" tests=\"3\" failures=\"0\">"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn test_command_reports_a_wrong_expectation_with_the_deciding_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "p.egress",
+        &format!("{EXPECTING}expect reports -> 169.254.169.254:443 allow\n"),
+    );
+    let o = egressc().arg("test").arg(&f).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("FAIL"), "{out}");
+    assert!(
+        out.contains("payments-api") || out.contains("reports-egress"),
+        "{out}"
+    );
+    assert!(out.contains("169.254.169.254"), "{out}");
+}
+
+#[test]
+fn test_command_says_when_a_target_cannot_decide() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "p.egress",
+        "namespace payments\ndefault deny\napp reports -> dns, internet:443/tcp deny metadata\nexpect reports -> partner.example.com:443 allow\n",
+    );
+    let o = egressc()
+        .args(["test", "--target", "native"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("E0403"), "{}", stderr(&o));
+}
+
+#[test]
+fn trace_explains_a_denied_flow_per_target() {
+    let o = egressc()
+        .arg("trace")
+        .arg(examples().join("ledger-native.egress"))
+        .args(["--from", "ledger/ledger-api", "--to", "10.40.7.1:8081"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("DENY"), "{out}");
+    assert!(out.contains("closest"), "{out}");
+    assert!(out.contains("8080"), "{out}");
+    for column in ["native", "cilium", "calico"] {
+        assert!(out.contains(column), "{out}");
+    }
+}
+
+/// Every example's expectations hold for the reference and for every target it lists.
+#[test]
+fn every_example_passes_egressc_test_on_its_targets() {
+    let mut files: Vec<_> = std::fs::read_dir(examples())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "egress"))
+        .collect();
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        if !text.contains("\nexpect ") {
+            continue;
+        }
+        let targets = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# targets:"))
+            .unwrap()
+            .replace(' ', "");
+        let o = egressc()
+            .args(["test", "--target", &targets])
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}: {}{}",
+            f.display(),
+            stdout(&o),
+            stderr(&o)
+        );
+        let header = stdout(&o).lines().next().unwrap_or_default().to_owned();
+        for t in targets.split(',') {
+            assert!(
+                header.contains(t),
+                "{}: no column {t}: {header}",
+                f.display()
+            );
+        }
+        assert!(stdout(&o).contains(" 0 failed"), "{}", stdout(&o));
+    }
+}

@@ -1,0 +1,202 @@
+//! Backend equivalence, checked: for every example and every target that accepts it, and for
+//! random well-typed programs, every flow of the generated universe gets the same verdict from
+//! the target's emitted YAML (read back by that product's evaluator) as from the IR.
+//!
+//! Documented differences between targets are listed in `known_difference`; nothing else may
+//! differ.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail by panicking"
+)]
+
+use std::path::Path;
+
+use egressc::backend::Target;
+use egressc::verify::reference::Reference;
+use egressc::verify::{self, Destination, Evaluator, Flow, Undecidable, universe};
+use egressc::{Input, compile};
+use proptest::prelude::*;
+
+/// Where a target is documented to decide differently from the IR, and why that is acceptable.
+/// `None`: the verdicts must agree.
+fn known_difference(_target: Target, _flow: &Flow) -> Option<&'static str> {
+    None
+}
+
+/// Compares every flow of the universe; returns the disagreements (at most `limit`) and how many
+/// flows were compared.
+fn compare(source: &str, target: Target, limit: usize) -> Result<(Vec<String>, usize), String> {
+    let c = compile(&[Input::new("program.egress", source)], &[target]);
+    if c.analysis.ir.is_none() {
+        let codes: Vec<&str> = c
+            .analysis
+            .diagnostics
+            .iter()
+            .map(|d| d.code.as_str())
+            .collect();
+        return Err(format!("the program does not check: {codes:?}\n{source}"));
+    }
+    if c.has_errors() {
+        return Err("refused".into());
+    }
+    let ir = c.analysis.ir.as_ref().unwrap();
+    let yaml = c.outputs[0].stream();
+    let evaluator = verify::load(target, &yaml).map_err(|e| format!("{target}: {e}\n{yaml}"))?;
+    let reference = Reference::new(ir);
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for flow in universe::flows(ir) {
+        let want = reference.decide(&flow).unwrap();
+        match evaluator.decide(&flow) {
+            Ok(got) if got.allowed == want.allowed => compared += 1,
+            Ok(got) => {
+                if known_difference(target, &flow).is_none() {
+                    problems.push(format!(
+                        "{target}: {flow}\n    ir:     {} by {:?} ({})\n    target: {} by {:?} ({})",
+                        want.verdict(),
+                        want.rule,
+                        want.why,
+                        got.verdict(),
+                        got.rule,
+                        got.why
+                    ));
+                }
+            }
+            // Targets that match addresses cannot decide a host name without one; the
+            // universe gives every name a resolved twin, which they do decide.
+            Err(Undecidable::NeedsAddress { .. })
+                if matches!(flow.destination, Destination::Host { address: None, .. }) => {}
+            Err(e) => problems.push(format!("{target}: {flow}: {e}")),
+        }
+        if problems.len() >= limit {
+            break;
+        }
+    }
+    Ok((problems, compared))
+}
+
+fn example_files() -> Vec<std::path::PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "egress") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn every_example_means_the_same_on_every_target() {
+    let mut problems = Vec::new();
+    let mut total = 0;
+    for file in example_files() {
+        let source = std::fs::read_to_string(&file).unwrap();
+        for t in Target::ALL {
+            match compare(&source, *t, 20) {
+                Ok((p, n)) => {
+                    total += n;
+                    problems.extend(p.into_iter().map(|p| format!("{}: {p}", file.display())));
+                }
+                Err(e) if e == "refused" => {}
+                Err(e) => problems.push(e),
+            }
+        }
+    }
+    eprintln!("{total} flows agreed");
+    assert!(total > 1000, "the universe is too small: {total} flows");
+    assert!(
+        problems.is_empty(),
+        "{} disagreement(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// Fragments for random programs: each a destination the language accepts.
+const ALLOWS: &[&str] = &[
+    "dns",
+    "strict-dns",
+    "rds(10.20.30.0/24)",
+    "10.0.0.0/8:8000-8100/udp",
+    "10.1.2.0/24:443",
+    "10.1.0.0/16:22",
+    "internet:443/tcp",
+    "private:5432",
+    "0.0.0.0/0:80",
+    "::/0:443",
+    "2001:db8::/32:8443",
+    "pods{app=ledger}:8443",
+    "pods(billing){tier=api, env in (prod, staging)}:9090",
+    "pods(*){app=otel}:4317",
+    "pods{team notin (red), !legacy}:7000-7010",
+    "fqdn(api.stripe.com:443)",
+    "https(*.example.com)",
+    "https(**.s3.amazonaws.com)",
+    "169.254.169.254/32:80",
+];
+
+const DENIES: &[&str] = &[
+    "metadata",
+    "10.1.2.0/25",
+    "10.1.0.0/16:22",
+    "10.20.30.128/25:5432",
+    "private:5432",
+    "pods{app=ledger}",
+    "0.0.0.0/1:80",
+];
+
+fn program(apps: Vec<(Vec<usize>, Vec<usize>)>, default_deny: bool, guardrail: bool) -> String {
+    let mut s = String::new();
+    if guardrail {
+        s.push_str("cluster guard deny metadata, 10.9.0.0/16\n");
+    }
+    s.push_str("namespace payments\n");
+    if default_deny {
+        s.push_str("default deny\n");
+    }
+    for (i, (allow, deny)) in apps.iter().enumerate() {
+        let allow: Vec<&str> = allow.iter().map(|a| ALLOWS[*a % ALLOWS.len()]).collect();
+        s.push_str(&format!("app app-{i} -> {}", allow.join(", ")));
+        if !deny.is_empty() {
+            let deny: Vec<&str> = deny.iter().map(|d| DENIES[*d % DENIES.len()]).collect();
+            s.push_str(&format!(" deny {}", deny.join(", ")));
+        }
+        s.push('\n');
+    }
+    s.push_str("pods batch {tier=batch, !app} -> dns, 10.50.0.0/24:443\n");
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    #[test]
+    fn random_programs_mean_the_same_on_every_target(
+        apps in proptest::collection::vec(
+            (proptest::collection::vec(0..ALLOWS.len(), 1..5), proptest::collection::vec(0..DENIES.len(), 0..3)),
+            1..4,
+        ),
+        default_deny in any::<bool>(),
+        guardrail in any::<bool>(),
+    ) {
+        let source = program(apps, default_deny, guardrail);
+        for t in Target::ALL {
+            match compare(&source, *t, 5) {
+                Ok((problems, _)) => prop_assert!(problems.is_empty(), "{}\n{}", source, problems.join("\n")),
+                Err(e) if e == "refused" => {}
+                Err(e) => prop_assert!(false, "{}\n{}", source, e),
+            }
+        }
+    }
+}

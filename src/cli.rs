@@ -606,6 +606,15 @@ fn explain(what: &str) -> Result<ExitCode, Fatal> {
     )))
 }
 
+/// The named targets (and `true`), or every target (and `false`) when none is named.
+fn targets_or_all(names: &[String]) -> Result<(Vec<Target>, bool), Fatal> {
+    if names.is_empty() {
+        Ok((Target::ALL.to_vec(), false))
+    } else {
+        Ok((parse_targets(names)?, true))
+    }
+}
+
 /// A column of a test run and its evaluator.
 type Judge<'a> = (Column, Box<dyn Evaluator + 'a>);
 
@@ -700,12 +709,7 @@ fn test(
 ) -> Result<ExitCode, Fatal> {
     let format = format(diag.error_format);
     let lints = diag.lints()?;
-    let explicit = !target.is_empty();
-    let targets = if explicit {
-        parse_targets(target)?
-    } else {
-        Target::ALL.to_vec()
-    };
+    let (targets, explicit) = targets_or_all(target)?;
     let (inputs, _) = resolve_inputs(paths)?;
     let analysis = egressc::analyse_with(&inputs, &lints);
     report(&analysis.sources, &analysis.diagnostics, format);
@@ -840,12 +844,7 @@ fn trace(
 ) -> Result<ExitCode, Fatal> {
     let format = format(diag.error_format);
     let lints = diag.lints()?;
-    let explicit = !target.is_empty();
-    let targets = if explicit {
-        parse_targets(target)?
-    } else {
-        Target::ALL.to_vec()
-    };
+    let (targets, explicit) = targets_or_all(target)?;
     let Some((ns, name)) = from.split_once('/') else {
         return Err(Fatal(format!("--from takes NAMESPACE/NAME, got `{from}`")));
     };

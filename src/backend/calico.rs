@@ -460,20 +460,9 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::{Input, compile};
 
     fn build(src: &str, target: Target) -> Result<String, Vec<String>> {
-        let c = compile(&[Input::new("t.egress", src)], &[target]);
-        if c.has_errors() {
-            return Err(c
-                .analysis
-                .diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .map(|d| d.code.as_str().to_owned())
-                .collect());
-        }
-        Ok(c.outputs.iter().map(|o| o.stream()).collect())
+        crate::backend::build_for_test(src, target)
     }
 
     #[test]

@@ -563,20 +563,9 @@ pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Input, compile};
 
     fn build(src: &str) -> Result<String, Vec<String>> {
-        let c = compile(&[Input::new("t.egress", src)], &[Target::Cilium]);
-        if c.has_errors() {
-            return Err(c
-                .analysis
-                .diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .map(|d| d.code.as_str().to_owned())
-                .collect());
-        }
-        Ok(c.outputs.iter().map(|o| o.stream()).collect())
+        crate::backend::build_for_test(src, Target::Cilium)
     }
 
     #[test]

@@ -157,3 +157,19 @@ fn describe(policy: &ir::Policy) -> String {
         ir::PolicyKind::DefaultDeny => format!("default deny in {}", policy.namespace),
     }
 }
+
+/// Compiles `src` for `target`: the YAML stream, or the error codes (for backend unit tests).
+#[cfg(test)]
+pub(crate) fn build_for_test(src: &str, target: Target) -> Result<String, Vec<String>> {
+    let c = crate::compile(&[crate::Input::new("t.egress", src)], &[target]);
+    if c.has_errors() {
+        return Err(c
+            .analysis
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.code.as_str().to_owned())
+            .collect());
+    }
+    Ok(c.outputs.iter().map(|o| o.stream()).collect())
+}

@@ -116,7 +116,7 @@ fn rule(r: &CarvedRule, policy_ns: &str) -> NetworkPolicyEgressRule {
 
 /// The refusals for one policy, if any.
 fn refusals(policy: &ir::Policy) -> Diagnostics {
-    let mut diags = Diagnostics::new();
+    let mut diags = super::host_denies(&policy.deny, super::Target::Native);
     for r in &policy.allow {
         for p in &r.peers {
             if let Peer::Host(h) = p {
@@ -135,13 +135,8 @@ fn refusals(policy: &ir::Policy) -> Diagnostics {
     if let Err(errors) = carve::carve(&policy.allow, &policy.deny) {
         for e in errors {
             diags.push(match e {
-                CarveError::HostDeny { deny } => Diagnostic::new(
-                    Code::E0503,
-                    deny,
-                    "a host-name deny cannot be enforced by native NetworkPolicy",
-                )
-                .label("denied by name")
-                .help("no target can enforce a deny by host name; deny the address range instead"),
+                // Reported with the host's name by `host_denies`, as on every target.
+                CarveError::HostDeny { .. } => continue,
                 CarveError::PodDeny { allow, deny } => Diagnostic::new(
                     Code::E0502,
                     deny,

@@ -192,7 +192,10 @@ impl<'a> Checker<'a> {
                     suffix.span,
                     format!("{} cannot have a port", val.describe()),
                 )
-                .label("only destinations take `:PORT`"),
+                .label("only destinations take `:PORT`")
+                .help(
+                    "write the port after a destination, as in `10.0.0.0/8:443` or `db:port/tcp`",
+                ),
             );
         };
         let (first, last) = self.port_value(&suffix.port, env)?;

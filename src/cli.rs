@@ -878,7 +878,7 @@ fn trace(
         for (c, ev) in &columns {
             match ev.decide(&flow) {
                 Ok(d) => {
-                    println!("  {c:<18} {}", d.verdict().to_uppercase());
+                    println!("  {:<18} {}", c.to_string(), d.verdict().to_uppercase());
                     if let Some(span) = d.source {
                         let (file, line, text) = location(&analysis.sources, span);
                         println!("  {:<18} source {file}:{line}: {text}", "");
@@ -898,7 +898,7 @@ fn trace(
                         println!("  {:<18} closest: {closest}", "");
                     }
                 }
-                Err(why) => println!("  {c:<18} cannot decide: {why}"),
+                Err(why) => println!("  {:<18} cannot decide: {why}", c.to_string()),
             }
         }
     }

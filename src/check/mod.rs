@@ -98,6 +98,8 @@ struct Checker<'a> {
     /// Whether expansion is for a statement (so definitions count as used).
     marking: bool,
     used: BTreeSet<String>,
+    /// Definition cycles already reported (sorted member names).
+    cycles: BTreeSet<String>,
 }
 
 type Env = HashMap<String, Val>;
@@ -346,16 +348,27 @@ impl<'a> Checker<'a> {
             "dns" if self.stack.last() != Some(&"strict-dns") => self.saw_dns = true,
             _ => {}
         }
-        if self.stack.contains(&def.name.node.as_str()) {
+        if let Some(at) = self.stack.iter().position(|d| *d == def.name.node.as_str()) {
+            // One report per cycle, whichever definition the walk entered it from.
+            let mut members: Vec<&str> = self.stack.get(at..).unwrap_or_default().to_vec();
+            let mut path = members.join(" → ");
+            path.push_str(&format!(" → {}", def.name.node));
+            members.sort_unstable();
+            let key = members.join(",");
+            if !self.cycles.insert(key) {
+                return None;
+            }
+            let message = if members.len() == 1 {
+                format!("`{}` refers to itself", name.node)
+            } else {
+                format!("`{}` refers to itself through {}", name.node, path)
+            };
             return self.err(
-                Diagnostic::new(
-                    Code::E0205,
-                    name.span,
-                    format!("`{}` refers to itself", name.node),
-                )
-                .label("used here while it is being expanded")
-                .secondary(def.name.span, "defined here")
-                .help("a definition cannot use itself, directly or through another definition"),
+                Diagnostic::new(Code::E0205, name.span, message)
+                    .label("used here while it is being expanded")
+                    .secondary(def.name.span, "defined here")
+                    .note(format!("the cycle: {path}"))
+                    .help("a definition cannot use itself, directly or through another definition"),
             );
         }
         // Bind arguments to parameters.
@@ -696,6 +709,7 @@ pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics
         saw_strict_dns: false,
         marking: false,
         used: BTreeSet::new(),
+        cycles: BTreeSet::new(),
     };
     let mut program = Program::default();
     let stdlib_ids: BTreeSet<FileId> = stdlib.iter().map(|f| f.id).collect();

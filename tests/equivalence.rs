@@ -2,8 +2,9 @@
 //! random well-typed programs, every flow of the generated universe gets the same verdict from
 //! the target's emitted YAML (read back by that product's evaluator) as from the IR.
 //!
-//! Documented differences between targets are listed in `known_difference`; nothing else may
-//! differ.
+//! The documented differences between targets (README, "Documented differences between
+//! targets") are all outside the flow model (pod addresses, names sharing an address, DNS
+//! answers), so on the modelled flows nothing may differ.
 
 #![allow(
     clippy::unwrap_used,
@@ -15,16 +16,9 @@
 use std::path::Path;
 
 use egressc::backend::Target;
-use egressc::verify::reference::Reference;
-use egressc::verify::{self, Destination, Evaluator, Flow, Undecidable, universe};
+use egressc::verify::{self, universe};
 use egressc::{Input, compile};
 use proptest::prelude::*;
-
-/// Where a target is documented to decide differently from the IR, and why that is acceptable.
-/// `None`: the verdicts must agree.
-fn known_difference(_target: Target, _flow: &Flow) -> Option<&'static str> {
-    None
-}
 
 /// Compares every flow of the universe; returns the disagreements (at most `limit`) and how many
 /// flows were compared.
@@ -45,37 +39,8 @@ fn compare(source: &str, target: Target, limit: usize) -> Result<(Vec<String>, u
     let ir = c.analysis.ir.as_ref().unwrap();
     let yaml = c.outputs[0].stream();
     let evaluator = verify::load(target, &yaml).map_err(|e| format!("{target}: {e}\n{yaml}"))?;
-    let reference = Reference::new(ir);
-    let mut problems = Vec::new();
-    let mut compared = 0;
-    for flow in universe::flows(ir) {
-        let want = reference.decide(&flow).unwrap();
-        match evaluator.decide(&flow) {
-            Ok(got) if got.allowed == want.allowed => compared += 1,
-            Ok(got) => {
-                if known_difference(target, &flow).is_none() {
-                    problems.push(format!(
-                        "{target}: {flow}\n    ir:     {} by {:?} ({})\n    target: {} by {:?} ({})",
-                        want.verdict(),
-                        want.rule,
-                        want.why,
-                        got.verdict(),
-                        got.rule,
-                        got.why
-                    ));
-                }
-            }
-            // Targets that match addresses cannot decide a host name without one; the
-            // universe gives every name a resolved twin, which they do decide.
-            Err(Undecidable::NeedsAddress { .. })
-                if matches!(flow.destination, Destination::Host { address: None, .. }) => {}
-            Err(e) => problems.push(format!("{target}: {flow}: {e}")),
-        }
-        if problems.len() >= limit {
-            break;
-        }
-    }
-    Ok((problems, compared))
+    let agreement = universe::compare(ir, evaluator.as_ref(), target.name(), limit);
+    Ok((agreement.disagreements, agreement.agreed))
 }
 
 fn example_files() -> Vec<std::path::PathBuf> {

@@ -13,8 +13,7 @@
 
 use egressc::backend::Target;
 use egressc::verify::cilium::Model;
-use egressc::verify::reference::Reference;
-use egressc::verify::{Destination, Evaluator, Undecidable, universe};
+use egressc::verify::universe;
 use egressc::{Input, compile};
 
 /// Disagreements between the reference and the Cilium evaluator over the universe, and how many
@@ -34,36 +33,13 @@ fn disagreements(source: &str) -> (Vec<String>, usize) {
     let ir = c.analysis.ir.as_ref().unwrap();
     let yaml = c.outputs[0].stream();
     let cilium = Model::load(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
-    let reference = Reference::new(ir);
-    let mut out = Vec::new();
-    let mut decided = 0;
-    let flows = universe::flows(ir);
-    assert!(!flows.is_empty());
-    for flow in flows {
-        let want = reference.decide(&flow).unwrap();
-        match cilium.decide(&flow) {
-            Ok(got) if got.allowed == want.allowed => decided += 1,
-            Ok(got) => out.push(format!(
-                "{flow}\n  ir:     {} {:?} {}\n  cilium: {} {:?} {} (closest {:?})",
-                want.verdict(),
-                want.rule,
-                want.why,
-                got.verdict(),
-                got.rule,
-                got.why,
-                got.closest
-            )),
-            // Cilium denies by address: a host name without one is undecidable when an address
-            // rule could change the verdict; the universe gives every name a resolved twin.
-            Err(Undecidable::NeedsAddress { .. })
-                if matches!(flow.destination, Destination::Host { address: None, .. }) => {}
-            Err(e) => out.push(format!("{flow}: {e}")),
-        }
-    }
+    let agreement = universe::compare(ir, &cilium, "cilium", usize::MAX);
+    assert!(agreement.agreed > 0);
+    let mut out = agreement.disagreements;
     if !out.is_empty() {
         out.push(yaml);
     }
-    (out, decided)
+    (out, agreement.agreed)
 }
 
 fn check(source: &str) {

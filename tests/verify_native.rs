@@ -13,8 +13,7 @@
 
 use egressc::backend::Target;
 use egressc::verify::native::Model;
-use egressc::verify::reference::Reference;
-use egressc::verify::{Destination, Evaluator, Undecidable, universe};
+use egressc::verify::universe;
 use egressc::{Input, compile};
 
 /// Disagreements between the reference and the native evaluator over the universe.
@@ -33,31 +32,9 @@ fn disagreements(source: &str) -> Vec<String> {
     let ir = c.analysis.ir.as_ref().unwrap();
     let yaml = c.outputs[0].stream();
     let native = Model::load(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
-    let reference = Reference::new(ir);
-    let mut out = Vec::new();
-    let flows = universe::flows(ir);
-    assert!(!flows.is_empty());
-    for flow in flows {
-        let want = reference.decide(&flow).unwrap();
-        match native.decide(&flow) {
-            Ok(got) if got.allowed == want.allowed => {}
-            Ok(got) => out.push(format!(
-                "{flow}\n  ir:     {} {:?} {}\n  native: {} {:?} {} (closest {:?})",
-                want.verdict(),
-                want.rule,
-                want.why,
-                got.verdict(),
-                got.rule,
-                got.why,
-                got.closest
-            )),
-            // Native policies match addresses: a host name without one cannot be decided, and
-            // the universe gives every name a resolved twin, which is decided.
-            Err(Undecidable::NeedsAddress { .. })
-                if matches!(flow.destination, Destination::Host { address: None, .. }) => {}
-            Err(e) => out.push(format!("{flow}: {e}")),
-        }
-    }
+    let agreement = universe::compare(ir, &native, "native", usize::MAX);
+    assert!(agreement.agreed > 0);
+    let mut out = agreement.disagreements;
     if !out.is_empty() {
         out.push(yaml);
     }

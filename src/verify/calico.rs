@@ -35,7 +35,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde_json::{Map, Value};
 
-use super::{Decision, Destination, Evaluator, Flow, Labels, Pod, Undecidable, documents};
+use super::{Decision, Destination, Evaluator, Flow, Labels, Pod, Undecidable, documents, kind_of};
 use crate::model::Proto;
 
 const API_VERSION: &str = "projectcalico.org/v3";
@@ -724,17 +724,6 @@ impl At {
         } else {
             Undecidable::BadYaml(format!("{} {}: {msg}", self.object, self.path))
         }
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "nothing",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
     }
 }
 

@@ -35,7 +35,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde_json::{Map, Value};
 
-use super::{Decision, Destination, Evaluator, Flow, Labels, Pod, Undecidable, documents};
+use super::{Decision, Destination, Evaluator, Flow, Labels, Pod, Undecidable, documents, kind_of};
 use crate::model::Proto;
 
 const API_VERSION: &str = "cilium.io/v2";
@@ -77,17 +77,6 @@ fn hint(field: &str) -> &'static str {
             "CiliumCIDRGroup references need objects this stream does not hold"
         }
         _ => "unknown field",
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
     }
 }
 

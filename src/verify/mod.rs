@@ -175,3 +175,15 @@ pub fn documents(yaml: &str) -> Result<Vec<serde_json::Value>, Undecidable> {
         .map_err(|e| Undecidable::BadYaml(e.to_string()))
         .map(|docs| docs.into_iter().filter(|d| !d.is_null()).collect())
 }
+
+/// What a YAML value is, for messages about unexpected shapes.
+pub(crate) fn kind_of(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "a mapping",
+    }
+}

@@ -23,7 +23,7 @@ use std::fmt;
 use ipnet::IpNet;
 use serde_json::{Map, Value};
 
-use super::{Decision, Destination, Evaluator, Flow, Labels, Pod, Undecidable, documents};
+use super::{Decision, Destination, Evaluator, Flow, Labels, Pod, Undecidable, documents, kind_of};
 use crate::model::Proto;
 
 /// The one label every namespace carries, set by the control plane to the namespace's name
@@ -173,17 +173,6 @@ fn bad(at: &str, what: impl fmt::Display) -> Undecidable {
 fn object<'a>(v: &'a Value, at: &str) -> Result<&'a Map<String, Value>, Undecidable> {
     v.as_object()
         .ok_or_else(|| bad(at, format!("expected a mapping, found {}", kind_of(v))))
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
 }
 
 /// Refuses any key outside `known`: an unknown field may change the meaning.

@@ -236,3 +236,58 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
     }
     out
 }
+
+/// How an evaluator fared against the reference over a program's universe.
+#[derive(Clone, Debug, Default)]
+pub struct Agreement {
+    /// Flows both decided alike.
+    pub agreed: usize,
+    /// One line per flow decided differently (or not decided), at most the limit given.
+    pub disagreements: Vec<String>,
+}
+
+/// Holds `target` (named `name` in messages) to the reference on every flow of `program`'s
+/// universe. A host name without an address that a target matching addresses cannot decide is
+/// skipped: the universe gives every name a resolved twin, which it must decide.
+pub fn compare(
+    program: &ir::Program,
+    target: &dyn super::Evaluator,
+    name: &str,
+    limit: usize,
+) -> Agreement {
+    use super::Evaluator as _;
+    let reference = super::reference::Reference::new(program);
+    let mut out = Agreement::default();
+    for flow in flows(program) {
+        let want = match reference.decide(&flow) {
+            Ok(d) => d,
+            Err(e) => {
+                out.disagreements
+                    .push(format!("{flow}: the reference cannot decide: {e}"));
+                continue;
+            }
+        };
+        match target.decide(&flow) {
+            Ok(got) if got.allowed == want.allowed => out.agreed += 1,
+            Ok(got) => out.disagreements.push(format!(
+                "{flow}\n    ir:   {} by {} ({})\n    {name}: {} by {} ({}; closest: {})",
+                want.verdict(),
+                want.rule.as_deref().unwrap_or("default"),
+                want.why,
+                got.verdict(),
+                got.rule.as_deref().unwrap_or("default"),
+                got.why,
+                got.closest.as_deref().unwrap_or("-"),
+            )),
+            Err(super::Undecidable::NeedsAddress { .. })
+                if matches!(flow.destination, Destination::Host { address: None, .. }) => {}
+            Err(e) => out
+                .disagreements
+                .push(format!("{flow}: {name} cannot decide: {e}")),
+        }
+        if out.disagreements.len() >= limit {
+            break;
+        }
+    }
+    out
+}

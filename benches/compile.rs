@@ -1,5 +1,5 @@
 //! Compile-time benchmark: N generated apps (each with DNS, a database subnet, a pod peer, an
-//! internet allowance with metadata denied, and a user definition) compiled to native YAML.
+//! internet allowance with metadata denied, and a user definition) compiled for every target.
 //!
 //! `cargo bench --bench compile` runs N = 1,000 and 10,000 (each in a fresh child process so
 //! that peak memory is per run) and prints wall time, peak resident memory and the growth
@@ -7,6 +7,7 @@
 
 #![expect(
     clippy::expect_used,
+    clippy::indexing_slicing,
     reason = "benchmark harness: a failed setup aborts the run"
 )]
 

@@ -7,6 +7,8 @@
 #![allow(
     clippy::expect_used,
     clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
     reason = "tests fail by panicking, helpers included"
 )]
 

@@ -695,6 +695,7 @@ pub fn symbols(program: &Program, doc: &Document) -> Vec<DocumentSymbol> {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice, reason = "tests slice at offsets they computed")]
 mod tests {
     use super::*;
 

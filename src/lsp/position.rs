@@ -118,6 +118,7 @@ fn to_u32(n: usize) -> u32 {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice, reason = "tests slice at offsets they computed")]
 mod tests {
     use super::*;
 

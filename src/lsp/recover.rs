@@ -266,6 +266,7 @@ fn selector(mut s: ast::Selector, d: u32) -> ast::Selector {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice, reason = "tests slice at offsets they computed")]
 mod tests {
     use super::*;
 

@@ -201,10 +201,9 @@ impl<'a> SelParser<'a> {
         self.skip_ws();
         let r = self.rest();
         let n = r.find(|c: char| !is_label_char(c)).unwrap_or(r.len());
-        (n > 0).then(|| {
-            self.pos += n;
-            r[..n].to_owned()
-        })
+        let label = r.get(..n).filter(|l| !l.is_empty())?.to_owned();
+        self.pos += n;
+        Some(label)
     }
 
     fn or(&mut self) -> Result<Expr, String> {
@@ -320,12 +319,12 @@ impl<'a> SelParser<'a> {
         let Some(quote) = r.chars().next().filter(|c| matches!(c, '\'' | '"')) else {
             return Err(self.err(format!("expected a quoted value, found {}", self.found())));
         };
-        let body = &r[1..];
-        let Some(end) = body.find(quote) else {
+        let body = r.get(quote.len_utf8()..).unwrap_or_default();
+        let Some(value) = body.find(quote).and_then(|end| body.get(..end)) else {
             return Err(self.err("unterminated string"));
         };
-        self.pos += 1 + end + 1;
-        Ok(body[..end].to_owned())
+        self.pos += 2 * quote.len_utf8() + value.len();
+        Ok(value.to_owned())
     }
 
     fn set(&mut self) -> Result<BTreeSet<String>, String> {
@@ -545,7 +544,7 @@ impl Domain {
             return Err(format!("domain `{text}` has more than one `*`"));
         }
         if let Some(&i) = stars.first()
-            && labels[i] != "*"
+            && labels.get(i).is_some_and(|l| l != "*")
         {
             return Err(format!("domain `{text}`: a `*` must be a whole label"));
         }
@@ -568,11 +567,13 @@ impl Domain {
         match self.wildcard {
             None => same(&labels, &self.labels),
             Some(i) => {
-                let before = &self.labels[..i];
-                let after = &self.labels[i + 1..];
+                let before = self.labels.get(..i).unwrap_or_default();
+                let after = self.labels.get(i + 1..).unwrap_or_default();
                 labels.len() > before.len() + after.len()
-                    && same(&labels[..before.len()], before)
-                    && same(&labels[labels.len() - after.len()..], after)
+                    && labels.get(..before.len()).is_some_and(|l| same(l, before))
+                    && labels
+                        .get(labels.len() - after.len()..)
+                        .is_some_and(|l| same(l, after))
             }
         }
     }

@@ -415,9 +415,12 @@ fn label_matches(pattern: &[u8], label: &[u8]) -> bool {
     match pattern.split_first() {
         None => label.is_empty(),
         Some((b'*', rest)) => (0..=label.len()).any(|k| {
-            label[..k].iter().all(|c| dns_char(char::from(*c))) && label_matches(rest, &label[k..])
+            let (head, tail) = label.split_at(k);
+            head.iter().all(|c| dns_char(char::from(*c))) && label_matches(rest, tail)
         }),
-        Some((c, rest)) => label.first() == Some(c) && label_matches(rest, &label[1..]),
+        Some((c, rest)) => label
+            .split_first()
+            .is_some_and(|(first, tail)| first == c && label_matches(rest, tail)),
     }
 }
 
@@ -426,7 +429,9 @@ fn label_matches(pattern: &[u8], label: &[u8]) -> bool {
 fn labels_match(pattern: &[&str], name: &[&str]) -> bool {
     match pattern.split_first() {
         None => name.is_empty(),
-        Some((&"**", rest)) => (1..=name.len()).any(|k| labels_match(rest, &name[k..])),
+        Some((&"**", rest)) => {
+            (1..=name.len()).any(|k| name.get(k..).is_some_and(|tail| labels_match(rest, tail)))
+        }
         Some((p, rest)) => name.split_first().is_some_and(|(n, more)| {
             label_matches(p.as_bytes(), n.as_bytes()) && labels_match(rest, more)
         }),

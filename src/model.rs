@@ -448,6 +448,27 @@ pub enum Peer {
 }
 
 impl Peer {
+    /// Whether this peer includes the cluster DNS pods (`k8s-app=kube-dns` in `kube-system`).
+    pub fn includes_cluster_dns(&self) -> bool {
+        match self {
+            Peer::Pods {
+                namespace,
+                selector,
+            } => {
+                let ns = match namespace {
+                    NamespaceSel::Named(n) => n == "kube-system",
+                    NamespaceSel::Any => true,
+                };
+                let labels = std::collections::BTreeMap::from([(
+                    "k8s-app".to_owned(),
+                    "kube-dns".to_owned(),
+                )]);
+                ns && selector.matches(&labels)
+            }
+            Peer::Net(_) | Peer::Host(_) => false,
+        }
+    }
+
     /// Whether two peers can match a common destination (conservative for pods).
     pub fn may_overlap(&self, other: &Peer) -> bool {
         match (self, other) {

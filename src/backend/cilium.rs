@@ -407,23 +407,9 @@ fn missing_dns(policy: &ir::Policy) -> Option<Diagnostic> {
 /// DNS on port 53 — the proxy never sees the lookups, so `toFQDNs` never learns an address.
 fn blinded_dns(policy: &ir::Policy, guardrails: &[ir::Guardrail]) -> Option<Diagnostic> {
     let (first, span) = hosts(policy).next()?;
-    let dns_pod =
-        crate::model::LabelSelector::new(vec![LabelReq::Eq("k8s-app".into(), "kube-dns".into())]);
+
     let covers_dns = |r: &ir::Rule| {
-        !dns_ports(&r.ports).is_empty()
-            && r.peers.iter().any(|p| match p {
-                Peer::Pods {
-                    namespace,
-                    selector,
-                } => {
-                    let ns = match namespace {
-                        NamespaceSel::Named(n) => n == "kube-system",
-                        NamespaceSel::Any => true,
-                    };
-                    ns && selector.matches(&dns_pod.example())
-                }
-                _ => false,
-            })
+        !dns_ports(&r.ports).is_empty() && r.peers.iter().any(Peer::includes_cluster_dns)
     };
     let (deny_span, by) = policy
         .deny

@@ -14,7 +14,7 @@ use ipnet::IpNet;
 use crate::check::checked::{self, Target, Workload};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, Severity};
 use crate::ir;
-use crate::model::{NamespaceSel, Peer, PortRange, PortSet, Proto};
+use crate::model::{Peer, PortRange, PortSet, Proto};
 use crate::source::Span;
 
 /// What to do with a lint.
@@ -81,19 +81,9 @@ fn ports_of(t: &Target) -> PortSet {
 
 /// Whether a destination is the cluster DNS (CoreDNS / kube-dns) on UDP 53.
 fn is_dns(t: &Target) -> bool {
-    let dns_labels = BTreeMap::from([("k8s-app".to_owned(), "kube-dns".to_owned())]);
     let ports = ports_of(t);
     match &t.peer {
-        Peer::Pods {
-            namespace,
-            selector,
-        } => {
-            let ns_ok = match namespace {
-                NamespaceSel::Named(n) => n == "kube-system",
-                NamespaceSel::Any => true,
-            };
-            ns_ok && selector.matches(&dns_labels) && ports.contains(Proto::Udp, 53)
-        }
+        p @ Peer::Pods { .. } => p.includes_cluster_dns() && ports.contains(Proto::Udp, 53),
         // A node-local DNS cache or a resolver reached by address.
         Peer::Net(_) => ports.contains(Proto::Udp, 53) && t.ports.is_some(),
         Peer::Host(_) => false,

@@ -18,32 +18,10 @@
 use std::path::Path;
 
 use egressc::backend::Target;
-use egressc::verify::{self, universe};
-use egressc::{Input, compile};
 use proptest::prelude::*;
 
-/// Compares every flow of the universe; returns the disagreements (at most `limit`) and how many
-/// flows were compared.
-fn compare(source: &str, target: Target, limit: usize) -> Result<(Vec<String>, usize), String> {
-    let c = compile(&[Input::new("program.egress", source)], &[target]);
-    if c.analysis.ir.is_none() {
-        let codes: Vec<&str> = c
-            .analysis
-            .diagnostics
-            .iter()
-            .map(|d| d.code.as_str())
-            .collect();
-        return Err(format!("the program does not check: {codes:?}\n{source}"));
-    }
-    if c.has_errors() {
-        return Err("refused".into());
-    }
-    let ir = c.analysis.ir.as_ref().unwrap();
-    let yaml = c.outputs[0].stream();
-    let evaluator = verify::load(target, &yaml).map_err(|e| format!("{target}: {e}\n{yaml}"))?;
-    let agreement = universe::compare(ir, evaluator.as_ref(), target.name(), limit);
-    Ok((agreement.disagreements, agreement.agreed))
-}
+mod common;
+use common::compare;
 
 fn example_files() -> Vec<std::path::PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");

@@ -14,34 +14,17 @@
 )]
 
 use egressc::backend::Target;
-use egressc::verify::cilium::Model;
-use egressc::verify::universe;
+mod common;
+
 use egressc::{Input, compile};
 
 /// Disagreements between the reference and the Cilium evaluator over the universe, and how many
 /// flows were decided.
 fn disagreements(source: &str) -> (Vec<String>, usize) {
-    let c = compile(&[Input::new("t.egress", source)], &[Target::Cilium]);
-    let codes: Vec<&str> = c
-        .analysis
-        .diagnostics
-        .iter()
-        .map(|d| d.code.as_str())
-        .collect();
-    assert!(
-        !c.has_errors(),
-        "{source}\ndoes not compile for cilium: {codes:?}"
-    );
-    let ir = c.analysis.ir.as_ref().unwrap();
-    let yaml = c.outputs[0].stream();
-    let cilium = Model::load(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
-    let agreement = universe::compare(ir, &cilium, "cilium", usize::MAX);
-    assert!(agreement.agreed > 0);
-    let mut out = agreement.disagreements;
-    if !out.is_empty() {
-        out.push(yaml);
-    }
-    (out, agreement.agreed)
+    let (problems, agreed) = common::compare(source, Target::Cilium, usize::MAX)
+        .unwrap_or_else(|e| panic!("{source}\ndoes not compile for cilium: {e}"));
+    assert!(agreed > 0);
+    (problems, agreed)
 }
 
 fn check(source: &str) {

@@ -14,33 +14,14 @@
 )]
 
 use egressc::backend::Target;
-use egressc::verify::native::Model;
-use egressc::verify::universe;
-use egressc::{Input, compile};
+mod common;
 
 /// Disagreements between the reference and the native evaluator over the universe.
 fn disagreements(source: &str) -> Vec<String> {
-    let c = compile(&[Input::new("t.egress", source)], &[Target::Native]);
-    let codes: Vec<&str> = c
-        .analysis
-        .diagnostics
-        .iter()
-        .map(|d| d.code.as_str())
-        .collect();
-    assert!(
-        !c.has_errors(),
-        "{source}\ndoes not compile for native: {codes:?}"
-    );
-    let ir = c.analysis.ir.as_ref().unwrap();
-    let yaml = c.outputs[0].stream();
-    let native = Model::load(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
-    let agreement = universe::compare(ir, &native, "native", usize::MAX);
-    assert!(agreement.agreed > 0);
-    let mut out = agreement.disagreements;
-    if !out.is_empty() {
-        out.push(yaml);
-    }
-    out
+    let (problems, agreed) = common::compare(source, Target::Native, usize::MAX)
+        .unwrap_or_else(|e| panic!("{source}\ndoes not compile for native: {e}"));
+    assert!(agreed > 0);
+    problems
 }
 
 fn check(source: &str) {

@@ -1,4 +1,4 @@
-//! The `egressc` command: parses arguments and hands over to `cli`.
+//! The `egressc` command: everything is in `cli`, one file per command.
 
 mod cli;
 

@@ -1,0 +1,70 @@
+//! `egressc build`: compile to YAML (or `--emit ir`), on stdout or into an output folder.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use egressc::backend::Target;
+
+use super::inputs::resolve_inputs;
+use super::output::write_tree;
+use super::report::{report, status};
+use super::{DiagOpts, Emit, Fatal, format, parse_targets};
+
+/// Compiles the inputs for the targets (named, else the project file's, else native) and prints
+/// the YAML or writes it into the output folder (`-o`, else the project file's).
+pub(crate) fn run(
+    paths: Vec<PathBuf>,
+    target: Vec<String>,
+    output: Option<PathBuf>,
+    check: bool,
+    emit: Emit,
+    diag: &DiagOpts,
+) -> Result<ExitCode, Fatal> {
+    let format = format(diag.error_format);
+    let lints = diag.lints()?;
+    let mut targets = parse_targets(&target)?;
+    let (inputs, project) = resolve_inputs(paths)?;
+    let mut output = output;
+    if let Some((root, p)) = &project {
+        if targets.is_empty() {
+            targets = p.targets.clone();
+        }
+        if output.is_none() {
+            output = p.output.as_ref().map(|o| root.join(o));
+        }
+    }
+    if targets.is_empty() {
+        targets.push(Target::Native);
+    }
+    if emit == Emit::Ir {
+        let analysis = egressc::analyse_with(&inputs, &lints);
+        report(&analysis.sources, &analysis.diagnostics, format);
+        if let Some(ir) = &analysis.ir {
+            print!("{}", egressc::ir::dump::dump(ir));
+        }
+        return Ok(status(&analysis.diagnostics));
+    }
+    let compilation = egressc::compile_with(&inputs, &targets, &lints);
+    report(
+        &compilation.analysis.sources,
+        &compilation.analysis.diagnostics,
+        format,
+    );
+    if compilation.has_errors() {
+        return Ok(ExitCode::from(1));
+    }
+    match output {
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            for (i, o) in compilation.outputs.iter().enumerate() {
+                if i > 0 {
+                    stdout.write_all(b"---\n")?;
+                }
+                stdout.write_all(o.stream().as_bytes())?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(dir) => write_tree(&dir, &compilation.outputs, check),
+    }
+}

@@ -1,0 +1,289 @@
+//! The command line: argument parsing (clap) and dispatch to one file per command. Exit codes:
+//! 0 success, 1 diagnostics with errors (or stale output under `--check`), 2 usage or I/O error.
+//!
+//! Each command parses its arguments and calls the library; what several commands share lives
+//! beside them: [`inputs`] (project file and folders → inputs), [`report`] (diagnostics on
+//! stderr), [`output`] (the `-o DIR` folder), [`columns`] (the evaluators of `test` and `trace`),
+//! [`table`] and [`junit`] (the results of `test`).
+
+mod build;
+mod check;
+mod columns;
+mod explain;
+mod inputs;
+mod junit;
+mod output;
+mod report;
+mod table;
+mod targets;
+mod test;
+mod trace;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use egressc::backend::Target;
+use egressc::diagnostics::render::Format;
+use egressc::diagnostics::{Code, Severity, suggest};
+use egressc::lint::{Level, LintConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "egressc",
+    version,
+    about = "Compile egress policies to NetworkPolicy, Cilium and Calico YAML"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ErrorFormat {
+    /// Text with source excerpts.
+    Human,
+    /// One JSON object per diagnostic, one per line.
+    Json,
+    /// A SARIF 2.1.0 log, for code-scanning tools.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
+}
+
+/// How diagnostics are reported and which lints apply.
+#[derive(clap::Args)]
+struct DiagOpts {
+    #[arg(long, value_enum, default_value = "human")]
+    error_format: ErrorFormat,
+    /// Exit 1 (and write nothing) if there is any warning.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// Silence these lints (comma separated codes, e.g. W0105).
+    #[arg(long, value_delimiter = ',', value_name = "CODE")]
+    allow: Vec<String>,
+    /// Report these lints as warnings (overrides --deny-warnings for them).
+    #[arg(long, value_delimiter = ',', value_name = "CODE")]
+    warn: Vec<String>,
+    /// Report these lints as errors.
+    #[arg(long, value_delimiter = ',', value_name = "CODE")]
+    deny: Vec<String>,
+}
+
+impl DiagOpts {
+    fn lints(&self) -> Result<LintConfig, Fatal> {
+        let mut config = LintConfig {
+            deny_warnings: self.deny_warnings,
+            ..LintConfig::default()
+        };
+        for (flag, codes, level) in [
+            ("--allow", &self.allow, Level::Allow),
+            ("--warn", &self.warn, Level::Warn),
+            ("--deny", &self.deny, Level::Deny),
+        ] {
+            for c in codes {
+                config.levels.insert(lint_code(flag, c)?, level);
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// A lint code given on the command line.
+fn lint_code(flag: &str, text: &str) -> Result<Code, Fatal> {
+    match Code::parse(text).filter(|c| c.severity() == Severity::Warning) {
+        Some(c) => Ok(c),
+        None => {
+            let codes: Vec<&str> = egressc::lint::codes().map(|c| c.as_str()).collect();
+            let hint =
+                suggest::did_you_mean(&text.trim().to_ascii_uppercase(), codes.iter().copied())
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_else(|| format!("; the lint codes are {}", codes.join(", ")));
+            Err(Fatal(format!(
+                "error[{}]: unknown lint code `{text}` in {flag}{hint}",
+                Code::E0703
+            )))
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Emit {
+    /// Kubernetes YAML (the default).
+    Yaml,
+    /// The normalised intermediate representation, as text.
+    Ir,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile policies to YAML: on stdout, or into a folder with `-o`.
+    Build {
+        /// Files or folders (searched for `*.egress`). Without any, the project file
+        /// `egressc.toml` is searched from the current folder upwards.
+        paths: Vec<PathBuf>,
+        /// Targets, comma separated: native, cilium, calico, calico-enterprise (default: the
+        /// project file's targets, else native).
+        #[arg(long, short, value_delimiter = ',')]
+        target: Vec<String>,
+        /// Write `DIR/<namespace>/<name>.yaml` and `DIR/kustomization.yaml` instead of printing.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// With `-o`: write nothing, list stale files and exit 1 if any.
+        #[arg(long, requires = "output")]
+        check: bool,
+        /// What to print.
+        #[arg(long, value_enum, default_value = "yaml")]
+        emit: Emit,
+        #[command(flatten)]
+        diag: DiagOpts,
+    },
+    /// Type-check and lint only.
+    Check {
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        diag: DiagOpts,
+    },
+    /// Check every `expect` statement against the IR and each target's emitted YAML.
+    Test {
+        paths: Vec<PathBuf>,
+        /// Targets, comma separated (default: every target; targets that refuse the program are
+        /// skipped unless named here).
+        #[arg(long, short, value_delimiter = ',')]
+        target: Vec<String>,
+        /// Also write the results as JUnit XML.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        #[command(flatten)]
+        diag: DiagOpts,
+    },
+    /// Explain one flow: per target, the verdict and the source line, IR rule and emitted rule
+    /// that decided it (or the rule that came closest).
+    Trace {
+        paths: Vec<PathBuf>,
+        /// The source workload, `NAMESPACE/NAME` (an `app` or `pods` statement).
+        #[arg(long, value_name = "NAMESPACE/NAME")]
+        from: String,
+        /// The destination, as in an expectation: `10.20.30.7:5432/tcp`, `api.stripe.com:443`,
+        /// `api.stripe.com:443 resolving 203.0.113.7`, `kube-dns:53/udp`, `metadata`.
+        #[arg(long, value_name = "DEST")]
+        to: String,
+        #[arg(long, short, value_delimiter = ',')]
+        target: Vec<String>,
+        #[command(flatten)]
+        diag: DiagOpts,
+    },
+    /// Explain a diagnostic code (`E0303`) or a standard library name (`rds`).
+    Explain { what: String },
+    /// List the targets.
+    Targets,
+    /// Run the language server on stdin/stdout (for editors).
+    Lsp,
+}
+
+/// A usage or I/O failure: message on stderr, exit 2.
+struct Fatal(String);
+
+impl<E: std::fmt::Display> From<E> for Fatal {
+    fn from(e: E) -> Fatal {
+        Fatal(e.to_string())
+    }
+}
+
+/// Parses the arguments and runs the command; a usage or I/O failure is printed and exits 2.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(Fatal(msg)) if msg.starts_with("error[") => {
+            eprintln!("{msg}");
+            ExitCode::from(2)
+        }
+        Err(Fatal(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Hands each command its arguments.
+fn run(cli: Cli) -> Result<ExitCode, Fatal> {
+    match cli.command {
+        Command::Build {
+            paths,
+            target,
+            output,
+            check,
+            emit,
+            diag,
+        } => build::run(paths, target, output, check, emit, &diag),
+        Command::Check { paths, diag } => check::run(paths, &diag),
+        Command::Test {
+            paths,
+            target,
+            junit,
+            diag,
+        } => test::run(paths, &target, junit, &diag),
+        Command::Trace {
+            paths,
+            from,
+            to,
+            target,
+            diag,
+        } => trace::run(paths, &from, &to, &target, &diag),
+        Command::Explain { what } => explain::run(&what),
+        Command::Targets => targets::run(),
+        Command::Lsp => Ok(egressc::lsp::run()?),
+    }
+}
+
+/// The renderer of an `--error-format`.
+fn format(f: ErrorFormat) -> Format {
+    match f {
+        ErrorFormat::Human => Format::Human,
+        ErrorFormat::Json => Format::Json,
+        ErrorFormat::Sarif => Format::Sarif,
+        ErrorFormat::Github => Format::Github,
+    }
+}
+
+/// The named targets, without repeats; an unknown name is a usage error.
+fn parse_targets(names: &[String]) -> Result<Vec<Target>, Fatal> {
+    let mut targets = Vec::new();
+    for n in names {
+        match Target::parse(n.trim()) {
+            Some(t) if !targets.contains(&t) => targets.push(t),
+            Some(_) => {}
+            None => {
+                let hint = suggest::did_you_mean(n, Target::ALL.iter().map(|t| t.name()))
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                return Err(Fatal(format!(
+                    "unknown target `{n}`{hint}; the targets are: {}",
+                    Target::names()
+                )));
+            }
+        }
+    }
+    Ok(targets)
+}
+
+/// The named targets (and `true`), or every target (and `false`) when none is named.
+fn targets_or_all(names: &[String]) -> Result<(Vec<Target>, bool), Fatal> {
+    if names.is_empty() {
+        Ok((Target::ALL.to_vec(), false))
+    } else {
+        Ok((parse_targets(names)?, true))
+    }
+}

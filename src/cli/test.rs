@@ -1,0 +1,66 @@
+//! `egressc test`: every `expect` statement against the IR and each target's emitted YAML,
+//! shown as a table (and with `--junit FILE`, as JUnit XML).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use egressc::verify;
+
+use super::columns::evaluators;
+use super::inputs::resolve_inputs;
+use super::report::report;
+use super::table::{self, Row};
+use super::{DiagOpts, Fatal, format, junit, targets_or_all};
+
+/// Decides every expectation in every column; exit 1 when a cell did not pass.
+pub(crate) fn run(
+    paths: Vec<PathBuf>,
+    target: &[String],
+    junit: Option<PathBuf>,
+    diag: &DiagOpts,
+) -> Result<ExitCode, Fatal> {
+    let format = format(diag.error_format);
+    let lints = diag.lints()?;
+    let (targets, explicit) = targets_or_all(target)?;
+    let (inputs, _) = resolve_inputs(paths)?;
+    let analysis = egressc::analyse_with(&inputs, &lints);
+    report(&analysis.sources, &analysis.diagnostics, format);
+    let (Some(ir), Some(checked)) = (&analysis.ir, &analysis.checked) else {
+        return Ok(ExitCode::from(1));
+    };
+    if checked.expectations.is_empty() {
+        eprintln!("error: no `expect` statements to check (write `expect APP -> DEST allow|deny`)");
+        return Ok(ExitCode::from(1));
+    }
+    let columns = match evaluators(&analysis, ir, &targets, explicit, format) {
+        Ok(c) => c,
+        Err(code) => return Ok(code),
+    };
+    let mut rows: Vec<Row> = Vec::new();
+    for (i, e) in checked.expectations.iter().enumerate() {
+        rows.push((
+            i,
+            columns
+                .iter()
+                .map(|(_, ev)| verify::expect::check(e, ev.as_ref()))
+                .collect(),
+        ));
+    }
+    let labels = table::labels(&analysis.sources, &checked.expectations);
+    let bad = table::print(
+        &analysis.sources,
+        &checked.expectations,
+        &columns,
+        &rows,
+        &labels,
+        format,
+    );
+    if let Some(path) = junit {
+        junit::write(&path, &columns, &rows, &labels)?;
+    }
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

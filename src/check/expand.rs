@@ -1,0 +1,651 @@
+//! Expansion: destination expressions evaluated to checked destinations, calls expanded by
+//! substitution after every argument is checked against its parameter's types.
+//!
+//! [`Checker`] carries what every phase shares: the program's definitions, the diagnostics so
+//! far, the definitions being expanded (to find cycles, E0205), which DNS forms a workload's
+//! allow list used, and which definitions the statements used.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::checked::Target;
+use super::defs::signature;
+use super::literals;
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
+use crate::model::{LabelReq, LabelSelector, NamespaceSel, Peer, PortRange, Proto};
+use crate::source::{Span, Spanned};
+use crate::syntax::ast;
+
+/// A value during expansion: what a destination expression, an argument or a definition's body
+/// evaluates to.
+#[derive(Clone, Debug)]
+pub(super) enum Val {
+    /// Destinations (`cidr`, `host` and `dest` values): `10.0.0.0/8:5432`, `api.stripe.com`,
+    /// `rds`, `pods{app=db}`, or a definition's whole body.
+    Targets(Vec<Target>),
+    /// A port range, first and last (the same for one port): `5432`, `8000-8100`.
+    Port(u16, u16),
+    /// A protocol: `tcp`, `udp` or `sctp`.
+    Proto(Proto),
+}
+
+impl Val {
+    /// The type names this value satisfies: destinations that are all addresses are a `cidr`,
+    /// all host names a `host`, and any destinations (an empty list too) a `dest`.
+    pub(super) fn types(&self) -> &'static [&'static str] {
+        match self {
+            Val::Targets(ts)
+                if !ts.is_empty() && ts.iter().all(|t| matches!(t.peer, Peer::Net(_))) =>
+            {
+                &["cidr", "dest"]
+            }
+            Val::Targets(ts)
+                if !ts.is_empty() && ts.iter().all(|t| matches!(t.peer, Peer::Host(_))) =>
+            {
+                &["host", "dest"]
+            }
+            Val::Targets(_) => &["dest"],
+            Val::Port(..) => &["port"],
+            Val::Proto(_) => &["proto"],
+        }
+    }
+
+    /// The value in words, for messages: `expected a port, found a host name`.
+    pub(super) fn describe(&self) -> &'static str {
+        match self.types().first() {
+            Some(&"cidr") => "an address range",
+            Some(&"host") => "a host name",
+            Some(&"port") => "a port",
+            Some(&"proto") => "a protocol",
+            _ => "destinations",
+        }
+    }
+}
+
+/// The state of a check: the definitions, the diagnostics so far, and what expansion has seen.
+pub(super) struct Checker<'a> {
+    /// Every definition of the program, by name.
+    pub(super) defs: HashMap<&'a str, &'a ast::Def>,
+    /// Every diagnostic so far, in the order found (`check` sorts them at the end).
+    pub(super) diags: Diagnostics,
+    /// Definitions being expanded, innermost last, to catch recursion.
+    pub(super) stack: Vec<&'a str>,
+    /// Which standard-library DNS forms the current allow list used: plain `dns` (outside
+    /// `strict-dns`) and `strict-dns`. Reset per workload; see `Workload::strict_dns`.
+    pub(super) saw_dns: bool,
+    /// See `saw_dns`.
+    pub(super) saw_strict_dns: bool,
+    /// Whether expansion is for a statement (so definitions count as used); false while
+    /// definitions are checked on their own.
+    pub(super) marking: bool,
+    /// The definitions statements used (see `Program::used_defs`).
+    pub(super) used: BTreeSet<String>,
+    /// Definition cycles already reported (sorted member names), so that a cycle entered from
+    /// each of its members is reported once.
+    cycles: BTreeSet<String>,
+}
+
+/// The values of a definition's parameters while its body is expanded.
+pub(super) type Env = HashMap<String, Val>;
+
+impl<'a> Checker<'a> {
+    /// A checker with no definitions yet.
+    pub(super) fn new() -> Checker<'a> {
+        Checker {
+            defs: HashMap::new(),
+            diags: Diagnostics::new(),
+            stack: Vec::new(),
+            saw_dns: false,
+            saw_strict_dns: false,
+            marking: false,
+            used: BTreeSet::new(),
+            cycles: BTreeSet::new(),
+        }
+    }
+
+    /// Reports `d`; the value is `None`, so that `return self.err(...)` ends an expansion.
+    fn err(&mut self, d: Diagnostic) -> Option<Val> {
+        self.diags.push(d);
+        None
+    }
+
+    /// E0201 for a name that is neither a parameter, a protocol nor a definition.
+    fn unknown_name(&mut self, name: &Spanned<String>, env: &Env) {
+        let mut candidates: Vec<&str> = self.defs.keys().copied().collect();
+        candidates.extend(env.keys().map(String::as_str));
+        candidates.extend(["tcp", "udp", "sctp"]);
+        candidates.sort_unstable();
+        let mut d = Diagnostic::new(
+            Code::E0201,
+            name.span,
+            format!("unknown name `{}`", name.node),
+        )
+        .label("not defined in this program or the standard library");
+        if let Some(s) = suggest::did_you_mean(&name.node, candidates) {
+            d = d.help(format!("did you mean `{s}`?"));
+        } else if name
+            .node
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !name.node.contains('.')
+        {
+            d = d.help("host names need at least one dot, as in `api.example.com`; `egressc explain E0201` lists how names are found");
+        }
+        self.diags.push(d);
+    }
+
+    /// Expands one destination expression.
+    ///
+    /// `origin` is the span of the statement's destination the expansion started from: every
+    /// destination it yields points there. `ns` is the statement's namespace, for `pods{...}`
+    /// without one (`None` in a cluster guardrail). A `:PORT/PROTO` suffix applies to the
+    /// result. `None` when anything failed, after reporting it.
+    pub(super) fn eval(
+        &mut self,
+        d: &ast::Dest,
+        env: &Env,
+        ns: Option<&str>,
+        origin: Span,
+    ) -> Option<Val> {
+        let val = match &d.kind {
+            ast::DestKind::Atom(a) => self.eval_atom(a, env, ns, origin)?,
+            ast::DestKind::Call { name, args } => {
+                self.eval_call(name, args, env, ns, origin, d.span)?
+            }
+            ast::DestKind::Pods {
+                namespace,
+                selector,
+            } => {
+                let namespace = match namespace {
+                    Some(ast::NamespaceRef::Any(_)) => NamespaceSel::Any,
+                    Some(ast::NamespaceRef::Named(n)) => {
+                        if let Err(e) = literals::dns_label(n, "namespace") {
+                            return self.err(e);
+                        }
+                        NamespaceSel::Named(n.node.clone())
+                    }
+                    None => match ns {
+                        Some(ns) => NamespaceSel::Named(ns.to_owned()),
+                        None => {
+                            return self.err(
+                                Diagnostic::new(
+                                    Code::E0204,
+                                    d.span,
+                                    "`pods{...}` needs a namespace here: the statement is outside any namespace",
+                                )
+                                .label("which namespace are these pods in?")
+                                .help("write `pods(NAMESPACE){...}`, or `pods(*){...}` for every namespace"),
+                            );
+                        }
+                    },
+                };
+                let selector = self.selector(selector)?;
+                Val::Targets(vec![Target {
+                    peer: Peer::Pods {
+                        namespace,
+                        selector,
+                    },
+                    ports: None,
+                    origin,
+                }])
+            }
+        };
+        match &d.ports {
+            Some(suffix) => self.apply_ports(val, suffix, env),
+            None => Some(val),
+        }
+    }
+
+    /// `X:PORT/PROTO`: gives the port to every destination of `X` that has none.
+    ///
+    /// Without a protocol the port is `tcp`; the port and the protocol may be parameters. A
+    /// port or a protocol takes no port (E0311).
+    fn apply_ports(&mut self, val: Val, suffix: &ast::PortSuffix, env: &Env) -> Option<Val> {
+        let Val::Targets(mut ts) = val else {
+            return self.err(
+                Diagnostic::new(
+                    Code::E0311,
+                    suffix.span,
+                    format!("{} cannot have a port", val.describe()),
+                )
+                .label("only destinations take `:PORT`")
+                .help(
+                    "write the port after a destination, as in `10.0.0.0/8:443` or `db:port/tcp`",
+                ),
+            );
+        };
+        let (first, last) = self.port_value(&suffix.port, env)?;
+        let proto = match &suffix.proto {
+            None => Proto::Tcp,
+            Some(p) => match env.get(&p.node) {
+                Some(Val::Proto(x)) => *x,
+                Some(other) => {
+                    return self.err(
+                        Diagnostic::new(
+                            Code::E0301,
+                            p.span,
+                            format!("expected a protocol, found {}", other.describe()),
+                        )
+                        .label("this parameter is not a `proto`"),
+                    );
+                }
+                None => match literals::proto(p) {
+                    Ok(x) => x,
+                    Err(e) => return self.err(e),
+                },
+            },
+        };
+        for t in &mut ts {
+            if t.ports.is_none() {
+                t.ports = Some(PortRange { proto, first, last });
+            }
+        }
+        Some(Val::Targets(ts))
+    }
+
+    /// The port range of `:PORT`: a number or range, or a `port` parameter; a parameter of
+    /// another type is E0301, any other name E0201.
+    fn port_value(&mut self, tok: &Spanned<String>, env: &Env) -> Option<(u16, u16)> {
+        if tok.node.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+            return match literals::port_range(tok) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    self.diags.push(e);
+                    None
+                }
+            };
+        }
+        match env.get(&tok.node) {
+            Some(Val::Port(a, b)) => Some((*a, *b)),
+            Some(other) => {
+                let d = Diagnostic::new(
+                    Code::E0301,
+                    tok.span,
+                    format!("expected a port, found {}", other.describe()),
+                )
+                .label("this parameter is not a `port`");
+                self.err(d).map(|_| (0, 0))
+            }
+            None => {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::E0201,
+                        tok.span,
+                        format!("unknown port `{}`", tok.node),
+                    )
+                    .label("not a port number or a `port` parameter")
+                    .help("ports are numbers from 1 to 65535, as in `:443` or `:8000-8100`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Expands an address, host name, port or name (a parameter, a protocol or a definition
+    /// called without arguments). A parameter's destinations take the caller's `origin`.
+    fn eval_atom(
+        &mut self,
+        a: &ast::Atom,
+        env: &Env,
+        ns: Option<&str>,
+        origin: Span,
+    ) -> Option<Val> {
+        let with_ports =
+            |this: &mut Self, peer: Peer, ports: &Option<ast::PortSuffix>| -> Option<Val> {
+                let v = Val::Targets(vec![Target {
+                    peer,
+                    ports: None,
+                    origin,
+                }]);
+                match ports {
+                    Some(p) => this.apply_ports(v, p, env),
+                    None => Some(v),
+                }
+            };
+        match a {
+            ast::Atom::Ip {
+                addr,
+                prefix,
+                ports,
+            } => match literals::ip_net(addr, prefix.as_ref()) {
+                Ok(net) => with_ports(self, Peer::Net(net), ports),
+                Err(e) => self.err(e),
+            },
+            ast::Atom::Host { name, ports } => match literals::host(name) {
+                Ok(h) => with_ports(self, Peer::Host(h), ports),
+                Err(e) => self.err(e),
+            },
+            ast::Atom::Port(tok) => match literals::port_range(tok) {
+                Ok((a, b)) => Some(Val::Port(a, b)),
+                Err(e) => self.err(e),
+            },
+            ast::Atom::Name { name, ports } => {
+                let val = if let Some(v) = env.get(&name.node) {
+                    let mut v = v.clone();
+                    if let Val::Targets(ts) = &mut v {
+                        for t in ts {
+                            t.origin = origin;
+                        }
+                    }
+                    v
+                } else if let Some(p) = Proto::parse(&name.node) {
+                    Val::Proto(p)
+                } else if self.defs.contains_key(name.node.as_str()) {
+                    self.eval_call(name, &[], env, ns, origin, name.span)?
+                } else {
+                    self.unknown_name(name, env);
+                    return None;
+                };
+                match ports {
+                    Some(p) => self.apply_ports(val, p, env),
+                    None => Some(val),
+                }
+            }
+        }
+    }
+
+    /// Expands a call: binds the arguments to the definition's parameters (by name or position,
+    /// each checked against its parameter's types; defaults for the others), then expands the
+    /// body. A definition met again while it is being expanded is a cycle (E0205).
+    ///
+    /// Calls of `dns` and `strict-dns` are noted for `Workload::strict_dns`. An unknown
+    /// parameter (E0208), an extra, repeated or missing argument (E0302) or an argument of the
+    /// wrong type (E0301) stops the call after every argument has been checked.
+    fn eval_call(
+        &mut self,
+        name: &Spanned<String>,
+        args: &[ast::Arg],
+        env: &Env,
+        ns: Option<&str>,
+        origin: Span,
+        call_span: Span,
+    ) -> Option<Val> {
+        let Some(def) = self.defs.get(name.node.as_str()).copied() else {
+            self.unknown_name(name, env);
+            return None;
+        };
+        // DNS visibility marker: `strict-dns` (whose body expands `dns`) versus plain `dns`.
+        if self.marking {
+            self.used.insert(def.name.node.clone());
+        }
+        match def.name.node.as_str() {
+            "strict-dns" => self.saw_strict_dns = true,
+            "dns" if self.stack.last() != Some(&"strict-dns") => self.saw_dns = true,
+            _ => {}
+        }
+        if let Some(at) = self.stack.iter().position(|d| *d == def.name.node.as_str()) {
+            // One report per cycle, whichever definition the walk entered it from.
+            let mut members: Vec<&str> = self.stack.get(at..).unwrap_or_default().to_vec();
+            let mut path = members.join(" → ");
+            path.push_str(&format!(" → {}", def.name.node));
+            members.sort_unstable();
+            let key = members.join(",");
+            if !self.cycles.insert(key) {
+                return None;
+            }
+            let message = if members.len() == 1 {
+                format!("`{}` refers to itself", name.node)
+            } else {
+                format!("`{}` refers to itself through {}", name.node, path)
+            };
+            return self.err(
+                Diagnostic::new(Code::E0205, name.span, message)
+                    .label("used here while it is being expanded")
+                    .secondary(def.name.span, "defined here")
+                    .note(format!("the cycle: {path}"))
+                    .help("a definition cannot use itself, directly or through another definition"),
+            );
+        }
+        // Bind arguments to parameters.
+        let mut bound: Vec<Option<(Val, Span)>> = vec![None; def.params.len()];
+        let mut ok = true;
+        let mut positional = 0usize;
+        for arg in args {
+            let index = match &arg.name {
+                Some(n) => match def.params.iter().position(|p| p.name.node == n.node) {
+                    Some(i) => i,
+                    None => {
+                        let names: Vec<&str> =
+                            def.params.iter().map(|p| p.name.node.as_str()).collect();
+                        let mut d = Diagnostic::new(
+                            Code::E0208,
+                            n.span,
+                            format!("`{}` has no parameter `{}`", def.name.node, n.node),
+                        )
+                        .label("unknown parameter");
+                        d = match suggest::did_you_mean(&n.node, names.iter().copied()) {
+                            Some(s) => d.help(format!("did you mean `{s}`?")),
+                            None => d.note(format!("parameters: {}", names.join(", "))),
+                        };
+                        self.diags.push(d);
+                        ok = false;
+                        continue;
+                    }
+                },
+                None => {
+                    positional += 1;
+                    positional - 1
+                }
+            };
+            let Some(param) = def.params.get(index) else {
+                let d = Diagnostic::new(
+                    Code::E0302,
+                    arg.value.span,
+                    format!(
+                        "`{}` takes {} argument{}, but more were given",
+                        def.name.node,
+                        def.params.len(),
+                        if def.params.len() == 1 { "" } else { "s" }
+                    ),
+                )
+                .label("extra argument")
+                .secondary(
+                    def.name.span,
+                    format!("`{}` is defined here", def.name.node),
+                )
+                .help(format!("the signature is `{}`", signature(def)));
+                self.diags.push(d);
+                ok = false;
+                continue;
+            };
+            let Some(v) = self.eval(&arg.value, env, ns, origin) else {
+                ok = false;
+                continue;
+            };
+            let types: Vec<&str> = param.types.iter().map(|t| t.node.as_str()).collect();
+            if !types.iter().any(|t| v.types().contains(t)) {
+                let d = Diagnostic::new(
+                    Code::E0301,
+                    arg.value.span,
+                    format!(
+                        "argument `{}` of `{}` expects {}, found {}",
+                        param.name.node,
+                        def.name.node,
+                        types.join(" or "),
+                        v.describe()
+                    ),
+                )
+                .label(format!("expected {}", types.join(" or ")))
+                .secondary(param.span, "parameter declared here");
+                self.diags.push(d);
+                ok = false;
+                continue;
+            }
+            if let Some(slot) = bound.get_mut(index) {
+                if slot.is_some() {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::E0302,
+                            arg.value.span,
+                            format!(
+                                "argument `{}` of `{}` is given twice",
+                                param.name.node, def.name.node
+                            ),
+                        )
+                        .label("given again here"),
+                    );
+                    ok = false;
+                }
+                *slot = Some((v, arg.value.span));
+            }
+        }
+        // Parameters without an argument take their default, expanded with no parameters in
+        // scope; a missing argument is reported only when nothing before it failed.
+        self.stack.push(def.name.node.as_str());
+        let mut inner = Env::new();
+        for (i, param) in def.params.iter().enumerate() {
+            match bound.get_mut(i).and_then(Option::take) {
+                Some((v, _)) => {
+                    inner.insert(param.name.node.clone(), v);
+                }
+                None => match &param.default {
+                    Some(default) => {
+                        if let Some(v) = self.eval(default, &Env::new(), ns, origin) {
+                            inner.insert(param.name.node.clone(), v);
+                        } else {
+                            ok = false;
+                        }
+                    }
+                    None if ok => {
+                        let d = Diagnostic::new(
+                            Code::E0302,
+                            call_span,
+                            format!(
+                                "`{}` needs an argument for `{}`",
+                                def.name.node, param.name.node
+                            ),
+                        )
+                        .label(format!("missing `{}`", param.name.node))
+                        .secondary(param.span, "parameter declared here")
+                        .help(format!("the signature is `{}`", signature(def)));
+                        self.diags.push(d);
+                        ok = false;
+                    }
+                    None => {}
+                },
+            }
+        }
+        // The body, in the parameters' environment, once every argument is bound.
+        let result = if ok {
+            self.eval_body(def, &inner, ns, origin)
+        } else {
+            None
+        };
+        self.stack.pop();
+        result
+    }
+
+    /// Expands a definition's body in `env`: a body of one port or protocol is that value
+    /// (`def pg = 5432` is a port); any other body is destinations, all of its items (E0301).
+    pub(super) fn eval_body(
+        &mut self,
+        def: &ast::Def,
+        env: &Env,
+        ns: Option<&str>,
+        origin: Span,
+    ) -> Option<Val> {
+        let vals: Vec<Option<Val>> = def
+            .body
+            .iter()
+            .map(|d| self.eval(d, env, ns, origin))
+            .collect();
+        let vals: Option<Vec<Val>> = vals.into_iter().collect();
+        let vals = vals?;
+        if let [single] = vals.as_slice()
+            && !matches!(single, Val::Targets(_))
+        {
+            return Some(single.clone());
+        }
+        let mut out = Vec::new();
+        for (v, d) in vals.into_iter().zip(&def.body) {
+            match v {
+                Val::Targets(ts) => out.extend(ts),
+                other => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::E0301,
+                            d.span,
+                            format!(
+                                "expected a destination in the body of `{}`, found {}",
+                                def.name.node,
+                                other.describe()
+                            ),
+                        )
+                        .label("not a destination"),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(Val::Targets(out))
+    }
+
+    /// A list of destinations in a statement, each expanded with no parameters and each its
+    /// own `origin`; a bare port or protocol is E0301. `None` when any item failed, after
+    /// reporting every one.
+    pub(super) fn targets(&mut self, list: &[ast::Dest], ns: Option<&str>) -> Option<Vec<Target>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for d in list {
+            match self.eval(d, &Env::new(), ns, d.span) {
+                Some(Val::Targets(ts)) => out.extend(ts),
+                Some(other) => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::E0301,
+                            d.span,
+                            format!("expected a destination, found {}", other.describe()),
+                        )
+                        .label("not a destination")
+                        .help("give a port to a destination, as in `10.0.0.0/8:5432`"),
+                    );
+                    ok = false;
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// A label selector (`{app=web, tier in (a, b)}`), its keys and values checked (E03xx from
+    /// `literals`). `!=` is `notin` with one value. `None` when any term failed, after
+    /// reporting every one.
+    pub(super) fn selector(&mut self, sel: &ast::Selector) -> Option<LabelSelector> {
+        let mut reqs = Vec::new();
+        let mut ok = true;
+        for t in &sel.terms {
+            let (key, values): (&Spanned<String>, Vec<&Spanned<String>>) = match t {
+                ast::LabelTerm::Eq(k, v) | ast::LabelTerm::Ne(k, v) => (k, vec![v]),
+                ast::LabelTerm::In(k, vs) | ast::LabelTerm::NotIn(k, vs) => {
+                    (k, vs.iter().collect())
+                }
+                ast::LabelTerm::Exists(k) | ast::LabelTerm::Absent(k) => (k, vec![]),
+            };
+            if let Err(e) = literals::label_key(key) {
+                self.diags.push(e);
+                ok = false;
+            }
+            for v in &values {
+                if let Err(e) = literals::label_value(v) {
+                    self.diags.push(e);
+                    ok = false;
+                }
+            }
+            let set = || {
+                values
+                    .iter()
+                    .map(|v| v.node.clone())
+                    .collect::<BTreeSet<_>>()
+            };
+            reqs.push(match t {
+                ast::LabelTerm::Eq(k, v) => LabelReq::Eq(k.node.clone(), v.node.clone()),
+                ast::LabelTerm::Ne(k, _) | ast::LabelTerm::NotIn(k, _) => {
+                    LabelReq::NotIn(k.node.clone(), set())
+                }
+                ast::LabelTerm::In(k, _) => LabelReq::In(k.node.clone(), set()),
+                ast::LabelTerm::Exists(k) => LabelReq::Exists(k.node.clone()),
+                ast::LabelTerm::Absent(k) => LabelReq::DoesNotExist(k.node.clone()),
+            });
+        }
+        ok.then(|| LabelSelector::new(reqs))
+    }
+}

@@ -1,0 +1,112 @@
+//! `expect` statements: checked where they are written (the destination, the `resolving`
+//! address), then matched with the workload they name once every statement is known.
+//!
+//! `expect payments-api -> api.stripe.com:443 resolving 54.187.216.72 allow` may come before
+//! the `app payments-api` statement, or in another file of the same namespace: hence the two
+//! steps. The checked [`checked::Expectation`]s are what `egressc test` decides.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use super::checked::{self, Program, Target, Workload};
+use super::expand::Checker;
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
+use crate::model::Peer;
+use crate::syntax::ast;
+
+/// An expectation checked where it is written: its namespace, the statement, its destinations
+/// and the address its host name resolves to.
+pub(super) type Pending<'a> = (String, &'a ast::Expect, Vec<Target>, Option<IpAddr>);
+
+/// Checks an `expect` statement of namespace `ns`: its destination, and that `resolving` gives
+/// one address to a host name (E0402).
+pub(super) fn statement<'a>(
+    checker: &mut Checker<'_>,
+    e: &'a ast::Expect,
+    ns: String,
+) -> Option<Pending<'a>> {
+    let targets = checker.targets(std::slice::from_ref(&e.dest), Some(&ns));
+    let resolving = match &e.resolving {
+        None => Some(None),
+        Some(r) => match r.node.parse::<std::net::IpAddr>() {
+            Ok(a) => Some(Some(a)),
+            Err(_) => {
+                checker.diags.push(
+                    Diagnostic::new(Code::E0402, r.span, format!("`{}` is not one IP address", r.node))
+                        .label("expected an address such as `203.0.113.7`")
+                        .help("write the single address the host name resolves to, without a prefix length"),
+                );
+                None
+            }
+        },
+    };
+    if let (Some(targets), Some(resolving)) = (targets, resolving) {
+        if resolving.is_some() && !targets.iter().all(|t| matches!(t.peer, Peer::Host(_))) {
+            checker.diags.push(
+                Diagnostic::new(
+                    Code::E0402,
+                    e.dest.span,
+                    "`resolving` applies to host names only",
+                )
+                .label("not a host name")
+                .help("remove `resolving ...`, or expect a host name such as `api.stripe.com:443`"),
+            );
+            return None;
+        }
+        return Some((ns, e, targets, resolving));
+    }
+    None
+}
+
+/// Matches each expectation with the `app` or `pods` statement it names in its namespace
+/// (E0401 when there is none).
+pub(super) fn resolve(
+    diags: &mut Diagnostics,
+    program: &Program,
+    pending: Vec<Pending<'_>>,
+) -> Vec<checked::Expectation> {
+    let by_name: BTreeMap<(&str, &str), &Workload> = program
+        .workloads
+        .iter()
+        .map(|w| ((w.namespace.as_str(), w.name.as_str()), w))
+        .collect();
+    let mut expectations = Vec::new();
+    for (ns, e, targets, resolving) in pending {
+        match by_name.get(&(ns.as_str(), e.workload.node.as_str())) {
+            Some(w) => expectations.push(checked::Expectation {
+                namespace: ns.clone(),
+                workload: w.name.clone(),
+                source: w.selector.example(),
+                targets,
+                resolving,
+                allow: e.allow,
+                span: e.span,
+            }),
+            None => {
+                let names: Vec<&str> = program
+                    .workloads
+                    .iter()
+                    .filter(|w| w.namespace == ns)
+                    .map(|w| w.name.as_str())
+                    .collect();
+                let mut d = Diagnostic::new(
+                    Code::E0401,
+                    e.workload.span,
+                    format!(
+                        "no app or workload `{}` in namespace `{ns}`",
+                        e.workload.node
+                    ),
+                )
+                .label("the source of the expected flow");
+                d = match suggest::did_you_mean(&e.workload.node, names.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(
+                        "expectations name an `app` or `pods` statement of the same namespace",
+                    ),
+                };
+                diags.push(d);
+            }
+        }
+    }
+    expectations
+}

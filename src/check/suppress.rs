@@ -1,0 +1,107 @@
+//! `@allow(CODE, "reason")`: a known lint code and a reason, attached to the statement below.
+//!
+//! The checker only checks and records suppressions ([`checked::Suppression`]); the lints
+//! apply them to the warnings that fall inside the statement. Errors cannot be silenced.
+
+use super::checked;
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
+use crate::source::Span;
+use crate::syntax::ast;
+
+/// The span of a statement, for `@allow` suppressions: a warning inside it is silenced.
+pub(super) fn item_span(item: &ast::Item) -> Span {
+    match item {
+        ast::Item::Namespace(n) => n.span,
+        ast::Item::Def(d) => d.span,
+        ast::Item::Workload(w) => w.span,
+        ast::Item::DefaultDeny(s) => *s,
+        ast::Item::Cluster(c) => c.span,
+        ast::Item::Set(s) => s.span,
+        ast::Item::Allow(a) => a.span,
+        ast::Item::Expect(e) => e.span,
+    }
+}
+
+/// Checks `@allow(CODE, "reason")` above the statement at `statement`: a known lint code
+/// (E0703, with the closest code or the list of them; an error code is named as such) and a
+/// reason that is not blank (E0704). `None` after reporting, when either is missing.
+pub(super) fn suppression(
+    diags: &mut Diagnostics,
+    a: &ast::Suppression,
+    statement: Span,
+) -> Option<checked::Suppression> {
+    let lints: Vec<&str> = Code::ALL
+        .iter()
+        .filter(|c| c.severity() == crate::diagnostics::Severity::Warning)
+        .map(|c| c.as_str())
+        .collect();
+    let code = match Code::parse(&a.code.node)
+        .filter(|c| c.severity() == crate::diagnostics::Severity::Warning)
+    {
+        Some(c) => c,
+        None => {
+            let mut d = Diagnostic::new(
+                Code::E0703,
+                a.code.span,
+                format!("unknown lint code `{}`", a.code.node),
+            )
+            .label(if Code::parse(&a.code.node).is_some() {
+                "an error, and errors cannot be silenced"
+            } else {
+                "not a warning egressc reports"
+            });
+            d = match suggest::did_you_mean(
+                &a.code.node.to_ascii_uppercase(),
+                lints.iter().copied(),
+            ) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.note(format!("the lint codes are {}", lints.join(", "))),
+            };
+            diags.push(d);
+            return None;
+        }
+    };
+    let reason = a
+        .reason
+        .as_ref()
+        .map(|r| r.node.trim().to_owned())
+        .unwrap_or_default();
+    if reason.is_empty() {
+        diags.push(
+            Diagnostic::new(
+                Code::E0704,
+                a.span,
+                format!("silencing `{code}` needs a reason"),
+            )
+            .label("no reason given")
+            .help(format!(
+                "say why, as in `@allow({code}, \"reviewed with the network team\")`"
+            )),
+        );
+        return None;
+    }
+    Some(checked::Suppression {
+        code,
+        reason,
+        statement,
+        span: a.span,
+    })
+}
+
+/// E0705 for each `@allow` left at the end of a file, with no statement below it: it would
+/// silence nothing, which is never what its author meant.
+pub(super) fn unattached(diags: &mut Diagnostics, pending: Vec<&ast::Suppression>) {
+    for a in pending {
+        diags.push(
+            Diagnostic::new(
+                Code::E0705,
+                a.span,
+                "`@allow` is not followed by a statement",
+            )
+            .label("silences nothing")
+            .help(
+                "put `@allow(CODE, \"reason\")` on the line right above the statement it silences",
+            ),
+        );
+    }
+}

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use lsp_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
 
 use super::position::LineIndex;
+use crate::source::Span;
 
 /// One open document.
 #[derive(Clone, Debug)]
@@ -32,6 +33,11 @@ impl Document {
 
     pub fn range(&self, start: usize, end: usize) -> Range {
         self.index.range(&self.text, start, end)
+    }
+
+    /// The range of a span of this document.
+    pub fn span_range(&self, span: Span) -> Range {
+        self.range(span.start as usize, span.end as usize)
     }
 
     /// Applies one change: the whole text, or (should a client send one although the server

@@ -1,7 +1,10 @@
-//! What is under the cursor: the innermost name of the AST whose span holds a byte offset.
+//! What is under the cursor: the innermost name of the AST whose span holds a byte offset, or
+//! the word of the text around it.
 
 use crate::source::{Span, Spanned};
 use crate::syntax::ast;
+
+use super::recover::is_ident_char;
 
 /// A name under the cursor, with what it names.
 #[derive(Clone, Copy, Debug)]
@@ -170,6 +173,31 @@ fn in_ports<'a>(
         .as_ref()
         .filter(|p| on(p.span, offset))
         .map(Hit::Proto)
+}
+
+/// The parameter `name` of `def`, if the cursor is inside a definition and it has one.
+pub fn param_of<'a>(def: Option<&'a ast::Def>, name: &str) -> Option<&'a ast::Param> {
+    def?.params.iter().find(|p| p.name.node == name)
+}
+
+/// The word (letters, digits, `-`, `_`) around `offset`, as a byte range.
+pub fn word_at(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or_default();
+    let after = text.get(offset..).unwrap_or_default();
+    let start = offset
+        - before
+            .chars()
+            .rev()
+            .take_while(|c| is_ident_char(*c))
+            .map(char::len_utf8)
+            .sum::<usize>();
+    let end = offset
+        + after
+            .chars()
+            .take_while(|c| is_ident_char(*c))
+            .map(char::len_utf8)
+            .sum::<usize>();
+    (start, end)
 }
 
 #[cfg(test)]

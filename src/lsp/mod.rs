@@ -17,13 +17,18 @@
 //! malformed parameters get an `InvalidParams` error, and a defect in a handler is caught and
 //! answered with an `InternalError` instead of ending the server.
 
+mod completion;
 mod diagnostics;
 mod documents;
-mod features;
+mod goto_definition;
+mod hover;
 mod locate;
+mod markup;
 mod position;
 mod program;
 mod recover;
+mod symbols;
+mod vocabulary;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -187,17 +192,17 @@ impl Server {
             HoverRequest::METHOD => self.handle::<HoverRequest>(req, |s, p| {
                 let pos = p.text_document_position_params;
                 let (program, doc) = s.lookup(&pos.text_document.uri)?;
-                features::hover(program?, doc, pos.position)
+                hover::hover(program?, doc, pos.position)
             }),
             GotoDefinition::METHOD => self.handle::<GotoDefinition>(req, |s, p| {
                 let pos = p.text_document_position_params;
                 let (program, doc) = s.lookup(&pos.text_document.uri)?;
-                features::definition(program?, &s.docs, doc, pos.position)
+                goto_definition::definition(program?, &s.docs, doc, pos.position)
             }),
             Completion::METHOD => self.handle::<Completion>(req, |s, p| {
                 let pos = p.text_document_position;
                 let (program, doc) = s.lookup(&pos.text_document.uri)?;
-                Some(CompletionResponse::Array(features::completion(
+                Some(CompletionResponse::Array(completion::completion(
                     program,
                     doc,
                     pos.position,
@@ -205,7 +210,7 @@ impl Server {
             }),
             DocumentSymbolRequest::METHOD => self.handle::<DocumentSymbolRequest>(req, |s, p| {
                 let (program, doc) = s.lookup(&p.text_document.uri)?;
-                Some(DocumentSymbolResponse::Nested(features::symbols(
+                Some(DocumentSymbolResponse::Nested(symbols::symbols(
                     program?, doc,
                 )))
             }),

@@ -1,0 +1,345 @@
+//! Completion: what may follow the cursor, decided from the text before it (so that it works
+//! while the statement does not parse): statement keywords, parameter types, protocols,
+//! parameters, or destinations (definitions and `pods`).
+
+use lsp_types::{
+    CompletionItem, CompletionItemKind, CompletionTextEdit, Documentation, Position, Range,
+    TextEdit,
+};
+
+use crate::check::checked::DefInfo;
+use crate::model::Proto;
+
+use super::documents::Document;
+use super::locate::word_at;
+use super::markup::markdown;
+use super::program::Program;
+use super::recover::{self, is_ident_char};
+use super::vocabulary::{KEYWORDS, TYPES};
+
+/// What the cursor may be followed by.
+#[derive(Debug, PartialEq, Eq)]
+enum Expect {
+    Nothing,
+    /// A statement keyword; `deny` as well on a line that may continue a workload statement.
+    Statement {
+        deny: bool,
+    },
+    Types,
+    Protocols,
+    Destinations,
+    /// A parameter name (after `:` in a definition's body).
+    Params,
+    Deny,
+}
+
+/// The parameter names and declarations written in a definition statement (text, so that it
+/// works while the statement does not parse).
+fn written_params(stmt: &str) -> Vec<(String, String)> {
+    let Some(open) = stmt.find('(') else {
+        return Vec::new();
+    };
+    if stmt.get(..open).is_some_and(|h| h.contains('=')) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut current = String::new();
+    for c in stmt.get(open + 1..).unwrap_or_default().chars() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth == 0 => break,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    out.push(current);
+    out.into_iter()
+        .filter_map(|p| {
+            let decl = p.split_whitespace().collect::<Vec<_>>().join(" ");
+            let (name, _) = decl.split_once(':')?;
+            let name = name.trim();
+            (!name.is_empty() && name.chars().all(is_ident_char))
+                .then(|| (name.to_owned(), decl.clone()))
+        })
+        .collect()
+}
+
+/// The first word of a statement.
+fn first_word(stmt: &str) -> &str {
+    let s = stmt.trim_start();
+    let n = s.find(|c: char| !is_ident_char(c)).unwrap_or(s.len());
+    s.get(..n).unwrap_or_default()
+}
+
+/// Decides what may come at `word_start` from the text before it.
+fn expect(text: &str, stmt_start: usize, line_start: usize, word_start: usize) -> Expect {
+    let stmt = text.get(stmt_start..word_start).unwrap_or_default();
+    let head = text
+        .get(line_start..word_start)
+        .unwrap_or_default()
+        .trim_end();
+    let kw = first_word(stmt);
+    let before = stmt.trim_end();
+    // Inside a definition's parameter list: depth of `(` after the name.
+    if kw == "def" {
+        let depth = before.chars().fold(0i32, |d, c| match c {
+            '(' => d + 1,
+            ')' => d - 1,
+            _ => d,
+        });
+        let params_open = depth > 0 && !before.split('(').next().unwrap_or("").contains('=');
+        if params_open {
+            return if before.ends_with(':') || before.ends_with('|') {
+                Expect::Types
+            } else if before.ends_with('=') {
+                Expect::Destinations
+            } else {
+                Expect::Nothing
+            };
+        }
+    }
+    if head.ends_with('/') {
+        return Expect::Protocols;
+    }
+    if head.ends_with(':') {
+        return if kw == "def" {
+            Expect::Params
+        } else {
+            Expect::Nothing
+        };
+    }
+    let workload = matches!(kw, "app" | "pods" | "cluster");
+    if head.is_empty() {
+        // The first word of a line: a new statement, or the rest of the one above.
+        if stmt_start == line_start || before.is_empty() {
+            return Expect::Statement { deny: false };
+        }
+        if [",", "->", "=", "("].iter().any(|t| before.ends_with(t)) || before.ends_with("deny") {
+            return Expect::Destinations;
+        }
+        return Expect::Statement { deny: workload };
+    }
+    let last = head
+        .rsplit(|c: char| !is_ident_char(c))
+        .next()
+        .unwrap_or_default();
+    if last == "default" {
+        return Expect::Deny;
+    }
+    if head == last && ["namespace", "app", "pods", "cluster", "def"].contains(&last) {
+        return Expect::Nothing;
+    }
+    if ["->", ",", "=", "("].iter().any(|t| head.ends_with(t)) || last == "deny" {
+        return Expect::Destinations;
+    }
+    if workload && head.contains("->") {
+        return Expect::Deny;
+    }
+    if kw == "cluster" && !head.contains("deny") {
+        return Expect::Deny;
+    }
+    if kw == "def" && head.contains('=') {
+        return Expect::Destinations;
+    }
+    Expect::Nothing
+}
+
+/// A keyword, with its explanation.
+fn keyword_item(label: &str, what: &str, edit: Range) -> CompletionItem {
+    CompletionItem {
+        label: label.to_owned(),
+        kind: Some(CompletionItemKind::KEYWORD),
+        documentation: Some(Documentation::MarkupContent(markdown(what.to_owned()))),
+        text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(
+            edit,
+            label.to_owned(),
+        ))),
+        ..CompletionItem::default()
+    }
+}
+
+/// A definition, with its signature and documentation; the program's own sort first.
+fn def_item(def: &DefInfo, edit: Range) -> CompletionItem {
+    CompletionItem {
+        label: def.name.clone(),
+        kind: Some(if def.params.is_empty() {
+            CompletionItemKind::CONSTANT
+        } else {
+            CompletionItemKind::FUNCTION
+        }),
+        detail: Some(def.signature()),
+        documentation: def
+            .doc
+            .clone()
+            .map(|d| Documentation::MarkupContent(markdown(d))),
+        // The program's own definitions first, then the standard library.
+        sort_text: Some(format!("{}{}", u8::from(def.from_stdlib), def.name)),
+        text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(
+            edit,
+            def.name.clone(),
+        ))),
+        ..CompletionItem::default()
+    }
+}
+
+/// A type, protocol or parameter, with a one-line detail.
+fn simple_item(label: &str, kind: CompletionItemKind, detail: &str, edit: Range) -> CompletionItem {
+    CompletionItem {
+        label: label.to_owned(),
+        kind: Some(kind),
+        detail: Some(detail.to_owned()),
+        text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(
+            edit,
+            label.to_owned(),
+        ))),
+        ..CompletionItem::default()
+    }
+}
+
+/// The completions at `pos`, each replacing the word typed so far.
+pub fn completion(program: Option<&Program>, doc: &Document, pos: Position) -> Vec<CompletionItem> {
+    let text = &doc.text;
+    let offset = doc.offset(pos);
+    let line_start = doc.index.line_start(offset);
+    let Some(line) = text.get(line_start..offset) else {
+        return Vec::new();
+    };
+    if line.contains('#') {
+        return Vec::new();
+    }
+    let (word_start, _) = word_at(text, offset);
+    let edit = doc.range(word_start, offset);
+    let chunks = recover::chunks(text);
+    let stmt_start = recover::chunk_at(&chunks, word_start)
+        .map(|c| c.start)
+        .unwrap_or(line_start)
+        .min(line_start);
+    let stmt_text = text.get(stmt_start..word_start).unwrap_or_default();
+    let keyword = |k: &str| {
+        KEYWORDS
+            .iter()
+            .find(|(l, _)| *l == k)
+            .map(|(l, w)| keyword_item(l, w, edit))
+    };
+    let mut items = Vec::new();
+    match expect(text, stmt_start, line_start, word_start) {
+        Expect::Nothing => {}
+        Expect::Statement { deny } => {
+            items.extend(
+                KEYWORDS
+                    .iter()
+                    .filter(|(k, _)| deny || *k != "deny")
+                    .map(|(k, w)| keyword_item(k, w, edit)),
+            );
+        }
+        Expect::Deny => items.extend(keyword("deny")),
+        Expect::Types => items.extend(
+            TYPES
+                .iter()
+                .map(|(t, w)| simple_item(t, CompletionItemKind::TYPE_PARAMETER, w, edit)),
+        ),
+        Expect::Protocols => items.extend(Proto::ALL.iter().map(|p| {
+            simple_item(
+                p.as_str(),
+                CompletionItemKind::ENUM_MEMBER,
+                "protocol",
+                edit,
+            )
+        })),
+        Expect::Params => {
+            for (name, decl) in written_params(stmt_text) {
+                items.push(simple_item(
+                    &name,
+                    CompletionItemKind::VARIABLE,
+                    &decl,
+                    edit,
+                ));
+            }
+        }
+        Expect::Destinations => {
+            if first_word(stmt_text) == "def" {
+                for (name, decl) in written_params(stmt_text) {
+                    items.push(simple_item(
+                        &name,
+                        CompletionItemKind::VARIABLE,
+                        &decl,
+                        edit,
+                    ));
+                }
+            }
+            if let Some(program) = program {
+                items.extend(program.defs.iter().map(|d| def_item(d, edit)));
+            }
+            items.extend(keyword("pods"));
+        }
+    }
+    items
+}
+
+#[cfg(test)]
+#[allow(clippy::string_slice, reason = "tests slice at offsets they computed")]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Expect {
+        let offset = text.find('^').unwrap();
+        let text = text.replace('^', "");
+        let (word_start, _) = word_at(&text, offset);
+        let line_start = text[..word_start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let chunks = recover::chunks(&text);
+        let stmt_start = recover::chunk_at(&chunks, word_start)
+            .map(|c| c.start)
+            .unwrap_or(line_start)
+            .min(line_start);
+        expect(&text, stmt_start, line_start, word_start)
+    }
+
+    #[test]
+    fn completion_contexts() {
+        let dests = Expect::Destinations;
+        let statement = Expect::Statement { deny: false };
+        assert_eq!(at("^"), statement);
+        assert_eq!(at("namespace a\na^"), statement);
+        assert_eq!(
+            at("namespace a\napp x -> dns\na^"),
+            Expect::Statement { deny: true }
+        );
+        assert_eq!(at("namespace a\napp x -> ^"), dests);
+        assert_eq!(at("namespace a\napp x -> dns, r^"), dests);
+        assert_eq!(at("namespace a\napp x -> dns,\n    r^"), dests);
+        assert_eq!(
+            at("namespace a\napp x -> dns\n  d^"),
+            Expect::Statement { deny: true }
+        );
+        assert_eq!(at("namespace a\napp x -> dns d^"), Expect::Deny);
+        assert_eq!(at("namespace a\napp x -> dns deny m^"), dests);
+        assert_eq!(at("namespace ^"), Expect::Nothing);
+        assert_eq!(at("default d^"), Expect::Deny);
+        assert_eq!(at("def x(a: ^"), Expect::Types);
+        assert_eq!(at("def x(a: cidr | h^"), Expect::Types);
+        assert_eq!(at("def x(a: cidr, b: port = ^"), dests);
+        assert_eq!(at("def x(a: cidr, b^"), Expect::Nothing);
+        assert_eq!(at("def x(a: cidr, p: port) = a:^"), Expect::Params);
+        assert_eq!(at("def x(a: cidr) = ^"), dests);
+        assert_eq!(at("app x -> 10.0.0.0/8:53/^"), Expect::Protocols);
+        assert_eq!(at("app x -> rds(^"), dests);
+    }
+
+    #[test]
+    fn params_from_text() {
+        assert_eq!(
+            written_params("def x(a: cidr | host, p: port = f(1, 2)) = a"),
+            [
+                ("a".to_owned(), "a: cidr | host".to_owned()),
+                ("p".to_owned(), "p: port = f(1, 2)".to_owned())
+            ]
+        );
+        assert!(written_params("def x = rds(1)").is_empty());
+    }
+}

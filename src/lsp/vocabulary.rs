@@ -1,0 +1,72 @@
+//! The words of the language with what each means, for hover and completion: the parameter
+//! types and the keywords.
+
+/// The parameter types, with what they accept.
+pub const TYPES: [(&str, &str); 5] = [
+    (
+        "cidr",
+        "an IPv4 or IPv6 address or CIDR range (`10.20.30.0/24`, `fd00::1`), with or without a port",
+    ),
+    (
+        "host",
+        "a host name (`api.stripe.com`); `*.x` matches exactly one label, `**.x` one or more",
+    ),
+    ("port", "a port or a port range (`5432`, `8000-8100`)"),
+    ("proto", "a protocol: `tcp`, `udp` or `sctp`"),
+    (
+        "dest",
+        "any destination: a name, an address, a host name, `pods{...}`, or a list of them",
+    ),
+];
+
+/// Keywords, as completion labels, with a short explanation.
+pub const KEYWORDS: [(&str, &str); 7] = [
+    (
+        "namespace",
+        "`namespace NAME`: the statements that follow apply to this namespace.",
+    ),
+    (
+        "app",
+        "`app NAME -> DESTINATIONS [deny DESTINATIONS]`: the pods labelled `app=NAME` may reach exactly these destinations.",
+    ),
+    (
+        "pods",
+        "`pods NAME {SELECTOR} -> DESTINATIONS`: the pods matching a label selector. As a destination, `pods{...}` selects pods of the same namespace, `pods(NS){...}` of namespace NS, `pods(*){...}` of any.",
+    ),
+    (
+        "def",
+        "`def NAME(PARAM: TYPE = DEFAULT, ...) = DESTINATIONS`: a reusable destination list; `##` lines right above it are its documentation.",
+    ),
+    (
+        "default deny",
+        "`default deny`: every pod of the namespace is isolated for egress.",
+    ),
+    (
+        "deny",
+        "`deny DESTINATIONS`: never allowed, even where an allowance covers them.",
+    ),
+    (
+        "cluster",
+        "`cluster NAME deny DESTINATIONS`: a guardrail for every pod of the cluster.",
+    ),
+];
+
+/// Keywords that only appear inside statements, for hover.
+pub const OTHER_KEYWORDS: [(&str, &str); 4] = [
+    (
+        "default",
+        "`default deny`: every pod of the namespace is isolated for egress.",
+    ),
+    (
+        "set",
+        "`set KEY = VALUE`: a lint setting (a threshold or a fact about the cluster).",
+    ),
+    (
+        "in",
+        "`KEY in (A, B)`: the label KEY is set to one of the values.",
+    ),
+    (
+        "notin",
+        "`KEY notin (A, B)`: the label KEY is unset or set to none of the values.",
+    ),
+];

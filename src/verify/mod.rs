@@ -4,13 +4,22 @@
 //!
 //! This is not a compiler stage: it reads the IR and YAML text, never the AST or the backends'
 //! in-memory objects, so that a backend bug shows up as a disagreement.
+//!
+//! `yaml.rs` reads a YAML stream as a tree with positions and `cursor.rs` reads that tree by path;
+//! `labels.rs` (Kubernetes label selectors), `ports.rs` (protocols and port ranges) and
+//! `closest.rs` (how near a rule came, for `egressc trace`) serve every product's evaluator.
 
 pub mod calico;
 pub mod cilium;
+pub mod closest;
+pub mod cursor;
 pub mod expect;
+pub mod labels;
 pub mod native;
+pub mod ports;
 pub mod reference;
 pub mod universe;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -22,6 +31,24 @@ use crate::source::Span;
 
 /// Labels of a pod or namespace.
 pub type Labels = BTreeMap<String, String>;
+
+/// The one label every namespace carries, set by the control plane to the namespace's name
+/// (<https://kubernetes.io/docs/reference/labels-annotations-taints/#kubernetes-io-metadata-name>);
+/// the flow model gives namespaces no other label.
+pub const NAMESPACE_NAME: &str = "kubernetes.io/metadata.name";
+
+/// The labels of a namespace: only [`NAMESPACE_NAME`].
+pub fn namespace_labels(namespace: &str) -> Labels {
+    Labels::from([(NAMESPACE_NAME.to_owned(), namespace.to_owned())])
+}
+
+/// The cluster DNS pods of the standard library's `dns`.
+pub fn kube_dns() -> Pod {
+    Pod {
+        namespace: "kube-system".into(),
+        labels: Labels::from([("k8s-app".into(), "kube-dns".into())]),
+    }
+}
 
 /// A pod: its namespace and labels. Namespaces carry the label
 /// `kubernetes.io/metadata.name: <namespace>` (and nothing else) in every evaluator.
@@ -82,6 +109,18 @@ pub struct Flow {
     pub port: u16,
 }
 
+impl Flow {
+    /// Why a target that matches addresses cannot decide this flow to a host without one.
+    pub fn needs_address(&self) -> Undecidable {
+        Undecidable::NeedsAddress {
+            host: match &self.destination {
+                Destination::Host { name, .. } => name.clone(),
+                other => other.to_string(),
+            },
+        }
+    }
+}
+
 impl fmt::Display for Flow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -112,6 +151,25 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// A verdict no rule made (no policy selects the pod; nothing allowed the flow).
+    pub fn by_default(allowed: bool, why: impl Into<String>) -> Decision {
+        Decision {
+            allowed,
+            rule: None,
+            why: why.into(),
+            closest: None,
+            source: None,
+        }
+    }
+
+    /// A verdict a rule made.
+    pub fn by_rule(allowed: bool, rule: String, why: impl Into<String>) -> Decision {
+        Decision {
+            rule: Some(rule),
+            ..Decision::by_default(allowed, why)
+        }
+    }
+
     pub fn verdict(&self) -> &'static str {
         if self.allowed { "allow" } else { "deny" }
     }
@@ -124,6 +182,14 @@ pub enum Undecidable {
     NeedsAddress { host: String },
     /// The YAML could not be read back (a backend defect).
     BadYaml(String),
+}
+
+impl Undecidable {
+    /// The YAML could not be read back: a stream that does not parse or that the evaluator
+    /// refuses.
+    pub fn bad_yaml(e: impl fmt::Display) -> Undecidable {
+        Undecidable::BadYaml(e.to_string())
+    }
 }
 
 impl fmt::Display for Undecidable {

@@ -5,9 +5,11 @@
 //! This is not a compiler stage: it reads the IR and YAML text, never the AST or the backends'
 //! in-memory objects, so that a backend bug shows up as a disagreement.
 //!
-//! `yaml.rs` reads a YAML stream as a tree with positions and `cursor.rs` reads that tree by path;
-//! `labels.rs` (Kubernetes label selectors), `ports.rs` (protocols and port ranges) and
-//! `closest.rs` (how near a rule came, for `egressc trace`) serve every product's evaluator.
+//! One folder per product (`native/`, `cilium/`, `calico/`), each with `read.rs` (YAML → the
+//! product's policies) and `decide.rs` (the product's semantics). What they share is here:
+//! `yaml.rs` (a YAML stream as a tree with positions), `cursor.rs` (reading it by path, with
+//! the rule for unknown fields), `labels.rs` (Kubernetes label selectors), `ports.rs`
+//! (protocols and port ranges) and `closest.rs` (how near a rule came, for `egressc trace`).
 
 pub mod calico;
 pub mod cilium;
@@ -20,6 +22,9 @@ pub mod ports;
 pub mod reference;
 pub mod universe;
 pub mod yaml;
+
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -209,13 +214,22 @@ pub trait Evaluator {
     fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable>;
 }
 
+/// Reads an emitted YAML stream with a product's `read`, refusing any field it does not know.
+fn read_emitted<T>(
+    text: &str,
+    read: impl FnOnce(&[yaml::Document], &cursor::Reader) -> Result<T, cursor::ReadError>,
+) -> Result<T, Undecidable> {
+    let docs = yaml::parse(text).map_err(Undecidable::bad_yaml)?;
+    read(&docs, &cursor::Reader::new(cursor::UnknownFields::Refuse)).map_err(Undecidable::bad_yaml)
+}
+
 /// The evaluator for `target`, reading its emitted YAML stream.
 pub fn load(target: Target, yaml: &str) -> Result<Box<dyn Evaluator>, Undecidable> {
     Ok(match target {
-        Target::Native => Box::new(native::Model::load(yaml)?),
-        Target::Cilium => Box::new(cilium::Model::load(yaml)?),
-        Target::Calico => Box::new(calico::Model::load(yaml, false)?),
-        Target::CalicoEnterprise => Box::new(calico::Model::load(yaml, true)?),
+        Target::Native => Box::new(native::NativeEvaluator::load(yaml)?),
+        Target::Cilium => Box::new(cilium::CiliumEvaluator::load(yaml)?),
+        Target::Calico => Box::new(calico::CalicoEvaluator::load(yaml, false)?),
+        Target::CalicoEnterprise => Box::new(calico::CalicoEvaluator::load(yaml, true)?),
     })
 }
 
@@ -232,24 +246,5 @@ impl fmt::Display for Column {
             Column::Reference => f.write_str("ir"),
             Column::Target(t) => write!(f, "{t}"),
         }
-    }
-}
-
-/// Reads a multi-document YAML stream into JSON values (the form every evaluator walks).
-pub fn documents(yaml: &str) -> Result<Vec<serde_json::Value>, Undecidable> {
-    serde_saphyr::from_multiple::<serde_json::Value>(yaml)
-        .map_err(|e| Undecidable::BadYaml(e.to_string()))
-        .map(|docs| docs.into_iter().filter(|d| !d.is_null()).collect())
-}
-
-/// What a YAML value is, for messages about unexpected shapes.
-pub(crate) fn kind_of(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "a list",
-        serde_json::Value::Object(_) => "a mapping",
     }
 }

@@ -7,6 +7,7 @@
 //! - Address rules match addresses, never pods; a host name matches host rules by name and
 //!   address rules by the address it resolved to.
 
+use super::closest::{Closest, Miss, Near};
 use super::{Decision, Destination, Evaluator, Flow, Undecidable};
 use crate::ir::{self, Rule};
 use crate::model::{NamespaceSel, Peer, PortSet};
@@ -75,8 +76,8 @@ fn port_miss(ports: &PortSet, flow: &Flow) -> Option<String> {
 
 /// The first peer of `rule` that matches the flow, or the closest miss (peer matched but the
 /// port did not counts as closer than a peer that did not match).
-fn matches(rule: &Rule, flow: &Flow) -> Result<String, (u8, String)> {
-    let mut best: Option<(u8, String)> = None;
+fn matches(rule: &Rule, flow: &Flow) -> Result<String, Miss> {
+    let mut best = Closest::default();
     for peer in &rule.peers {
         let miss = match (
             peer_miss(peer, &flow.destination),
@@ -88,14 +89,14 @@ fn matches(rule: &Rule, flow: &Flow) -> Result<String, (u8, String)> {
                     flow.destination, rule.ports
                 ));
             }
-            (None, Some(p)) => (1, format!("{peer} matches, but {p}")),
-            (Some(m), _) => (2, m),
+            (None, Some(p)) => Miss::new(Near::Port, format!("{peer} matches, but {p}")),
+            (Some(m), _) => Miss::new(Near::Elsewhere, m),
         };
-        if best.as_ref().is_none_or(|b| miss.0 < b.0) {
-            best = Some(miss);
-        }
+        best.offer(miss);
     }
-    Err(best.unwrap_or((3, "the rule has no peers".into())))
+    Err(best
+        .into_miss()
+        .unwrap_or_else(|| Miss::new(Near::Nothing, "the rule has no peers")))
 }
 
 impl Evaluator for Reference<'_> {
@@ -104,11 +105,8 @@ impl Evaluator for Reference<'_> {
             for (i, r) in g.deny.iter().enumerate() {
                 if let Ok(why) = matches(r, flow) {
                     return Ok(Decision {
-                        allowed: false,
-                        rule: Some(format!("guardrail {} deny[{i}]", g.name)),
-                        why,
-                        closest: None,
                         source: r.origins.first().copied(),
+                        ..Decision::by_rule(false, format!("guardrail {} deny[{i}]", g.name), why)
                     });
                 }
             }
@@ -122,51 +120,45 @@ impl Evaluator for Reference<'_> {
             })
             .collect();
         if selecting.is_empty() {
-            return Ok(Decision {
-                allowed: true,
-                rule: None,
-                why: format!(
+            return Ok(Decision::by_default(
+                true,
+                format!(
                     "no policy selects {}: its egress is not isolated",
                     flow.source
                 ),
-                closest: None,
-                source: None,
-            });
+            ));
         }
         for p in &selecting {
             for (i, r) in p.deny.iter().enumerate() {
                 if let Ok(why) = matches(r, flow) {
                     return Ok(Decision {
-                        allowed: false,
-                        rule: Some(format!("{}/{} deny[{i}]", p.namespace, p.name)),
-                        why,
-                        closest: None,
                         source: r.origins.first().copied(),
+                        ..Decision::by_rule(
+                            false,
+                            format!("{}/{} deny[{i}]", p.namespace, p.name),
+                            why,
+                        )
                     });
                 }
             }
         }
-        let mut closest: Option<(u8, String)> = None;
+        let mut closest = Closest::default();
         for p in &selecting {
             for (i, r) in p.allow.iter().enumerate() {
                 match matches(r, flow) {
                     Ok(why) => {
                         return Ok(Decision {
-                            allowed: true,
-                            rule: Some(format!("{}/{} allow[{i}]", p.namespace, p.name)),
-                            why,
-                            closest: None,
                             source: r.origins.first().copied(),
+                            ..Decision::by_rule(
+                                true,
+                                format!("{}/{} allow[{i}]", p.namespace, p.name),
+                                why,
+                            )
                         });
                     }
-                    Err((score, miss)) => {
-                        if closest.as_ref().is_none_or(|c| score < c.0) {
-                            closest = Some((
-                                score,
-                                format!("{}/{} allow[{i}]: {miss}", p.namespace, p.name),
-                            ));
-                        }
-                    }
+                    Err(miss) => closest.offer_with(miss.near, || {
+                        format!("{}/{} allow[{i}]: {}", p.namespace, p.name, miss.why)
+                    }),
                 }
             }
         }
@@ -175,11 +167,8 @@ impl Evaluator for Reference<'_> {
             .map(|p| format!("{}/{}", p.namespace, p.name))
             .collect();
         Ok(Decision {
-            allowed: false,
-            rule: None,
-            why: format!("no rule of {} allows it", names.join(", ")),
-            closest: closest.map(|c| c.1),
-            source: None,
+            closest: closest.into_why(),
+            ..Decision::by_default(false, format!("no rule of {} allows it", names.join(", ")))
         })
     }
 }

@@ -1,0 +1,369 @@
+//! Deciding a flow by Calico's semantics (sources cited as in `mod.rs`).
+
+use std::fmt;
+use std::net::IpAddr;
+
+use super::selector::{namespace_labels, pod_labels};
+use super::{Action, CalicoEvaluator, Entity, Policy, Rule, TierDefault};
+use crate::verify::closest::{Closest, Hit, Miss, Near};
+use crate::verify::ports::{PortRange, Protocol};
+use crate::verify::{Decision, Destination, Evaluator, Flow, Pod, Undecidable};
+
+impl Policy {
+    /// Whether the policy applies to the pod's egress. §np: a NetworkPolicy's `selector`
+    /// selects the workloads of its own namespace; §gnp: a GlobalNetworkPolicy's selects in
+    /// every namespace its `namespaceSelector` (default `all()`) selects.
+    fn selects(&self, pod: &Pod) -> bool {
+        let in_namespace = match &self.namespace {
+            Some(ns) => *ns == pod.namespace,
+            None => self
+                .namespace_selector
+                .as_ref()
+                .is_none_or(|s| s.matches(&namespace_labels(&pod.namespace))),
+        };
+        self.egress && in_namespace && self.selector.matches(&pod_labels(pod))
+    }
+}
+
+/// Whether an entity matches: yes (with what matched), no (with why), or unknown because a host
+/// name has no address and the entity has `nets` or `notNets`.
+enum Outcome {
+    Yes(Vec<String>),
+    No(String),
+    Unknown { matched: Vec<String> },
+}
+
+fn list_of<T: fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Port ranges as Calico writes them: `443, 8000:8100`.
+fn ports_text(ranges: &[PortRange]) -> String {
+    ranges
+        .iter()
+        .map(|r| r.text(':'))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The address a destination is matched by.
+enum Address {
+    Known(IpAddr),
+    Missing,
+    /// Pods have no modelled address.
+    Pod,
+}
+
+fn address(d: &Destination) -> Address {
+    match d {
+        Destination::Address(a)
+        | Destination::Host {
+            address: Some(a), ..
+        } => Address::Known(*a),
+        Destination::Host { address: None, .. } => Address::Missing,
+        Destination::Pod(_) => Address::Pod,
+    }
+}
+
+/// Why `pod` is outside the scope of an entity's selectors, if it is. §np EntityRule /
+/// "Selector scopes": a `namespaceSelector` limits them to the namespaces it selects; without
+/// one, a NetworkPolicy's selectors look in its own namespace and a GlobalNetworkPolicy's in
+/// every namespace (§labels, "the default values for namespaceSelector ... are different").
+fn out_of_scope(e: &Entity, policy: &Policy, pod: &Pod) -> Option<String> {
+    match &e.namespace_selector {
+        Some(ns) => (!ns.matches(&namespace_labels(&pod.namespace))).then(|| {
+            format!(
+                "namespace {} does not match namespaceSelector `{ns}`",
+                pod.namespace
+            )
+        }),
+        None => match &policy.namespace {
+            Some(ns) if *ns != pod.namespace => Some(format!(
+                "{pod} is not in namespace {ns}, the only one a selector without namespaceSelector looks in"
+            )),
+            _ => None,
+        },
+    }
+}
+
+fn entity_matches(e: &Entity, d: &Destination, policy: &Policy) -> Outcome {
+    let mut matched = Vec::new();
+    let mut unknown = false;
+    // §np EntityRule `nets`: the packet's address is in one of the CIDRs.
+    if !e.nets.is_empty() {
+        match address(d) {
+            Address::Known(a) => match e.nets.iter().find(|n| n.contains(&a)) {
+                Some(n) => matched.push(format!("{a} is in {n}")),
+                None => return Outcome::No(format!("{a} is outside {}", list_of(&e.nets))),
+            },
+            Address::Missing => unknown = true,
+            Address::Pod => {
+                return Outcome::No(format!(
+                    "{d} is a pod, and nets {} match addresses, never pods",
+                    list_of(&e.nets)
+                ));
+            }
+        }
+    }
+    // §np EntityRule `notNets`: the packet's address is in none of the CIDRs.
+    if !e.not_nets.is_empty() {
+        match address(d) {
+            Address::Known(a) => match e.not_nets.iter().find(|n| n.contains(&a)) {
+                Some(n) => return Outcome::No(format!("{a} is in notNets {n}")),
+                None => matched.push(format!("{a} is outside notNets {}", list_of(&e.not_nets))),
+            },
+            Address::Missing => unknown = true,
+            Address::Pod => matched.push(format!(
+                "{d} is a pod, outside every notNets range {}",
+                list_of(&e.not_nets)
+            )),
+        }
+    }
+    // §np EntityRule `selector`/`namespaceSelector`: positive matches on endpoints (and network
+    // sets, of which there are none here); "a rule with a selector all() won't match all
+    // packets", so an address or host name never matches them.
+    if e.selector.is_some() || e.namespace_selector.is_some() {
+        let Destination::Pod(pod) = d else {
+            return Outcome::No(format!(
+                "{d} is not a pod, and selectors match only endpoints"
+            ));
+        };
+        if let Some(why) = out_of_scope(e, policy, pod) {
+            return Outcome::No(why);
+        }
+        match &e.selector {
+            Some(s) if !s.matches(&pod_labels(pod)) => {
+                return Outcome::No(format!("{pod} does not match selector `{s}`"));
+            }
+            Some(s) => matched.push(format!("{pod} matches selector `{s}`")),
+            None => {}
+        }
+        if let Some(ns) = &e.namespace_selector {
+            matched.push(format!("namespace {} matches `{ns}`", pod.namespace));
+        }
+    }
+    // §np "Understanding notSelector": it negates the packet match, so everything except the
+    // selected endpoints (in scope) matches, addresses outside the cluster included.
+    if let Some(ns) = &e.not_selector {
+        if let Destination::Pod(pod) = d
+            && out_of_scope(e, policy, pod).is_none()
+            && ns.matches(&pod_labels(pod))
+        {
+            return Outcome::No(format!("{pod} matches notSelector `{ns}`"));
+        }
+        matched.push(format!("{d} is not selected by notSelector `{ns}`"));
+    }
+    // §dns: domains match the names the pod looked up; addresses and pods are not names.
+    if !e.domains.is_empty() {
+        let texts: Vec<&str> = e.domains.iter().map(|x| x.text.as_str()).collect();
+        let Destination::Host { name, .. } = d else {
+            return Outcome::No(format!(
+                "{d} is not a host name, and domains {} match only names",
+                texts.join(", ")
+            ));
+        };
+        match e.domains.iter().find(|x| x.matches(name)) {
+            Some(x) => matched.push(format!("{name} matches domain {}", x.text)),
+            None => {
+                return Outcome::No(format!(
+                    "{name} does not match domains {}",
+                    texts.join(", ")
+                ));
+            }
+        }
+    }
+    if unknown {
+        Outcome::Unknown { matched }
+    } else {
+        Outcome::Yes(matched)
+    }
+}
+
+/// The protocol and destination-port criteria of a rule.
+fn ports_match(r: &Rule, flow: &Flow) -> Result<Vec<String>, String> {
+    let proto = Protocol::of(flow.proto);
+    let shown = format!("{}/{}", flow.proto.as_str(), flow.port);
+    let mut matched = Vec::new();
+    if let Some(p) = r.protocol {
+        if p != proto {
+            return Err(format!("{shown} is not protocol {p}"));
+        }
+        matched.push(format!("protocol {p}"));
+    }
+    if r.not_protocol == Some(proto) {
+        return Err(format!("{shown} is excluded by notProtocol {proto}"));
+    }
+    let e = &r.destination;
+    if !e.ports.is_empty() {
+        if !e.ports.iter().any(|p| p.contains(flow.port)) {
+            return Err(format!("{shown} is not in ports {}", ports_text(&e.ports)));
+        }
+        matched.push(format!("port {} is in {}", flow.port, ports_text(&e.ports)));
+    }
+    if let Some(p) = e.not_ports.iter().find(|p| p.contains(flow.port)) {
+        return Err(format!("{shown} is in notPorts {}", p.text(':')));
+    }
+    Ok(matched)
+}
+
+/// §np EntityRule: "all match criteria must match for the rule as a whole to match". A
+/// criterion that fails decides even when a host's address is unknown.
+fn rule_hit(r: &Rule, policy: &Policy, flow: &Flow) -> Hit {
+    let dest = entity_matches(&r.destination, &flow.destination, policy);
+    if let Outcome::No(why) = dest {
+        return Hit::Miss(Miss::new(Near::Elsewhere, why));
+    }
+    let ports = match ports_match(r, flow) {
+        Ok(p) => p,
+        Err(why) => {
+            let why = match &dest {
+                Outcome::Yes(m) if !m.is_empty() => format!("{}, but {why}", m.join(", ")),
+                _ => why,
+            };
+            return Hit::Miss(Miss::new(Near::Port, why));
+        }
+    };
+    let source = match entity_matches(&r.source, &Destination::Pod(flow.source.clone()), policy) {
+        Outcome::No(why) => {
+            return Hit::Miss(Miss::new(Near::Elsewhere, format!("source: {why}")));
+        }
+        Outcome::Yes(m) | Outcome::Unknown { matched: m, .. } => m,
+    };
+    match dest {
+        Outcome::Unknown { .. } => Hit::NeedsAddress,
+        Outcome::Yes(mut m) => {
+            m.extend(ports);
+            m.extend(source);
+            if m.is_empty() {
+                Hit::Match("the rule has no match criteria, so it matches every flow".into())
+            } else {
+                Hit::Match(m.join(", "))
+            }
+        }
+        Outcome::No(why) => Hit::Miss(Miss::new(Near::Elsewhere, why)),
+    }
+}
+
+impl Evaluator for CalicoEvaluator {
+    fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable> {
+        let src = &flow.source;
+        let mut passed: Vec<String> = Vec::new();
+        let mut closest = Closest::default();
+        for tier in &self.tiers.0 {
+            let applying: Vec<&Policy> = tier.policies.iter().filter(|p| p.selects(src)).collect();
+            // §tiers "Policy endpoint matching across tiers": a tier none of whose policies
+            // selects the endpoint is skipped, its end-of-tier action included.
+            if applying.is_empty() {
+                continue;
+            }
+            let mut pass: Option<String> = None;
+            'policies: for p in &applying {
+                for (i, r) in p.rules.iter().enumerate() {
+                    let why = match rule_hit(r, p, flow) {
+                        Hit::Match(why) => why,
+                        Hit::Miss(miss) => {
+                            if r.action == Action::Allow {
+                                closest.offer_with(miss.near, || {
+                                    format!("{}: {}", p.rule_id(i), miss.why)
+                                });
+                            }
+                            continue;
+                        }
+                        // A Log rule goes on either way; any other action makes the verdict
+                        // depend on the address.
+                        Hit::NeedsAddress if r.action == Action::Log => continue,
+                        Hit::NeedsAddress => return Err(flow.needs_address()),
+                    };
+                    // §np Rule: Allow and Deny are final, Log goes on with the next rule;
+                    // §tier: Pass goes on with the next tier that applies to the endpoint.
+                    match r.action {
+                        Action::Log => {}
+                        Action::Allow => {
+                            return Ok(Decision::by_rule(
+                                true,
+                                p.rule_id(i),
+                                format!("Allow in tier {}: {why}", tier.name),
+                            ));
+                        }
+                        Action::Deny => {
+                            let closest = closest.into_why().unwrap_or_else(|| {
+                                format!(
+                                    "no Allow rule was reached: the Deny rule {} decided first",
+                                    p.rule_id(i)
+                                )
+                            });
+                            return Ok(Decision {
+                                closest: Some(closest),
+                                ..Decision::by_rule(
+                                    false,
+                                    p.rule_id(i),
+                                    format!("Deny in tier {}: {why}", tier.name),
+                                )
+                            });
+                        }
+                        Action::Pass => {
+                            pass = Some(format!(
+                                "tier {} passed it ({} Pass: {why})",
+                                tier.name,
+                                p.rule_id(i)
+                            ));
+                            break 'policies;
+                        }
+                    }
+                }
+            }
+            if let Some(pass) = pass {
+                passed.push(pass);
+                continue;
+            }
+            let names: Vec<String> = applying.iter().map(|p| p.id()).collect();
+            match tier.default_action {
+                // §tier: a tier with defaultAction Pass hands what it did not act on to the
+                // next tier.
+                TierDefault::Pass => passed.push(format!(
+                    "tier {} took no action and passed it (defaultAction Pass)",
+                    tier.name
+                )),
+                // §tier/§tiers "Implicit default deny": a tier that applies to the endpoint
+                // and takes no action drops the packet.
+                TierDefault::Deny => {
+                    let closest = closest.into_why().unwrap_or_else(|| {
+                        format!(
+                            "no Allow rule of tier {} matched anything like it: its end-of-tier Deny decided",
+                            tier.name
+                        )
+                    });
+                    return Ok(Decision {
+                        closest: Some(closest),
+                        ..Decision::by_default(
+                            false,
+                            format!(
+                                "end of tier {}: {} select {src} and no rule acted, so the tier's default action Deny applies",
+                                tier.name,
+                                names.join(", ")
+                            ),
+                        )
+                    });
+                }
+            }
+        }
+        // §tier: "If the last Tier applying to the endpoint Passes the packet, that endpoint's
+        // Profiles are evaluated"; §tiers "Default endpoint behavior": a Kubernetes workload's
+        // profile allows all egress.
+        let why = if passed.is_empty() {
+            format!(
+                "no Calico policy with Egress selects {src}: its namespace profile allows all egress"
+            )
+        } else {
+            format!(
+                "{}; no later tier selects {src}, so its namespace profile allows all egress",
+                passed.join("; ")
+            )
+        };
+        Ok(Decision::by_default(true, why))
+    }
+}

@@ -1,0 +1,458 @@
+//! Calico's selector language (§np "Selectors"): a lexer, a recursive-descent parser and an
+//! evaluator over a resource's labels, plus the labels Calico gives pods and namespaces.
+//!
+//! ```text
+//! or      = and ("||" and)*
+//! and     = unary ("&&" unary)*
+//! unary   = "!" unary | primary
+//! primary = "(" or ")" | "all()" | "global()" | "has(" LABEL ")"
+//!         | LABEL ("==" | "!=" | "contains" | "starts" "with" | "ends" "with") STRING
+//!         | LABEL ("in" | "not" "in") "{" (STRING ("," STRING)*)? "}"
+//! ```
+//!
+//! Match operators bind tighter than parentheses, then `!`, then `&&`, then `||`. `has(`,
+//! `all(` and `global(` are written without a blank before the parenthesis; the words `in`,
+//! `not`, `contains`, `starts`, `ends` and `with` are keywords only where an operator is
+//! expected, so they remain valid label names.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use crate::verify::{self, Labels, Pod};
+
+// ---------------------------------------------------------------------------------------------
+// Syntax tree and evaluation
+// ---------------------------------------------------------------------------------------------
+
+/// A parsed Calico selector expression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expr {
+    All,
+    Global,
+    Has(String),
+    Eq(String, String),
+    Ne(String, String),
+    In(String, BTreeSet<String>),
+    NotIn(String, BTreeSet<String>),
+    Contains(String, String),
+    StartsWith(String, String),
+    EndsWith(String, String),
+    Not(Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+}
+
+impl Expr {
+    pub fn eval(&self, labels: &Labels) -> bool {
+        match self {
+            Expr::All => true,
+            // §np "global(): match all non-namespaced resources". We only ever match pods and
+            // namespaces, which are not such resources.
+            Expr::Global => false,
+            Expr::Has(k) => labels.contains_key(k),
+            Expr::Eq(k, v) => labels.get(k) == Some(v),
+            // §np: `k != 'v'` and `k not in {..}` also match resources without the label.
+            Expr::Ne(k, v) => labels.get(k) != Some(v),
+            Expr::In(k, vs) => labels.get(k).is_some_and(|v| vs.contains(v)),
+            Expr::NotIn(k, vs) => labels.get(k).is_none_or(|v| !vs.contains(v)),
+            Expr::Contains(k, s) => labels.get(k).is_some_and(|v| v.contains(s.as_str())),
+            Expr::StartsWith(k, s) => labels.get(k).is_some_and(|v| v.starts_with(s.as_str())),
+            Expr::EndsWith(k, s) => labels.get(k).is_some_and(|v| v.ends_with(s.as_str())),
+            Expr::Not(e) => !e.eval(labels),
+            Expr::And(a, b) => a.eval(labels) && b.eval(labels),
+            Expr::Or(a, b) => a.eval(labels) || b.eval(labels),
+        }
+    }
+}
+
+/// A Calico selector and its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selector {
+    text: String,
+    expr: Expr,
+}
+
+impl Selector {
+    /// `all()`: what an absent `selector` means (§np/§gnp).
+    pub fn all() -> Selector {
+        Selector {
+            text: "all()".to_owned(),
+            expr: Expr::All,
+        }
+    }
+
+    /// Parses a selector; an empty (or blank) one is `all()`.
+    pub fn parse(text: &str) -> Result<Selector, String> {
+        let mut p = Parser {
+            lexer: Lexer { src: text, pos: 0 },
+        };
+        let expr = if p.peek().kind == Kind::End {
+            Expr::All
+        } else {
+            let e = p.or()?;
+            let next = p.peek();
+            if next.kind != Kind::End {
+                return Err(p.err(
+                    next,
+                    format!("expected `&&`, `||` or the end, found {}", p.found(next)),
+                ));
+            }
+            e
+        };
+        Ok(Selector {
+            text: text.trim().to_owned(),
+            expr,
+        })
+    }
+
+    pub fn expr(&self) -> &Expr {
+        &self.expr
+    }
+
+    /// Whether a resource with these labels is selected.
+    pub fn matches(&self, labels: &Labels) -> bool {
+        self.expr.eval(labels)
+    }
+
+    pub fn is_all(&self) -> bool {
+        self.expr == Expr::All
+    }
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// The labels Calico matches a pod by: its own, plus the automatic `projectcalico.org/namespace`
+/// and `projectcalico.org/orchestrator: k8s` (§labels, "Labels for matching workload
+/// endpoints").
+pub fn pod_labels(pod: &Pod) -> Labels {
+    let mut labels = pod.labels.clone();
+    labels.insert("projectcalico.org/namespace".into(), pod.namespace.clone());
+    labels.insert("projectcalico.org/orchestrator".into(), "k8s".into());
+    labels
+}
+
+/// The labels of a namespace: Calico's `projectcalico.org/name` and Kubernetes'
+/// `kubernetes.io/metadata.name` (§labels, "Labels for matching namespaces").
+pub fn namespace_labels(namespace: &str) -> Labels {
+    let mut labels = verify::namespace_labels(namespace);
+    labels.insert("projectcalico.org/name".to_owned(), namespace.to_owned());
+    labels
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lexer
+// ---------------------------------------------------------------------------------------------
+
+/// §np: label names are letters, digits, `_`, `.`, `/` and `-`.
+fn is_label_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-')
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A run of label characters: a label name, or a keyword where an operator is expected.
+    Word,
+    /// A quoted value (`'web'` or `"web"`, no escapes).
+    Str,
+    /// A quote with no closing quote.
+    Unterminated,
+    AndAnd,
+    OrOr,
+    EqEq,
+    NotEq,
+    Bang,
+    LParen,
+    RParen,
+    LBrace,
+    RBrace,
+    Comma,
+    /// Any other character.
+    Other,
+    End,
+}
+
+/// A token: its kind and where it stands in the text (byte offsets, always char boundaries).
+#[derive(Clone, Copy, Debug)]
+struct Token {
+    kind: Kind,
+    start: usize,
+    end: usize,
+}
+
+struct Lexer<'a> {
+    src: &'a str,
+    /// Where the next token starts looking (a char boundary).
+    pos: usize,
+}
+
+impl Lexer<'_> {
+    /// The next token after blanks, without consuming it.
+    fn peek(&self) -> Token {
+        let rest = self.src.get(self.pos..).unwrap_or_default();
+        let trimmed = rest.trim_start();
+        let start = self.pos + (rest.len() - trimmed.len());
+        let token = |kind: Kind, len: usize| Token {
+            kind,
+            start,
+            end: start + len,
+        };
+        let Some(c) = trimmed.chars().next() else {
+            return token(Kind::End, 0);
+        };
+        for (text, kind) in [
+            ("&&", Kind::AndAnd),
+            ("||", Kind::OrOr),
+            ("==", Kind::EqEq),
+            ("!=", Kind::NotEq),
+        ] {
+            if trimmed.starts_with(text) {
+                return token(kind, 2);
+            }
+        }
+        match c {
+            '!' => token(Kind::Bang, 1),
+            '(' => token(Kind::LParen, 1),
+            ')' => token(Kind::RParen, 1),
+            '{' => token(Kind::LBrace, 1),
+            '}' => token(Kind::RBrace, 1),
+            ',' => token(Kind::Comma, 1),
+            '\'' | '"' => match trimmed.get(1..).and_then(|body| body.find(c)) {
+                Some(n) => token(Kind::Str, n + 2),
+                None => token(Kind::Unterminated, trimmed.len()),
+            },
+            c if is_label_char(c) => {
+                let n = trimmed
+                    .find(|c: char| !is_label_char(c))
+                    .unwrap_or(trimmed.len());
+                token(Kind::Word, n)
+            }
+            c => token(Kind::Other, c.len_utf8()),
+        }
+    }
+
+    fn text(&self, t: Token) -> &str {
+        self.src.get(t.start..t.end).unwrap_or_default()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parser
+// ---------------------------------------------------------------------------------------------
+
+struct Parser<'a> {
+    lexer: Lexer<'a>,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Token {
+        self.lexer.peek()
+    }
+
+    fn bump(&mut self, t: Token) {
+        self.lexer.pos = t.end;
+    }
+
+    fn text(&self, t: Token) -> String {
+        self.lexer.text(t).to_owned()
+    }
+
+    /// Consumes the next token if it is of `kind`.
+    fn eat(&mut self, kind: Kind) -> bool {
+        let t = self.peek();
+        let hit = t.kind == kind;
+        if hit {
+            self.bump(t);
+        }
+        hit
+    }
+
+    /// Consumes the word `word` if it comes next.
+    fn keyword(&mut self, word: &str) -> bool {
+        let t = self.peek();
+        let hit = t.kind == Kind::Word && self.lexer.text(t) == word;
+        if hit {
+            self.bump(t);
+        }
+        hit
+    }
+
+    fn err(&self, at: Token, msg: impl fmt::Display) -> String {
+        let src = self.lexer.src;
+        let col = src.get(..at.start).unwrap_or_default().chars().count() + 1;
+        format!("selector `{src}`: {msg} at column {col}")
+    }
+
+    /// What stands at `t`, for messages: up to 12 characters, or "the end".
+    fn found(&self, t: Token) -> String {
+        if t.kind == Kind::End {
+            "the end".to_owned()
+        } else {
+            let rest = self.lexer.src.get(t.start..).unwrap_or_default();
+            let shown: String = rest.chars().take(12).collect();
+            format!("`{shown}`")
+        }
+    }
+
+    /// An error at the next token: `expected ..., found ...`.
+    fn expected(&self, what: impl fmt::Display) -> String {
+        let t = self.peek();
+        self.err(t, format!("expected {what}, found {}", self.found(t)))
+    }
+
+    fn or(&mut self) -> Result<Expr, String> {
+        let mut left = self.and()?;
+        while self.eat(Kind::OrOr) {
+            let right = self.and()?;
+            left = Expr::Or(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<Expr, String> {
+        let mut left = self.unary()?;
+        while self.eat(Kind::AndAnd) {
+            let right = self.unary()?;
+            left = Expr::And(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn unary(&mut self) -> Result<Expr, String> {
+        if self.eat(Kind::Bang) {
+            return Ok(Expr::Not(Box::new(self.unary()?)));
+        }
+        self.primary()
+    }
+
+    fn close(&mut self, after: &str) -> Result<(), String> {
+        if self.eat(Kind::RParen) {
+            Ok(())
+        } else {
+            Err(self.expected(format!("`)` after `{after}`")))
+        }
+    }
+
+    /// A word written right against a `(`: `all(`, `global(`, `has(`.
+    fn call(&mut self, word: Token) -> Option<String> {
+        self.lexer.pos = word.end;
+        let paren = self.peek();
+        let name = self.text(word);
+        if paren.kind == Kind::LParen
+            && paren.start == word.end
+            && matches!(name.as_str(), "all" | "global" | "has")
+        {
+            self.bump(paren);
+            Some(name)
+        } else {
+            self.lexer.pos = word.start;
+            None
+        }
+    }
+
+    fn primary(&mut self) -> Result<Expr, String> {
+        if self.eat(Kind::LParen) {
+            let e = self.or()?;
+            self.close("(...")?;
+            return Ok(e);
+        }
+        let first = self.peek();
+        if first.kind != Kind::Word {
+            return Err(self.expected("a label, `has(`, `all()`, `global()`, `!` or `(`"));
+        }
+        match self.call(first).as_deref() {
+            Some("all") => {
+                self.close("all(")?;
+                return Ok(Expr::All);
+            }
+            Some("global") => {
+                self.close("global(")?;
+                return Ok(Expr::Global);
+            }
+            Some(_) => {
+                let key = self.peek();
+                if key.kind != Kind::Word {
+                    return Err(self.expected("a label name in `has(`"));
+                }
+                self.bump(key);
+                let key = self.text(key);
+                self.close(&format!("has({key}"))?;
+                return Ok(Expr::Has(key));
+            }
+            None => {}
+        }
+        self.bump(first);
+        let key = self.text(first);
+        if self.eat(Kind::EqEq) {
+            return Ok(Expr::Eq(key, self.string()?));
+        }
+        if self.eat(Kind::NotEq) {
+            return Ok(Expr::Ne(key, self.string()?));
+        }
+        if self.keyword("not") {
+            if !self.keyword("in") {
+                return Err(self.expected("`in` after `not`"));
+            }
+            return Ok(Expr::NotIn(key, self.set()?));
+        }
+        if self.keyword("in") {
+            return Ok(Expr::In(key, self.set()?));
+        }
+        if self.keyword("contains") {
+            return Ok(Expr::Contains(key, self.string()?));
+        }
+        for (first, make) in [
+            ("starts", Expr::StartsWith as fn(String, String) -> Expr),
+            ("ends", Expr::EndsWith),
+        ] {
+            if self.keyword(first) {
+                if !self.keyword("with") {
+                    return Err(self.expected(format!("`with` after `{first}`")));
+                }
+                return Ok(make(key, self.string()?));
+            }
+        }
+        Err(self.expected(format!(
+            "an operator after label `{key}` (`==`, `!=`, `in`, `not in`, `contains`, `starts with`, `ends with`)"
+        )))
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        let t = self.peek();
+        match t.kind {
+            Kind::Str => {
+                self.bump(t);
+                let quoted = self.lexer.text(t);
+                let inner = quoted
+                    .get(1..quoted.len().saturating_sub(1))
+                    .unwrap_or_default();
+                Ok(inner.to_owned())
+            }
+            Kind::Unterminated => Err(self.err(t, "unterminated string")),
+            _ => Err(self.expected("a quoted value")),
+        }
+    }
+
+    fn set(&mut self) -> Result<BTreeSet<String>, String> {
+        if !self.eat(Kind::LBrace) {
+            return Err(self.expected("`{`"));
+        }
+        let mut values = BTreeSet::new();
+        if self.eat(Kind::RBrace) {
+            return Ok(values);
+        }
+        loop {
+            values.insert(self.string()?);
+            if self.eat(Kind::Comma) {
+                continue;
+            }
+            if self.eat(Kind::RBrace) {
+                return Ok(values);
+            }
+            return Err(self.expected("`,` or `}`"));
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! Deciding a flow by Cilium's semantics (sources cited as in `mod.rs`).
+
+use std::net::IpAddr;
+
+use super::{Cidr, CiliumEvaluator, Peers, PortRule, Rule, Spec};
+use crate::model::Proto;
+use crate::verify::closest::{Closest, Hit, Miss, Near};
+use crate::verify::ports::PortMatch;
+use crate::verify::{Decision, Destination, Evaluator, Flow, Pod, Undecidable, kube_dns};
+
+impl Spec {
+    fn rule_name(&self, section: &str, i: usize) -> String {
+        format!("{} {}.{section}[{i}]", self.object, self.path)
+    }
+
+    /// `[intro]` "If any rule selects an endpoint and the rule has an egress section, the endpoint
+    /// goes into default-deny mode for egress"; "Rules with EnableDefaultDeny disabled are
+    /// ignored when determining the default mode". `[crd]` the default "is true for each traffic
+    /// direction that has rules" (egress or egressDeny), and "if multiple policies apply to an
+    /// endpoint, that endpoint's default deny will be enabled if any policy requests it".
+    /// A policy with `enableDefaultDeny.egress: true` and no egress or egressDeny rules has no
+    /// egress section, so it does not isolate (upstream makes one policy entry per rule).
+    fn isolates(&self) -> bool {
+        (!self.egress.is_empty() || !self.deny.is_empty()) && self.default_deny != Some(false)
+    }
+}
+
+/// `tcp/53`, `any/7000-7010`.
+fn port_text(p: &PortMatch) -> String {
+    let proto = p
+        .protocol
+        .map_or_else(|| "any".to_owned(), |p| p.to_string().to_ascii_lowercase());
+    match p.ports {
+        Some(r) => format!("{proto}/{r}"),
+        None => proto,
+    }
+}
+
+fn ports_text(rules: &[PortRule]) -> String {
+    let all: Vec<String> = rules
+        .iter()
+        .flat_map(|r| r.ports.iter().map(port_text))
+        .collect();
+    format!("[{}]", all.join(", "))
+}
+
+impl Rule {
+    /// Whether the flow's protocol and port are allowed: why, or why not.
+    fn ports_hit(&self, flow: &Flow) -> Result<String, String> {
+        let what = format!("{}/{}", flow.proto.as_str(), flow.port);
+        if self.ports.is_empty() {
+            return Ok(format!("{what} is allowed (no toPorts: every port)"));
+        }
+        match self
+            .ports
+            .iter()
+            .flat_map(|r| &r.ports)
+            .find(|p| p.matches(flow.proto, flow.port))
+        {
+            Some(p) => Ok(format!("{what} is in toPorts {}", port_text(p))),
+            None => Err(format!(
+                "{what} is not in toPorts {}",
+                ports_text(&self.ports)
+            )),
+        }
+    }
+
+    /// Whether this rule's peers take in the pod `pod` (for the DNS proxy's rule).
+    fn takes_pod(&self, pod: &Pod) -> bool {
+        match &self.peers {
+            None => !self.ports.is_empty(),
+            Some(Peers::Endpoints(sels)) => sels.iter().any(|s| s.matches(pod)),
+            Some(Peers::Cidrs(_) | Peers::Fqdns(_)) => false,
+        }
+    }
+
+    /// The rule against the flow; `dns` answers whether the DNS proxy sees a name's lookups
+    /// (allow rules only: deny rules have no `toFQDNs`).
+    fn check(&self, flow: &Flow, dns: &dyn Fn(&str) -> Result<String, String>) -> Hit {
+        let dest = &flow.destination;
+        let ports = self.ports_hit(flow);
+        let peer = match &self.peers {
+            None if self.ports.is_empty() => {
+                return Hit::Miss(Miss::new(
+                    Near::Nothing,
+                    "the empty rule `{}` matches nothing (it only enables default deny)",
+                ));
+            }
+            None => Ok(format!("{dest} is any destination (toPorts without peers)")),
+            Some(Peers::Endpoints(sels)) => match dest {
+                Destination::Pod(p) => match sels.iter().find(|s| s.matches(p)) {
+                    Some(s) => Ok(format!("{p} is selected by toEndpoints {}", s.text())),
+                    None => {
+                        let all: Vec<&str> = sels.iter().map(|s| s.text()).collect();
+                        Err(Miss::new(
+                            Near::Elsewhere,
+                            format!("{p} is not selected by toEndpoints {}", all.join(", ")),
+                        ))
+                    }
+                },
+                other => Err(Miss::new(
+                    Near::OtherKind,
+                    format!("{other} is not a pod, and toEndpoints selects pods only"),
+                )),
+            },
+            Some(Peers::Cidrs(cidrs)) => {
+                let address = match dest {
+                    Destination::Address(a) => *a,
+                    Destination::Host {
+                        address: Some(a), ..
+                    } => *a,
+                    Destination::Host { address: None, .. } => {
+                        return match ports {
+                            Ok(_) => Hit::NeedsAddress,
+                            Err(m) => Hit::Miss(Miss::new(Near::Elsewhere, m)),
+                        };
+                    }
+                    // [layer3] "CIDR rules do not apply to traffic where both sides of the
+                    // connection are ... managed by Cilium".
+                    Destination::Pod(p) => {
+                        return Hit::Miss(Miss::new(
+                            Near::OtherKind,
+                            format!("{p} is a pod, and CIDR rules match no pods"),
+                        ));
+                    }
+                };
+                cidr_hit(cidrs, address)
+            }
+            Some(Peers::Fqdns(fqdns)) => match dest {
+                Destination::Host { name, .. } => match fqdns.iter().find(|f| f.matches(name)) {
+                    Some(f) => Ok(format!("{name} matches toFQDNs {f}")),
+                    None => {
+                        let all: Vec<String> = fqdns.iter().map(ToString::to_string).collect();
+                        Err(Miss::new(
+                            Near::Elsewhere,
+                            format!("{name} does not match toFQDNs {}", all.join(", ")),
+                        ))
+                    }
+                },
+                other => Err(Miss::new(
+                    Near::OtherKind,
+                    format!("{other} is not a host name, and toFQDNs matches names only"),
+                )),
+            },
+        };
+        let peer = match peer {
+            Ok(p) => p,
+            Err(miss) => return Hit::Miss(miss),
+        };
+        let ports = match ports {
+            Ok(p) => p,
+            Err(m) => return Hit::Miss(Miss::new(Near::Port, format!("{peer}, but {m}"))),
+        };
+        // [layer3] toFQDNs learns addresses only from DNS responses the proxy intercepted;
+        // [layer7] "This interception is, itself, a separate policy rule governing DNS requests,
+        // and must be specified separately".
+        if let (Some(Peers::Fqdns(_)), Destination::Host { name, .. }) = (&self.peers, dest) {
+            return match dns(name) {
+                Ok(seen) => Hit::Match(format!("{peer} ({seen}) and {ports}")),
+                Err(why) => Hit::Miss(Miss::new(
+                    Near::Unseen,
+                    format!(
+                        "{peer} and {ports}, but the DNS proxy never learns its addresses: {why}"
+                    ),
+                )),
+            };
+        }
+        Hit::Match(format!("{peer} and {ports}"))
+    }
+}
+
+fn cidr_hit(cidrs: &[Cidr], a: IpAddr) -> Result<String, Miss> {
+    let mut miss = Closest::default();
+    for c in cidrs {
+        if !c.net.contains(&a) {
+            miss.offer_with(Near::Elsewhere, || format!("{a} is outside {c}"));
+            continue;
+        }
+        match c.except.iter().find(|e| e.contains(&a)) {
+            None => return Ok(format!("{a} is in {c}")),
+            Some(e) => miss.offer_with(Near::Excluded, || {
+                format!("{a} is in {}, but in its except range {e}", c.net)
+            }),
+        }
+    }
+    Err(miss
+        .into_miss()
+        .unwrap_or_else(|| Miss::new(Near::Elsewhere, "no CIDR")))
+}
+
+impl CiliumEvaluator {
+    /// The first egressDeny rule of a selecting policy that matches `flow`, and whether some
+    /// other one depends on the host's unknown address.
+    fn denied(selecting: &[&Spec], flow: &Flow) -> (Option<(String, String)>, bool) {
+        let mut unknown = false;
+        let no_dns = |_: &str| Err(String::new());
+        for s in selecting {
+            for (i, r) in s.deny.iter().enumerate() {
+                match r.check(flow, &no_dns) {
+                    Hit::Match(why) => {
+                        return (Some((s.rule_name("egressDeny", i), why)), unknown);
+                    }
+                    Hit::NeedsAddress => unknown = true,
+                    Hit::Miss(_) => {}
+                }
+            }
+        }
+        (None, unknown)
+    }
+
+    /// Whether the DNS proxy sees lookups of `name` by `source`: some selecting policy allows
+    /// the cluster DNS pods on port 53 with `rules.dns` matching the name, and no egressDeny
+    /// drops that lookup. (Upstream also reuses addresses from other pods' lookups on the same
+    /// node [layer7 "DNS Proxy"], which depends on timing; we require the pod's own.)
+    fn dns_sees(selecting: &[&Spec], source: &Pod, name: &str) -> Result<String, String> {
+        let dns_pod = kube_dns();
+        let mut any_rule = false;
+        let mut blocked: Option<String> = None;
+        for s in selecting {
+            for (i, r) in s.egress.iter().enumerate() {
+                if !r.takes_pod(&dns_pod) {
+                    continue;
+                }
+                for pr in &r.ports {
+                    let Some(sels) = &pr.dns else { continue };
+                    for p in pr
+                        .ports
+                        .iter()
+                        .filter(|p| p.ports.is_some_and(|r| r.contains(53)))
+                    {
+                        any_rule = true;
+                        let Some(sel) = sels.iter().find(|f| f.matches(name)) else {
+                            continue;
+                        };
+                        for proto in [Proto::Udp, Proto::Tcp] {
+                            if !p.matches(proto, 53) {
+                                continue;
+                            }
+                            let lookup = Flow {
+                                source: source.clone(),
+                                destination: Destination::Pod(dns_pod.clone()),
+                                proto,
+                                port: 53,
+                            };
+                            match Self::denied(selecting, &lookup).0 {
+                                None => {
+                                    return Ok(format!(
+                                        "its lookups pass the DNS proxy by {} rules.dns {sel}",
+                                        s.rule_name("egress", i)
+                                    ));
+                                }
+                                Some((rule, _)) => {
+                                    blocked.get_or_insert(format!(
+                                        "its lookup on {}/53 is denied by {rule}",
+                                        proto.as_str()
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Err(match (blocked, any_rule) {
+            (Some(b), _) => b,
+            (None, true) => format!(
+                "no toPorts[].rules.dns of the pod's cluster DNS rules matches {name}, so its lookups are refused"
+            ),
+            (None, false) => "no policy selecting the pod allows cluster DNS on port 53 with toPorts[].rules.dns, so the DNS proxy sees none of its lookups".into(),
+        })
+    }
+}
+
+impl Evaluator for CiliumEvaluator {
+    fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable> {
+        let src = &flow.source;
+        let selecting: Vec<&Spec> = self
+            .policies
+            .0
+            .iter()
+            .filter(|s| s.subject.matches(src))
+            .collect();
+
+        // [deny] "Deny policies take precedence over allow policies, regardless of whether they
+        // are a Cilium Network Policy, a Clusterwide Cilium Network Policy or even a Kubernetes
+        // Network Policy"; a deny applies whatever the default mode.
+        let (deny, deny_unknown) = Self::denied(&selecting, flow);
+        if let Some((rule, why)) = deny {
+            return Ok(Decision::by_rule(
+                false,
+                rule,
+                format!("{why}: egressDeny wins over every allow"),
+            ));
+        }
+
+        // [intro] an endpoint not in egress default deny may send anything not denied.
+        let isolating: Vec<&Spec> = selecting.iter().copied().filter(|s| s.isolates()).collect();
+        if isolating.is_empty() {
+            if deny_unknown {
+                return Err(flow.needs_address());
+            }
+            let why = if selecting.is_empty() {
+                format!("no policy selects {src}: its egress is not isolated")
+            } else {
+                let names: Vec<String> = selecting
+                    .iter()
+                    .map(|s| {
+                        if s.default_deny == Some(false) {
+                            format!("{} (enableDefaultDeny.egress: false)", s.object)
+                        } else {
+                            format!("{} (no egress rules)", s.object)
+                        }
+                    })
+                    .collect();
+                format!(
+                    "{src} is not in egress default deny: it is selected only by {}, and no egressDeny matches",
+                    names.join(", ")
+                )
+            };
+            return Ok(Decision::by_default(true, why));
+        }
+
+        // [intro] "Rule Basics": in default deny, traffic is allowed if any egress rule of any
+        // policy selecting the endpoint allows it (a union), whether or not that policy itself
+        // enables default deny.
+        let dns = |name: &str| Self::dns_sees(&selecting, src, name);
+        let mut allow_unknown = false;
+        let mut closest = Closest::default();
+        for s in &selecting {
+            for (i, r) in s.egress.iter().enumerate() {
+                match r.check(flow, &dns) {
+                    Hit::Match(why) => {
+                        if deny_unknown {
+                            return Err(flow.needs_address());
+                        }
+                        return Ok(Decision::by_rule(true, s.rule_name("egress", i), why));
+                    }
+                    Hit::NeedsAddress => allow_unknown = true,
+                    Hit::Miss(m) => closest.offer(Miss {
+                        why: format!("{}: {}", s.rule_name("egress", i), m.why),
+                        ..m
+                    }),
+                }
+            }
+        }
+        if allow_unknown {
+            return Err(flow.needs_address());
+        }
+        let names: Vec<&str> = isolating.iter().map(|s| s.object.as_str()).collect();
+        Ok(Decision {
+            closest: closest.into_why(),
+            ..Decision::by_default(
+                false,
+                format!(
+                    "{src} is in egress default deny (by {}) and no egress rule allows it",
+                    names.join(", ")
+                ),
+            )
+        })
+    }
+}

@@ -1,0 +1,127 @@
+//! The Cilium evaluator: reads the emitted `cilium.io/v2` CiliumNetworkPolicy and
+//! CiliumClusterwideNetworkPolicy documents back as YAML text into [`Policies`] (`read.rs`) and
+//! decides flows by Cilium's documented semantics (Cilium 1.19, default policy enforcement mode;
+//! `decide.rs`), not by what our backend meant to write. Endpoint selectors are Kubernetes label
+//! selectors under Cilium's key rules (`selector.rs`); `toFQDNs` names and patterns are matched
+//! in `fqdn.rs`. Anything it does not understand is `Undecidable::BadYaml`, never skipped.
+//!
+//! Where each decision comes from (cited as `[name]`):
+//! - `[intro]` <https://docs.cilium.io/en/latest/security/policy/intro/>: policy enforcement
+//!   modes, "Endpoint default policy", `EnableDefaultDeny`.
+//! - `[crd]` the `Rule` field reference of the CRD (`enableDefaultDeny`, `egress`, `egressDeny`),
+//!   as printed in the CRD schema / API reference.
+//! - `[layer3]` <https://docs.cilium.io/en/latest/security/policy/layer3/>: `toEndpoints`,
+//!   "Ingress/Egress Default Deny", `toCIDR`/`toCIDRSet`, `toFQDNs` (`matchName`, `matchPattern`,
+//!   `*`, `**.`).
+//! - `[layer4]` <https://docs.cilium.io/en/latest/security/policy/layer4/>: `toPorts`, `port`,
+//!   `endPort`, `protocol`.
+//! - `[layer7]` <https://docs.cilium.io/en/latest/security/policy/layer7/>: "DNS Policy and IP
+//!   Discovery", the DNS proxy, `rules.dns`.
+//! - `[deny]` <https://docs.cilium.io/en/latest/security/policy/deny/>: `egressDeny` precedence.
+//! - `[k8s]` <https://docs.cilium.io/en/latest/security/policy/kubernetes/>: namespaces,
+//!   CiliumClusterwideNetworkPolicy.
+//! - `[parse]` how Cilium turns a CRD into rules, `pkg/k8s/apis/cilium.io/utils/utils.go`
+//!   (`getEndpointSelector`, `ParseToCiliumRule`), `pkg/policy/api/selector.go` (label keys
+//!   `source:key`, no source = `any`) and `pkg/policy/api/rule_validation.go` ("combining X and Y
+//!   is not supported yet").
+//!
+//! Conventions shared with the reference evaluator: a pod's identity labels are its labels plus
+//! `io.kubernetes.pod.namespace` and the labels of its namespace (only
+//! `kubernetes.io/metadata.name`); address rules never match pods; a host name matches
+//! `toFQDNs` by name and CIDR rules by the address it resolved to. A host name without an address
+//! is `NeedsAddress` whenever an address rule could change the verdict.
+
+mod decide;
+pub mod fqdn;
+pub mod read;
+pub mod selector;
+
+use std::fmt;
+
+use ipnet::IpNet;
+
+use super::ports::PortMatch;
+use super::{Undecidable, read_emitted};
+use fqdn::Fqdn;
+use selector::EndpointSelector;
+
+/// The rule sets (`spec`, and each entry of `specs`) of one YAML stream, in stream order.
+#[derive(Clone, Debug, Default)]
+pub struct Policies(pub Vec<Spec>);
+
+/// One rule set of a policy (`spec`, or an entry of `specs`).
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// `payments/payments-api-egress` or, clusterwide, `no-metadata`.
+    pub object: String,
+    /// `spec` or `specs[1]`.
+    pub path: String,
+    pub subject: EndpointSelector,
+    pub egress: Vec<Rule>,
+    pub deny: Vec<Rule>,
+    /// `enableDefaultDeny.egress`, when written.
+    pub default_deny: Option<bool>,
+}
+
+/// An `egress` or `egressDeny` rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// `None`: no peer, which with `toPorts` is every destination [layer4: "to any layer 3
+    /// destination"] and without is the empty rule that allows nothing [layer3: "Ingress/Egress
+    /// Default Deny", `egress: [{}]`].
+    pub peers: Option<Peers>,
+    /// Empty: every port of every protocol.
+    pub ports: Vec<PortRule>,
+}
+
+/// The one kind of peer of a rule [parse: "combining ToEndpoints and ToCIDR is not supported
+/// yet"].
+#[derive(Clone, Debug)]
+pub enum Peers {
+    Endpoints(Vec<EndpointSelector>),
+    Cidrs(Vec<Cidr>),
+    Fqdns(Vec<Fqdn>),
+}
+
+/// `cidr` minus `except` [layer3: toCIDRSet].
+#[derive(Clone, Debug)]
+pub struct Cidr {
+    pub net: IpNet,
+    pub except: Vec<IpNet>,
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.net)?;
+        if !self.except.is_empty() {
+            let e: Vec<String> = self.except.iter().map(ToString::to_string).collect();
+            write!(f, " except {}", e.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// One `toPorts[]` entry: its ports (each with a port range; `protocol: None` is `ANY`
+/// [layer4]) and its DNS rules, if any.
+#[derive(Clone, Debug)]
+pub struct PortRule {
+    pub ports: Vec<PortMatch>,
+    pub dns: Option<Vec<Fqdn>>,
+}
+
+/// Decides flows by the Cilium policies of one YAML stream.
+#[derive(Clone, Debug)]
+pub struct CiliumEvaluator {
+    policies: Policies,
+}
+
+impl CiliumEvaluator {
+    pub fn new(policies: Policies) -> CiliumEvaluator {
+        CiliumEvaluator { policies }
+    }
+
+    /// Reads a YAML stream of Cilium policies, refusing what it does not understand.
+    pub fn load(yaml: &str) -> Result<CiliumEvaluator, Undecidable> {
+        read_emitted(yaml, read::policies).map(CiliumEvaluator::new)
+    }
+}

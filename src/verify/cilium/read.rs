@@ -1,0 +1,348 @@
+//! CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy YAML → [`Policies`]. A field Cilium
+//! knows but this evaluator does not model is refused with the reason ([`hint`]).
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::fqdn::Fqdn;
+use super::selector::{self, Place};
+use super::{Cidr, Peers, Policies, PortRule, Rule, Spec};
+use crate::verify::cursor::{Cursor, Fields, ReadError, Reader};
+use crate::verify::ports::{PortMatch, PortRange, Protocol};
+use crate::verify::yaml::Document;
+
+const API_VERSION: &str = "cilium.io/v2";
+const POLICY: &str = "CiliumNetworkPolicy";
+const CLUSTERWIDE: &str = "CiliumClusterwideNetworkPolicy";
+
+/// Why a field Cilium knows is still not read here.
+fn hint(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "ingress" | "ingressDeny" => {
+            "ingress rules decide pod-to-pod flows at the destination, which this evaluator does not model"
+        }
+        "nodeSelector" => "host policies are not modelled",
+        "toEntities" | "toServices" | "toGroups" | "toNodes" | "toRequires" => {
+            "this kind of peer is not modelled"
+        }
+        "icmps" => "ICMP rules are not modelled",
+        "http" | "kafka" | "l7proto" | "l7" => {
+            "L7 rules other than DNS decide requests, not connections, and are not modelled"
+        }
+        "listener" | "serverNames" | "originatingTLS" | "terminatingTLS" => {
+            "proxy redirects and TLS rules are not modelled"
+        }
+        "cidrGroupRef" | "cidrGroupSelector" => {
+            "CiliumCIDRGroup references need objects this stream does not hold"
+        }
+        _ => return None,
+    })
+}
+
+/// A mapping of a Cilium policy whose keys are all in `known`.
+fn fields<'a>(c: &Cursor<'a>, known: &[&str]) -> Result<Fields<'a>, ReadError> {
+    c.map_explained(known, hint)
+}
+
+/// [`fields`] of an `egressDeny` rule or one of its `toPorts` entries: [deny] egressDeny has no
+/// `toFQDNs` and no L7 rules.
+fn deny_fields<'a>(c: &Cursor<'a>, known: &[&str]) -> Result<Fields<'a>, ReadError> {
+    c.map_explained(known, |k| match k {
+        "toFQDNs" => Some("egressDeny rules have no `toFQDNs`"),
+        "rules" => Some("egressDeny rules have no L7 `rules`"),
+        _ => hint(k),
+    })
+}
+
+/// A peer list: absent is `None`; an explicitly empty list is refused, as Cilium reads `[]` as
+/// absent (`len() == 0`), which would turn a peer rule into a rule for every destination.
+fn peer_items<'a>(m: &Fields<'a>, key: &str) -> Result<Option<Vec<Cursor<'a>>>, ReadError> {
+    let Some(c) = m.get(key) else {
+        return Ok(None);
+    };
+    let list = c.list()?;
+    if list.is_empty() {
+        return Err(c.error(
+            "an empty list: Cilium reads it as absent, which widens the rule to every destination",
+        ));
+    }
+    Ok(Some(list))
+}
+
+/// An address or a prefix (an address alone is a host prefix).
+fn net(c: &Cursor<'_>) -> Result<IpNet, ReadError> {
+    let text = c.str()?;
+    if let Ok(n) = text.parse::<IpNet>() {
+        return Ok(n.trunc());
+    }
+    text.parse::<IpAddr>()
+        .map(IpNet::from)
+        .map_err(|_| c.error(format!("`{text}` is not a CIDR")))
+}
+
+fn ports_entry(c: &Cursor<'_>) -> Result<PortMatch, ReadError> {
+    let m = fields(c, &["port", "endPort", "protocol"])?;
+    // [layer4] `Port string`: a number or a port name. Names need the destination's pod spec,
+    // and the CRD keeps the number a string.
+    let port = m.required("port")?;
+    let text = port.str()?;
+    let first = text.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+        port.error(format!(
+            "`{text}`: only port numbers 1-65535 are modelled (not names, not 0)"
+        ))
+    })?;
+    let last = match m.get("endPort") {
+        None => first,
+        Some(e) => e
+            .int()
+            .and_then(|p| u16::try_from(p).ok())
+            .filter(|p| *p >= first)
+            .ok_or_else(|| {
+                e.error(format!(
+                    "`{}` is not a port number from {first} to 65535",
+                    e.value()
+                ))
+            })?,
+    };
+    // [layer4] "Protocol is the L4 protocol. If omitted or empty, any protocol matches."
+    let protocol = match m.get("protocol") {
+        None => None,
+        Some(p) => match p.str()? {
+            "" | "ANY" => None,
+            "TCP" => Some(Protocol::TCP),
+            "UDP" => Some(Protocol::UDP),
+            "SCTP" => Some(Protocol::SCTP),
+            other => {
+                return Err(p.error(format!("`{other}` (modelled: TCP, UDP, SCTP, ANY)")));
+            }
+        },
+    };
+    Ok(PortMatch {
+        protocol,
+        ports: Some(PortRange { first, last }),
+    })
+}
+
+fn port_rule(c: &Cursor<'_>, deny: bool) -> Result<PortRule, ReadError> {
+    let m = if deny {
+        deny_fields(c, &["ports"])?
+    } else {
+        fields(c, &["ports", "rules"])?
+    };
+    let list = m.list("ports")?;
+    if list.is_empty() {
+        return Err(c.error("no `ports`: what such an entry matches is not modelled"));
+    }
+    let ports = list
+        .iter()
+        .map(ports_entry)
+        .collect::<Result<Vec<_>, _>>()?;
+    let dns = match m.get("rules") {
+        None => None,
+        Some(r) => {
+            let list = fields(&r, &["dns"])?.list("dns")?;
+            if list.is_empty() {
+                return Err(r.error("empty `rules`"));
+            }
+            // [layer7] "DNS policies do not support port ranges."
+            if ports
+                .iter()
+                .any(|p| p.ports.is_some_and(|r| r.first != r.last))
+            {
+                return Err(r.error("DNS rules on a port range"));
+            }
+            Some(list.iter().map(Fqdn::read).collect::<Result<Vec<_>, _>>()?)
+        }
+    };
+    Ok(PortRule { ports, dns })
+}
+
+fn cidr_rule(c: &Cursor<'_>) -> Result<Cidr, ReadError> {
+    let m = fields(c, &["cidr", "except"])?;
+    let cidr = net(&m.required("cidr")?)?;
+    let except = m
+        .list("except")?
+        .iter()
+        .map(|e| {
+            let n = net(e)?;
+            // [layer3] except entries are "subnets of the destination prefix".
+            if cidr.contains(&n) {
+                Ok(n)
+            } else {
+                Err(e.error(format!("{n} is not inside {cidr}")))
+            }
+        })
+        .collect::<Result<Vec<IpNet>, _>>()?;
+    Ok(Cidr { net: cidr, except })
+}
+
+fn rule(c: &Cursor<'_>, cnp_namespace: Option<&str>, deny: bool) -> Result<Rule, ReadError> {
+    let m = if deny {
+        deny_fields(c, &["toEndpoints", "toCIDR", "toCIDRSet", "toPorts"])?
+    } else {
+        fields(
+            c,
+            &["toEndpoints", "toCIDR", "toCIDRSet", "toFQDNs", "toPorts"],
+        )?
+    };
+    let endpoints = peer_items(&m, "toEndpoints")?;
+    let cidr = peer_items(&m, "toCIDR")?;
+    let cidr_set = peer_items(&m, "toCIDRSet")?;
+    let fqdns = peer_items(&m, "toFQDNs")?;
+    let present: Vec<&str> = [
+        ("toEndpoints", endpoints.is_some()),
+        ("toCIDR", cidr.is_some()),
+        ("toCIDRSet", cidr_set.is_some()),
+        ("toFQDNs", fqdns.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, p)| p.then_some(k))
+    .collect();
+    if present.len() > 1 {
+        return Err(c.error(format!(
+            "Cilium refuses a rule combining {}",
+            present.join(" and ")
+        )));
+    }
+    let place = match cnp_namespace {
+        Some(ns) => Place::Peer(ns),
+        None => Place::ClusterPeer,
+    };
+    let peers = if let Some(list) = endpoints {
+        Some(Peers::Endpoints(
+            list.iter()
+                .map(|s| selector::read(s, place))
+                .collect::<Result<_, _>>()?,
+        ))
+    } else if let Some(list) = cidr {
+        Some(Peers::Cidrs(
+            list.iter()
+                .map(|c| {
+                    Ok(Cidr {
+                        net: net(c)?,
+                        except: Vec::new(),
+                    })
+                })
+                .collect::<Result<_, ReadError>>()?,
+        ))
+    } else if let Some(list) = cidr_set {
+        Some(Peers::Cidrs(
+            list.iter().map(cidr_rule).collect::<Result<_, _>>()?,
+        ))
+    } else if let Some(list) = fqdns {
+        Some(Peers::Fqdns(
+            list.iter().map(Fqdn::read).collect::<Result<_, _>>()?,
+        ))
+    } else {
+        None
+    };
+    let ports = m
+        .list("toPorts")?
+        .iter()
+        .map(|p| port_rule(p, deny))
+        .collect::<Result<_, _>>()?;
+    Ok(Rule { peers, ports })
+}
+
+fn spec(c: &Cursor<'_>, namespace: Option<&str>) -> Result<Spec, ReadError> {
+    let m = fields(
+        c,
+        &[
+            "endpointSelector",
+            "egress",
+            "egressDeny",
+            "enableDefaultDeny",
+            "description",
+            "labels",
+        ],
+    )?;
+    let subject = selector::read(
+        &m.required("endpointSelector")?,
+        namespace.map_or(Place::ClusterSubject, Place::Subject),
+    )?;
+    let egress = m
+        .list("egress")?
+        .iter()
+        .map(|r| rule(r, namespace, false))
+        .collect::<Result<_, _>>()?;
+    let deny = m
+        .list("egressDeny")?
+        .iter()
+        .map(|r| rule(r, namespace, true))
+        .collect::<Result<_, _>>()?;
+    let default_deny = match m.get("enableDefaultDeny") {
+        None => None,
+        Some(d) => {
+            let d = fields(&d, &["egress", "ingress"])?;
+            if let Some(ingress) = d.get("ingress") {
+                ingress.bool()?;
+            }
+            d.get("egress").map(|e| e.bool()).transpose()?
+        }
+    };
+    m.str("description")?;
+    Ok(Spec {
+        object: c.object().to_owned(),
+        path: c.path().to_owned(),
+        subject,
+        egress,
+        deny,
+        default_deny,
+    })
+}
+
+fn document(root: &Cursor<'_>) -> Result<Vec<Spec>, ReadError> {
+    let m = fields(root, &["apiVersion", "kind", "metadata", "spec", "specs"])?;
+    let kind = m.required("kind")?.str()?;
+    if kind != POLICY && kind != CLUSTERWIDE {
+        return Err(m.error(format!(
+            "kind `{kind}`: this evaluator reads {POLICY} and {CLUSTERWIDE}"
+        )));
+    }
+    let api = m.required("apiVersion")?.str()?;
+    if api != API_VERSION {
+        return Err(m.error(format!("apiVersion `{api}` (expected {API_VERSION})")));
+    }
+    let meta = fields(
+        &m.required("metadata")?,
+        &["name", "namespace", "labels", "annotations"],
+    )?;
+    let name = meta.required("name")?.str()?;
+    let namespace = meta.str("namespace")?;
+    // [k8s] a CiliumNetworkPolicy lives in (and applies to) one namespace; a
+    // CiliumClusterwideNetworkPolicy is not namespaced.
+    let (object, namespace) = match (kind, namespace) {
+        (POLICY, Some(ns)) => (format!("{ns}/{name}"), Some(ns)),
+        (POLICY, None) => {
+            return Err(meta.error(format!(
+                "{POLICY} `{name}` without a namespace (it would land in the current one)"
+            )));
+        }
+        (_, None) => (name.to_owned(), None),
+        (_, Some(_)) => {
+            return Err(meta.error(format!("{CLUSTERWIDE} `{name}` with a namespace")));
+        }
+    };
+    let m = m.named(object.as_str());
+    let mut specs = Vec::new();
+    if let Some(s) = m.get("spec") {
+        specs.push(spec(&s, namespace)?);
+    }
+    for s in m.list("specs")? {
+        specs.push(spec(&s, namespace)?);
+    }
+    if specs.is_empty() {
+        return Err(root.error(format!("`{object}` has neither spec nor specs")));
+    }
+    Ok(specs)
+}
+
+/// Reads every document of a stream as a Cilium policy.
+pub fn policies(docs: &[Document], reader: &Reader) -> Result<Policies, ReadError> {
+    let mut specs = Vec::new();
+    for doc in docs {
+        specs.extend(document(&reader.document(doc))?);
+    }
+    Ok(Policies(specs))
+}

@@ -1,0 +1,158 @@
+//! Cilium's endpoint selectors: Kubernetes label selectors (`verify/labels.rs`) over a pod's
+//! identity labels, with Cilium's key rules on top [parse]: a key is `source:key` with source
+//! `k8s` or `any` (none means `any`), `io.kubernetes.pod.namespace` is the pod's namespace,
+//! `io.cilium.k8s.namespace.labels.<key>` a label of its namespace, and Cilium adds the policy's
+//! namespace to a selector that does not name one.
+
+use crate::verify::cursor::{Cursor, ReadError};
+use crate::verify::labels::{self, LabelSelector, Part};
+use crate::verify::{NAMESPACE_NAME, Pod};
+
+/// The identity label with a pod's namespace (any source prefix).
+const NAMESPACE_LABEL: &str = "io.kubernetes.pod.namespace";
+/// The form `ParseToCiliumRule` overwrites in a CiliumNetworkPolicy's `endpointSelector` [parse].
+const NAMESPACE_MATCH: &str = "k8s:io.kubernetes.pod.namespace";
+/// Identity labels carrying the labels of a pod's namespace.
+const NAMESPACE_LABELS: &str = "io.cilium.k8s.namespace.labels.";
+
+/// A key of a pod's identity labels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Key {
+    /// `io.kubernetes.pod.namespace`.
+    Namespace,
+    /// `io.cilium.k8s.namespace.labels.<key>`: a label of the pod's namespace.
+    NamespaceLabel(String),
+    /// A label of the pod.
+    Label(String),
+}
+
+/// The value of an identity label of `pod`.
+fn identity<'a>(key: &Key, pod: &'a Pod) -> Option<&'a str> {
+    match key {
+        Key::Namespace => Some(&pod.namespace),
+        Key::NamespaceLabel(k) if k == NAMESPACE_NAME => Some(&pod.namespace),
+        Key::NamespaceLabel(_) => None,
+        Key::Label(k) => pod.labels.get(k).map(String::as_str),
+    }
+}
+
+/// Where a selector sits, which decides how Cilium completes it [parse].
+#[derive(Clone, Copy, Debug)]
+pub enum Place<'a> {
+    /// The `endpointSelector` of a CiliumNetworkPolicy in this namespace.
+    Subject(&'a str),
+    /// A `toEndpoints` entry of a CiliumNetworkPolicy in this namespace.
+    Peer(&'a str),
+    /// The `endpointSelector` of a CiliumClusterwideNetworkPolicy.
+    ClusterSubject,
+    /// A `toEndpoints` entry of a CiliumClusterwideNetworkPolicy.
+    ClusterPeer,
+}
+
+impl Place<'_> {
+    fn clusterwide(self) -> bool {
+        matches!(self, Place::ClusterSubject | Place::ClusterPeer)
+    }
+}
+
+/// An endpoint selector, with the namespace Cilium adds.
+#[derive(Clone, Debug)]
+pub struct EndpointSelector {
+    labels: LabelSelector<Key>,
+    /// The namespace the selected pods must be in, when Cilium adds one.
+    namespace: Option<String>,
+    /// As written, plus the namespace Cilium added, for messages.
+    text: String,
+}
+
+impl EndpointSelector {
+    /// [layer3: "The Endpoint Selector is based on the Kubernetes LabelSelector"]: Kubernetes
+    /// label selector semantics (`NotIn` also matches a missing label).
+    pub fn matches(&self, pod: &Pod) -> bool {
+        self.namespace
+            .as_ref()
+            .is_none_or(|ns| *ns == pod.namespace)
+            && self.labels.matches(|k| identity(k, pod))
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// A selector key: `source:key` where the source is `k8s` (labels from Kubernetes, which every
+/// pod label is) or `any`; no source means `any` [parse: selector.go sanitizes `key` to
+/// `any.key`].
+fn key(raw: &str, at: &Cursor<'_>, place: Place<'_>) -> Result<Key, ReadError> {
+    let name = match raw.split_once(':') {
+        Some(("k8s" | "any", rest)) => rest,
+        Some((source, _)) => {
+            return Err(at.error(format!(
+                "label source `{source}:` in `{raw}`: only `k8s:` and `any:` labels of pods are modelled"
+            )));
+        }
+        None => raw,
+    };
+    if name == NAMESPACE_LABEL {
+        return Ok(Key::Namespace);
+    }
+    if let Some(ns_key) = name.strip_prefix(NAMESPACE_LABELS) {
+        // [k8s]: "io.cilium.k8s.namespace.labels will be ignored in CiliumNetworkPolicy
+        // resources": what ignoring does to the selector is not documented, so refuse.
+        if !place.clusterwide() {
+            return Err(at.error(format!(
+                "`{raw}` in a CiliumNetworkPolicy, where Cilium ignores namespace labels"
+            )));
+        }
+        return Ok(Key::NamespaceLabel(ns_key.to_owned()));
+    }
+    if name.starts_with("io.cilium.") || name.starts_with("io.kubernetes.pod.") {
+        return Err(at.error(format!(
+            "`{raw}` is an identity label (service account, cluster, ...) that flows do not carry"
+        )));
+    }
+    Ok(Key::Label(name.to_owned()))
+}
+
+pub fn read(c: &Cursor<'_>, place: Place<'_>) -> Result<EndpointSelector, ReadError> {
+    let mut names_namespace = false;
+    let labels = labels::read_with(c, |raw, part, at| {
+        if let Place::Subject(_) = place
+            && part == Part::MatchLabels
+            && raw == NAMESPACE_MATCH
+        {
+            // [k8s] "The endpointSelector always applies to pods in the namespace associated
+            // with the CiliumNetworkPolicy"; [parse] ParseToCiliumRule overwrites this key
+            // with the policy's namespace.
+            return Ok(None);
+        }
+        let key = key(raw, at, place)?;
+        names_namespace |= key == Key::Namespace;
+        Ok(Some(key))
+    })?;
+    let mut text = format!("{{{}}}", labels.text());
+    let namespace = match place {
+        // [k8s] a CiliumNetworkPolicy applies only to pods of its namespace.
+        Place::Subject(ns) => Some(ns.to_owned()),
+        // [layer3] "An empty EndpointSelector will select all egress endpoints from an endpoint
+        // based on the CiliumNetworkPolicy namespace"; [parse] getEndpointSelector adds the
+        // policy's namespace unless the selector names `io.kubernetes.pod.namespace` (as
+        // `k8s:`, `any:` or bare key, in matchLabels or matchExpressions).
+        Place::Peer(ns) if !names_namespace => {
+            text.push_str(&format!(" in {ns}"));
+            Some(ns.to_owned())
+        }
+        // [parse] in a clusterwide policy Cilium adds `Exists` on the namespace label: every pod
+        // of every namespace.
+        Place::ClusterPeer if !names_namespace => {
+            text.push_str(" in any namespace");
+            None
+        }
+        Place::Peer(_) | Place::ClusterPeer | Place::ClusterSubject => None,
+    };
+    Ok(EndpointSelector {
+        labels,
+        namespace,
+        text,
+    })
+}

@@ -1,0 +1,237 @@
+//! Deciding a flow by Kubernetes NetworkPolicy semantics (sources cited as in `mod.rs`).
+
+use super::{NativeEvaluator, Peer, Policy, Rule};
+use crate::verify::closest::{Closest, Hit, Miss, Near};
+use crate::verify::labels::LabelSelector;
+use crate::verify::ports::PortMatch;
+use crate::verify::{Decision, Destination, Evaluator, Flow, Pod, Undecidable, namespace_labels};
+
+/// A selector as the messages show it.
+fn shown(s: &LabelSelector) -> &str {
+    if s.text().is_empty() {
+        "{} (everything)"
+    } else {
+        s.text()
+    }
+}
+
+/// `TCP 5432`, `UDP 8000-8100`, `every SCTP port`.
+fn port_text(p: &PortMatch) -> String {
+    let proto = p.protocol.map(|p| p.to_string()).unwrap_or_default();
+    match p.ports {
+        None => format!("every {proto} port"),
+        Some(r) => format!("{proto} {r}"),
+    }
+}
+
+fn describe_ports(ports: &[PortMatch]) -> String {
+    if ports.is_empty() {
+        return "any port".to_owned();
+    }
+    ports.iter().map(port_text).collect::<Vec<_>>().join(", ")
+}
+
+fn peer_hit(policy: &Policy, peer: &Peer, dest: &Destination) -> Hit {
+    match (peer, dest) {
+        // [concepts] "The NetworkPolicy resource", ipBlock: a CIDR range of destinations;
+        // [api] IPBlock, field `except`: ranges removed from it. A host name matches by the
+        // address it resolved to.
+        (
+            Peer::Block { cidr, except },
+            Destination::Address(a)
+            | Destination::Host {
+                address: Some(a), ..
+            },
+        ) => {
+            if !cidr.contains(a) {
+                Hit::Miss(Miss::new(Near::Elsewhere, format!("{a} is outside {cidr}")))
+            } else if let Some(e) = except.iter().find(|e| e.contains(a)) {
+                Hit::Miss(Miss::new(
+                    Near::Excluded,
+                    format!("{a} is in {cidr} but in except {e}"),
+                ))
+            } else {
+                Hit::Match(format!("{a} is in ipBlock {cidr}"))
+            }
+        }
+        (Peer::Block { .. }, Destination::Host { address: None, .. }) => Hit::NeedsAddress,
+        // [concepts] "The NetworkPolicy resource", ipBlock: meant for addresses outside the
+        // cluster, pod addresses being ephemeral; our flow model gives pods no address, so
+        // address ranges match no pod.
+        (Peer::Block { cidr, .. }, Destination::Pod(p)) => Hit::Miss(Miss::new(
+            Near::OtherKind,
+            format!("{p} is a pod, and ipBlock {cidr} matches addresses only"),
+        )),
+        (Peer::Pods { namespaces, pods }, Destination::Pod(p)) => {
+            // [api] NetworkPolicyPeer: `podSelector` alone looks in the policy's own namespace;
+            // `namespaceSelector` alone takes every pod of the namespaces it selects; the two
+            // in one peer take the pods matching podSelector within the namespaces matching
+            // namespaceSelector ([concepts] "Behavior of to and from selectors": one element
+            // with both is an AND, two elements an OR).
+            match namespaces {
+                None if p.namespace != policy.namespace => {
+                    return Hit::Miss(Miss::new(
+                        Near::Elsewhere,
+                        format!(
+                            "{p} is not in namespace {} (a podSelector without namespaceSelector selects the policy's own namespace)",
+                            policy.namespace
+                        ),
+                    ));
+                }
+                Some(ns) if !ns.matches_labels(&namespace_labels(&p.namespace)) => {
+                    return Hit::Miss(Miss::new(
+                        Near::Elsewhere,
+                        format!(
+                            "namespace {} does not match namespaceSelector {}",
+                            p.namespace,
+                            shown(ns)
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+            match pods {
+                Some(sel) if !sel.matches_labels(&p.labels) => Hit::Miss(Miss::new(
+                    Near::Excluded,
+                    format!("{p} does not match podSelector {}", shown(sel)),
+                )),
+                Some(sel) => Hit::Match(format!("{p} matches podSelector {}", shown(sel))),
+                None => Hit::Match(format!(
+                    "{p} is in a namespace matching namespaceSelector {}",
+                    namespaces.as_ref().map(shown).unwrap_or_default()
+                )),
+            }
+        }
+        (Peer::Pods { .. }, dest) => Hit::Miss(Miss::new(
+            Near::OtherKind,
+            format!("{dest} is not a pod, and namespaceSelector/podSelector peers match pods only"),
+        )),
+    }
+}
+
+/// Why the rule's ports miss the flow, or `None` when they allow it ([api] NetworkPolicyPort:
+/// a port entry needs both its protocol and its port to match; the entries are ORed).
+fn ports_miss(ports: &[PortMatch], flow: &Flow) -> Option<String> {
+    let hit = ports.is_empty() || ports.iter().any(|p| p.matches(flow.proto, flow.port));
+    (!hit).then(|| {
+        format!(
+            "{}/{} is not in {}",
+            flow.proto.as_str(),
+            flow.port,
+            describe_ports(ports)
+        )
+    })
+}
+
+/// [api] NetworkPolicyEgressRule: a flow must match the rule's `ports` and its `to`; the `to`
+/// entries are ORed.
+fn rule_hit(policy: &Policy, rule: &Rule, flow: &Flow) -> Hit {
+    let ports_miss = ports_miss(&rule.ports, flow);
+    let ports_ok = || {
+        format!(
+            "{}/{} is in {}",
+            flow.proto.as_str(),
+            flow.port,
+            describe_ports(&rule.ports)
+        )
+    };
+    if rule.to.is_empty() {
+        let why = "the rule has no `to` (every destination)";
+        return match ports_miss {
+            None => Hit::Match(format!("{why} and {}", ports_ok())),
+            Some(m) => Hit::Miss(Miss::new(Near::Port, format!("{why}, but {m}"))),
+        };
+    }
+    let mut best = Closest::default();
+    let mut needs_address = false;
+    for p in &rule.to {
+        match (peer_hit(policy, p, &flow.destination), &ports_miss) {
+            (Hit::Match(m), None) => return Hit::Match(format!("{m} and {}", ports_ok())),
+            (Hit::Match(m), Some(pm)) => {
+                best.offer(Miss::new(Near::Port, format!("{m}, but {pm}")))
+            }
+            (Hit::NeedsAddress, None) => needs_address = true,
+            (Hit::NeedsAddress, Some(pm)) => best.offer(Miss::new(Near::Port, pm.clone())),
+            (Hit::Miss(m), pm) => best.offer(Miss {
+                ports_too: pm.is_some(),
+                ..m
+            }),
+        }
+    }
+    if needs_address {
+        return Hit::NeedsAddress;
+    }
+    Hit::Miss(
+        best.into_miss()
+            .unwrap_or_else(|| Miss::new(Near::Nothing, "the rule has no peers")),
+    )
+}
+
+impl Evaluator for NativeEvaluator {
+    fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable> {
+        let source: &Pod = &flow.source;
+        // [concepts] "The two sorts of pod isolation": a pod is isolated for egress when a
+        // NetworkPolicy that selects it has Egress in its policyTypes; policies are
+        // namespaced, so only those of the pod's own namespace can select it.
+        let applying: Vec<&Policy> = self
+            .policies
+            .0
+            .iter()
+            .filter(|p| {
+                p.egress
+                    && p.namespace == source.namespace
+                    && p.selector.matches_labels(&source.labels)
+            })
+            .collect();
+        if applying.is_empty() {
+            // [concepts] "The two sorts of pod isolation": a pod that is not isolated for
+            // egress may connect anywhere.
+            return Ok(Decision::by_default(
+                true,
+                "no NetworkPolicy with Egress selects the pod",
+            ));
+        }
+        // [concepts] "The two sorts of pod isolation": policies add up; an isolated pod may
+        // make what the union of the egress rules of the policies applying to it allows ([api]
+        // NetworkPolicySpec, field `egress`: one matching rule in any of them suffices).
+        let mut closest = Closest::default();
+        let mut needs_address = false;
+        for p in &applying {
+            for (i, r) in p.rules.iter().enumerate() {
+                let at = format!("{}/{} spec.egress[{i}]", p.namespace, p.name);
+                match rule_hit(p, r, flow) {
+                    Hit::Match(why) => return Ok(Decision::by_rule(true, at, why)),
+                    Hit::NeedsAddress => needs_address = true,
+                    Hit::Miss(m) => closest.offer(Miss {
+                        why: format!("{at}: {}", m.why),
+                        ..m
+                    }),
+                }
+            }
+        }
+        if needs_address {
+            return Err(flow.needs_address());
+        }
+        let names: Vec<String> = applying
+            .iter()
+            .map(|p| format!("{}/{}", p.namespace, p.name))
+            .collect();
+        let why = if applying.iter().all(|p| p.rules.is_empty()) {
+            format!(
+                "{} {} the pod for Egress with no egress rules: nothing is allowed",
+                names.join(", "),
+                if names.len() == 1 {
+                    "selects"
+                } else {
+                    "select"
+                }
+            )
+        } else {
+            format!("no egress rule of {} allows it", names.join(", "))
+        };
+        Ok(Decision {
+            closest: closest.into_why(),
+            ..Decision::by_default(false, why)
+        })
+    }
+}

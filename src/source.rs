@@ -4,6 +4,7 @@
 //! equality of the values that carry them where structure is compared; they exist to point
 //! diagnostics at user source.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Index of a file in a [`SourceMap`].
@@ -80,6 +81,10 @@ pub struct SourceFile {
 
 impl SourceFile {
     fn new(name: String, text: String) -> SourceFile {
+        let name = match printable(&name) {
+            Cow::Borrowed(_) => name,
+            Cow::Owned(escaped) => escaped,
+        };
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         SourceFile {
@@ -114,6 +119,40 @@ impl SourceFile {
     pub fn slice(&self, span: Span) -> &str {
         self.text.get(span.range()).unwrap_or("")
     }
+}
+
+/// Whether a character must not be shown as is in a name: it could end a line (of a YAML
+/// comment, a log, a workflow command), drive a terminal, or make text read in another order.
+fn unsafe_in_names(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' // line and paragraph separators (line breaks in YAML 1.1)
+            | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' // bidirectional controls
+            | '\u{feff}' | '\u{fffe}' | '\u{ffff}' // byte-order mark and non-characters
+        )
+}
+
+/// `text` with every character that could break a line, drive a terminal or reorder text
+/// escaped (`\n`, `\t`, `\r`, else `\u{..}`). Names from outside the program's meaning (file
+/// names) pass through here before anything shows them: a [`SourceMap`] stores only escaped
+/// names, so headers of emitted YAML and every diagnostic format are safe from them. Escaping
+/// twice changes nothing (a backslash is kept as is).
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(unsafe_in_names) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if unsafe_in_names(c) => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Every file of one compilation: the standard library first, then the user's files.
@@ -174,5 +213,24 @@ mod tests {
         assert_eq!(f.line_col(3), (2, 1));
         // "cé " is 4 bytes, 3 characters
         assert_eq!(f.line_col(7), (2, 4));
+    }
+
+    #[test]
+    fn names_are_stored_escaped() {
+        let mut map = SourceMap::new();
+        let id = map.add(
+            "x\n---\napiVersion: v1\r\u{85}\u{2028}\u{202e}\u{1b}[31m.egress",
+            "",
+        );
+        let name = map.name(id);
+        assert_eq!(
+            name,
+            "x\\n---\\napiVersion: v1\\r\\u{85}\\u{2028}\\u{202e}\\u{1b}[31m.egress"
+        );
+        assert_eq!(printable(name), name, "escaping twice changes nothing");
+        assert_eq!(
+            printable("policies/payments.egress"),
+            "policies/payments.egress"
+        );
     }
 }

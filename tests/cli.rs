@@ -10,33 +10,14 @@
 )]
 
 use std::path::Path;
-use std::process::Output;
 
-use assert_cmd::Command;
+#[path = "common/bin.rs"]
+mod bin;
 
-fn egressc() -> Command {
-    Command::cargo_bin("egressc").unwrap()
-}
+use bin::{egressc, stderr, stdout, write};
 
 fn examples() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
-    let p = dir.join(name);
-    if let Some(parent) = p.parent() {
-        std::fs::create_dir_all(parent).unwrap();
-    }
-    std::fs::write(&p, text).unwrap();
-    p
 }
 
 const CARD: &str = "namespace payments\napp payments-api -> dns, rds(10.20.30.0/24:5432), fqdn(api.stripe.com:443) deny metadata\n";

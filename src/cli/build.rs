@@ -1,6 +1,5 @@
 //! `egressc build`: compile to YAML (or `--emit ir`), on stdout or into an output folder.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,6 +8,7 @@ use egressc::backend::Target;
 use super::inputs::resolve_inputs;
 use super::output::write_tree;
 use super::report::{report, status};
+use super::stdio;
 use super::{DiagOpts, Emit, Fatal, format, parse_targets};
 
 /// Compiles the inputs for the targets (named, else the project file's, else native) and prints
@@ -41,7 +41,7 @@ pub(crate) fn run(
         let analysis = egressc::analyse_with(&inputs, &lints);
         report(&analysis.sources, &analysis.diagnostics, format);
         if let Some(ir) = &analysis.ir {
-            print!("{}", egressc::ir::dump::dump(ir));
+            stdio::out(&egressc::ir::dump::dump(ir))?;
         }
         return Ok(status(&analysis.diagnostics));
     }
@@ -56,13 +56,8 @@ pub(crate) fn run(
     }
     match output {
         None => {
-            let mut stdout = std::io::stdout().lock();
-            for (i, o) in compilation.outputs.iter().enumerate() {
-                if i > 0 {
-                    stdout.write_all(b"---\n")?;
-                }
-                stdout.write_all(o.stream().as_bytes())?;
-            }
+            let streams: Vec<String> = compilation.outputs.iter().map(|o| o.stream()).collect();
+            stdio::out(&streams.join("---\n"))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(dir) => write_tree(&dir, &compilation.outputs, check),

@@ -11,6 +11,7 @@ use egressc::verify::reference::Reference;
 use egressc::verify::{self, Column, Evaluator};
 
 use super::report::report;
+use super::stdio;
 
 /// A column of a test run and its evaluator.
 pub(crate) type Judge<'a> = (Column, Box<dyn Evaluator + 'a>);
@@ -30,7 +31,7 @@ pub(crate) fn evaluators<'a>(
             Ok(o) => match verify::load(*t, &o.stream()) {
                 Ok(e) => out.push((Column::Target(*t), e)),
                 Err(e) => {
-                    eprintln!("error: {t}: {e}");
+                    stdio::err(&format!("error: {t}: {e}\n"));
                     return Err(ExitCode::from(1));
                 }
             },
@@ -41,10 +42,10 @@ pub(crate) fn evaluators<'a>(
             Err(diags) => {
                 let mut codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
                 codes.dedup();
-                eprintln!(
-                    "note: skipped {t}: it cannot express this program ({})",
+                stdio::err(&format!(
+                    "note: skipped {t}: it cannot express this program ({})\n",
                     codes.join(", ")
-                );
+                ));
             }
         }
     }

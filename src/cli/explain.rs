@@ -5,25 +5,19 @@ use std::process::ExitCode;
 
 use egressc::diagnostics::{Code, suggest};
 
-use super::Fatal;
+use super::{Fatal, stdio};
 
 /// Prints what `what` (a code such as `E0303`, or a name such as `rds`) means.
 pub(crate) fn run(what: &str) -> Result<ExitCode, Fatal> {
     if let Some(code) = Code::parse(what) {
-        print!("{}", code.explanation());
+        stdio::out(code.explanation())?;
         return Ok(ExitCode::SUCCESS);
     }
     let analysis = egressc::analyse(&[]);
     let defs = analysis.checked.map(|c| c.defs).unwrap_or_default();
     if let Some(def) = defs.iter().find(|d| d.name == what) {
-        println!("{}", def.signature());
-        println!();
-        println!(
-            "{}",
-            def.doc
-                .clone()
-                .unwrap_or_else(|| "(no documentation)".into())
-        );
+        let doc = def.doc.as_deref().unwrap_or("(no documentation)");
+        stdio::out(&format!("{}\n\n{doc}\n", def.signature()))?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut candidates: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();

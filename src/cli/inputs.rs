@@ -2,7 +2,6 @@
 //! or without any, the sources of the project file found from the current folder upwards.
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use egressc::diagnostics::render;
@@ -10,6 +9,7 @@ use egressc::source::SourceMap;
 use egressc::{Input, project};
 
 use super::Fatal;
+use super::stdio::{self, path as shown};
 
 /// A project file's folder and its contents.
 pub(crate) type ProjectRoot = (PathBuf, project::Project);
@@ -34,13 +34,13 @@ pub(crate) fn resolve_inputs(
             return Err(Fatal(format!(
                 "no paths given and no {} found in {} or above it",
                 project::FILE_NAME,
-                cwd.display()
+                shown(&cwd)
             )));
         };
-        let text = std::fs::read_to_string(&file)
-            .map_err(|e| Fatal(format!("{}: {e}", file.display())))?;
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| Fatal(format!("{}: {e}", shown(&file))))?;
         let mut map = SourceMap::new();
-        let id = map.add(file.display().to_string(), text.clone());
+        let id = map.add(shown(&file), text.clone());
         match project::parse(id, &text) {
             Ok(p) => {
                 let root = file.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -49,9 +49,8 @@ pub(crate) fn resolve_inputs(
                 paths
             }
             Err(diags) => {
-                let text = render::human(&map, &diags);
-                let _ = std::io::stderr().write_all(text.as_bytes());
-                return Err(Fatal(format!("{} is invalid", file.display())));
+                stdio::err(&render::human(&map, &diags));
+                return Err(Fatal(format!("{} is invalid", shown(&file))));
             }
         }
     } else {
@@ -64,7 +63,7 @@ pub(crate) fn resolve_inputs(
         } else if p.exists() {
             files.push(p.clone());
         } else {
-            return Err(Fatal(format!("{}: no such file or folder", p.display())));
+            return Err(Fatal(format!("{}: no such file or folder", shown(p))));
         }
     }
     let mut seen = BTreeSet::new();
@@ -73,8 +72,8 @@ pub(crate) fn resolve_inputs(
         if !seen.insert(f.clone()) {
             continue;
         }
-        let bytes = std::fs::read(&f).map_err(|e| Fatal(format!("{}: {e}", f.display())))?;
-        inputs.push(Input::new(f.display().to_string(), bytes));
+        let bytes = std::fs::read(&f).map_err(|e| Fatal(format!("{}: {e}", shown(&f))))?;
+        inputs.push(Input::new(shown(&f), bytes));
     }
     if inputs.is_empty() {
         return Err(Fatal("no .egress files found".into()));
@@ -87,18 +86,18 @@ pub(crate) fn resolve_inputs(
 /// `examples/pitfalls/`.
 fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Fatal> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Fatal(format!("{}: {e}", dir.display())))?
+        .map_err(|e| Fatal(format!("{}: {e}", shown(dir))))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
             if p.join(project::FILE_NAME).is_file() {
-                eprintln!(
-                    "note: skipped {}: it has its own {} (build it on its own)",
-                    p.display(),
+                stdio::err(&format!(
+                    "note: skipped {}: it has its own {} (build it on its own)\n",
+                    shown(&p),
                     project::FILE_NAME
-                );
+                ));
                 continue;
             }
             collect_dir(&p, out)?;

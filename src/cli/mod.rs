@@ -4,7 +4,10 @@
 //! Each command parses its arguments and calls the library; what several commands share lives
 //! beside them: [`inputs`] (project file and folders → inputs), [`report`] (diagnostics on
 //! stderr), [`output`] (the `-o DIR` folder), [`columns`] (the evaluators of `test` and `trace`),
-//! [`table`] and [`junit`] (the results of `test`).
+//! [`table`] and [`junit`] (the results of `test`). Nothing prints but [`stdio`], which never
+//! panics on a closed stdout or stderr (the lints below keep it so).
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod build;
 mod check;
@@ -14,6 +17,7 @@ mod inputs;
 mod junit;
 mod output;
 mod report;
+mod stdio;
 mod table;
 mod targets;
 mod test;
@@ -207,11 +211,11 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(Fatal(msg)) if msg.starts_with("error[") => {
-            eprintln!("{msg}");
+            stdio::err(&format!("{msg}\n"));
             ExitCode::from(2)
         }
         Err(Fatal(msg)) => {
-            eprintln!("error: {msg}");
+            stdio::err(&format!("error: {msg}\n"));
             ExitCode::from(2)
         }
     }

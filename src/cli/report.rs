@@ -1,11 +1,12 @@
 //! Diagnostics on stderr, and the exit status they lead to.
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use egressc::diagnostics::Diagnostics;
 use egressc::diagnostics::render::{self, Format};
 use egressc::source::SourceMap;
+
+use super::stdio;
 
 /// Exit 1 when there are errors, else 0.
 pub(crate) fn status(d: &Diagnostics) -> ExitCode {
@@ -37,5 +38,5 @@ pub(crate) fn report_with(sources: &SourceMap, diags: &Diagnostics, format: Form
             if n == 1 { "" } else { "s" }
         ));
     }
-    let _ = std::io::stderr().write_all(text.as_bytes());
+    stdio::err(&text);
 }

@@ -1,6 +1,6 @@
 //! The results of `egressc test` on the terminal: a table with one row per expectation and one
 //! column per evaluator, then each failure in words, the cells a column cannot decide (E0403
-//! diagnostics) and the count.
+//! diagnostics) and the count. Rendered first, printed after the JUnit file is written.
 
 use egressc::check::checked::Expectation;
 use egressc::diagnostics::render::Format;
@@ -8,8 +8,10 @@ use egressc::diagnostics::{Code, Diagnostics};
 use egressc::source::SourceMap;
 use egressc::verify::expect::Outcome;
 
+use super::Fatal;
 use super::columns::{Judge, describe_outcome, location};
 use super::report::report_with;
+use super::stdio;
 
 /// One expectation (its index) and its outcome in each column.
 pub(crate) type Row = (usize, Vec<Outcome>);
@@ -25,16 +27,37 @@ pub(crate) fn labels(sources: &SourceMap, expectations: &[Expectation]) -> Vec<S
         .collect()
 }
 
-/// Prints the table, the failures, the undecidable cells and the count; returns how many cells
-/// did not pass.
-pub(crate) fn print(
-    sources: &SourceMap,
+/// The results of a run, rendered.
+pub(crate) struct Results {
+    /// The table and each failure in words (stdout).
+    table: String,
+    /// The cells a column cannot decide (stderr).
+    undecidable: Diagnostics,
+    /// How many cells did not pass.
+    pub(crate) bad: usize,
+    total: usize,
+}
+
+impl Results {
+    /// Prints the table and failures, the undecidable cells and the count.
+    pub(crate) fn print(&self, sources: &SourceMap, format: Format) -> Result<(), Fatal> {
+        stdio::out(&self.table)?;
+        report_with(sources, &self.undecidable, format, "the run fails");
+        stdio::out(&format!(
+            "\n{} passed, {} failed\n",
+            self.total - self.bad,
+            self.bad
+        ))
+    }
+}
+
+/// Renders the table, the failures, the undecidable cells and the count.
+pub(crate) fn render(
     expectations: &[Expectation],
     columns: &[Judge<'_>],
     rows: &[Row],
     labels: &[String],
-    format: Format,
-) -> usize {
+) -> Results {
     let width = labels
         .iter()
         .map(|l| l.chars().count())
@@ -81,13 +104,14 @@ pub(crate) fn print(
         }
         out.push('\n');
     }
-    print!("{out}");
     for f in &failures {
-        println!("\nFAIL {f}");
+        out.push_str(&format!("\nFAIL {f}\n"));
     }
-    report_with(sources, &undecidable, format, "the run fails");
-    let total = rows.len() * columns.len();
     let bad = failures.len() + undecidable.len();
-    println!("\n{} passed, {} failed", total - bad, bad);
-    bad
+    Results {
+        table: out,
+        undecidable,
+        bad,
+        total: rows.len() * columns.len(),
+    }
 }

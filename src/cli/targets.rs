@@ -4,12 +4,11 @@ use std::process::ExitCode;
 
 use egressc::backend::Target;
 
-use super::Fatal;
+use super::{Fatal, stdio};
 
 /// Prints every target's name.
 pub(crate) fn run() -> Result<ExitCode, Fatal> {
-    for t in Target::ALL {
-        println!("{t}");
-    }
+    let names: String = Target::ALL.iter().map(|t| format!("{t}\n")).collect();
+    stdio::out(&names)?;
     Ok(ExitCode::SUCCESS)
 }

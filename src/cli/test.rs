@@ -9,6 +9,7 @@ use egressc::verify;
 use super::columns::evaluators;
 use super::inputs::resolve_inputs;
 use super::report::report;
+use super::stdio;
 use super::table::{self, Row};
 use super::{DiagOpts, Fatal, format, junit, targets_or_all};
 
@@ -29,7 +30,9 @@ pub(crate) fn run(
         return Ok(ExitCode::from(1));
     };
     if checked.expectations.is_empty() {
-        eprintln!("error: no `expect` statements to check (write `expect APP -> DEST allow|deny`)");
+        stdio::err(
+            "error: no `expect` statements to check (write `expect APP -> DEST allow|deny`)\n",
+        );
         return Ok(ExitCode::from(1));
     }
     let columns = match evaluators(&analysis, ir, &targets, explicit, format) {
@@ -47,18 +50,13 @@ pub(crate) fn run(
         ));
     }
     let labels = table::labels(&analysis.sources, &checked.expectations);
-    let bad = table::print(
-        &analysis.sources,
-        &checked.expectations,
-        &columns,
-        &rows,
-        &labels,
-        format,
-    );
+    let results = table::render(&checked.expectations, &columns, &rows, &labels);
+    // The file first: a reader that closes stdout early must not cost the report.
     if let Some(path) = junit {
         junit::write(&path, &columns, &rows, &labels)?;
     }
-    Ok(if bad == 0 {
+    results.print(&analysis.sources, format)?;
+    Ok(if results.bad == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

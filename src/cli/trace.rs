@@ -11,6 +11,7 @@ use egressc::verify::{self, Column};
 use super::columns::{evaluators, location};
 use super::inputs::resolve_inputs;
 use super::report::report;
+use super::stdio;
 use super::{DiagOpts, Fatal, format, targets_or_all};
 
 /// Adds the flow to the inputs as an expectation of its own and prints each column's decision.
@@ -52,34 +53,42 @@ pub(crate) fn run(
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
+    let mut out = String::new();
     for flow in verify::expect::flows(e) {
-        println!("{flow}");
+        out.push_str(&format!("{flow}\n"));
         for (c, ev) in &columns {
             match ev.decide(&flow) {
                 Ok(d) => {
-                    println!("  {:<18} {}", c.to_string(), d.verdict().to_uppercase());
+                    out.push_str(&format!(
+                        "  {:<18} {}\n",
+                        c.to_string(),
+                        d.verdict().to_uppercase()
+                    ));
                     if let Some(span) = d.source {
                         let (file, line, text) = location(&analysis.sources, span);
-                        println!("  {:<18} source {file}:{line}: {text}", "");
+                        out.push_str(&format!("  {:<18} source {file}:{line}: {text}\n", ""));
                     }
-                    println!(
-                        "  {:<18} {} {}",
+                    out.push_str(&format!(
+                        "  {:<18} {} {}\n",
                         "",
                         if *c == Column::Reference {
                             "rule"
                         } else {
                             "emitted"
                         },
-                        d.rule.clone().unwrap_or_else(|| "(default)".into())
-                    );
-                    println!("  {:<18} why: {}", "", d.why);
+                        d.rule.as_deref().unwrap_or("(default)")
+                    ));
+                    out.push_str(&format!("  {:<18} why: {}\n", "", d.why));
                     if let Some(closest) = &d.closest {
-                        println!("  {:<18} closest: {closest}", "");
+                        out.push_str(&format!("  {:<18} closest: {closest}\n", ""));
                     }
                 }
-                Err(why) => println!("  {:<18} cannot decide: {why}", c.to_string()),
+                Err(why) => {
+                    out.push_str(&format!("  {:<18} cannot decide: {why}\n", c.to_string()))
+                }
             }
         }
     }
+    stdio::out(&out)?;
     Ok(ExitCode::SUCCESS)
 }

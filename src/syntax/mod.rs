@@ -41,19 +41,21 @@ pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Diagnostics) {
 }
 
 /// Checks that raw bytes are text we can compile, returning the text or a coded diagnostic.
-/// The diagnostic's span points into the lossy-decoded text, which the caller should register.
+/// The diagnostic's span points into the text to register for the file, which shows nothing
+/// of a binary file (it may be anything, a secret among others) and of a file that is not
+/// UTF-8 only what comes before the first invalid byte.
 pub fn decode(file: FileId, bytes: &[u8]) -> Result<String, Box<(String, Diagnostic)>> {
     if let Some(pos) = bytes.iter().position(|b| *b == 0) {
-        let shown = String::from_utf8_lossy(bytes.get(..pos).unwrap_or_default()).into_owned();
-        let at = shown.len();
         return Err(Box::new((
-            shown,
+            String::new(),
             Diagnostic::new(
                 Code::E0103,
-                Span::new(file, at, at),
+                Span::new(file, 0, 0),
                 "file is binary, not policy source",
             )
-            .label("NUL byte here")
+            .label(format!(
+                "NUL byte at byte {pos}; nothing of the file is shown"
+            ))
             .help("pass only `.egress` text files to egressc"),
         )));
     }
@@ -62,7 +64,9 @@ pub fn decode(file: FileId, bytes: &[u8]) -> Result<String, Box<(String, Diagnos
         Ok(s) => Ok(s.strip_prefix('\u{feff}').unwrap_or(s).to_owned()),
         Err(e) => {
             let at = e.valid_up_to();
-            let shown = String::from_utf8_lossy(bytes).into_owned();
+            let mut shown =
+                String::from_utf8_lossy(bytes.get(..at).unwrap_or_default()).into_owned();
+            shown.push('\u{FFFD}');
             Err(Box::new((
                 shown,
                 Diagnostic::new(

@@ -25,27 +25,20 @@ fn domains_star_is_one_or_more_labels() {
     assert!(Domain::parse("a..com").is_err());
 }
 
-const DOMAINS: &str = "\
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: a, namespace: p}
-spec:
-  selector: all()
-  types: [Egress]
-  egress:
-  - action: Allow
+#[test]
+fn domains_are_enterprise_only_and_match_names() {
+    let domains = calico_egress(
+        "  - action: Allow
     protocol: TCP
     destination:
       domains: ['*.s3.amazonaws.com', api.stripe.com]
       ports: [443]
-";
-
-#[test]
-fn domains_are_enterprise_only_and_match_names() {
-    let e = refusal(CalicoEvaluator::load(DOMAINS, false));
+",
+    );
+    let e = refusal(CalicoEvaluator::load(&domains, false));
     assert!(e.contains("spec.egress[0].destination.domains"), "{e}");
     assert!(e.contains("Calico Open Source has no such field"), "{e}");
-    let m = CalicoEvaluator::load(DOMAINS, true).unwrap();
+    let m = CalicoEvaluator::load(&domains, true).unwrap();
     let s = pod("p", &[]);
     let to = |name: &str| decide(&m, &flow(&s, host(name, None), Proto::Tcp, 443));
     assert!(to("bucket.s3.amazonaws.com").allowed);
@@ -62,12 +55,12 @@ fn domains_are_enterprise_only_and_match_names() {
     assert!(!decide(&m, &flow(&s, addr("52.1.1.1"), Proto::Tcp, 443)).allowed);
     // Only Allow rules, without nets or selector.
     let e = refusal(CalicoEvaluator::load(
-        &DOMAINS.replace("Allow", "Deny"),
+        &domains.replace("Allow", "Deny"),
         true,
     ));
     assert!(e.contains("only valid in Allow rules"), "{e}");
     let e = refusal(CalicoEvaluator::load(
-        &DOMAINS.replace("      ports", "      nets: [10.0.0.0/8]\n      ports"),
+        &domains.replace("      ports", "      nets: [10.0.0.0/8]\n      ports"),
         true,
     ));
     assert!(e.contains("no nets and no selector"), "{e}");

@@ -7,23 +7,17 @@ use crate::verify::{Destination, Pod, Undecidable};
 
 #[test]
 fn nets_and_not_nets() {
-    let yaml = "\
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: a, namespace: p}
-spec:
-  selector: all()
-  types: [Egress]
-  egress:
-  - action: Allow
+    let yaml = calico_egress(
+        "  - action: Allow
     destination:
       nets: [10.0.0.0/8]
       notNets: [10.1.0.0/16, 10.2.3.4]
   - action: Allow
     destination:
       notNets: [0.0.0.0/1]
-";
-    let m = calico(yaml);
+",
+    );
+    let m = calico(&yaml);
     let s = pod("p", &[]);
     let d = |dest| decide(&m, &flow(&s, dest, Proto::Tcp, 1));
     assert!(d(addr("10.9.9.9")).allowed);
@@ -54,15 +48,8 @@ spec:
 
 #[test]
 fn a_host_without_address_is_undecidable_only_when_nets_decide() {
-    let yaml = "\
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: a, namespace: p}
-spec:
-  selector: all()
-  types: [Egress]
-  egress:
-  - action: Log
+    let yaml = calico_egress(
+        "  - action: Log
     destination:
       nets: [169.254.169.254/32]
   - action: Deny
@@ -72,8 +59,9 @@ spec:
       ports: [80]
   - action: Allow
     protocol: TCP
-";
-    let m = CalicoEvaluator::load(yaml, false).unwrap();
+",
+    );
+    let m = CalicoEvaluator::load(&yaml, false).unwrap();
     let s = pod("p", &[]);
     // Port 443: the Deny rule misses on its port whatever the address; the Log rule does not
     // matter; the Allow rule matches.
@@ -168,19 +156,13 @@ spec:
 
 #[test]
 fn not_selector_excludes_only_selected_pods() {
-    let yaml = "\
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: a, namespace: p}
-spec:
-  selector: all()
-  types: [Egress]
-  egress:
-  - action: Allow
+    let yaml = calico_egress(
+        "  - action: Allow
     destination:
       notSelector: role == 'secret'
-";
-    let m = calico(yaml);
+",
+    );
+    let m = calico(&yaml);
     let s = pod("p", &[]);
     let to = |d| decide(&m, &flow(&s, d, Proto::Tcp, 1)).allowed;
     assert!(!to(Destination::Pod(pod("p", &[("role", "secret")]))));
@@ -192,15 +174,8 @@ spec:
 
 #[test]
 fn ports_ranges_and_protocols() {
-    let yaml = "\
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: a, namespace: p}
-spec:
-  selector: all()
-  types: [Egress]
-  egress:
-  - action: Allow
+    let yaml = calico_egress(
+        "  - action: Allow
     protocol: TCP
     destination:
       nets: [10.0.0.0/8]
@@ -209,8 +184,9 @@ spec:
   - action: Allow
     protocol: sctp
     notProtocol: UDP
-";
-    let m = calico(yaml);
+",
+    );
+    let m = calico(&yaml);
     let s = pod("p", &[]);
     let at = |proto, port| decide(&m, &flow(&s, addr("10.0.0.1"), proto, port));
     assert!(at(Proto::Tcp, 443).allowed);

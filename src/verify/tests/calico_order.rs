@@ -242,19 +242,13 @@ spec:
 
 #[test]
 fn log_goes_on_to_the_next_rule() {
-    let yaml = "\
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: a, namespace: p}
-spec:
-  selector: all()
-  types: [Egress]
-  egress:
-  - action: Log
+    let yaml = calico_egress(
+        "  - action: Log
   - action: Allow
     protocol: 17
-";
-    let m = calico(yaml);
+",
+    );
+    let m = calico(&yaml);
     let s = pod("p", &[]);
     let d = decide(&m, &flow(&s, addr("1.2.3.4"), Proto::Udp, 53));
     assert!(d.allowed);

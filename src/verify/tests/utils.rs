@@ -236,3 +236,13 @@ pub fn ccnp(name: &str, spec: &str) -> String {
         "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata:\n  name: {name}\nspec:\n{spec}"
     )
 }
+
+// ---- Calico ----
+
+/// A Calico NetworkPolicy `p/a` selecting every pod of `p` for egress, with these `egress` rules
+/// (indented by 2).
+pub fn calico_egress(rules: &str) -> String {
+    format!(
+        "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {{name: a, namespace: p}}\nspec:\n  selector: all()\n  types: [Egress]\n  egress:\n{rules}"
+    )
+}

@@ -68,7 +68,7 @@ fn policy_cmp(a: &Policy, b: &Policy) -> Ordering {
 pub fn tiers(docs: &[Document], reader: &Reader, enterprise: bool) -> Result<Tiers, ReadError> {
     let mut tiers = builtin_tiers();
     let mut defined = BTreeSet::new();
-    let mut policies: Vec<(Policy, Option<Cursor<'_>>)> = Vec::new();
+    let mut policies: Vec<(Policy, Cursor<'_>)> = Vec::new();
     let mut seen = BTreeSet::new();
     for doc in docs {
         let obj = reader
@@ -139,16 +139,7 @@ pub fn tiers(docs: &[Document], reader: &Reader, enterprise: bool) -> Result<Tie
                 "tier `{}` is not defined (no Tier document, and not a built-in tier)",
                 p.tier
             );
-            // Only a written `tier` can name a tier that is not defined.
-            return Err(match tier_at {
-                Some(at) => at.error(message),
-                None => ReadError {
-                    object: p.id(),
-                    path: "spec.tier".to_owned(),
-                    pos: None,
-                    message,
-                },
-            });
+            return Err(tier_at.error(message));
         };
         t.policies.push(p);
     }
@@ -181,13 +172,14 @@ fn tier(spec: &Cursor<'_>, name: String) -> Result<Tier, ReadError> {
     })
 }
 
-/// A policy, and its `tier` field when written (checked once every Tier is read).
+/// A policy, and where its tier was decided (its `tier` field, or its spec for the default
+/// tier): the tier is checked once every Tier is read.
 fn policy<'a>(
     spec: &Cursor<'a>,
     namespace: Option<String>,
     name: String,
     enterprise: bool,
-) -> Result<(Policy, Option<Cursor<'a>>), ReadError> {
+) -> Result<(Policy, Cursor<'a>), ReadError> {
     let global = namespace.is_none();
     let mut known = vec![
         "order",
@@ -256,13 +248,14 @@ fn policy<'a>(
         None => !rules.is_empty(),
     };
     let tier_at = m.get("tier");
+    let tier = match &tier_at {
+        Some(t) => t.str()?.to_owned(),
+        None => DEFAULT_TIER.to_owned(),
+    };
     let policy = Policy {
         namespace,
         name,
-        tier: match &tier_at {
-            Some(t) => t.str()?.to_owned(),
-            None => DEFAULT_TIER.to_owned(),
-        },
+        tier,
         order: m.get("order").map(|o| o.number()).transpose()?,
         selector,
         namespace_selector: if global {
@@ -273,7 +266,7 @@ fn policy<'a>(
         egress,
         rules,
     };
-    Ok((policy, tier_at))
+    Ok((policy, tier_at.unwrap_or_else(|| spec.clone())))
 }
 
 fn selector(c: &Cursor<'_>) -> Result<Selector, ReadError> {

@@ -367,6 +367,23 @@ fn explain_prints_codes_and_library_names() {
 }
 
 #[test]
+fn explain_prints_lints_by_code_and_name() {
+    let by_code = egressc().args(["explain", "W0101"]).output().unwrap();
+    assert_eq!(by_code.status.code(), Some(0));
+    assert!(stdout(&by_code).starts_with("# W0101: egress without DNS (`no-dns`)"));
+    let by_name = egressc().args(["explain", "no-dns"]).output().unwrap();
+    assert_eq!(by_name.status.code(), Some(0));
+    assert_eq!(stdout(&by_name), stdout(&by_code));
+    let o = egressc().args(["explain", "no-dsn"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("did you mean `no-dns`?"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn emit_ir_prints_the_normalised_program() {
     let o = egressc()
         .args(["build", "--emit", "ir"])

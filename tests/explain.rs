@@ -1,5 +1,6 @@
 //! Every `egressc explain` page is executable: its `## Wrong` example must produce its code and
-//! its `## Right` example must compile. A fence may name a target: ```` ```egress target=cilium ````
+//! its `## Right` example must compile (a lint's page, in ruff's outline, has them under
+//! `## Example` and `Use instead:`). A fence may name a target: ```` ```egress target=cilium ````
 //! (default: native), and ```` ```egress escaped ```` reads `\\xNN` as a raw byte, for examples of
 //! binary or non-UTF-8 input.
 
@@ -50,7 +51,12 @@ fn examples(page: &str) -> Vec<Example> {
     let mut lines = page.lines();
     while let Some(line) = lines.next() {
         if let Some(h) = line.strip_prefix("## ") {
-            section = h.trim().to_owned();
+            section = match h.trim() {
+                "Example" => "Wrong".to_owned(),
+                other => other.to_owned(),
+            };
+        } else if line.trim() == "Use instead:" {
+            section = "Right".to_owned();
         } else if let Some(info) = line.strip_prefix("```egress") {
             let target = info
                 .split_whitespace()
@@ -84,7 +90,7 @@ fn examples(page: &str) -> Vec<Example> {
 fn every_page_has_a_title_and_examples_that_hold() {
     let mut failures = Vec::new();
     for code in Code::ALL {
-        let page = code.explanation();
+        let page = egressc::lint::explanation(*code).unwrap_or_default();
         let title = format!("# {}: ", code.as_str());
         if !page.starts_with(&title) {
             failures.push(format!("{code}: page must start with `{title}`"));

@@ -129,3 +129,34 @@ fn lint_levels_from_the_command_line() {
         "{out}"
     );
 }
+
+#[test]
+fn lint_levels_by_name() {
+    // Names work wherever codes do, and the two can be mixed.
+    let (out, code) = run(
+        WARNINGS,
+        "human",
+        &[
+            "--deny-warnings",
+            "--allow",
+            "no-default-deny,W0102",
+            "--warn",
+            "redundant-destination",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("W0106") && !out.contains("W0102") && !out.contains("W0105"),
+        "{out}"
+    );
+    let (out, code) = run(WARNINGS, "human", &["--deny", "wide-private-cidr"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("error[W0102]"), "{out}");
+    // A misspelt name gets the closest name.
+    let (out, code) = run(WARNINGS, "human", &["--deny", "wide-privat-cidr"]);
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("E0703") && out.contains("did you mean `wide-private-cidr`?"),
+        "{out}"
+    );
+}

@@ -1,7 +1,7 @@
 //! The checked program: names resolved, definitions expanded, every value validated. This is
 //! the only input of lowering (`ir::lower`).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::IpNet;
 
@@ -100,34 +100,34 @@ impl DefInfo {
     }
 }
 
-/// Lint thresholds and cluster facts, set in source with `set KEY = VALUE`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The values of `set KEY = VALUE`, by key. Which keys exist, what they take and their defaults
+/// are declared by the lints that read them (`lint::settings`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Settings {
-    /// W0102: a private IPv4 range with a shorter prefix is "wide".
-    pub wide_cidr_v4: u8,
-    /// W0102: an IPv6 unique-local range with a shorter prefix is "wide".
-    pub wide_cidr_v6: u8,
-    /// W0111: a port range with more ports than this is "wide".
-    pub wide_port_range: u32,
-    /// W0109: the cluster's pod ranges.
-    pub pod_cidrs: Vec<IpNet>,
-    /// W0109: the cluster's service ranges.
-    pub service_cidrs: Vec<IpNet>,
+    values: BTreeMap<&'static str, SettingValue>,
 }
 
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings {
-            wide_cidr_v4: 20,
-            wide_cidr_v6: 48,
-            wide_port_range: 1000,
-            pod_cidrs: Vec::new(),
-            service_cidrs: Vec::new(),
-        }
+/// A checked setting value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SettingValue {
+    /// `set wide-port-range = 100`
+    Number(u32),
+    /// `set pod-cidrs = 10.244.0.0/16, fd00:10:244::/56`
+    Cidrs(Vec<IpNet>),
+}
+
+impl Settings {
+    pub fn get(&self, key: &str) -> Option<&SettingValue> {
+        self.values.get(key)
+    }
+
+    pub fn set(&mut self, key: &'static str, value: SettingValue) {
+        self.values.insert(key, value);
     }
 }
 
-/// `@allow(W0102, "reason")`: the lint `code` is silenced within `statement`.
+/// `@allow(W0102, "reason")` or `@allow(wide-private-cidr, "reason")`: the lint `code` is
+/// silenced within `statement`.
 #[derive(Clone, Debug)]
 pub struct Suppression {
     pub code: Code,

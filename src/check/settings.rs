@@ -1,25 +1,19 @@
 //! `set KEY = VALUE`: lint thresholds and facts about the cluster, each set at most once.
 //!
 //! `set wide-cidr-v4 = 16` moves a threshold; `set pod-cidrs = 10.244.0.0/16` states a fact
-//! the lints cannot know. The values land in [`checked::Settings`], whose defaults hold for
-//! every setting a program does not set.
+//! the lints cannot know. Which keys exist, what each takes and its default are declared by the
+//! lints that read them (`lint::settings`, listed by `lint::registry`); the values land in
+//! [`checked::Settings`] by key.
 
 use std::collections::BTreeMap;
 
 use super::checked;
 use super::literals;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
+use crate::lint::registry;
+use crate::lint::settings::Value;
 use crate::source::Span;
 use crate::syntax::ast;
-
-/// The settings `set KEY = VALUE` accepts, with what each takes (for the help line of E0702).
-const SETTINGS: [(&str, &str); 5] = [
-    ("wide-cidr-v4", "a prefix length from 0 to 32"),
-    ("wide-cidr-v6", "a prefix length from 0 to 128"),
-    ("wide-port-range", "a number of ports from 1 to 65535"),
-    ("pod-cidrs", "one or more CIDRs"),
-    ("service-cidrs", "one or more CIDRs"),
-];
 
 /// Checks a `set` statement: a second one for the same key is E0702, else it is applied.
 pub(super) fn statement(
@@ -49,20 +43,19 @@ pub(super) fn statement(
 /// on the values. Ranges take CIDRs only, without ports; thresholds one number.
 fn setting(diags: &mut Diagnostics, set: &ast::Setting, settings: &mut checked::Settings) {
     let key = set.key.node.as_str();
-    let Some((_, takes)) = SETTINGS.iter().find(|(k, _)| *k == key) else {
+    let Some(declared) = registry::setting(key) else {
         let mut d = Diagnostic::new(
             Code::E0701,
             set.key.span,
             format!("unknown setting `{key}`"),
         )
         .label("not a setting");
-        d = match suggest::did_you_mean(key, SETTINGS.iter().map(|(k, _)| *k)) {
+        d = match suggest::did_you_mean(key, registry::settings().map(|s| s.key)) {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None => d.note(format!(
                 "the settings are {}",
-                SETTINGS
-                    .iter()
-                    .map(|(k, _)| format!("`{k}`"))
+                registry::settings()
+                    .map(|s| format!("`{}`", s.key))
                     .collect::<Vec<_>>()
                     .join(", ")
             )),
@@ -73,11 +66,11 @@ fn setting(diags: &mut Diagnostics, set: &ast::Setting, settings: &mut checked::
     let bad = |diags: &mut Diagnostics, span: Span| {
         diags.push(
             Diagnostic::new(Code::E0702, span, format!("invalid value for `{key}`"))
-                .label(format!("expected {takes}")),
+                .label(format!("expected {}", declared.takes())),
         );
     };
-    match key {
-        "pod-cidrs" | "service-cidrs" => {
+    match declared.value {
+        Value::Cidrs => {
             let mut nets = Vec::new();
             for v in &set.values {
                 match &v.kind {
@@ -92,13 +85,9 @@ fn setting(diags: &mut Diagnostics, set: &ast::Setting, settings: &mut checked::
                     _ => bad(diags, v.span),
                 }
             }
-            if key == "pod-cidrs" {
-                settings.pod_cidrs = nets;
-            } else {
-                settings.service_cidrs = nets;
-            }
+            settings.set(declared.key, checked::SettingValue::Cidrs(nets));
         }
-        _ => {
+        Value::Number { min, max, .. } => {
             let number = match set.values.as_slice() {
                 [v] => match &v.kind {
                     ast::DestKind::Atom(ast::Atom::Port(n)) if v.ports.is_none() => {
@@ -108,18 +97,8 @@ fn setting(diags: &mut Diagnostics, set: &ast::Setting, settings: &mut checked::
                 },
                 _ => None,
             };
-            let max = match key {
-                "wide-cidr-v4" => 32,
-                "wide-cidr-v6" => 128,
-                _ => 65535,
-            };
-            let min = u32::from(key == "wide-port-range");
             match number.filter(|n| *n >= min && *n <= max) {
-                Some(n) => match key {
-                    "wide-cidr-v4" => settings.wide_cidr_v4 = u8::try_from(n).unwrap_or(32),
-                    "wide-cidr-v6" => settings.wide_cidr_v6 = u8::try_from(n).unwrap_or(128),
-                    _ => settings.wide_port_range = n,
-                },
+                Some(n) => settings.set(declared.key, checked::SettingValue::Number(n)),
                 None => bad(
                     diags,
                     set.values

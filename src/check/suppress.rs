@@ -1,10 +1,12 @@
-//! `@allow(CODE, "reason")`: a known lint code and a reason, attached to the statement below.
+//! `@allow(LINT, "reason")`: a lint, by code or name (`lint::registry`), and a reason, attached
+//! to the statement below.
 //!
 //! The checker only checks and records suppressions ([`checked::Suppression`]); the lints
 //! apply them to the warnings that fall inside the statement. Errors cannot be silenced.
 
 use super::checked;
-use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::lint::registry;
 use crate::source::Span;
 use crate::syntax::ast;
 
@@ -22,40 +24,30 @@ pub(super) fn item_span(item: &ast::Item) -> Span {
     }
 }
 
-/// Checks `@allow(CODE, "reason")` above the statement at `statement`: a known lint code
-/// (E0703, with the closest code or the list of them; an error code is named as such) and a
-/// reason that is not blank (E0704). `None` after reporting, when either is missing.
+/// Checks `@allow(LINT, "reason")` above the statement at `statement`: a lint's code or name
+/// (E0703, with the closest code or name or the list of lints; an error code is named as such)
+/// and a reason that is not blank (E0704). `None` after reporting, when either is missing.
 pub(super) fn suppression(
     diags: &mut Diagnostics,
     a: &ast::Suppression,
     statement: Span,
 ) -> Option<checked::Suppression> {
-    let lints: Vec<&str> = Code::ALL
-        .iter()
-        .filter(|c| c.severity() == crate::diagnostics::Severity::Warning)
-        .map(|c| c.as_str())
-        .collect();
-    let code = match Code::parse(&a.code.node)
-        .filter(|c| c.severity() == crate::diagnostics::Severity::Warning)
-    {
-        Some(c) => c,
+    let code = match registry::find(&a.code.node) {
+        Some(rule) => rule.code,
         None => {
             let mut d = Diagnostic::new(
                 Code::E0703,
                 a.code.span,
-                format!("unknown lint code `{}`", a.code.node),
+                format!("unknown lint `{}`", a.code.node),
             )
             .label(if Code::parse(&a.code.node).is_some() {
                 "an error, and errors cannot be silenced"
             } else {
                 "not a warning egressc reports"
             });
-            d = match suggest::did_you_mean(
-                &a.code.node.to_ascii_uppercase(),
-                lints.iter().copied(),
-            ) {
+            d = match registry::closest(&a.code.node) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
-                None => d.note(format!("the lint codes are {}", lints.join(", "))),
+                None => d.note(format!("the lints are {}", registry::listing())),
             };
             diags.push(d);
             return None;

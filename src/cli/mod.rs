@@ -30,8 +30,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use egressc::backend::Target;
 use egressc::diagnostics::render::Format;
-use egressc::diagnostics::{Code, Severity, suggest};
-use egressc::lint::{Level, LintConfig};
+use egressc::diagnostics::{Code, suggest};
+use egressc::lint::{Level, LintConfig, registry};
 
 #[derive(Parser)]
 #[command(
@@ -64,14 +64,14 @@ struct DiagOpts {
     /// Exit 1 (and write nothing) if there is any warning.
     #[arg(long)]
     deny_warnings: bool,
-    /// Silence these lints (comma separated codes, e.g. W0105).
-    #[arg(long, value_delimiter = ',', value_name = "CODE")]
+    /// Silence these lints (comma separated codes or names, e.g. W0105 or no-default-deny).
+    #[arg(long, value_delimiter = ',', value_name = "LINT")]
     allow: Vec<String>,
     /// Report these lints as warnings (overrides --deny-warnings for them).
-    #[arg(long, value_delimiter = ',', value_name = "CODE")]
+    #[arg(long, value_delimiter = ',', value_name = "LINT")]
     warn: Vec<String>,
     /// Report these lints as errors.
-    #[arg(long, value_delimiter = ',', value_name = "CODE")]
+    #[arg(long, value_delimiter = ',', value_name = "LINT")]
     deny: Vec<String>,
 }
 
@@ -94,18 +94,16 @@ impl DiagOpts {
     }
 }
 
-/// A lint code given on the command line.
+/// A lint given on the command line, by code (`W0101`) or name (`no-dns`).
 fn lint_code(flag: &str, text: &str) -> Result<Code, Fatal> {
-    match Code::parse(text).filter(|c| c.severity() == Severity::Warning) {
-        Some(c) => Ok(c),
+    match registry::find(text) {
+        Some(rule) => Ok(rule.code),
         None => {
-            let codes: Vec<&str> = egressc::lint::codes().map(|c| c.as_str()).collect();
-            let hint =
-                suggest::did_you_mean(&text.trim().to_ascii_uppercase(), codes.iter().copied())
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_else(|| format!("; the lint codes are {}", codes.join(", ")));
+            let hint = registry::closest(text)
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_else(|| format!("; the lints are {}", registry::listing()));
             Err(Fatal(format!(
-                "error[{}]: unknown lint code `{text}` in {flag}{hint}",
+                "error[{}]: unknown lint `{text}` in {flag}{hint}",
                 Code::E0703
             )))
         }
@@ -178,7 +176,8 @@ enum Command {
         #[command(flatten)]
         diag: DiagOpts,
     },
-    /// Explain a diagnostic code (`E0303`) or a standard library name (`rds`).
+    /// Explain a diagnostic code (`E0303`), a lint name (`no-dns`) or a standard library name
+    /// (`rds`).
     Explain { what: String },
     /// List the targets.
     Targets,

@@ -30,7 +30,7 @@ pub(crate) fn report_with(sources: &SourceMap, diags: &Diagnostics, format: Form
         return;
     }
     let list: Vec<_> = diags.iter().cloned().collect();
-    let mut text = render::render(format, sources, &list);
+    let mut text = render::render(format, sources, &list, egressc::lint::explanation);
     if format == Format::Human && diags.has_errors() {
         let n = diags.error_count();
         text.push_str(&format!(

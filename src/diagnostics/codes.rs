@@ -1,5 +1,7 @@
-//! The single registry of diagnostic codes: code, default severity, one-line title and the
-//! long explanation (`explain/CODE.md`, printed by `egressc explain CODE`).
+//! The single registry of diagnostic codes: code, default severity and one-line title, and for
+//! errors the long explanation (`explain/CODE.md`, printed by `egressc explain CODE`). A lint's
+//! explanation, name and settings live with its check (`lint::rules`), since `diagnostics` is
+//! a leaf that no stage-specific module feeds; `lint::explanation` covers every code.
 //!
 //! Blocks: E00xx internal, E01xx input and syntax, E02xx names, E03xx types and values,
 //! E04xx expectations, E05xx target capabilities, E06xx project file, E07xx settings and suppressions, W01xx lints.
@@ -7,90 +9,110 @@
 use super::Severity;
 
 macro_rules! codes {
-    ($( $code:ident $sev:ident $title:literal; )*) => {
+    (
+        errors { $( $code:ident $sev:ident $title:literal; )* }
+        lints { $( $lint:ident $lint_title:literal; )* }
+    ) => {
         /// A stable diagnostic code.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum Code { $( $code, )* }
+        pub enum Code { $( $code, )* $( $lint, )* }
 
         impl Code {
             /// Every registered code, in order.
-            pub const ALL: &'static [Code] = &[ $( Code::$code, )* ];
+            pub const ALL: &'static [Code] = &[ $( Code::$code, )* $( Code::$lint, )* ];
 
             pub fn as_str(self) -> &'static str {
-                match self { $( Code::$code => stringify!($code), )* }
+                match self {
+                    $( Code::$code => stringify!($code), )*
+                    $( Code::$lint => stringify!($lint), )*
+                }
             }
 
             pub fn severity(self) -> Severity {
-                match self { $( Code::$code => Severity::$sev, )* }
+                match self {
+                    $( Code::$code => Severity::$sev, )*
+                    $( Code::$lint => Severity::Warning, )*
+                }
             }
 
             /// A short title, as in the README's code table.
             pub fn title(self) -> &'static str {
-                match self { $( Code::$code => $title, )* }
+                match self {
+                    $( Code::$code => $title, )*
+                    $( Code::$lint => $lint_title, )*
+                }
             }
 
-            /// The long explanation, with a wrong and a right example.
-            pub fn explanation(self) -> &'static str {
-                match self { $( Code::$code => include_str!(concat!("explain/", stringify!($code), ".md")), )* }
+            /// The long explanation of an error, with a wrong and a right example; `None` for a
+            /// lint, whose page is in its rule file (`lint::explanation` answers for every code).
+            pub fn explanation(self) -> Option<&'static str> {
+                match self {
+                    $( Code::$code => Some(include_str!(concat!("explain/", stringify!($code), ".md"))), )*
+                    $( Code::$lint => None, )*
+                }
             }
         }
     };
 }
 
 codes! {
-    E0001 Bug "internal compiler error";
-    E0101 Error "syntax error";
-    E0102 Error "file is not valid UTF-8";
-    E0103 Error "file is binary";
-    E0104 Error "file holds no statements";
-    E0105 Error "malformed literal";
-    E0201 Error "unknown name";
-    E0202 Error "duplicate definition";
-    E0203 Error "two statements generate the same policy";
-    E0204 Error "statement outside a namespace";
-    E0205 Error "recursive definition";
-    E0206 Error "invalid name";
-    E0207 Error "invalid label key or value";
-    E0208 Error "unknown parameter";
-    E0209 Error "unknown type";
-    E0210 Error "duplicate parameter";
-    E0301 Error "wrong argument type";
-    E0302 Error "wrong number of arguments";
-    E0303 Error "CIDR with host bits set";
-    E0304 Error "prefix length out of range";
-    E0305 Error "malformed IP address";
-    E0306 Error "port out of range";
-    E0307 Error "reversed port range";
-    E0308 Error "malformed host name";
-    E0309 Error "wildcard not at the start of a host name";
-    E0310 Error "unknown protocol";
-    E0311 Error "ports on something that is not a destination";
-    E0401 Error "expectation names an unknown workload";
-    E0402 Error "`resolving` needs a host name and one address";
-    E0403 Error "expectation cannot be decided by this target";
-    E0501 Error "host names are not supported by this target";
-    E0502 Error "deny cannot be expressed by this target";
-    E0503 Error "a host-name deny cannot be enforced";
-    E0504 Error "cluster-wide guardrails are not supported by this target";
-    E0505 Error "host names without a DNS allowance on cilium";
-    E0506 Error "one-label wildcard cannot be expressed by this target";
-    E0601 Error "invalid project file";
-    E0701 Error "unknown setting";
-    E0702 Error "invalid setting";
-    E0703 Error "unknown lint code";
-    E0704 Error "suppression without a reason";
-    E0705 Error "`@allow` not followed by a statement";
-    W0101 Warning "egress without DNS";
-    W0102 Warning "wide private CIDR";
-    W0103 Warning "cloud metadata endpoint reachable";
-    W0104 Warning "any-address allowance in one IP family only";
-    W0105 Warning "namespace without default deny";
-    W0106 Warning "destination listed twice or inside another";
-    W0107 Warning "unused definition";
-    W0108 Warning "loose DNS where the strict form would do";
-    W0109 Warning "CIDR overlaps the cluster's pod or service range";
-    W0110 Warning "statements select overlapping pods";
-    W0111 Warning "wide port range";
+    errors {
+        E0001 Bug "internal compiler error";
+        E0101 Error "syntax error";
+        E0102 Error "file is not valid UTF-8";
+        E0103 Error "file is binary";
+        E0104 Error "file holds no statements";
+        E0105 Error "malformed literal";
+        E0201 Error "unknown name";
+        E0202 Error "duplicate definition";
+        E0203 Error "two statements generate the same policy";
+        E0204 Error "statement outside a namespace";
+        E0205 Error "recursive definition";
+        E0206 Error "invalid name";
+        E0207 Error "invalid label key or value";
+        E0208 Error "unknown parameter";
+        E0209 Error "unknown type";
+        E0210 Error "duplicate parameter";
+        E0301 Error "wrong argument type";
+        E0302 Error "wrong number of arguments";
+        E0303 Error "CIDR with host bits set";
+        E0304 Error "prefix length out of range";
+        E0305 Error "malformed IP address";
+        E0306 Error "port out of range";
+        E0307 Error "reversed port range";
+        E0308 Error "malformed host name";
+        E0309 Error "wildcard not at the start of a host name";
+        E0310 Error "unknown protocol";
+        E0311 Error "ports on something that is not a destination";
+        E0401 Error "expectation names an unknown workload";
+        E0402 Error "`resolving` needs a host name and one address";
+        E0403 Error "expectation cannot be decided by this target";
+        E0501 Error "host names are not supported by this target";
+        E0502 Error "deny cannot be expressed by this target";
+        E0503 Error "a host-name deny cannot be enforced";
+        E0504 Error "cluster-wide guardrails are not supported by this target";
+        E0505 Error "host names without a DNS allowance on cilium";
+        E0506 Error "one-label wildcard cannot be expressed by this target";
+        E0601 Error "invalid project file";
+        E0701 Error "unknown setting";
+        E0702 Error "invalid setting";
+        E0703 Error "unknown lint code or name";
+        E0704 Error "suppression without a reason";
+        E0705 Error "`@allow` not followed by a statement";
+    }
+    lints {
+        W0101 "egress without DNS";
+        W0102 "wide private CIDR";
+        W0103 "cloud metadata endpoint reachable";
+        W0104 "any-address allowance in one IP family only";
+        W0105 "namespace without default deny";
+        W0106 "destination listed twice or inside another";
+        W0107 "unused definition";
+        W0108 "loose DNS where the strict form would do";
+        W0109 "CIDR overlaps the cluster's pod or service range";
+        W0110 "statements select overlapping pods";
+        W0111 "wide port range";
+    }
 }
 
 impl Code {

@@ -5,7 +5,7 @@ use codespan_reporting::diagnostic as cs;
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term;
 
-use super::{Diagnostic, Severity};
+use super::{Code, Diagnostic, Severity};
 use crate::source::SourceMap;
 
 /// How diagnostics are printed (`--error-format`).
@@ -161,19 +161,25 @@ fn sarif_location(
     Some(loc)
 }
 
-/// A SARIF 2.1.0 log with one run; rules are the codes that occur, in code order.
-pub fn sarif(map: &SourceMap, diags: &[Diagnostic]) -> String {
-    let mut codes: Vec<super::Code> = diags.iter().map(|d| d.code).collect();
+/// Where the long explanation of a code comes from: the pages of lints live with the lints,
+/// which `diagnostics` cannot import, so the caller passes `lint::explanation`.
+pub type Explain = fn(Code) -> Option<&'static str>;
+
+/// A SARIF 2.1.0 log with one run; rules are the codes that occur, in code order, each with
+/// its long explanation.
+pub fn sarif(map: &SourceMap, diags: &[Diagnostic], explain: Explain) -> String {
+    let mut codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
     codes.sort();
     codes.dedup();
     let rules: Vec<serde_json::Value> = codes
         .iter()
         .map(|c| {
+            let page = explain(*c).unwrap_or_default();
             serde_json::json!({
                 "id": c.as_str(),
                 "shortDescription": { "text": c.title() },
-                "fullDescription": { "text": c.explanation() },
-                "help": { "text": format!("run `egressc explain {c}`"), "markdown": c.explanation() },
+                "fullDescription": { "text": page },
+                "help": { "text": format!("run `egressc explain {c}`"), "markdown": page },
                 "defaultConfiguration": { "level": sarif_level(c.severity()) },
             })
         })
@@ -286,11 +292,12 @@ pub fn github(map: &SourceMap, diags: &[Diagnostic]) -> String {
 }
 
 /// Renders in the chosen format.
-pub fn render(format: Format, map: &SourceMap, diags: &[Diagnostic]) -> String {
+/// Diagnostics in `format`; `explain` gives the long explanations SARIF carries.
+pub fn render(format: Format, map: &SourceMap, diags: &[Diagnostic], explain: Explain) -> String {
     match format {
         Format::Human => human(map, diags),
         Format::Json => json(map, diags),
-        Format::Sarif => sarif(map, diags),
+        Format::Sarif => sarif(map, diags, explain),
         Format::Github => github(map, diags),
     }
 }

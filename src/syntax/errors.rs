@@ -31,7 +31,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::verdict => "`allow` or `deny`",
         Rule::kw_resolving | Rule::resolving => "`resolving ADDRESS`",
         Rule::attribute => "`@allow(CODE, \"reason\")`",
-        Rule::lint_code => "a lint code such as `W0102`",
+        Rule::lint_code => "a lint code or name such as `W0102` or `wide-private-cidr`",
         Rule::kw_notin => "`notin`",
         Rule::dest_list | Rule::dest | Rule::atom | Rule::call | Rule::pods_dest => {
             "a destination (a name such as `dns`, a CIDR, a host name or `pods{...}`)"

@@ -1,0 +1,45 @@
+//! What several lints need: how a workload is named in messages, a destination's ports, whether
+//! a destination is the cluster DNS, and large numbers written for people.
+
+use crate::check::checked::{Target, Workload, WorkloadKind};
+use crate::model::{Peer, PortSet, Proto};
+
+/// `app `payments-api``, `workload `web-tier``: a statement as messages name it.
+pub fn describe(w: &Workload) -> String {
+    match w.kind {
+        WorkloadKind::App => format!("app `{}`", w.name),
+        WorkloadKind::Pods => format!("workload `{}`", w.name),
+    }
+}
+
+/// The ports of a destination (`None` in the checked program: every port).
+pub fn ports_of(t: &Target) -> PortSet {
+    match t.ports {
+        None => PortSet::All,
+        Some(r) => PortSet::from_ranges(vec![r]),
+    }
+}
+
+/// Whether a destination is the cluster DNS (CoreDNS / kube-dns) on UDP 53.
+pub fn is_dns(t: &Target) -> bool {
+    let ports = ports_of(t);
+    match &t.peer {
+        p @ Peer::Pods { .. } => p.includes_cluster_dns() && ports.contains(Proto::Udp, 53),
+        // A node-local DNS cache or a resolver reached by address.
+        Peer::Net(_) => ports.contains(Proto::Udp, 53) && t.ports.is_some(),
+        Peer::Host(_) => false,
+    }
+}
+
+/// `65536` → `65,536`.
+pub fn group(c: u64) -> String {
+    let s = c.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}

@@ -1,0 +1,106 @@
+//! W0103 `metadata-reachable`: an allowed range holds the cloud metadata endpoint and nothing
+//! denies it.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::check::checked::Target;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::lint::helpers::describe;
+use crate::lint::{Context, Rule};
+use crate::model::Peer;
+
+pub const RULE: Rule = Rule {
+    code: Code::W0103,
+    name: "metadata-reachable",
+    explanation: EXPLANATION,
+    settings: &[],
+    check,
+};
+
+const EXPLANATION: &str = r#"# W0103: cloud metadata endpoint reachable (`metadata-reachable`)
+
+## What it does
+
+Checks for allowed ranges that contain the cloud instance metadata endpoint, 169.254.169.254 (AWS,
+GCP, Azure and others) or fd00:ec2::254 (AWS over IPv6), when nothing denies it. Only a deny of
+every port counts, in the statement or in a cluster-wide guardrail; a deny of some ports of the
+endpoint leaves the others open.
+
+## Why is this bad?
+
+The endpoint hands out the node's cloud credentials and configuration to anything that asks: a pod
+that can reach it can often act with the node's IAM role, and a server-side request forgery in the
+app becomes a credential leak. Broad allowances such as `internet`, `0.0.0.0/0` or
+`169.254.0.0/16` include it without saying so.
+
+Add `deny metadata` to the statement: the standard library's `metadata` holds both addresses, and
+the deny is carved out of the allowance (native) or becomes a deny rule (Cilium, Calico). A
+cluster-wide guardrail `cluster NAME deny metadata` also counts, on targets that support it.
+
+## Example
+
+```egress
+namespace payments
+default deny
+app proxy -> dns, internet:443/tcp
+```
+
+egressc says `` app `proxy` may reach the cloud metadata endpoint 169.254.169.254 ``, with the note
+`the metadata endpoint hands out the node's cloud credentials`.
+
+Use instead:
+
+```egress
+namespace payments
+default deny
+app proxy -> dns, internet:443/tcp deny metadata
+```
+
+The proxy may reach any address on TCP 443 except the metadata endpoint, in both IP families.
+"#;
+
+const METADATA_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
+const METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
+
+/// Whether a deny list denies every port of `addr`.
+fn denies(deny: &[Target], addr: IpAddr) -> bool {
+    deny.iter()
+        .any(|t| t.ports.is_none() && matches!(&t.peer, Peer::Net(n) if n.contains(&addr)))
+}
+
+fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
+    // Guardrails hold for every workload: decided once per address.
+    let endpoints: Vec<(IpAddr, bool)> = [IpAddr::V4(METADATA_V4), IpAddr::V6(METADATA_V6)]
+        .into_iter()
+        .map(|addr| {
+            let guarded = cx.program.guardrails.iter().any(|g| denies(&g.deny, addr));
+            (addr, guarded)
+        })
+        .collect();
+    for w in &cx.program.workloads {
+        for (addr, guarded) in &endpoints {
+            let addr = *addr;
+            if *guarded || denies(&w.deny, addr) {
+                continue;
+            }
+            if let Some(t) = w
+                .allow
+                .iter()
+                .find(|t| matches!(&t.peer, Peer::Net(n) if n.contains(&addr)))
+            {
+                found.push(
+                    Diagnostic::new(
+                        Code::W0103,
+                        t.origin,
+                        format!("{} may reach the cloud metadata endpoint {addr}", describe(w)),
+                    )
+                    .label(format!("this range includes {addr}"))
+                    .note("the metadata endpoint hands out the node's cloud credentials")
+                    .help("add `deny metadata` to the statement (or a cluster-wide `cluster NAME deny metadata` guardrail)"),
+                );
+                // One warning per statement is enough: `deny metadata` covers both families.
+                break;
+            }
+        }
+    }
+}

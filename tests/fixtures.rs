@@ -186,7 +186,8 @@ fn fixtures() {
     );
 }
 
-/// Every code (but the internal one) has at least one `err` or `warn` fixture that expects it.
+/// Every code (but the internal one) has at least one `err` or `warn` fixture that expects it;
+/// a lint has its own fixture in `tests/lints/` instead (checked by `tests/lints.rs`).
 #[test]
 fn every_code_has_an_err_fixture() {
     let mut expected = BTreeSet::new();
@@ -208,6 +209,7 @@ fn every_code_has_an_err_fixture() {
     let exempt = ["E0001", "E0403", "E0601"];
     let missing: Vec<&str> = Code::ALL
         .iter()
+        .filter(|c| egressc::lint::registry::by_code(**c).is_none())
         .map(|c| c.as_str())
         .filter(|c| !exempt.contains(c) && !expected.contains(*c))
         .collect();

@@ -128,7 +128,8 @@ module.exports = grammar({
     _name: $ => choice($.identifier, $.loose_name),
 
     // ----------------------------------------------------------------------------------------
-    // Attributes (lint suppressions): `@allow(W0101, "reason")` on the line before a statement.
+    // Attributes (lint suppressions): `@allow(W0101, "reason")` or `@allow(no-dns, "reason")`
+    // (a lint by code or name) on the line before a statement.
     // pest reads `@allow(CODE, "reason")` only; any name and arguments are accepted here.
 
     attribute: $ => seq(

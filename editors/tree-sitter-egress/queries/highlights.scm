@@ -30,7 +30,7 @@
   "notin"
 ] @keyword.operator
 
-; Attributes: `@allow(W0101, "reason")`
+; Attributes: `@allow(W0101, "reason")`, `@allow(no-dns, "reason")`
 (attribute "@" @attribute)
 (attribute name: (identifier) @attribute)
 (attribute argument: (identifier) @constant)

@@ -113,9 +113,11 @@ syn match egressParamType contained /\%(\%(:\||\)\s*\)\@<=[a-z]\+/
 
 syn cluster egressDestination contains=egressAtom,egressName,egressPortLiteral,egressHost,egressWildcard,egressIPv4,egressIPv6,egressIPv6Bracketed,egressPrefixSlash,egressPrefix,egressPortColon,egressPortParam,egressPort,egressProtocolSlash,egressProtocolParam,egressProtocol,egressFunction,egressArgName,egressPods,egressSelector,egressDelimiter,egressParen,egressString
 
-" @allow(W0101, "reason") on the line before a statement (lint suppression, planned).
+" @allow(W0101, "reason") or @allow(no-dns, "reason") on the line before a statement (lint
+" suppression, by code or name).
 syn match egressAttribute /^\s*\zs@[A-Za-z_][A-Za-z0-9_-]*/
 syn match egressLintCode /\%([A-Za-z0-9_.:*\/-]\)\@<![A-Z]\+\d\+\ze\%([^A-Za-z0-9_.:*-]\|$\)/
+syn match egressLintCode /\%(^\s*@allow\s*(\s*\)\@<=[A-Za-z][A-Za-z0-9-]*/
 
 " ---------------------------------------------------------------------------------------
 " Operators and punctuation

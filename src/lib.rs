@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod check;
 pub mod diagnostics;
+pub mod input;
 pub mod ir;
 pub mod lint;
 pub mod lsp;
@@ -18,25 +19,11 @@ pub mod stdlib;
 pub mod syntax;
 pub mod verify;
 
+pub use input::Input;
+
 use backend::{Output, Target};
 use diagnostics::Diagnostics;
 use source::SourceMap;
-
-/// One input file: a display name and its raw bytes (checked for UTF-8 here, not by the caller).
-#[derive(Clone, Debug)]
-pub struct Input {
-    pub name: String,
-    pub bytes: Vec<u8>,
-}
-
-impl Input {
-    pub fn new(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Input {
-        Input {
-            name: name.into(),
-            bytes: bytes.into(),
-        }
-    }
-}
 
 /// The result of the front end: sources, diagnostics, and the checked program and IR when
 /// there were no errors.
@@ -68,9 +55,20 @@ pub fn analyse_with(inputs: &[Input], lints: &lint::LintConfig) -> Analysis {
         stdlib_files.extend(ast);
     }
     let mut files = Vec::new();
+    let mut total = 0;
+    let mut refused = false;
     for input in inputs {
         let id = source::FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
-        match syntax::decode(id, &input.bytes) {
+        let bytes = match input::admit(id, input, &mut total) {
+            Ok(bytes) => bytes,
+            Err(d) => {
+                sources.add(input.name.clone(), "");
+                diagnostics.push(d);
+                refused = true;
+                continue;
+            }
+        };
+        match syntax::decode(id, bytes) {
             Ok(text) => {
                 sources.add(input.name.clone(), text);
                 let text = sources.get(id).map(|f| f.text.as_str()).unwrap_or_default();
@@ -84,6 +82,16 @@ pub fn analyse_with(inputs: &[Input], lints: &lint::LintConfig) -> Analysis {
                 diagnostics.push(d);
             }
         }
+    }
+    if refused {
+        // The program is incomplete: what the other files say would mislead.
+        return Analysis {
+            sources,
+            diagnostics,
+            files,
+            checked: None,
+            ir: None,
+        };
     }
     let (checked, d) = check::check(&stdlib_files, &files);
     diagnostics.extend(d);

@@ -86,6 +86,36 @@ fn examples(page: &str) -> Vec<Example> {
     out
 }
 
+/// The page names a test as `` `NAME` in `tests/FILE.rs` ``, and that test exists and mentions
+/// the code.
+fn names_its_test(code: &str, page: &str) -> Result<(), String> {
+    let ticked: Vec<&str> = page.split('`').skip(1).step_by(2).collect();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut named = false;
+    for file in ticked
+        .iter()
+        .filter(|t| t.starts_with("tests/") && t.ends_with(".rs"))
+    {
+        let text = std::fs::read_to_string(root.join(file)).map_err(|e| format!("{file}: {e}"))?;
+        for name in &ticked {
+            let Some(at) = text.find(&format!("fn {name}(")) else {
+                continue;
+            };
+            named = true;
+            // the test's body: up to the next test
+            let body = text[at..].split("#[test]").next().unwrap_or_default();
+            if !body.contains(code) {
+                return Err(format!("`{name}` in {file} does not mention {code}"));
+            }
+        }
+    }
+    if named {
+        Ok(())
+    } else {
+        Err("needs ```egress examples, or names the test of the binary that produces it (`NAME` in `tests/FILE.rs`)".into())
+    }
+}
+
 #[test]
 fn every_page_has_a_title_and_examples_that_hold() {
     let mut failures = Vec::new();
@@ -96,9 +126,16 @@ fn every_page_has_a_title_and_examples_that_hold() {
             failures.push(format!("{code}: page must start with `{title}`"));
             continue;
         }
-        if *code == Code::E0001 || *code == Code::E0601 || *code == Code::E0403 {
-            // No source example can produce an internal error; E0601 is about egressc.toml and
-            // E0403 comes from `egressc test` (both tested in tests/cli.rs).
+        if *code == Code::E0001 {
+            // No source example can produce an internal error.
+            continue;
+        }
+        if !page.contains("```egress") {
+            // A situation that is not a program (a file system, the project file, a test run):
+            // the page names the test of the binary that produces the code.
+            if let Err(e) = names_its_test(code.as_str(), page) {
+                failures.push(format!("{code}: {e}"));
+            }
             continue;
         }
         let ex = examples(page);

@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use egressc::backend::Target;
 
 use super::inputs::resolve_inputs;
-use super::output::write_tree;
+use super::output::{Destination, write_tree};
 use super::report::{report, status};
 use super::stdio;
 use super::{DiagOpts, Emit, Fatal, format, parse_targets};
@@ -17,7 +18,7 @@ pub(crate) fn run(
     paths: Vec<PathBuf>,
     target: Vec<String>,
     output: Option<PathBuf>,
-    check: bool,
+    (check, lock_timeout): (bool, Duration),
     emit: Emit,
     diag: &DiagOpts,
 ) -> Result<ExitCode, Fatal> {
@@ -25,13 +26,21 @@ pub(crate) fn run(
     let lints = diag.lints()?;
     let mut targets = parse_targets(&target)?;
     let (inputs, project) = resolve_inputs(paths)?;
-    let mut output = output;
+    let mut output = output.map(Destination::named);
     if let Some((root, p)) = &project {
         if targets.is_empty() {
             targets = p.targets.clone();
         }
         if output.is_none() {
-            output = p.output.as_ref().map(|o| root.join(o));
+            // Below the project's folder, through real folders only.
+            output = p.output.as_ref().map(|o| Destination {
+                base: root.clone(),
+                below: o
+                    .split('/')
+                    .filter(|c| !c.is_empty() && *c != ".")
+                    .map(str::to_owned)
+                    .collect(),
+            });
         }
     }
     if targets.is_empty() {
@@ -60,6 +69,6 @@ pub(crate) fn run(
             stdio::out(&streams.join("---\n"))?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(dir) => write_tree(&dir, &compilation.outputs, check),
+        Some(dest) => write_tree(&dest, &compilation.outputs, check, lock_timeout),
     }
 }

@@ -135,6 +135,9 @@ enum Command {
         /// With `-o`: write nothing, list stale files and exit 1 if any.
         #[arg(long, requires = "output")]
         check: bool,
+        /// How long to wait for another build into the same output folder to finish.
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        lock_timeout: u64,
         /// What to print.
         #[arg(long, value_enum, default_value = "yaml")]
         emit: Emit,
@@ -188,6 +191,13 @@ enum Command {
 /// A usage or I/O failure: message on stderr, exit 2.
 struct Fatal(String);
 
+impl Fatal {
+    /// A failure with a diagnostic code, printed as `error[CODE]: message` and a help line.
+    fn coded(code: Code, message: impl std::fmt::Display, help: &str) -> Fatal {
+        Fatal(format!("error[{code}]: {message}\n  = help: {help}"))
+    }
+}
+
 impl<E: std::fmt::Display> From<E> for Fatal {
     fn from(e: E) -> Fatal {
         Fatal(e.to_string())
@@ -228,9 +238,17 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             target,
             output,
             check,
+            lock_timeout,
             emit,
             diag,
-        } => build::run(paths, target, output, check, emit, &diag),
+        } => build::run(
+            paths,
+            target,
+            output,
+            (check, std::time::Duration::from_secs(lock_timeout)),
+            emit,
+            &diag,
+        ),
         Command::Check { paths, diag } => check::run(paths, &diag),
         Command::Test {
             paths,

@@ -1,0 +1,426 @@
+//! The output folder of `egressc build -o DIR`: one file per document below
+//! `DIR/<namespace>/` (and `DIR/<target>/` with several targets) plus a `kustomization.yaml`,
+//! written in place, or compared with `--check`.
+//!
+//! What keeps it safe: the folder is locked for the build ([`lock`]); nothing below `DIR` is
+//! reached through a symlink ([`folder`]); every check is made before the first write, so a
+//! refusal writes nothing; files are written under random names and renamed into place; only
+//! files the [`manifest`] lists are replaced, and only listed files that still hold the bytes
+//! egressc wrote are deleted. The manifest lists a build's temporary files before they are
+//! created, so the next build removes what a killed one left, and `--check` reports it.
+
+mod folder;
+mod lock;
+mod manifest;
+mod plan;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use egressc::backend::Output;
+use egressc::diagnostics::Code;
+
+use super::Fatal;
+use super::stdio::{self, path as shown};
+use folder::{Folder, Kind, TEMP_SUFFIX, symlink_refused};
+use manifest::Manifest;
+use plan::{GENERATED_MARK, plan};
+
+/// Where the output goes: `base` as the user named it (followed if it is a symlink), then
+/// `below`, folders that must be real folders (the project file's `output`, below the project's
+/// folder).
+pub(crate) struct Destination {
+    pub(crate) base: PathBuf,
+    pub(crate) below: Vec<String>,
+}
+
+impl Destination {
+    /// The folder named on the command line.
+    pub(crate) fn named(dir: PathBuf) -> Destination {
+        Destination {
+            base: dir,
+            below: Vec::new(),
+        }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.below.iter().fold(self.base.clone(), |p, c| p.join(c))
+    }
+
+    /// The output folder, created when `create`; `None` when it does not exist (and not
+    /// `create`).
+    fn open(&self, create: bool) -> Result<Option<Folder>, Fatal> {
+        let Some(mut folder) = Folder::open(&self.base, create)? else {
+            return Ok(None);
+        };
+        for c in &self.below {
+            match folder.child(OsStr::new(c), create)? {
+                Some(f) => folder = f,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(folder))
+    }
+}
+
+/// The state of one planned file.
+enum Planned {
+    Missing,
+    Same,
+    /// There, with other content, and egressc's to replace.
+    Differs,
+}
+
+/// What is in the output folder, assessed before anything is written.
+struct Assessment {
+    manifest: Option<Manifest>,
+    planned: BTreeMap<String, Planned>,
+    /// Listed files no longer produced that still hold egressc's bytes: to delete.
+    stale: Vec<String>,
+    /// Listed files no longer produced that were changed since: kept.
+    changed: Vec<String>,
+    /// Temporary files of an interrupted build (listed as pending, or the manifest's own).
+    leftovers: Vec<String>,
+    /// Files that look temporary but no manifest lists: reported, kept.
+    unknown_temps: Vec<String>,
+    /// Without a manifest: files with the generated mark that are not produced: reported, kept.
+    unlisted_marked: Vec<String>,
+}
+
+/// The folder holding `path` (components joined by `/`) and the file's name in it, never
+/// through a symlink; folders are created when `create`. `None` when a folder is missing.
+fn locate(root: &Folder, path: &str, create: bool) -> Result<Option<(Folder, OsString)>, Fatal> {
+    let mut parts: Vec<&str> = path.split('/').collect();
+    let name = OsString::from(parts.pop().unwrap_or_default());
+    let mut folder: Option<Folder> = None;
+    for p in parts {
+        let parent = folder.as_ref().unwrap_or(root);
+        match parent.child(OsStr::new(p), create)? {
+            Some(f) => folder = Some(f),
+            None => return Ok(None),
+        }
+    }
+    match folder {
+        Some(f) => Ok(Some((f, name))),
+        None => Ok(Some((root.reopen()?, name))),
+    }
+}
+
+/// The bytes of the file at `path` (`None` when it or a folder on the way is missing), at most
+/// `limit` of them and whether it was longer.
+fn read(root: &Folder, path: &str, limit: u64) -> Result<Option<(Vec<u8>, bool)>, Fatal> {
+    match locate(root, path, false)? {
+        Some((folder, name)) => folder.read(&name, limit),
+        None => Ok(None),
+    }
+}
+
+/// The manifest of the folder, `None` when there is none; an invalid one is E0604.
+fn read_manifest(root: &Folder) -> Result<Option<Manifest>, Fatal> {
+    let name = OsStr::new(manifest::FILE_NAME);
+    let Some((bytes, longer)) = root.read(name, manifest::MAX_BYTES)? else {
+        return Ok(None);
+    };
+    let invalid = |why: String| {
+        Fatal::coded(
+            Code::E0604,
+            format!(
+                "{} is not a valid manifest: {why}",
+                shown(&root.path_of(name))
+            ),
+            "restore it, or delete it: egressc then replaces only files with its header where it writes, and deletes nothing",
+        )
+    };
+    if longer {
+        return Err(invalid(format!(
+            "it is larger than {} bytes",
+            manifest::MAX_BYTES
+        )));
+    }
+    Manifest::parse(&bytes).map(Some).map_err(invalid)
+}
+
+/// Writes `text` to `name` in `folder` through a temporary file (used for the manifest).
+fn replace(folder: &Folder, name: &str, text: &str) -> Result<(), Fatal> {
+    let temp = folder.write_temp(name.trim_start_matches('.'), text.as_bytes())?;
+    folder.rename(&temp, OsStr::new(name))
+}
+
+/// The folders of `paths` (below the root), without repeats, the root first.
+fn folders_of<'a>(paths: impl Iterator<Item = &'a String>) -> BTreeSet<String> {
+    let mut out = BTreeSet::from([String::new()]);
+    for p in paths {
+        if let Some((folder, _)) = p.rsplit_once('/') {
+            out.insert(folder.to_owned());
+        }
+    }
+    out
+}
+
+/// `folder/name` (or `name` in the root).
+fn join(folder: &str, name: &OsStr) -> String {
+    let name = name.to_string_lossy();
+    if folder.is_empty() {
+        name.into_owned()
+    } else {
+        format!("{folder}/{name}")
+    }
+}
+
+/// Looks at everything the build will touch, refusing (before any write) symlinks (E0602),
+/// special files (E0606), files that are not egressc's where it would write (E0605) and an
+/// invalid manifest (E0604).
+fn assess(root: &Folder, files: &BTreeMap<String, String>) -> Result<Assessment, Fatal> {
+    let manifest = read_manifest(root)?;
+    let listed = |p: &str| manifest.as_ref().is_some_and(|m| m.files.contains_key(p));
+    let mut planned = BTreeMap::new();
+    for (path, text) in files {
+        let limit = u64::try_from(text.len()).unwrap_or(u64::MAX);
+        let state = match read(root, path, limit)? {
+            None => Planned::Missing,
+            Some((old, longer)) => {
+                let ours = listed(path)
+                    || (manifest.is_none() && old.starts_with(GENERATED_MARK.as_bytes()));
+                if !longer && old == text.as_bytes() {
+                    Planned::Same
+                } else if ours {
+                    Planned::Differs
+                } else {
+                    return Err(Fatal::coded(
+                        Code::E0605,
+                        format!(
+                            "{} exists and was not generated by egressc; refusing to overwrite it",
+                            shown(&root.path_of(OsStr::new(path)))
+                        ),
+                        "move the file out of the output folder, or write the output elsewhere",
+                    ));
+                }
+            }
+        };
+        planned.insert(path.clone(), state);
+    }
+    let mut stale = Vec::new();
+    let mut changed = Vec::new();
+    let mut leftovers = Vec::new();
+    if let Some(m) = &manifest {
+        for (path, hash) in m.files.iter().filter(|(p, _)| !files.contains_key(*p)) {
+            match read(root, path, manifest::MAX_BYTES)? {
+                None => {}
+                Some((old, false)) if manifest::digest(&old) == *hash => stale.push(path.clone()),
+                Some(_) => changed.push(path.clone()),
+            }
+        }
+        for path in &m.pending {
+            if let Some((folder, name)) = locate(root, path, false)?
+                && matches!(folder.kind(&name)?, Kind::File | Kind::Symlink)
+            {
+                leftovers.push(path.clone());
+            }
+        }
+    }
+    // Temporary files no manifest lists (an older egressc's `NAME.yaml.egressc-tmp`, or a
+    // planted one), and without a manifest, files with the generated mark no longer produced.
+    let mut unknown_temps = Vec::new();
+    let mut unlisted_marked = Vec::new();
+    let listed_paths = manifest.iter().flat_map(|m| m.files.keys());
+    for dir in folders_of(files.keys().chain(listed_paths)) {
+        let folder = if dir.is_empty() {
+            Some(root.reopen()?)
+        } else {
+            locate(root, &format!("{dir}/x"), false)?.map(|(f, _)| f)
+        };
+        let Some(folder) = folder else { continue };
+        for (name, kind) in folder.entries()? {
+            let path = join(&dir, &name);
+            let text = name.to_string_lossy();
+            if text.ends_with(TEMP_SUFFIX) {
+                let manifest_temp = dir.is_empty()
+                    && text.starts_with(manifest::FILE_NAME)
+                    && manifest::is_temp_name(&text);
+                if manifest_temp {
+                    leftovers.push(path);
+                } else if !leftovers.contains(&path) {
+                    unknown_temps.push(path);
+                }
+            } else if manifest.is_none()
+                && kind == Kind::File
+                && text.ends_with(".yaml")
+                && !files.contains_key(&path)
+                && folder
+                    .read(&name, GENERATED_MARK.len() as u64)?
+                    .is_some_and(|(b, _)| b.starts_with(GENERATED_MARK.as_bytes()))
+            {
+                unlisted_marked.push(path);
+            }
+        }
+    }
+    Ok(Assessment {
+        manifest,
+        planned,
+        stale,
+        changed,
+        leftovers,
+        unknown_temps,
+        unlisted_marked,
+    })
+}
+
+/// Writes (or with `check`, compares) the output folder. Files egressc did not generate are
+/// never touched; generated files no longer produced are removed.
+pub(crate) fn write_tree(
+    dest: &Destination,
+    outputs: &[Output],
+    check: bool,
+    lock_timeout: Duration,
+) -> Result<ExitCode, Fatal> {
+    let files = plan(outputs)?;
+    let dir = dest.path();
+    let Some(root) = dest.open(!check)? else {
+        // `--check` of a folder that does not exist: everything is missing.
+        let list: String = files
+            .keys()
+            .map(|p| format!("missing: {}\n", shown(&dir.join(p))))
+            .collect();
+        stdio::out(&list)?;
+        return out_of_date(&dir);
+    };
+    let _lock = lock::take(&root, !check, lock_timeout)?;
+    let found = assess(&root, &files)?;
+    let path_of = |p: &str| shown(&dir.join(p));
+    let notes: String = found
+        .changed
+        .iter()
+        .map(|p| format!("note: kept {}: egressc no longer generates it, but it was changed since egressc wrote it (delete it by hand)\n", path_of(p)))
+        .chain(found.unknown_temps.iter().map(|p| format!("note: {} looks like a temporary file of an interrupted build, but no manifest lists it; egressc leaves it (delete it by hand)\n", path_of(p))))
+        .chain(found.unlisted_marked.iter().map(|p| format!("note: kept {}: it carries egressc's header but no manifest lists it (delete it by hand if egressc wrote it)\n", path_of(p))))
+        .collect();
+    stdio::err(&notes);
+    if check {
+        let mut problems = Vec::new();
+        for (path, state) in &found.planned {
+            match state {
+                Planned::Same => {}
+                Planned::Missing => problems.push(format!("missing: {}", path_of(path))),
+                Planned::Differs => problems.push(format!("stale: {}", path_of(path))),
+            }
+        }
+        for p in &found.stale {
+            problems.push(format!("no longer generated: {}", path_of(p)));
+        }
+        for p in &found.leftovers {
+            problems.push(format!("leftover of an interrupted build: {}", path_of(p)));
+        }
+        for p in &found.unknown_temps {
+            problems.push(format!("leftover: {}", path_of(p)));
+        }
+        if problems.is_empty() {
+            stdio::err(&format!(
+                "{} is up to date ({} files)\n",
+                shown(&dir),
+                files.len()
+            ));
+            return Ok(ExitCode::SUCCESS);
+        }
+        stdio::out(
+            &problems
+                .iter()
+                .map(|p| format!("{p}\n"))
+                .collect::<String>(),
+        )?;
+        return out_of_date(&dir);
+    }
+    write(&root, &dir, &files, &found)?;
+    stdio::err(&format!("wrote {} files to {}\n", files.len(), shown(&dir)));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The end of a `--check` that found differences: exit 1.
+fn out_of_date(dir: &Path) -> Result<ExitCode, Fatal> {
+    stdio::err(&format!(
+        "error: {} is out of date; run `egressc build` with the same arguments without --check\n",
+        shown(dir)
+    ));
+    Ok(ExitCode::from(1))
+}
+
+/// Removes the leftovers, writes the changed files through temporary files listed in the
+/// manifest first, deletes the stale files and writes the final manifest.
+fn write(
+    root: &Folder,
+    dir: &Path,
+    files: &BTreeMap<String, String>,
+    found: &Assessment,
+) -> Result<(), Fatal> {
+    for path in &found.leftovers {
+        if let Some((folder, name)) = locate(root, path, false)? {
+            folder.remove(&name)?;
+        }
+    }
+    if !found.leftovers.is_empty() {
+        stdio::err(&format!(
+            "removed {} temporary file(s) left in {} by an interrupted build\n",
+            found.leftovers.len(),
+            shown(dir)
+        ));
+    }
+    let to_write: Vec<&String> = found
+        .planned
+        .iter()
+        .filter(|(_, s)| !matches!(s, Planned::Same))
+        .map(|(p, _)| p)
+        .collect();
+    let digests: BTreeMap<String, String> = files
+        .iter()
+        .map(|(p, t)| (p.clone(), manifest::digest(t.as_bytes())))
+        .collect();
+    let last = Manifest::new(digests.clone(), BTreeSet::new());
+    let unchanged = to_write.is_empty()
+        && found.stale.is_empty()
+        && found.changed.is_empty()
+        && found.manifest.as_ref() == Some(&last);
+    if unchanged {
+        return Ok(());
+    }
+    // First the manifest that lists, with what is already there, every file this build may
+    // leave behind: a build killed from here on leaves nothing the next one cannot clean.
+    let mut staged = Vec::new();
+    let mut pending = BTreeSet::new();
+    for path in &to_write {
+        let Some((folder, name)) = locate(root, path, true)? else {
+            return Err(symlink_refused(&dir.join(path.as_str())));
+        };
+        let temp_name = folder::temp_name(&name.to_string_lossy())?;
+        pending.insert(join(
+            path.rsplit_once('/').map_or("", |(f, _)| f),
+            &temp_name,
+        ));
+        staged.push((folder, temp_name, name, *path));
+    }
+    let mut during = found
+        .manifest
+        .as_ref()
+        .map(|m| m.files.clone())
+        .unwrap_or_default();
+    during.extend(digests.clone());
+    replace(
+        root,
+        manifest::FILE_NAME,
+        &Manifest::new(during, pending).to_text(),
+    )?;
+    for (folder, temp, _, path) in &staged {
+        let text = files.get(*path).map(String::as_bytes).unwrap_or_default();
+        folder.create(temp, text)?;
+    }
+    for (folder, temp, name, _) in &staged {
+        folder.rename(temp, name)?;
+    }
+    for path in &found.stale {
+        if let Some((folder, name)) = locate(root, path, false)? {
+            folder.remove(&name)?;
+        }
+    }
+    replace(root, manifest::FILE_NAME, &last.to_text())
+}

@@ -20,9 +20,11 @@ pub enum Refusal {
     TooLarge { size: u64 },
     /// Reading it would take the run past [`MAX_TOTAL_BYTES`] (the total so far, with it).
     TotalTooLarge { total: u64 },
-    /// Not a regular file (`what` it is, as "a FIFO" or "a file of /proc"), or one that cannot
-    /// be read (`what` is then the reason).
+    /// Not a regular file (`what` it is, as "a FIFO" or "a file of a kernel pseudo-file
+    /// system").
     NotRegular { what: String },
+    /// A regular file that cannot be read (`why`, as the system says it).
+    Unreadable { why: String },
     /// Reached through a symlink that leads outside the folder given (`folder`, as shown).
     Outside { folder: String },
 }
@@ -114,6 +116,11 @@ fn refuse(file: FileId, refusal: &Refusal) -> Diagnostic {
             Diagnostic::new(Code::E0108, at, format!("not a regular file: {what}"))
                 .label("not read")
                 .help("pass `.egress` files, or folders of them; egressc reads regular files only")
+        }
+        Refusal::Unreadable { why } => {
+            Diagnostic::new(Code::E0108, at, format!("cannot read the file: {why}"))
+                .label("not read")
+                .help("check the file's permissions")
         }
         Refusal::Outside { folder } => Diagnostic::new(
             Code::E0109,

@@ -54,20 +54,36 @@ pub fn analyse_with(inputs: &[Input], lints: &lint::LintConfig) -> Analysis {
         diagnostics.extend(d);
         stdlib_files.extend(ast);
     }
-    let mut files = Vec::new();
+    // Every input is held to the limits before any is parsed: a refused file makes the program
+    // incomplete, and what the other files would say then misleads.
+    let first = sources.len();
     let mut total = 0;
-    let mut refused = false;
-    for input in inputs {
-        let id = source::FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
-        let bytes = match input::admit(id, input, &mut total) {
-            Ok(bytes) => bytes,
-            Err(d) => {
-                sources.add(input.name.clone(), "");
+    let admitted: Vec<Result<&[u8], diagnostics::Diagnostic>> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let id = source::FileId(u32::try_from(first + i).unwrap_or(u32::MAX));
+            input::admit(id, input, &mut total)
+        })
+        .collect();
+    let mut files = Vec::new();
+    if admitted.iter().any(Result::is_err) {
+        for (input, admission) in inputs.iter().zip(admitted) {
+            sources.add(input.name.clone(), "");
+            if let Err(d) = admission {
                 diagnostics.push(d);
-                refused = true;
-                continue;
             }
+        }
+        return Analysis {
+            sources,
+            diagnostics,
+            files,
+            checked: None,
+            ir: None,
         };
+    }
+    for (input, bytes) in inputs.iter().zip(admitted.into_iter().flatten()) {
+        let id = source::FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
         match syntax::decode(id, bytes) {
             Ok(text) => {
                 sources.add(input.name.clone(), text);
@@ -82,16 +98,6 @@ pub fn analyse_with(inputs: &[Input], lints: &lint::LintConfig) -> Analysis {
                 diagnostics.push(d);
             }
         }
-    }
-    if refused {
-        // The program is incomplete: what the other files say would mislead.
-        return Analysis {
-            sources,
-            diagnostics,
-            files,
-            checked: None,
-            ir: None,
-        };
     }
     let (checked, d) = check::check(&stdlib_files, &files);
     diagnostics.extend(d);

@@ -1,5 +1,7 @@
 //! The project file, `egressc.toml`: which sources to build, for which targets, and where the
-//! output goes. Read strictly: unknown keys and bad values are coded errors (E0601).
+//! output goes. Read strictly: unknown keys and bad values are coded errors (E0601), and every
+//! path must stay inside the project's folder: relative, without `..` (E0607). Where a path
+//! really leads (symlinks) is checked when it is used.
 //!
 //! ```toml
 //! sources = ["policies"]      # files or folders, relative to this file
@@ -22,7 +24,45 @@ struct Raw {
     sources: Vec<toml::Spanned<String>>,
     #[serde(default)]
     targets: Vec<toml::Spanned<String>>,
-    output: Option<String>,
+    output: Option<toml::Spanned<String>>,
+}
+
+/// Why `path` would leave the project's folder, if it would.
+fn leaves_the_folder(path: &str) -> Option<&'static str> {
+    let p = std::path::Path::new(path);
+    if p.has_root() || path.starts_with('\\') || path.get(1..2) == Some(":") {
+        Some("an absolute path")
+    } else if p.components().any(|c| c == std::path::Component::ParentDir)
+        || path.split(['/', '\\']).any(|c| c == "..")
+    {
+        Some("`..` leads out of it")
+    } else if path.chars().any(char::is_control) {
+        Some("a path with control characters")
+    } else {
+        None
+    }
+}
+
+/// E0607 for each path of `key` that would leave the project's folder.
+fn outside(file: FileId, key: &str, paths: &[&toml::Spanned<String>]) -> Vec<Diagnostic> {
+    paths
+        .iter()
+        .filter_map(|p| {
+            let why = leaves_the_folder(p.get_ref())?;
+            Some(
+                Diagnostic::new(
+                    Code::E0607,
+                    Span::new(file, p.span().start, p.span().end),
+                    format!(
+                        "`{key}` path `{}` is outside the project folder ({why})",
+                        p.get_ref().escape_debug()
+                    ),
+                )
+                .label("outside the project")
+                .help("paths are relative to the folder of egressc.toml and stay inside it"),
+            )
+        })
+        .collect()
 }
 
 /// A checked project file. Paths are as written, relative to the project file's folder.
@@ -55,6 +95,16 @@ pub fn parse(file: FileId, text: &str) -> Result<Project, Vec<Diagnostic>> {
             .help("list the files or folders to build, as in `sources = [\"policies\"]`"),
         );
     }
+    errors.extend(outside(
+        file,
+        "sources",
+        &raw.sources.iter().collect::<Vec<_>>(),
+    ));
+    errors.extend(outside(
+        file,
+        "output",
+        &raw.output.iter().collect::<Vec<_>>(),
+    ));
     let mut targets = Vec::new();
     for t in &raw.targets {
         match Target::parse(t.get_ref()) {
@@ -93,7 +143,7 @@ pub fn parse(file: FileId, text: &str) -> Result<Project, Vec<Diagnostic>> {
             .map(toml::Spanned::into_inner)
             .collect(),
         targets,
-        output: raw.output,
+        output: raw.output.map(toml::Spanned::into_inner),
     })
 }
 
@@ -108,5 +158,27 @@ mod tests {
         assert_eq!(e[0].code, Code::E0601);
         let e = parse(FileId(0), "sources = [\"a\"]\ntargets = [\"nativ\"]\n").unwrap_err();
         assert!(e[0].message.contains("unknown target"));
+    }
+
+    #[test]
+    fn paths_stay_inside_the_project() {
+        assert!(
+            parse(
+                FileId(0),
+                "sources = [\"a/b\", \".\"]\noutput = \"gen/k8s\"\n"
+            )
+            .is_ok()
+        );
+        for bad in [
+            "sources = [\"/proc/self/environ\"]",
+            "sources = [\"a/../../b\"]",
+            "sources = [\"..\"]",
+            "sources = [\"a\"]\noutput = \"../x\"",
+            "sources = [\"a\"]\noutput = \"/tmp/x\"",
+            "sources = [\"a\"]\noutput = \"C:\\\\x\"",
+        ] {
+            let e = parse(FileId(0), bad).unwrap_err();
+            assert_eq!(e[0].code, Code::E0607, "{bad}");
+        }
     }
 }

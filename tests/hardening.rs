@@ -714,3 +714,234 @@ fn a_killed_build_leaves_nothing_the_next_one_cannot_clean() {
         "no build was killed between its manifests"
     );
 }
+
+#[test]
+fn sources_over_the_size_limits_are_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    // A sparse file of 1 GiB: refused from its size, in no time and no memory.
+    let huge = dir.path().join("huge.egress");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let start = std::time::Instant::now();
+    let o = egressc().arg("check").arg(&huge).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("error[E0106]") && stderr(&o).contains("1024.0 MiB"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    let o = egressc()
+        .args(["check", "--error-format", "json"])
+        .arg(&huge)
+        .output()
+        .unwrap();
+    assert!(stderr(&o).contains("\"code\":\"E0106\""), "{}", stderr(&o));
+
+    // Five files of 7 MiB: the fifth would pass 32 MiB in total.
+    let many = dir.path().join("many");
+    std::fs::create_dir_all(&many).unwrap();
+    let mut text = String::from("namespace payments\n");
+    while text.len() < 7 << 20 {
+        text.push_str("# a comment that fills the file up to seven mebibytes of source\n");
+    }
+    for i in 0..5 {
+        std::fs::write(many.join(format!("f{i}.egress")), &text).unwrap();
+    }
+    let o = egressc().arg("check").arg(&many).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("error[E0107]") && e.contains("f4.egress"), "{e}");
+}
+
+#[test]
+fn special_files_are_refused_without_reading_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("policies");
+    write(&folder, "a.egress", &shop(&["web"]));
+    assert!(
+        StdCommand::new("mkfifo")
+            .arg(folder.join("pipe.egress"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    let o = egressc()
+        .arg("check")
+        .arg(&folder)
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("error[E0108]") && stderr(&o).contains("a FIFO"),
+        "{}",
+        stderr(&o)
+    );
+
+    // Files of /proc and devices are not read: the environment stays private.
+    for path in ["/proc/self/environ", "/dev/zero"] {
+        let o = egressc()
+            .arg("check")
+            .arg(path)
+            .env("EGRESSC_TEST_SECRET", "hunter2")
+            .timeout(std::time::Duration::from_secs(30))
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{path}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains("error[E0108]"), "{path}: {e}");
+        assert!(
+            !e.contains("hunter2") && !e.contains("PATH="),
+            "{path}: {e}"
+        );
+    }
+
+    // A binary file gets E0103 and nothing of it is shown.
+    let binary = dir.path().join("secret.egress");
+    std::fs::write(&binary, b"SECRET=hunter2\0\x01\x02").unwrap();
+    let o = egressc().arg("check").arg(&binary).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error[E0103]"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("hunter2"), "{}", stderr(&o));
+}
+
+#[test]
+fn symlinks_out_of_a_source_folder_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = write(dir.path(), "home/.env", "API_KEY=hunter2\n");
+    let folder = dir.path().join("policies");
+    write(&folder, "a.egress", &shop(&["web"]));
+    std::os::unix::fs::symlink(&secret, folder.join("x.egress")).unwrap();
+    let o = egressc().arg("check").arg(&folder).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("error[E0109]") && e.contains("x.egress"), "{e}");
+    assert!(!e.contains("hunter2"), "{e}");
+    std::fs::remove_file(folder.join("x.egress")).unwrap();
+
+    // A symlinked folder that leads out is refused the same way.
+    write(dir.path(), "elsewhere/b.egress", &shop(&["api"]));
+    std::os::unix::fs::symlink(dir.path().join("elsewhere"), folder.join("more")).unwrap();
+    let o = egressc().arg("check").arg(&folder).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("error[E0109]"), "{}", stderr(&o));
+    std::fs::remove_file(folder.join("more")).unwrap();
+
+    // Inside the folder, symlinks are followed; a file named on the command line is read as
+    // named.
+    write(
+        &folder,
+        "shared/defs.egress",
+        "def db = rds(10.20.30.0/24)\n",
+    );
+    std::os::unix::fs::symlink(folder.join("shared"), folder.join("alias")).unwrap();
+    let o = egressc().arg("check").arg(&folder).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn symlink_loops_visit_each_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("policies");
+    write(&folder, "a.egress", &shop(&["web"]));
+    write(
+        &folder,
+        "sub/b.egress",
+        "namespace billing\napp api -> dns\n",
+    );
+    // Two loops: a folder linking to itself and one linking to its parent.
+    std::os::unix::fs::symlink(".", folder.join("self")).unwrap();
+    std::os::unix::fs::symlink("..", folder.join("sub/up")).unwrap();
+    // And the same file twice under two names.
+    std::os::unix::fs::symlink("a.egress", folder.join("again.egress")).unwrap();
+    let o = egressc()
+        .arg("build")
+        .arg(&folder)
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("E0203"), "{}", stderr(&o));
+    assert_eq!(kinds(&stdout(&o)).len(), 3, "{}", stdout(&o));
+}
+
+#[test]
+fn project_paths_stay_inside_the_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("repo");
+    write(&project, "policies/a.egress", &shop(&["web"]));
+    let outside = dir.path().join("outside");
+    write(&outside, "b.egress", &shop(&["api"]));
+    let run = || {
+        egressc()
+            .current_dir(&project)
+            .arg("build")
+            .env("EGRESSC_TEST_SECRET", "hunter2")
+            .output()
+            .unwrap()
+    };
+    for (toml, code) in [
+        ("sources = [\"/proc/self/environ\"]\n", "E0607"),
+        ("sources = [\"../outside\"]\n", "E0607"),
+        (
+            "sources = [\"policies\"]\noutput = \"../generated\"\n",
+            "E0607",
+        ),
+        (
+            "sources = [\"policies\"]\noutput = \"/tmp/generated\"\n",
+            "E0607",
+        ),
+    ] {
+        write(&project, "egressc.toml", toml);
+        let o = run();
+        assert_eq!(o.status.code(), Some(2), "{toml}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains(&format!("error[{code}]")), "{toml}: {e}");
+        assert!(!e.contains("hunter2"), "{toml}: {e}");
+    }
+    assert!(!dir.path().join("generated").exists());
+
+    // A source that is a symlink out of the project.
+    std::os::unix::fs::symlink(&outside, project.join("linked")).unwrap();
+    write(&project, "egressc.toml", "sources = [\"linked\"]\n");
+    let o = run();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("error[E0607]"), "{}", stderr(&o));
+
+    // An output folder that is a symlink out of the project.
+    let target = dir.path().join("target");
+    std::fs::create_dir_all(&target).unwrap();
+    std::os::unix::fs::symlink(&target, project.join("generated")).unwrap();
+    write(
+        &project,
+        "egressc.toml",
+        "sources = [\"policies\"]\noutput = \"generated\"\n",
+    );
+    let o = run();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("error[E0602]"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_dir(&target).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    std::fs::remove_file(project.join("generated")).unwrap();
+    assert_eq!(run().status.code(), Some(0));
+    assert!(project.join("generated/shop/web-egress.yaml").exists());
+
+    // The project file itself may not be a symlink (E0608).
+    let credentials = write(
+        dir.path(),
+        "credentials",
+        "[default]\naws_secret_access_key = hunter2\n",
+    );
+    std::fs::remove_file(project.join("egressc.toml")).unwrap();
+    std::os::unix::fs::symlink(&credentials, project.join("egressc.toml")).unwrap();
+    let o = run();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("error[E0608]"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("hunter2"), "{}", stderr(&o));
+}

@@ -1,25 +1,123 @@
 //! Input resolution: the paths on the command line (files, and folders walked for `*.egress`),
 //! or without any, the sources of the project file found from the current folder upwards.
+//!
+//! What is read stays where it was given: a folder's walk follows a symlink only while it stays
+//! inside the folder (inside the project's folder with a project file; E0109 otherwise), every
+//! path of the project file must resolve inside the project's folder (E0607), and each real
+//! file and folder is visited once, so symlink loops cost nothing.
 
 use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::Read as _;
+use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 
+use rustix::fs::{self as fs, Mode, OFlags};
+
+use egressc::diagnostics::Code;
 use egressc::diagnostics::render;
+use egressc::input::Refusal;
 use egressc::source::SourceMap;
 use egressc::{Input, project};
 
 use super::Fatal;
+use super::read::{self, Budget};
 use super::stdio::{self, path as shown};
 
 /// A project file's folder and its contents.
 pub(crate) type ProjectRoot = (PathBuf, project::Project);
 
-/// The project file that governs `start`, if any.
-fn find_project(start: &Path) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .map(|d| d.join(project::FILE_NAME))
-        .find(|p| p.is_file())
+/// The largest project file egressc reads.
+const MAX_PROJECT_BYTES: u64 = 1024 * 1024;
+
+/// The project file that governs `start`, if any: the first `egressc.toml` from `start`
+/// upwards. It must be a regular file, not a symlink (E0608).
+fn find_project(start: &Path) -> Result<Option<PathBuf>, Fatal> {
+    for dir in start.ancestors() {
+        let file = dir.join(project::FILE_NAME);
+        let Ok(meta) = std::fs::symlink_metadata(&file) else {
+            continue;
+        };
+        if meta.is_file() {
+            return Ok(Some(file));
+        }
+        let what = if meta.is_symlink() {
+            "a symlink"
+        } else {
+            "not a regular file"
+        };
+        return Err(Fatal::coded(
+            Code::E0608,
+            format!(
+                "{} is {what}; the project file must be a regular file",
+                shown(&file)
+            ),
+            "replace it with a regular file (a symlink could point at a file outside the project)",
+        ));
+    }
+    Ok(None)
+}
+
+/// The text of the project file, read without following a symlink and at most 1 MiB.
+fn read_project(file: &Path) -> Result<String, Fatal> {
+    let refuse = |why: String| {
+        Fatal::coded(
+            Code::E0608,
+            format!("{}: {why}", shown(file)),
+            "the project file must be a regular file of at most 1 MiB",
+        )
+    };
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = fs::open(file, flags, Mode::empty()).map_err(|e| refuse(e.to_string()))?;
+    match fs::fstat(&fd) {
+        Ok(st) if fs::FileType::from_raw_mode(st.st_mode) == fs::FileType::RegularFile => {}
+        _ => return Err(refuse("not a regular file".into())),
+    }
+    let mut text = String::new();
+    File::from(fd)
+        .take(MAX_PROJECT_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| refuse(e.to_string()))?;
+    if text.len() as u64 > MAX_PROJECT_BYTES {
+        return Err(refuse("larger than 1 MiB".into()));
+    }
+    Ok(text)
+}
+
+/// A path to read and the folder it must stay in (`None`: a file named on the command line,
+/// read as named).
+struct Start {
+    path: PathBuf,
+    within: Option<PathBuf>,
+}
+
+/// The sources of the project file, each resolved and checked to be inside the project's
+/// folder (E0607).
+fn project_starts(root: &Path, p: &project::Project) -> Result<Vec<Start>, Fatal> {
+    let real_root =
+        std::fs::canonicalize(root).map_err(|e| Fatal(format!("{}: {e}", shown(root))))?;
+    let mut starts = Vec::new();
+    for s in &p.sources {
+        let path = root.join(s);
+        let real = std::fs::canonicalize(&path)
+            .map_err(|_| Fatal(format!("{}: no such file or folder", shown(&path))))?;
+        if !real.starts_with(&real_root) {
+            return Err(Fatal::coded(
+                Code::E0607,
+                format!(
+                    "`sources` path `{}` leads outside the project folder (through a symlink, to {})",
+                    s.escape_debug(),
+                    shown(&real)
+                ),
+                "keep what the project builds inside the folder of egressc.toml",
+            ));
+        }
+        starts.push(Start {
+            path,
+            within: Some(real_root.clone()),
+        });
+    }
+    Ok(starts)
 }
 
 /// Expands paths into inputs (folders: every `*.egress` below, sorted). Without paths, reads the
@@ -28,25 +126,24 @@ pub(crate) fn resolve_inputs(
     paths: Vec<PathBuf>,
 ) -> Result<(Vec<Input>, Option<ProjectRoot>), Fatal> {
     let mut project = None;
-    let paths = if paths.is_empty() {
+    let starts = if paths.is_empty() {
         let cwd = std::env::current_dir()?;
-        let Some(file) = find_project(&cwd) else {
+        let Some(file) = find_project(&cwd)? else {
             return Err(Fatal(format!(
                 "no paths given and no {} found in {} or above it",
                 project::FILE_NAME,
                 shown(&cwd)
             )));
         };
-        let text =
-            std::fs::read_to_string(&file).map_err(|e| Fatal(format!("{}: {e}", shown(&file))))?;
+        let text = read_project(&file)?;
         let mut map = SourceMap::new();
         let id = map.add(shown(&file), text.clone());
         match project::parse(id, &text) {
             Ok(p) => {
                 let root = file.parent().map(Path::to_path_buf).unwrap_or_default();
-                let paths = p.sources.iter().map(|s| root.join(s)).collect();
+                let starts = project_starts(&root, &p)?;
                 project = Some((root, p));
-                paths
+                starts
             }
             Err(diags) => {
                 stdio::err(&render::human(&map, &diags));
@@ -54,56 +151,110 @@ pub(crate) fn resolve_inputs(
             }
         }
     } else {
-        paths
+        let mut starts = Vec::new();
+        for path in paths {
+            let within = if path.is_dir() {
+                Some(
+                    std::fs::canonicalize(&path)
+                        .map_err(|e| Fatal(format!("{}: {e}", shown(&path))))?,
+                )
+            } else if std::fs::symlink_metadata(&path).is_ok() {
+                None
+            } else {
+                return Err(Fatal(format!("{}: no such file or folder", shown(&path))));
+            };
+            starts.push(Start { path, within });
+        }
+        starts
     };
-    let mut files = Vec::new();
-    for p in &paths {
-        if p.is_dir() {
-            collect_dir(p, &mut files)?;
-        } else if p.exists() {
-            files.push(p.clone());
-        } else {
-            return Err(Fatal(format!("{}: no such file or folder", shown(p))));
+    let mut walk = Walk::default();
+    for s in &starts {
+        if walk.budget.full {
+            break;
+        }
+        match &s.within {
+            Some(within) if s.path.is_dir() => walk.folder(&s.path, within)?,
+            _ => walk.file(&s.path),
         }
     }
-    let mut seen = BTreeSet::new();
-    let mut inputs = Vec::new();
-    for f in files {
-        if !seen.insert(f.clone()) {
-            continue;
-        }
-        let bytes = std::fs::read(&f).map_err(|e| Fatal(format!("{}: {e}", shown(&f))))?;
-        inputs.push(Input::new(shown(&f), bytes));
-    }
-    if inputs.is_empty() {
+    if walk.inputs.is_empty() {
         return Err(Fatal("no .egress files found".into()));
     }
-    Ok((inputs, project))
+    Ok((walk.inputs, project))
 }
 
-/// Every `*.egress` file below `dir`, sorted. A subfolder with its own project file is a separate
-/// program and is skipped (with a note), so that `egressc build examples/` leaves out
-/// `examples/pitfalls/`.
-fn collect_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Fatal> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Fatal(format!("{}: {e}", shown(dir))))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            if p.join(project::FILE_NAME).is_file() {
-                stdio::err(&format!(
-                    "note: skipped {}: it has its own {} (build it on its own)\n",
-                    shown(&p),
-                    project::FILE_NAME
-                ));
-                continue;
-            }
-            collect_dir(&p, out)?;
-        } else if p.extension().is_some_and(|e| e == "egress") {
-            out.push(p);
+/// A walk over the sources: what was read and which real folders were visited.
+#[derive(Default)]
+struct Walk {
+    inputs: Vec<Input>,
+    budget: Budget,
+    folders: BTreeSet<(u64, u64)>,
+}
+
+impl Walk {
+    /// Reads the file at `path` (unless its real file was read already).
+    fn file(&mut self, path: &Path) {
+        if let Some(input) = read::source(path, &mut self.budget) {
+            self.inputs.push(input);
         }
     }
-    Ok(())
+
+    /// Whether `path`, a symlink, leads outside `within`; refuses it (E0109) when it does.
+    fn escapes(&mut self, path: &Path, within: &Path) -> bool {
+        match std::fs::canonicalize(path) {
+            Ok(real) if real.starts_with(within) => false,
+            Ok(_) => {
+                self.inputs.push(Input::refused(
+                    shown(path),
+                    Refusal::Outside {
+                        folder: shown(within),
+                    },
+                ));
+                true
+            }
+            // A dangling symlink: reading it says so.
+            Err(_) => false,
+        }
+    }
+
+    /// Every `*.egress` file below `dir`, sorted, each real folder once. A subfolder with its
+    /// own project file is a separate program and is skipped (with a note), so that
+    /// `egressc build examples/` leaves out `examples/pitfalls/`.
+    fn folder(&mut self, dir: &Path, within: &Path) -> Result<(), Fatal> {
+        let meta = std::fs::metadata(dir).map_err(|e| Fatal(format!("{}: {e}", shown(dir))))?;
+        if !self.folders.insert((meta.dev(), meta.ino())) {
+            return Ok(());
+        }
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| Fatal(format!("{}: {e}", shown(dir))))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for p in entries {
+            if self.budget.full {
+                break;
+            }
+            let is_link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_symlink());
+            if p.is_dir() {
+                if is_link && self.escapes(&p, within) {
+                    continue;
+                }
+                if p.join(project::FILE_NAME).is_file() {
+                    stdio::err(&format!(
+                        "note: skipped {}: it has its own {} (build it on its own)\n",
+                        shown(&p),
+                        project::FILE_NAME
+                    ));
+                    continue;
+                }
+                self.folder(&p, within)?;
+            } else if p.extension().is_some_and(|e| e == "egress") {
+                if is_link && self.escapes(&p, within) {
+                    continue;
+                }
+                self.file(&p);
+            }
+        }
+        Ok(())
+    }
 }

@@ -16,6 +16,7 @@ mod explain;
 mod inputs;
 mod junit;
 mod output;
+mod read;
 mod report;
 mod stdio;
 mod table;

@@ -65,7 +65,7 @@ codes! {
         E0105 Error "malformed literal";
         E0106 Error "source file too large";
         E0107 Error "sources too large in total";
-        E0108 Error "not a regular file";
+        E0108 Error "not a readable regular file";
         E0109 Error "source outside the folder given";
         E0201 Error "unknown name";
         E0202 Error "duplicate definition";

@@ -11,7 +11,7 @@ use crate::source::Span;
 
 /// One destination after expansion, with the span of the user's source construct it came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Target {
+pub struct Dest {
     pub peer: Peer,
     /// `None`: every port of every protocol.
     pub ports: Option<PortRange>,
@@ -34,8 +34,8 @@ pub struct Workload {
     pub name: String,
     pub kind: WorkloadKind,
     pub selector: LabelSelector,
-    pub allow: Vec<Target>,
-    pub deny: Vec<Target>,
+    pub allow: Vec<Dest>,
+    pub deny: Vec<Dest>,
     /// The allow list reaches DNS through `strict-dns` only (never through plain `dns`):
     /// targets with a DNS proxy answer only the names the workload may reach. When both forms
     /// are used, the loose one wins, as allowances are a union.
@@ -55,7 +55,7 @@ pub struct DefaultDeny {
 #[derive(Clone, Debug)]
 pub struct Guardrail {
     pub name: String,
-    pub deny: Vec<Target>,
+    pub deny: Vec<Dest>,
     pub span: Span,
 }
 
@@ -144,7 +144,7 @@ pub struct Expectation {
     /// Labels of a pod the workload selects.
     pub source: std::collections::BTreeMap<String, String>,
     /// The destinations, expanded (a name such as `metadata` gives several).
-    pub targets: Vec<Target>,
+    pub dests: Vec<Dest>,
     /// `resolving ADDRESS` for a host name.
     pub resolving: Option<std::net::IpAddr>,
     pub allow: bool,

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::checked::{DefInfo, ParamInfo, Program, Target};
+use super::checked::{DefInfo, Dest, ParamInfo, Program};
 use super::expand::{Checker, Env, Val};
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::model::{HostPattern, Peer, Proto, Wildcard};
@@ -20,12 +20,12 @@ const TYPES: [&str; 5] = ["cidr", "host", "port", "proto", "dest"];
 /// what a caller will pass.
 fn sample(ty: &str, origin: Span) -> Val {
     match ty {
-        "cidr" => Val::Targets(vec![Target {
+        "cidr" => Val::Dests(vec![Dest {
             peer: Peer::Net(ipnet::IpNet::V4(ipnet::Ipv4Net::default())),
             ports: None,
             origin,
         }]),
-        "host" => Val::Targets(vec![Target {
+        "host" => Val::Dests(vec![Dest {
             peer: Peer::Host(HostPattern {
                 wildcard: Wildcard::None,
                 base: "example.com".into(),
@@ -35,7 +35,7 @@ fn sample(ty: &str, origin: Span) -> Val {
         }]),
         "port" => Val::Port(1, 1),
         "proto" => Val::Proto(Proto::Tcp),
-        _ => Val::Targets(Vec::new()),
+        _ => Val::Dests(Vec::new()),
     }
 }
 

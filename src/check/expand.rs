@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::checked::Target;
+use super::checked::Dest;
 use super::defs::signature;
 use super::literals;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
@@ -21,7 +21,7 @@ use crate::syntax::ast;
 pub(super) enum Val {
     /// Destinations (`cidr`, `host` and `dest` values): `10.0.0.0/8:5432`, `api.stripe.com`,
     /// `rds`, `pods{app=db}`, or a definition's whole body.
-    Targets(Vec<Target>),
+    Dests(Vec<Dest>),
     /// A port range, first and last (the same for one port): `5432`, `8000-8100`.
     Port(u16, u16),
     /// A protocol: `tcp`, `udp` or `sctp`.
@@ -33,17 +33,17 @@ impl Val {
     /// all host names a `host`, and any destinations (an empty list too) a `dest`.
     pub(super) fn types(&self) -> &'static [&'static str] {
         match self {
-            Val::Targets(ts)
+            Val::Dests(ts)
                 if !ts.is_empty() && ts.iter().all(|t| matches!(t.peer, Peer::Net(_))) =>
             {
                 &["cidr", "dest"]
             }
-            Val::Targets(ts)
+            Val::Dests(ts)
                 if !ts.is_empty() && ts.iter().all(|t| matches!(t.peer, Peer::Host(_))) =>
             {
                 &["host", "dest"]
             }
-            Val::Targets(_) => &["dest"],
+            Val::Dests(_) => &["dest"],
             Val::Port(..) => &["port"],
             Val::Proto(_) => &["proto"],
         }
@@ -179,7 +179,7 @@ impl<'a> Checker<'a> {
                     },
                 };
                 let selector = self.selector(selector)?;
-                Val::Targets(vec![Target {
+                Val::Dests(vec![Dest {
                     peer: Peer::Pods {
                         namespace,
                         selector,
@@ -200,7 +200,7 @@ impl<'a> Checker<'a> {
     /// Without a protocol the port is `tcp`; the port and the protocol may be parameters. A
     /// port or a protocol takes no port (E0311).
     fn apply_ports(&mut self, val: Val, suffix: &ast::PortSuffix, env: &Env) -> Option<Val> {
-        let Val::Targets(mut ts) = val else {
+        let Val::Dests(mut ts) = val else {
             return self.err(
                 Diagnostic::new(
                     Code::E0311,
@@ -239,7 +239,7 @@ impl<'a> Checker<'a> {
                 t.ports = Some(PortRange { proto, first, last });
             }
         }
-        Some(Val::Targets(ts))
+        Some(Val::Dests(ts))
     }
 
     /// The port range of `:PORT`: a number or range, or a `port` parameter; a parameter of
@@ -291,7 +291,7 @@ impl<'a> Checker<'a> {
     ) -> Option<Val> {
         let with_ports =
             |this: &mut Self, peer: Peer, ports: &Option<ast::PortSuffix>| -> Option<Val> {
-                let v = Val::Targets(vec![Target {
+                let v = Val::Dests(vec![Dest {
                     peer,
                     ports: None,
                     origin,
@@ -321,7 +321,7 @@ impl<'a> Checker<'a> {
             ast::Atom::Name { name, ports } => {
                 let val = if let Some(v) = env.get(&name.node) {
                     let mut v = v.clone();
-                    if let Val::Targets(ts) = &mut v {
+                    if let Val::Dests(ts) = &mut v {
                         for t in ts {
                             t.origin = origin;
                         }
@@ -551,14 +551,14 @@ impl<'a> Checker<'a> {
         let vals: Option<Vec<Val>> = vals.into_iter().collect();
         let vals = vals?;
         if let [single] = vals.as_slice()
-            && !matches!(single, Val::Targets(_))
+            && !matches!(single, Val::Dests(_))
         {
             return Some(single.clone());
         }
         let mut out = Vec::new();
         for (v, d) in vals.into_iter().zip(&def.body) {
             match v {
-                Val::Targets(ts) => out.extend(ts),
+                Val::Dests(ts) => out.extend(ts),
                 other => {
                     self.diags.push(
                         Diagnostic::new(
@@ -576,18 +576,18 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        Some(Val::Targets(out))
+        Some(Val::Dests(out))
     }
 
     /// A list of destinations in a statement, each expanded with no parameters and each its
     /// own `origin`; a bare port or protocol is E0301. `None` when any item failed, after
     /// reporting every one.
-    pub(super) fn targets(&mut self, list: &[ast::Dest], ns: Option<&str>) -> Option<Vec<Target>> {
+    pub(super) fn dests(&mut self, list: &[ast::Dest], ns: Option<&str>) -> Option<Vec<Dest>> {
         let mut out = Vec::new();
         let mut ok = true;
         for d in list {
             match self.eval(d, &Env::new(), ns, d.span) {
-                Some(Val::Targets(ts)) => out.extend(ts),
+                Some(Val::Dests(ts)) => out.extend(ts),
                 Some(other) => {
                     self.diags.push(
                         Diagnostic::new(

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use super::checked::{self, Program, Target, Workload};
+use super::checked::{self, Dest, Program, Workload};
 use super::expand::Checker;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
 use crate::model::Peer;
@@ -16,7 +16,7 @@ use crate::syntax::ast;
 
 /// An expectation checked where it is written: its namespace, the statement, its destinations
 /// and the address its host name resolves to.
-pub(super) type Pending<'a> = (String, &'a ast::Expect, Vec<Target>, Option<IpAddr>);
+pub(super) type Pending<'a> = (String, &'a ast::Expect, Vec<Dest>, Option<IpAddr>);
 
 /// Checks an `expect` statement of namespace `ns`: its destination, and that `resolving` gives
 /// one address to a host name (E0402).
@@ -25,7 +25,7 @@ pub(super) fn statement<'a>(
     e: &'a ast::Expect,
     ns: String,
 ) -> Option<Pending<'a>> {
-    let targets = checker.targets(std::slice::from_ref(&e.dest), Some(&ns));
+    let dests = checker.dests(std::slice::from_ref(&e.dest), Some(&ns));
     let resolving = match &e.resolving {
         None => Some(None),
         Some(r) => match r.node.parse::<std::net::IpAddr>() {
@@ -40,8 +40,8 @@ pub(super) fn statement<'a>(
             }
         },
     };
-    if let (Some(targets), Some(resolving)) = (targets, resolving) {
-        if resolving.is_some() && !targets.iter().all(|t| matches!(t.peer, Peer::Host(_))) {
+    if let (Some(dests), Some(resolving)) = (dests, resolving) {
+        if resolving.is_some() && !dests.iter().all(|t| matches!(t.peer, Peer::Host(_))) {
             checker.diags.push(
                 Diagnostic::new(
                     Code::E0402,
@@ -53,7 +53,7 @@ pub(super) fn statement<'a>(
             );
             return None;
         }
-        return Some((ns, e, targets, resolving));
+        return Some((ns, e, dests, resolving));
     }
     None
 }
@@ -71,13 +71,13 @@ pub(super) fn resolve(
         .map(|w| ((w.namespace.as_str(), w.name.as_str()), w))
         .collect();
     let mut expectations = Vec::new();
-    for (ns, e, targets, resolving) in pending {
+    for (ns, e, dests, resolving) in pending {
         match by_name.get(&(ns.as_str(), e.workload.node.as_str())) {
             Some(w) => expectations.push(checked::Expectation {
                 namespace: ns.clone(),
                 workload: w.name.clone(),
                 source: w.selector.example(),
-                targets,
+                dests,
                 resolving,
                 allow: e.allow,
                 span: e.span,

@@ -186,9 +186,9 @@ fn workload(
         ast::WorkloadSelector::Labels(s) => checker.selector(s),
     };
     (checker.saw_dns, checker.saw_strict_dns) = (false, false);
-    let allow = checker.targets(&w.allow, Some(&ns));
+    let allow = checker.dests(&w.allow, Some(&ns));
     let strict_dns = checker.saw_strict_dns && !checker.saw_dns;
-    let deny = checker.targets(&w.deny, Some(&ns));
+    let deny = checker.dests(&w.deny, Some(&ns));
     let object = format!("{}-egress", w.name.node);
     let fresh = claims.claim(
         &mut checker.diags,
@@ -235,7 +235,7 @@ fn guardrail(
         c.name.span,
         &format!("guardrail `{}`", c.name.node),
     );
-    let deny = checker.targets(&c.deny, None);
+    let deny = checker.dests(&c.deny, None);
     if let (true, true, Some(deny)) = (name_ok, fresh, deny) {
         program.guardrails.push(Guardrail {
             name: c.name.node.clone(),

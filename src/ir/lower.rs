@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use ipnet::IpNet;
 
 use super::{Guardrail, Policy, PolicyKind, Program, Rule};
-use crate::check::checked::{self, Target, WorkloadKind};
+use crate::check::checked::{self, Dest, WorkloadKind};
 use crate::model::{LabelSelector, Peer, PortSet};
 use crate::source::Span;
 
@@ -67,10 +67,10 @@ type Group = (Vec<Peer>, Vec<Span>, BTreeMap<Peer, Span>);
 
 /// Merges ports per peer, drops CIDRs covered by a wider CIDR with at least the same ports,
 /// groups peers with equal port sets into one rule and aggregates their CIDRs.
-pub fn normalise(targets: &[Target]) -> Vec<Rule> {
+pub fn normalise(dests: &[Dest]) -> Vec<Rule> {
     // 1. Ports merged per peer.
     let mut per_peer: BTreeMap<Peer, (PortSet, Vec<Span>)> = BTreeMap::new();
-    for t in targets {
+    for t in dests {
         let ports = match t.ports {
             None => PortSet::All,
             Some(r) => PortSet::from_ranges(vec![r]),
@@ -157,8 +157,8 @@ mod tests {
     use super::*;
     use crate::model::{PortRange, Proto};
 
-    fn t(peer: &str, ports: Option<(u16, u16)>) -> Target {
-        Target {
+    fn t(peer: &str, ports: Option<(u16, u16)>) -> Dest {
+        Dest {
             peer: Peer::Net(peer.parse().unwrap()),
             ports: ports.map(|(first, last)| PortRange {
                 proto: Proto::Tcp,

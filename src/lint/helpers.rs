@@ -1,7 +1,7 @@
 //! What several lints need: how a workload is named in messages, a destination's ports, whether
 //! a destination is the cluster DNS, and large numbers written for people.
 
-use crate::check::checked::{Target, Workload, WorkloadKind};
+use crate::check::checked::{Dest, Workload, WorkloadKind};
 use crate::model::{Peer, PortSet, Proto};
 
 /// `app `payments-api``, `workload `web-tier``: a statement as messages name it.
@@ -13,7 +13,7 @@ pub fn describe(w: &Workload) -> String {
 }
 
 /// The ports of a destination (`None` in the checked program: every port).
-pub fn ports_of(t: &Target) -> PortSet {
+pub fn ports_of(t: &Dest) -> PortSet {
     match t.ports {
         None => PortSet::All,
         Some(r) => PortSet::from_ranges(vec![r]),
@@ -21,7 +21,7 @@ pub fn ports_of(t: &Target) -> PortSet {
 }
 
 /// Whether a destination is the cluster DNS (CoreDNS / kube-dns) on UDP 53.
-pub fn is_dns(t: &Target) -> bool {
+pub fn is_dns(t: &Dest) -> bool {
     let ports = ports_of(t);
     match &t.peer {
         p @ Peer::Pods { .. } => p.includes_cluster_dns() && ports.contains(Proto::Udp, 53),

@@ -2,14 +2,14 @@
 //! reference evaluator and every target's evaluator.
 
 use super::{Decision, Destination, Evaluator, Flow, Pod, Undecidable};
-use crate::check::checked::{Expectation, Target};
+use crate::check::checked::{Dest, Expectation};
 use crate::model::{NamespaceSel, Peer, Proto, Wildcard};
 
 /// Ports checked when an expectation names no port: a deny must hold on all of them.
 pub const DEFAULT_PORTS: [(Proto, u16); 3] =
     [(Proto::Tcp, 443), (Proto::Tcp, 80), (Proto::Udp, 53)];
 
-fn destination(t: &Target, e: &Expectation) -> Destination {
+fn destination(t: &Dest, e: &Expectation) -> Destination {
     match &t.peer {
         Peer::Net(n) => Destination::Address(n.network()),
         Peer::Host(h) => Destination::Host {
@@ -41,7 +41,7 @@ pub fn flows(e: &Expectation) -> Vec<Flow> {
         labels: e.source.clone(),
     };
     let mut out = Vec::new();
-    for t in &e.targets {
+    for t in &e.dests {
         let ports: Vec<(Proto, u16)> = match t.ports {
             Some(r) => vec![(r.proto, r.first)],
             None => DEFAULT_PORTS.to_vec(),

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::check::checked::Target;
+use crate::check::checked::Dest;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::lint::helpers::describe;
 use crate::lint::{Context, Rule};
@@ -63,7 +63,7 @@ const METADATA_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
 const METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
 
 /// Whether a deny list denies every port of `addr`.
-fn denies(deny: &[Target], addr: IpAddr) -> bool {
+fn denies(deny: &[Dest], addr: IpAddr) -> bool {
     deny.iter()
         .any(|t| t.ports.is_none() && matches!(&t.peer, Peer::Net(n) if n.contains(&addr)))
 }

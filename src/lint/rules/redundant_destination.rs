@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use crate::check::checked::{Target, Workload};
+use crate::check::checked::{Dest, Workload};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::lint::helpers::describe;
 use crate::lint::{Context, Rule};
@@ -90,7 +90,7 @@ impl Unique<'_> {
 }
 
 /// The list's destinations with identical copies merged, in order of first appearance.
-fn uniques(list: &[Target]) -> Vec<Unique<'_>> {
+fn uniques(list: &[Dest]) -> Vec<Unique<'_>> {
     let mut at: HashMap<(&Peer, Option<PortRange>), usize> = HashMap::new();
     let mut seen: HashSet<(usize, Span)> = HashSet::new();
     let mut out: Vec<Unique<'_>> = Vec::new();
@@ -296,7 +296,7 @@ fn holders(uniques: &[Unique<'_>]) -> Vec<Earliest> {
 
 /// One warning per destination that is listed again or held by another, on the first written
 /// destination not yet reported.
-fn report(w: &Workload, list: &[Target], found: &mut Vec<Diagnostic>) {
+fn report(w: &Workload, list: &[Dest], found: &mut Vec<Diagnostic>) {
     let uniques = uniques(list);
     let holders = holders(&uniques);
     let mut reported = BTreeSet::new();

@@ -40,7 +40,6 @@ pub struct Workload {
     /// targets with a DNS proxy answer only the names the workload may reach. When both forms
     /// are used, the loose one wins, as allowances are a union.
     pub strict_dns: bool,
-    pub span: Span,
     pub name_span: Span,
 }
 
@@ -131,16 +130,13 @@ impl Settings {
 #[derive(Clone, Debug)]
 pub struct Suppression {
     pub code: Code,
-    pub reason: String,
     pub statement: Span,
-    pub span: Span,
 }
 
 /// `expect payments-api -> 10.20.30.7:5432/tcp allow`, checked.
 #[derive(Clone, Debug)]
 pub struct Expectation {
     pub namespace: String,
-    pub workload: String,
     /// Labels of a pod the workload selects.
     pub source: std::collections::BTreeMap<String, String>,
     /// The destinations, expanded (a name such as `metadata` gives several).

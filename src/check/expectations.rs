@@ -75,7 +75,6 @@ pub(super) fn resolve(
         match by_name.get(&(ns.as_str(), e.workload.node.as_str())) {
             Some(w) => expectations.push(checked::Expectation {
                 namespace: ns.clone(),
-                workload: w.name.clone(),
                 source: w.selector.example(),
                 dests,
                 resolving,

@@ -208,7 +208,6 @@ fn workload(
             allow,
             deny,
             strict_dns,
-            span: w.span,
             name_span: w.name.span,
         });
     }

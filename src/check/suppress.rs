@@ -53,12 +53,8 @@ pub(super) fn suppression(
             return None;
         }
     };
-    let reason = a
-        .reason
-        .as_ref()
-        .map(|r| r.node.trim().to_owned())
-        .unwrap_or_default();
-    if reason.is_empty() {
+    let has_reason = a.reason.as_ref().is_some_and(|r| !r.node.trim().is_empty());
+    if !has_reason {
         diags.push(
             Diagnostic::new(
                 Code::E0704,
@@ -72,12 +68,7 @@ pub(super) fn suppression(
         );
         return None;
     }
-    Some(checked::Suppression {
-        code,
-        reason,
-        statement,
-        span: a.span,
-    })
+    Some(checked::Suppression { code, statement })
 }
 
 /// E0705 for each `@allow` left at the end of a file, with no statement below it: it would

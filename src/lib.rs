@@ -1,24 +1,48 @@
 //! egressc: a compiler for a compact Kubernetes egress-policy language.
 //!
-//! The pipeline is one-way: [`syntax`] (text → AST) → [`check`] (names, types, values →
+//! The pipeline is one-way: [`syntax`] (text → AST) → `check` (names, types, values →
 //! checked program) → [`ir`] (normalised, backend-neutral policies) → [`backend`] (YAML for
-//! each target). [`diagnostics`], [`source`] and [`model`] are leaves every stage may use; only
+//! each target). [`diagnostics`], [`source`] and `model` are leaves every stage may use; only
 //! `diagnostics::render` renders. The library does no I/O: `cli` and `main.rs` do.
+//!
+//! # What is public
+//!
+//! A small facade (as jaq's core keeps its AST public and its IR private): what the binary,
+//! the integration tests and the benches use, and no more.
+//!
+//! - [`analyse`] and [`compile`] (with lint levels: [`analyse_with`], [`compile_with`]) on
+//!   [`Input`]s, giving an [`Analysis`] or a [`Compilation`]; [`input`]: the size limits on
+//!   inputs and why one is refused.
+//! - [`syntax`]: the AST and the parser, for editors and tools.
+//! - [`backend`]: [`backend::Target`] (the products), [`backend::Output`], [`backend::emit`].
+//! - [`diagnostics`] (codes, diagnostics as data, rendering) and [`source`] (files and spans).
+//! - [`lint`]: levels, the registry (code ↔ name) and explanations; [`project`]: the project
+//!   file; [`lsp`]: the language server.
+//! - [`verify`]: the reference and product evaluators, for `egressc test` and `trace` and the
+//!   equivalence tests.
+//! - [`DefInfo`] and [`Expectation`], through [`Analysis::definitions`] and
+//!   [`Analysis::expectations`].
+//! - [`ir::Program`], opaque: it is handed to [`backend::emit`], the [`verify`] evaluators and
+//!   [`ir::dump::dump`], never looked into.
+//!
+//! Crate-private: the checker (`check`: phases, expansion, the checked program), the IR's
+//! policies and rules and lowering, the lint rules, `model` (checked values) and `stdlib`.
 
 pub mod backend;
-pub mod check;
+pub(crate) mod check;
 pub mod diagnostics;
 pub mod input;
 pub mod ir;
 pub mod lint;
 pub mod lsp;
-pub mod model;
+pub(crate) mod model;
 pub mod project;
 pub mod source;
-pub mod stdlib;
+pub(crate) mod stdlib;
 pub mod syntax;
 pub mod verify;
 
+pub use check::checked::{DefInfo, Expectation, ParamInfo};
 pub use input::Input;
 
 use backend::{Output, Target};
@@ -33,8 +57,26 @@ pub struct Analysis {
     pub diagnostics: Diagnostics,
     /// The ASTs of the user's files that parsed (for editors).
     pub files: Vec<syntax::ast::File>,
-    pub checked: Option<check::checked::Program>,
+    pub(crate) checked: Option<check::checked::Program>,
+    /// The IR, opaque outside the crate: what [`backend::emit`], the evaluators of [`verify`]
+    /// and [`ir::dump::dump`] take.
     pub ir: Option<ir::Program>,
+}
+
+impl Analysis {
+    /// Every definition, the standard library's first (`egressc explain NAME`); empty when the
+    /// program has errors.
+    pub fn definitions(&self) -> &[DefInfo] {
+        self.checked.as_ref().map_or(&[], |c| c.defs.as_slice())
+    }
+
+    /// The `expect` statements, checked, in source order (`egressc test` and `trace`); empty
+    /// when the program has errors.
+    pub fn expectations(&self) -> &[Expectation] {
+        self.checked
+            .as_ref()
+            .map_or(&[], |c| c.expectations.as_slice())
+    }
 }
 
 /// Parses and checks `inputs` with the standard library, and lowers and lints them when they are

@@ -201,7 +201,7 @@ fn run(path: &Path, stage: Stage, h: &Header) -> Run {
 fn expectations(front: &Analysis, ir: &egressc::ir::Program, snap: &mut String) -> Vec<String> {
     let reference = Reference::new(ir);
     let mut failed = Vec::new();
-    for e in front.checked.iter().flat_map(|c| &c.expectations) {
+    for e in front.expectations() {
         let written = front
             .sources
             .get(e.span.file)

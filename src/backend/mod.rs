@@ -2,9 +2,9 @@
 //! either expresses a policy exactly or refuses it with a coded diagnostic on the source span.
 //! What each target emits and refuses is summarised in `docs/targets.md`.
 
-pub mod calico;
-pub mod cilium;
-pub mod native;
+pub(crate) mod calico;
+pub(crate) mod cilium;
+pub(crate) mod native;
 mod yaml;
 
 use std::collections::BTreeMap;

@@ -133,17 +133,18 @@ pub struct Suppression {
     pub statement: Span,
 }
 
-/// `expect payments-api -> 10.20.30.7:5432/tcp allow`, checked.
+/// `expect payments-api -> 10.20.30.7:5432/tcp allow`, checked. Outside the crate only its
+/// span is read; [`crate::verify::expect`] turns it into flows.
 #[derive(Clone, Debug)]
 pub struct Expectation {
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// Labels of a pod the workload selects.
-    pub source: std::collections::BTreeMap<String, String>,
+    pub(crate) source: std::collections::BTreeMap<String, String>,
     /// The destinations, expanded (a name such as `metadata` gives several).
-    pub dests: Vec<Dest>,
+    pub(crate) dests: Vec<Dest>,
     /// `resolving ADDRESS` for a host name.
-    pub resolving: Option<std::net::IpAddr>,
-    pub allow: bool,
+    pub(crate) resolving: Option<std::net::IpAddr>,
+    pub(crate) allow: bool,
     pub span: Span,
 }
 

@@ -17,7 +17,7 @@ pub(crate) fn run(what: &str) -> Result<ExitCode, Fatal> {
         return Ok(ExitCode::SUCCESS);
     }
     let analysis = egressc::analyse(&[]);
-    let defs = analysis.checked.map(|c| c.defs).unwrap_or_default();
+    let defs = analysis.definitions();
     if let Some(def) = defs.iter().find(|d| d.name == what) {
         let doc = def.doc.as_deref().unwrap_or("(no documentation)");
         stdio::out(&format!("{}\n\n{doc}\n", def.signature()))?;

@@ -2,7 +2,7 @@
 //! column per evaluator, then each failure in words, the cells a column cannot decide (E0403
 //! diagnostics) and the count. Rendered first, printed after the JUnit file is written.
 
-use egressc::check::checked::Expectation;
+use egressc::Expectation;
 use egressc::diagnostics::render::Format;
 use egressc::diagnostics::{Code, Diagnostics};
 use egressc::source::SourceMap;

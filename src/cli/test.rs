@@ -26,10 +26,11 @@ pub(crate) fn run(
     let (inputs, _) = resolve_inputs(paths)?;
     let analysis = egressc::analyse_with(&inputs, &lints);
     report(&analysis.sources, &analysis.diagnostics, format);
-    let (Some(ir), Some(checked)) = (&analysis.ir, &analysis.checked) else {
+    let Some(ir) = &analysis.ir else {
         return Ok(ExitCode::from(1));
     };
-    if checked.expectations.is_empty() {
+    let expectations = analysis.expectations();
+    if expectations.is_empty() {
         stdio::err(
             "error: no `expect` statements to check (write `expect APP -> DEST allow|deny`)\n",
         );
@@ -40,7 +41,7 @@ pub(crate) fn run(
         Err(code) => return Ok(code),
     };
     let mut rows: Vec<Row> = Vec::new();
-    for (i, e) in checked.expectations.iter().enumerate() {
+    for (i, e) in expectations.iter().enumerate() {
         rows.push((
             i,
             columns
@@ -49,8 +50,8 @@ pub(crate) fn run(
                 .collect(),
         ));
     }
-    let labels = table::labels(&analysis.sources, &checked.expectations);
-    let results = table::render(&checked.expectations, &columns, &rows, &labels);
+    let labels = table::labels(&analysis.sources, expectations);
+    let results = table::render(expectations, &columns, &rows, &labels);
     // The file first: a reader that closes stdout early must not cost the report.
     if let Some(path) = junit {
         junit::write(&path, &columns, &rows, &labels)?;

@@ -43,10 +43,10 @@ pub(crate) fn run(
         .collect::<Vec<_>>()
         .into();
     report(&analysis.sources, &errors, format);
-    let (Some(ir), Some(checked)) = (&analysis.ir, &analysis.checked) else {
+    let Some(ir) = &analysis.ir else {
         return Ok(ExitCode::from(1));
     };
-    let Some(e) = checked.expectations.last() else {
+    let Some(e) = analysis.expectations().last() else {
         return Ok(ExitCode::from(1));
     };
     let columns = match evaluators(&analysis, ir, &targets, explicit, format) {

@@ -1,16 +1,16 @@
-//! Stage 3: the backend-neutral IR. One [`Policy`] per selected workload (plus one per
-//! namespace default-deny), one [`Guardrail`] per cluster-wide statement. Rules are normalised:
+//! Stage 3: the backend-neutral IR. One `Policy` per selected workload (plus one per
+//! namespace default-deny), one `Guardrail` per cluster-wide statement. Rules are normalised:
 //! identical destinations merged, ports merged per peer, nested and adjacent CIDRs aggregated,
 //! deterministic order. `deny` is the set of flows that must never be allowed, whatever else is.
 //!
 //! The IR knows nothing of pest or YAML; every rule keeps the source spans it came from so that
 //! backends can point capability errors at the user's source.
 
-pub mod carve;
+pub(crate) mod carve;
 pub mod dump;
 mod lower;
 
-pub use lower::lower;
+pub(crate) use lower::lower;
 
 use std::collections::BTreeMap;
 
@@ -19,7 +19,7 @@ use crate::source::Span;
 
 /// Peers that share one port set.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rule {
+pub(crate) struct Rule {
     /// Sorted, CIDRs aggregated.
     pub peers: Vec<Peer>,
     pub ports: PortSet,
@@ -42,7 +42,7 @@ impl Rule {
 
 /// What a policy was written as.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PolicyKind {
+pub(crate) enum PolicyKind {
     /// `app NAME -> ...`
     App { app: String },
     /// `pods NAME {..} -> ...`
@@ -53,7 +53,7 @@ pub enum PolicyKind {
 
 /// The egress policy of one workload in one namespace.
 #[derive(Clone, Debug)]
-pub struct Policy {
+pub(crate) struct Policy {
     pub namespace: String,
     /// The object name every backend uses: `<app>-egress`, `default-deny-egress`.
     pub name: String,
@@ -70,7 +70,7 @@ pub struct Policy {
 
 /// A cluster-wide deny that applies to every pod, without isolating any pod.
 #[derive(Clone, Debug)]
-pub struct Guardrail {
+pub(crate) struct Guardrail {
     pub name: String,
     pub deny: Vec<Rule>,
     pub origin: Span,
@@ -79,6 +79,6 @@ pub struct Guardrail {
 /// A whole program, sorted by (namespace, name).
 #[derive(Clone, Debug, Default)]
 pub struct Program {
-    pub policies: Vec<Policy>,
-    pub guardrails: Vec<Guardrail>,
+    pub(crate) policies: Vec<Policy>,
+    pub(crate) guardrails: Vec<Guardrail>,
 }

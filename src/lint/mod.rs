@@ -1,7 +1,7 @@
 //! Pitfall lints: warnings about policies that are valid but probably not what was meant. Runs
 //! after lowering, on the checked program (source spans of every destination) and the IR.
 //!
-//! Each lint lives in its own file under [`rules`] with a stable `W01xx` code, a kebab-case
+//! Each lint lives in its own file under `rules` with a stable `W01xx` code, a kebab-case
 //! name (`no-dns`), its explanation, the settings it reads and its check; [`registry`] lists
 //! them and maps code ↔ name ↔ rule. This module runs them and applies levels and suppressions.
 //!
@@ -12,7 +12,7 @@
 
 mod helpers;
 pub mod registry;
-pub mod rules;
+pub(crate) mod rules;
 pub mod settings;
 
 use std::collections::BTreeMap;
@@ -52,7 +52,7 @@ impl LintConfig {
 
 /// What a lint looks at: the checked program (with the source span of every destination, the
 /// settings) and its IR.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub program: &'a checked::Program,
     pub ir: &'a ir::Program,
 }
@@ -102,7 +102,11 @@ impl Silenced {
 }
 
 /// All lints, filtered by level and suppressions.
-pub fn lint(program: &checked::Program, ir: &ir::Program, config: &LintConfig) -> Diagnostics {
+pub(crate) fn lint(
+    program: &checked::Program,
+    ir: &ir::Program,
+    config: &LintConfig,
+) -> Diagnostics {
     let cx = Context { program, ir };
     let mut found = Vec::new();
     for rule in registry::RULES {

@@ -10,7 +10,7 @@ mod parser;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::source::{FileId, Span};
 
-pub use parser::Rule;
+pub(crate) use parser::Rule;
 
 /// Parses one file. On a syntax error the AST is `None` and the diagnostics say why.
 pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Diagnostics) {

@@ -99,16 +99,37 @@ pub fn analyse_with(inputs: &[Input], lints: &lint::LintConfig) -> Analysis {
     // Every input is held to the limits before any is parsed: a refused file makes the program
     // incomplete, and what the other files would say then misleads.
     let first = sources.len();
+    let ids: Vec<source::FileId> = (first..first + inputs.len())
+        .map_while(|n| u32::try_from(n).ok())
+        .map(source::FileId)
+        .collect();
+    let mut files = Vec::new();
+    if ids.len() < inputs.len() {
+        // File ids are 32 bits: past 2^32 files (far more than fit in memory) the inputs are
+        // refused, never given an id that another file has.
+        let nowhere = source::Span {
+            file: source::FileId(u32::MAX),
+            start: 0,
+            end: 0,
+        };
+        diagnostics.push(diagnostics::Diagnostic::bug(
+            nowhere,
+            format!("{} input files, more than there are file ids", inputs.len()),
+        ));
+        return Analysis {
+            sources,
+            diagnostics,
+            files,
+            checked: None,
+            ir: None,
+        };
+    }
     let mut total = 0;
     let admitted: Vec<Result<&[u8], diagnostics::Diagnostic>> = inputs
         .iter()
-        .enumerate()
-        .map(|(i, input)| {
-            let id = source::FileId(u32::try_from(first + i).unwrap_or(u32::MAX));
-            input::admit(id, input, &mut total)
-        })
+        .zip(&ids)
+        .map(|(input, id)| input::admit(*id, input, &mut total))
         .collect();
-    let mut files = Vec::new();
     if admitted.iter().any(Result::is_err) {
         for (input, admission) in inputs.iter().zip(admitted) {
             sources.add(input.name.clone(), "");
@@ -124,8 +145,7 @@ pub fn analyse_with(inputs: &[Input], lints: &lint::LintConfig) -> Analysis {
             ir: None,
         };
     }
-    for (input, bytes) in inputs.iter().zip(admitted.into_iter().flatten()) {
-        let id = source::FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
+    for ((input, bytes), id) in inputs.iter().zip(admitted.into_iter().flatten()).zip(ids) {
         match syntax::decode(id, bytes) {
             Ok(text) => {
                 sources.add(input.name.clone(), text);

@@ -3,7 +3,9 @@
 //! The pipeline is one-way: [`syntax`] (text → AST) → `check` (names, types, values →
 //! checked program) → [`ir`] (normalised, backend-neutral policies) → [`backend`] (YAML for
 //! each target). [`diagnostics`], [`source`] and `model` are leaves every stage may use; only
-//! `diagnostics::render` renders. The library does no I/O: `cli` and `main.rs` do.
+//! `diagnostics::render` renders. The library reads and writes no files and prints nothing,
+//! except [`lsp::run`]: it serves the language server on stdin and stdout, and reports a failed
+//! notification handler on stderr. `cli` and `main.rs` do the rest.
 //!
 //! # What is public
 //!

@@ -35,6 +35,7 @@ pub(crate) mod check;
 pub mod diagnostics;
 pub mod input;
 pub mod ir;
+pub mod limits;
 pub mod lint;
 pub mod lsp;
 pub(crate) mod model;

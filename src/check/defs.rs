@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::checked::{DefInfo, Dest, ParamInfo, Program};
-use super::expand::{Checker, Env, Val};
+use super::checked::{DefInfo, ParamInfo, Program};
+use super::expand::{Checker, Env, Expanded, Given, Val};
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::model::{HostPattern, Peer, Proto, Wildcard};
 use crate::source::{FileId, Span};
@@ -20,20 +20,26 @@ const TYPES: [&str; 5] = ["cidr", "host", "port", "proto", "dest"];
 /// what a caller will pass.
 fn sample(ty: &str, origin: Span) -> Val {
     match ty {
-        "cidr" => Val::Dests(vec![Dest {
-            peer: Peer::Net(ipnet::IpNet::V4(ipnet::Ipv4Net::default())),
-            ports: None,
+        "cidr" => Val::Dests(vec![Expanded::new(
+            Peer::Net(ipnet::IpNet::V4(ipnet::Ipv4Net::default())),
             origin,
-        }]),
-        "host" => Val::Dests(vec![Dest {
-            peer: Peer::Host(HostPattern {
+        )]),
+        "host" => Val::Dests(vec![Expanded::new(
+            Peer::Host(HostPattern {
                 wildcard: Wildcard::None,
                 base: "example.com".into(),
             }),
-            ports: None,
             origin,
-        }]),
-        "port" => Val::Port(1, 1),
+        )]),
+        // Like a default: whatever port a caller passes, it is checked at the call.
+        "port" => Val::Port(
+            1,
+            1,
+            Given {
+                span: origin,
+                explicit: false,
+            },
+        ),
         "proto" => Val::Proto(Proto::Tcp),
         _ => Val::Dests(Vec::new()),
     }

@@ -4,16 +4,53 @@
 //! [`Checker`] carries what every phase shares: the program's definitions, the diagnostics so
 //! far, the definitions being expanded (to find cycles, E0205), which DNS forms a workload's
 //! allow list used, and which definitions the statements used.
+//!
+//! Cost is bounded (see `crate::limits`): a definition used without arguments is expanded once
+//! per context and shared ([`Checker::memo`]); identical destinations of a body are merged;
+//! a value over [`MAX_EXPANDED_DESTINATIONS`] is E0211, expansions nested past
+//! [`MAX_EXPANSION_DEPTH`] are E0212 and a program past [`MAX_EXPANSION_STEPS`] is E0213, each
+//! naming the chain of definitions being expanded.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::checked::Dest;
 use super::defs::signature;
 use super::literals;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
+use crate::limits::{MAX_EXPANDED_DESTINATIONS, MAX_EXPANSION_DEPTH, MAX_EXPANSION_STEPS};
 use crate::model::{LabelReq, LabelSelector, NamespaceSel, Peer, PortRange, Proto};
 use crate::source::{Span, Spanned};
 use crate::syntax::ast;
+
+/// Where a port came from, for conflicting ports (E0312): the span that gave it, and whether
+/// the user gave it (a `:PORT` suffix or an argument) or a parameter's default did.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Given {
+    pub(super) span: Span,
+    pub(super) explicit: bool,
+}
+
+/// A destination during expansion, with where its port came from.
+#[derive(Clone, Debug)]
+pub(super) struct Expanded {
+    pub(super) dest: Dest,
+    /// `None` while the destination has no port.
+    pub(super) port: Option<Given>,
+}
+
+impl Expanded {
+    /// A destination without a port.
+    pub(super) fn new(peer: Peer, origin: Span) -> Expanded {
+        Expanded {
+            dest: Dest {
+                peer,
+                ports: None,
+                origin,
+            },
+            port: None,
+        }
+    }
+}
 
 /// A value during expansion: what a destination expression, an argument or a definition's body
 /// evaluates to.
@@ -21,9 +58,10 @@ use crate::syntax::ast;
 pub(super) enum Val {
     /// Destinations (`cidr`, `host` and `dest` values): `10.0.0.0/8:5432`, `api.stripe.com`,
     /// `rds`, `pods{app=db}`, or a definition's whole body.
-    Dests(Vec<Dest>),
-    /// A port range, first and last (the same for one port): `5432`, `8000-8100`.
-    Port(u16, u16),
+    Dests(Vec<Expanded>),
+    /// A port range, first and last (the same for one port): `5432`, `8000-8100`, and where
+    /// it was given.
+    Port(u16, u16, Given),
     /// A protocol: `tcp`, `udp` or `sctp`.
     Proto(Proto),
 }
@@ -34,12 +72,12 @@ impl Val {
     pub(super) fn types(&self) -> &'static [&'static str] {
         match self {
             Val::Dests(ts)
-                if !ts.is_empty() && ts.iter().all(|t| matches!(t.peer, Peer::Net(_))) =>
+                if !ts.is_empty() && ts.iter().all(|t| matches!(t.dest.peer, Peer::Net(_))) =>
             {
                 &["cidr", "dest"]
             }
             Val::Dests(ts)
-                if !ts.is_empty() && ts.iter().all(|t| matches!(t.peer, Peer::Host(_))) =>
+                if !ts.is_empty() && ts.iter().all(|t| matches!(t.dest.peer, Peer::Host(_))) =>
             {
                 &["host", "dest"]
             }
@@ -82,6 +120,32 @@ pub(super) struct Checker<'a> {
     /// Definition cycles already reported (sorted member names), so that a cycle entered from
     /// each of its members is reported once.
     cycles: BTreeSet<String>,
+    /// Expansions in progress inside each other (E0212 past [`MAX_EXPANSION_DEPTH`]).
+    depth: usize,
+    /// The deepest `depth` reached since the innermost memoised call started.
+    deepest: usize,
+    /// Expansion steps so far (E0213 past [`MAX_EXPANSION_STEPS`]).
+    steps: u64,
+    /// The step budget ran out: every expansion fails from then on, reported once.
+    exhausted: bool,
+    /// Calls without arguments already expanded, by context: they are expanded once and
+    /// shared, with the origin of each use.
+    memo: HashMap<MemoKey<'a>, Memo>,
+}
+
+/// What a call without arguments depends on besides the definition: the definition it is
+/// called from (plain `dns` inside `strict-dns` is not plain DNS), the namespace of
+/// `pods{...}`, and whether it counts as used (`Checker::marking`).
+type MemoKey<'a> = (&'a str, Option<&'a str>, Option<String>, bool);
+
+/// A shared expansion: its value (`None`: it failed, and said why), how many levels deep it
+/// went, and the DNS forms it used.
+#[derive(Clone)]
+struct Memo {
+    val: Option<Val>,
+    height: usize,
+    saw_dns: bool,
+    saw_strict_dns: bool,
 }
 
 /// The values of a definition's parameters while its body is expanded.
@@ -99,7 +163,81 @@ impl<'a> Checker<'a> {
             marking: false,
             used: BTreeSet::new(),
             cycles: BTreeSet::new(),
+            depth: 0,
+            deepest: 0,
+            steps: 0,
+            exhausted: false,
+            memo: HashMap::new(),
         }
+    }
+
+    /// The definitions being expanded, outermost first, for messages: `` `a` → `b` → `c` ``,
+    /// the middle left out when the chain is long.
+    fn chain(&self, last: Option<&str>) -> String {
+        let names: Vec<&str> = self.stack.iter().copied().chain(last).collect();
+        let quote = |ns: &[&str]| {
+            ns.iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(" → ")
+        };
+        match (
+            names.get(..4),
+            names.len().checked_sub(4).and_then(|i| names.get(i..)),
+        ) {
+            (Some(head), Some(tail)) if names.len() > 8 => {
+                format!("{} → … → {}", quote(head), quote(tail))
+            }
+            _ => quote(&names),
+        }
+    }
+
+    /// A note naming the chain of definitions being expanded, if any.
+    fn with_chain(&self, d: Diagnostic, last: Option<&str>) -> Diagnostic {
+        if self.stack.is_empty() && last.is_none() {
+            d
+        } else {
+            d.note(format!(
+                "while expanding {} ({} definitions deep)",
+                self.chain(last),
+                self.stack.len() + usize::from(last.is_some())
+            ))
+        }
+    }
+
+    /// E0212 at `span`: one more level (or `last`, already expanded elsewhere and `below`
+    /// levels deep) would pass [`MAX_EXPANSION_DEPTH`].
+    fn too_deep(&mut self, span: Span, last: Option<&str>, below: usize) -> Option<Val> {
+        let d = Diagnostic::new(
+            Code::E0212,
+            span,
+            format!("expansion nests more than {MAX_EXPANSION_DEPTH} levels deep"),
+        )
+        .label("one level too many here");
+        let mut d = self.with_chain(d, last);
+        if let Some(name) = last {
+            d = d.note(format!("`{name}` itself nests {below} levels deep"));
+        }
+        let d = d.help("flatten the chain: define the destinations once and combine them side by side, as in `def all = a, b, c`");
+        self.err(d)
+    }
+
+    /// E0211 at `span` when `n` destinations pass [`MAX_EXPANDED_DESTINATIONS`].
+    fn too_many(&mut self, n: usize, span: Span, what: &str) -> bool {
+        if n <= MAX_EXPANDED_DESTINATIONS {
+            return false;
+        }
+        let d = Diagnostic::new(
+            Code::E0211,
+            span,
+            format!("{what} expands to {n} destinations, more than {MAX_EXPANDED_DESTINATIONS}"),
+        )
+        .label("expands to too many destinations");
+        let d = self
+            .with_chain(d, None)
+            .help("no policy needs this many rules: use wider address ranges or fewer ports");
+        self.diags.push(d);
+        true
     }
 
     /// Reports `d`; the value is `None`, so that `return self.err(...)` ends an expansion.
@@ -146,6 +284,53 @@ impl<'a> Checker<'a> {
         ns: Option<&str>,
         origin: Span,
     ) -> Option<Val> {
+        if self.exhausted {
+            return None;
+        }
+        if self.depth >= MAX_EXPANSION_DEPTH {
+            return self.too_deep(d.span, None, 0);
+        }
+        self.step(1, d.span)?;
+        self.depth += 1;
+        self.deepest = self.deepest.max(self.depth);
+        let val = self.eval_dest(d, env, ns, origin);
+        self.depth -= 1;
+        if let Some(Val::Dests(ts)) = &val {
+            self.step(ts.len(), d.span)?;
+        }
+        val
+    }
+
+    /// Counts `n` expansion steps; E0213 (once) when the program's budget runs out at `span`.
+    fn step(&mut self, n: usize, span: Span) -> Option<()> {
+        self.steps = self.steps.saturating_add(n as u64);
+        if self.steps <= MAX_EXPANSION_STEPS {
+            return Some(());
+        }
+        if !self.exhausted {
+            self.exhausted = true;
+            let d = Diagnostic::new(
+                Code::E0213,
+                span,
+                format!("expansion needs more than {MAX_EXPANSION_STEPS} steps"),
+            )
+            .label("the budget ran out here");
+            let d = self.with_chain(d, None).help(
+                "definitions that take arguments are expanded at every use: pass fewer arguments through long chains, or define the destinations once",
+            );
+            self.diags.push(d);
+        }
+        None
+    }
+
+    /// [`Checker::eval`] without the budget.
+    fn eval_dest(
+        &mut self,
+        d: &ast::Dest,
+        env: &Env,
+        ns: Option<&str>,
+        origin: Span,
+    ) -> Option<Val> {
         let val = match &d.kind {
             ast::DestKind::Atom(a) => self.eval_atom(a, env, ns, origin)?,
             ast::DestKind::Call { name, args } => {
@@ -179,14 +364,13 @@ impl<'a> Checker<'a> {
                     },
                 };
                 let selector = self.selector(selector)?;
-                Val::Dests(vec![Dest {
-                    peer: Peer::Pods {
+                Val::Dests(vec![Expanded::new(
+                    Peer::Pods {
                         namespace,
                         selector,
                     },
-                    ports: None,
                     origin,
-                }])
+                )])
             }
         };
         match &d.ports {
@@ -198,7 +382,8 @@ impl<'a> Checker<'a> {
     /// `X:PORT/PROTO`: gives the port to every destination of `X` that has none.
     ///
     /// Without a protocol the port is `tcp`; the port and the protocol may be parameters. A
-    /// port or a protocol takes no port (E0311).
+    /// port or a protocol takes no port (E0311). A destination that already has another port
+    /// keeps it when the new one is a parameter's default; a port the user gave is E0312.
     fn apply_ports(&mut self, val: Val, suffix: &ast::PortSuffix, env: &Env) -> Option<Val> {
         let Val::Dests(mut ts) = val else {
             return self.err(
@@ -213,7 +398,7 @@ impl<'a> Checker<'a> {
                 ),
             );
         };
-        let (first, last) = self.port_value(&suffix.port, env)?;
+        let (first, last, given) = self.port_value(&suffix.port, suffix.span, env)?;
         let proto = match &suffix.proto {
             None => Proto::Tcp,
             Some(p) => match env.get(&p.node) {
@@ -234,20 +419,69 @@ impl<'a> Checker<'a> {
                 },
             },
         };
+        let range = PortRange { proto, first, last };
         for t in &mut ts {
-            if t.ports.is_none() {
-                t.ports = Some(PortRange { proto, first, last });
+            match t.dest.ports {
+                None => {
+                    t.dest.ports = Some(range);
+                    t.port = Some(given);
+                }
+                Some(old) if old == range || !given.explicit => {}
+                Some(old) => return self.conflicting_ports(t, old, range, given),
             }
         }
         Some(Val::Dests(ts))
     }
 
-    /// The port range of `:PORT`: a number or range, or a `port` parameter; a parameter of
-    /// another type is E0301, any other name E0201.
-    fn port_value(&mut self, tok: &Spanned<String>, env: &Env) -> Option<(u16, u16)> {
+    /// E0312: `range`, given at `given`, would replace the port `old` of `t`.
+    fn conflicting_ports(
+        &mut self,
+        t: &Expanded,
+        old: PortRange,
+        range: PortRange,
+        given: Given,
+    ) -> Option<Val> {
+        let mut d = Diagnostic::new(
+            Code::E0312,
+            given.span,
+            format!(
+                "`{}` already has port {old}, so port {range} cannot apply to it",
+                t.dest.peer
+            ),
+        )
+        .label(format!("port {range} given here"));
+        if let Some(at) = t.port {
+            let what = if at.explicit {
+                format!("port {old} given here")
+            } else {
+                format!("port {old} given here by a default")
+            };
+            d = d.secondary(at.span, what);
+        }
+        self.err(d.help(
+            "give the port once: on the destination (`10.0.0.0/24:6432`) or as the argument (`rds(10.0.0.0/24, port = 6432)`)",
+        ))
+    }
+
+    /// The port range of `:PORT` (the suffix at `at`) and where it was given: a number or
+    /// range, or a `port` parameter; a parameter of another type is E0301, any other name
+    /// E0201.
+    fn port_value(
+        &mut self,
+        tok: &Spanned<String>,
+        at: Span,
+        env: &Env,
+    ) -> Option<(u16, u16, Given)> {
         if tok.node.chars().next().is_some_and(|c| c.is_ascii_digit()) {
             return match literals::port_range(tok) {
-                Ok(r) => Some(r),
+                Ok((a, b)) => Some((
+                    a,
+                    b,
+                    Given {
+                        span: at,
+                        explicit: true,
+                    },
+                )),
                 Err(e) => {
                     self.diags.push(e);
                     None
@@ -255,7 +489,7 @@ impl<'a> Checker<'a> {
             };
         }
         match env.get(&tok.node) {
-            Some(Val::Port(a, b)) => Some((*a, *b)),
+            Some(Val::Port(a, b, given)) => Some((*a, *b, *given)),
             Some(other) => {
                 let d = Diagnostic::new(
                     Code::E0301,
@@ -263,7 +497,8 @@ impl<'a> Checker<'a> {
                     format!("expected a port, found {}", other.describe()),
                 )
                 .label("this parameter is not a `port`");
-                self.err(d).map(|_| (0, 0))
+                self.diags.push(d);
+                None
             }
             None => {
                 self.diags.push(
@@ -291,11 +526,7 @@ impl<'a> Checker<'a> {
     ) -> Option<Val> {
         let with_ports =
             |this: &mut Self, peer: Peer, ports: &Option<ast::PortSuffix>| -> Option<Val> {
-                let v = Val::Dests(vec![Dest {
-                    peer,
-                    ports: None,
-                    origin,
-                }]);
+                let v = Val::Dests(vec![Expanded::new(peer, origin)]);
                 match ports {
                     Some(p) => this.apply_ports(v, p, env),
                     None => Some(v),
@@ -315,7 +546,14 @@ impl<'a> Checker<'a> {
                 Err(e) => self.err(e),
             },
             ast::Atom::Port(tok) => match literals::port_range(tok) {
-                Ok((a, b)) => Some(Val::Port(a, b)),
+                Ok((a, b)) => Some(Val::Port(
+                    a,
+                    b,
+                    Given {
+                        span: tok.span,
+                        explicit: true,
+                    },
+                )),
                 Err(e) => self.err(e),
             },
             ast::Atom::Name { name, ports } => {
@@ -323,7 +561,7 @@ impl<'a> Checker<'a> {
                     let mut v = v.clone();
                     if let Val::Dests(ts) = &mut v {
                         for t in ts {
-                            t.origin = origin;
+                            t.dest.origin = origin;
                         }
                     }
                     v
@@ -395,6 +633,60 @@ impl<'a> Checker<'a> {
                     .help("a definition cannot use itself, directly or through another definition"),
             );
         }
+        if !args.is_empty() {
+            return self.expand_call(def, args, env, ns, origin, call_span);
+        }
+        // A call without arguments depends only on its context: expand it once and share it.
+        let key: MemoKey<'a> = (
+            def.name.node.as_str(),
+            self.stack.last().copied(),
+            ns.map(str::to_owned),
+            self.marking,
+        );
+        if let Some(m) = self.memo.get(&key).cloned() {
+            // A failed expansion said why when it failed.
+            let mut val = m.val?;
+            if self.depth + m.height > MAX_EXPANSION_DEPTH {
+                return self.too_deep(name.span, Some(def.name.node.as_str()), m.height);
+            }
+            self.deepest = self.deepest.max(self.depth + m.height);
+            self.saw_dns |= m.saw_dns;
+            self.saw_strict_dns |= m.saw_strict_dns;
+            if let Val::Dests(ts) = &mut val {
+                self.step(ts.len(), name.span)?;
+                for t in ts {
+                    t.dest.origin = origin;
+                }
+            }
+            return Some(val);
+        }
+        let outer = (self.saw_dns, self.saw_strict_dns, self.deepest);
+        (self.saw_dns, self.saw_strict_dns, self.deepest) = (false, false, self.depth);
+        let val = self.expand_call(def, args, env, ns, origin, call_span);
+        let memo = Memo {
+            val: val.clone(),
+            height: self.deepest - self.depth,
+            saw_dns: self.saw_dns,
+            saw_strict_dns: self.saw_strict_dns,
+        };
+        self.saw_dns |= outer.0;
+        self.saw_strict_dns |= outer.1;
+        self.deepest = self.deepest.max(outer.2);
+        self.memo.insert(key, memo);
+        val
+    }
+
+    /// Expands a call of `def` once the name is resolved: binds the arguments, then expands
+    /// the body.
+    fn expand_call(
+        &mut self,
+        def: &'a ast::Def,
+        args: &[ast::Arg],
+        env: &Env,
+        ns: Option<&str>,
+        origin: Span,
+        call_span: Span,
+    ) -> Option<Val> {
         // Bind arguments to parameters.
         let mut bound: Vec<Option<(Val, Span)>> = vec![None; def.params.len()];
         let mut ok = true;
@@ -498,13 +790,20 @@ impl<'a> Checker<'a> {
                     inner.insert(param.name.node.clone(), v);
                 }
                 None => match &param.default {
-                    Some(default) => {
-                        if let Some(v) = self.eval(default, &Env::new(), ns, origin) {
-                            inner.insert(param.name.node.clone(), v);
-                        } else {
-                            ok = false;
+                    Some(default) => match self.eval(default, &Env::new(), ns, origin) {
+                        // A default port gives way to a port the destination already has.
+                        Some(Val::Port(a, b, _)) => {
+                            let given = Given {
+                                span: call_span,
+                                explicit: false,
+                            };
+                            inner.insert(param.name.node.clone(), Val::Port(a, b, given));
                         }
-                    }
+                        Some(v) => {
+                            inner.insert(param.name.node.clone(), v);
+                        }
+                        None => ok = false,
+                    },
                     None if ok => {
                         let d = Diagnostic::new(
                             Code::E0302,
@@ -556,9 +855,15 @@ impl<'a> Checker<'a> {
             return Some(single.clone());
         }
         let mut out = Vec::new();
+        // Identical destinations are merged: a body such as `d, d` would otherwise double at
+        // every level of a chain.
+        let mut seen: HashSet<(Peer, Option<PortRange>)> = HashSet::new();
         for (v, d) in vals.into_iter().zip(&def.body) {
             match v {
-                Val::Dests(ts) => out.extend(ts),
+                Val::Dests(ts) => out.extend(
+                    ts.into_iter()
+                        .filter(|t| seen.insert((t.dest.peer.clone(), t.dest.ports))),
+                ),
                 other => {
                     self.diags.push(
                         Diagnostic::new(
@@ -576,6 +881,10 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        let what = format!("`{}`", def.name.node);
+        if self.too_many(out.len(), def.name.span, &what) {
+            return None;
+        }
         Some(Val::Dests(out))
     }
 
@@ -587,7 +896,7 @@ impl<'a> Checker<'a> {
         let mut ok = true;
         for d in list {
             match self.eval(d, &Env::new(), ns, d.span) {
-                Some(Val::Dests(ts)) => out.extend(ts),
+                Some(Val::Dests(ts)) => out.extend(ts.into_iter().map(|t| t.dest)),
                 Some(other) => {
                     self.diags.push(
                         Diagnostic::new(
@@ -602,6 +911,11 @@ impl<'a> Checker<'a> {
                 }
                 None => ok = false,
             }
+        }
+        if let (Some(first), Some(last)) = (list.first(), list.last())
+            && self.too_many(out.len(), first.span.to(last.span), "this list")
+        {
+            return None;
         }
         ok.then_some(out)
     }

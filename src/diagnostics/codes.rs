@@ -67,6 +67,7 @@ codes! {
         E0107 Error "sources too large in total";
         E0108 Error "not a readable regular file";
         E0109 Error "source outside the folder given";
+        E0110 Error "brackets nested too deeply";
         E0201 Error "unknown name";
         E0202 Error "duplicate definition";
         E0203 Error "two statements generate the same policy";
@@ -77,6 +78,9 @@ codes! {
         E0208 Error "unknown parameter";
         E0209 Error "unknown type";
         E0210 Error "duplicate parameter";
+        E0211 Error "expansion too large";
+        E0212 Error "definitions nested too deeply";
+        E0213 Error "expansion budget exhausted";
         E0301 Error "wrong argument type";
         E0302 Error "wrong number of arguments";
         E0303 Error "CIDR with host bits set";
@@ -88,6 +92,7 @@ codes! {
         E0309 Error "wildcard not at the start of a host name";
         E0310 Error "unknown protocol";
         E0311 Error "ports on something that is not a destination";
+        E0312 Error "conflicting ports";
         E0401 Error "expectation names an unknown workload";
         E0402 Error "`resolving` needs a host name and one address";
         E0403 Error "expectation cannot be decided by this target";

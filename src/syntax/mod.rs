@@ -4,6 +4,7 @@
 pub mod ast;
 mod atom;
 mod errors;
+mod nesting;
 mod pairs_to_ast;
 mod parser;
 
@@ -13,9 +14,16 @@ use crate::source::{FileId, Span};
 pub(crate) use parser::Rule;
 
 /// Parses one file. On a syntax error the AST is `None` and the diagnostics say why.
+///
+/// Brackets nested past [`crate::limits::MAX_NESTING_DEPTH`] are refused (E0110) before the
+/// parser, which recurses once per level, sees the text.
 pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Diagnostics) {
     use pest::Parser as _;
     let mut diags = Diagnostics::new();
+    if let Some(d) = nesting::check(file, text) {
+        diags.push(d);
+        return (None, diags);
+    }
     pest::set_error_detail(true);
     match parser::EgressParser::parse(Rule::file, text) {
         Ok(pairs) => {

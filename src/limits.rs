@@ -1,0 +1,43 @@
+//! The limits that bound the cost of compiling hostile input, in one place.
+//!
+//! Each limit is far above what a real policy needs and turns input that would exhaust the
+//! stack, the memory or the time of the compiler (or of the language server, which runs the
+//! same front end on every keystroke) into a coded error or a shortened report. SECURITY.md
+//! lists them with the tests that hold them.
+
+/// Brackets (`(`, `{`, `[`) open inside each other in one file, counted outside comments and
+/// strings before the parser runs (the parser recurses once per level): E0110.
+pub const MAX_NESTING_DEPTH: usize = 32;
+
+/// Expansions inside each other: a definition used in a definition's body, or a call in an
+/// argument, is one level deeper (the checker recurses once per level): E0212.
+pub const MAX_EXPANSION_DEPTH: usize = 64;
+
+/// Destinations one definition or one statement expands to, after identical destinations are
+/// merged: E0211.
+pub const MAX_EXPANDED_DESTINATIONS: usize = 10_000;
+
+/// Expansion steps for a whole program: one per destination expression evaluated plus one per
+/// destination it yields. A definition used without arguments is expanded once and shared, so
+/// real programs need a few steps per destination they write: E0213.
+pub const MAX_EXPANSION_STEPS: u64 = 4_000_000;
+
+/// Diagnostics of one code reported for one file; the last one shown says how many more there
+/// were.
+pub const MAX_DIAGNOSTICS_PER_CODE: usize = 50;
+
+/// Diagnostics reported for one file, all codes together.
+pub const MAX_DIAGNOSTICS_PER_FILE: usize = 200;
+
+/// Characters of a source line shown on each side of a diagnostic's span; longer lines are cut
+/// with `…`.
+pub const EXCERPT_CONTEXT: usize = 40;
+
+/// Characters of a span shown in an excerpt; a longer span is shown by its start and its end.
+pub const EXCERPT_SPAN: usize = 80;
+
+/// Bytes of one language server message (the JSON body of a frame), and of its header lines.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024 * 1024;
+
+/// Bytes of one header line of a language server frame.
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;

@@ -29,12 +29,15 @@ pub const MAX_DIAGNOSTICS_PER_CODE: usize = 50;
 /// Diagnostics reported for one file, all codes together.
 pub const MAX_DIAGNOSTICS_PER_FILE: usize = 200;
 
-/// Characters of a source line shown on each side of a diagnostic's span; longer lines are cut
-/// with `…`.
+/// Bytes of a source line shown whole in a diagnostic's excerpt; a longer line is cut to
+/// windows around the labels, with `…` where text is left out.
+pub const EXCERPT_LINE: usize = 200;
+
+/// Characters shown on each side of each end of a label on a line longer than [`EXCERPT_LINE`].
 pub const EXCERPT_CONTEXT: usize = 40;
 
-/// Characters of a span shown in an excerpt; a longer span is shown by its start and its end.
-pub const EXCERPT_SPAN: usize = 80;
+/// Lines a label may span in an excerpt; a label over more lines is shown on its first line.
+pub const EXCERPT_LABEL_LINES: usize = 8;
 
 /// Bytes of one language server message (the JSON body of a frame), and of its header lines.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024 * 1024;

@@ -70,6 +70,9 @@ impl<T: fmt::Display> fmt::Display for Spanned<T> {
     }
 }
 
+/// Bytes between two entries of [`SourceFile`]'s character index.
+const CHAR_BLOCK: usize = 256;
+
 /// One loaded file: its display name and its text.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
@@ -77,6 +80,9 @@ pub struct SourceFile {
     pub text: String,
     /// Byte offsets at which lines start.
     line_starts: Vec<usize>,
+    /// Characters before byte `i * CHAR_BLOCK`, so that a column is counted in at most one
+    /// block however long its line is.
+    chars_before_block: Vec<usize>,
 }
 
 impl SourceFile {
@@ -87,27 +93,64 @@ impl SourceFile {
         };
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        let mut chars_before_block = vec![0];
+        let mut count = 0;
+        for block in text.as_bytes().chunks(CHAR_BLOCK) {
+            count += chars_in(block);
+            chars_before_block.push(count);
+        }
         SourceFile {
             name,
             text,
             line_starts,
+            chars_before_block,
         }
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// Characters that start before byte `offset` (at most the text's length).
+    fn chars_before(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        let block = offset / CHAR_BLOCK;
+        let before = self.chars_before_block.get(block).copied().unwrap_or(0);
+        let rest = self
+            .text
+            .as_bytes()
+            .get(block * CHAR_BLOCK..offset)
+            .unwrap_or_default();
+        before + chars_in(rest)
+    }
+
+    /// The 0-based line of a byte offset (binary search in the line starts).
+    pub fn line_index(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        self.line_starts
+            .partition_point(|s| *s <= offset)
+            .saturating_sub(1)
+    }
+
+    /// 1-based line and column (in characters) of a byte offset, in time independent of the
+    /// length of the line.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
-        };
+        let line = self.line_index(offset);
         let start = self.line_starts.get(line).copied().unwrap_or(0);
-        let col = self
-            .text
-            .get(start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(0);
+        let col = self.chars_before(offset) - self.chars_before(start);
         (line + 1, col + 1)
+    }
+
+    /// The byte range of line `line` (0-based), without its line break; `None` past the end.
+    pub fn line_range(&self, line: usize) -> Option<std::ops::Range<usize>> {
+        let start = *self.line_starts.get(line)?;
+        let end = match self.line_starts.get(line + 1) {
+            Some(next) => next - 1,
+            None => self.text.len(),
+        };
+        let end = if self.text.get(..end)?.ends_with('\r') {
+            end - 1
+        } else {
+            end
+        };
+        Some(start..end.max(start))
     }
 
     /// The byte offsets of line starts (for renderers and the language server).
@@ -153,6 +196,11 @@ pub fn printable(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Characters that start in `bytes` (UTF-8 continuation bytes start none).
+fn chars_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| (**b & 0xC0) != 0x80).count()
 }
 
 /// Every file of one compilation: the standard library first, then the user's files.
@@ -232,5 +280,53 @@ mod tests {
             printable("policies/payments.egress"),
             "policies/payments.egress"
         );
+    }
+
+    #[test]
+    fn line_col_counts_characters_across_index_blocks() {
+        let text = format!("x\n{}é{}", "a".repeat(300), "b".repeat(600));
+        let mut map = SourceMap::new();
+        let id = map.add("a", text.clone());
+        let f = map.get(id).unwrap();
+        for offset in [
+            0,
+            1,
+            2,
+            255,
+            256,
+            257,
+            302,
+            304,
+            511,
+            512,
+            800,
+            text.len(),
+            5000,
+        ] {
+            let before = text.as_bytes().get(..offset.min(text.len())).unwrap();
+            let line_start = before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map(|i| i + 1)
+                .unwrap_or(0);
+            let want = (
+                before.iter().filter(|b| **b == b'\n').count() + 1,
+                chars_in(before.get(line_start..).unwrap()) + 1,
+            );
+            assert_eq!(f.line_col(offset), want, "offset {offset}");
+        }
+    }
+
+    #[test]
+    fn line_ranges_leave_out_line_breaks() {
+        let mut map = SourceMap::new();
+        let id = map.add("a", "ab\r\ncd\n\nef");
+        let f = map.get(id).unwrap();
+        assert_eq!(f.line_range(0), Some(0..2));
+        assert_eq!(f.line_range(1), Some(4..6));
+        assert_eq!(f.line_range(2), Some(7..7));
+        assert_eq!(f.line_range(3), Some(8..10));
+        assert_eq!(f.line_range(4), None);
+        assert_eq!(f.line_index(5), 1);
     }
 }

@@ -197,10 +197,11 @@ impl<'a> Checker<'a> {
         if self.stack.is_empty() && last.is_none() {
             d
         } else {
+            let deep = self.stack.len() + usize::from(last.is_some());
             d.note(format!(
-                "while expanding {} ({} definitions deep)",
+                "while expanding {} ({deep} definition{} deep)",
                 self.chain(last),
-                self.stack.len() + usize::from(last.is_some())
+                if deep == 1 { "" } else { "s" }
             ))
         }
     }

@@ -1,7 +1,9 @@
 //! Diagnostics as data: every stage reports [`Diagnostic`] values; only [`render`] turns them
 //! into text (human, json). Codes are registered once, in [`codes`].
 
+pub mod caps;
 pub mod codes;
+mod excerpt;
 pub mod render;
 pub mod suggest;
 

@@ -1,12 +1,19 @@
 //! The only module that renders diagnostics: human text through codespan-reporting, JSON (one
 //! object per line), SARIF 2.1.0 for code-scanning tools, and GitHub workflow annotations.
+//!
+//! Every format shows at most the diagnostics [`caps::cap`] keeps, and the human form shows each
+//! through an [`Excerpt`] of its lines, so that output grows with the number of diagnostics
+//! shown, never with the length of the lines they are on.
+
+use std::ops::Range;
 
 use codespan_reporting::diagnostic as cs;
-use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::files::{Error as FilesError, Files};
 use codespan_reporting::term;
 
-use super::{Code, Diagnostic, Severity};
-use crate::source::SourceMap;
+use super::excerpt::{self, Excerpt};
+use super::{Code, Diagnostic, Severity, caps};
+use crate::source::{SourceFile, SourceMap};
 
 /// How diagnostics are printed (`--error-format`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -16,6 +23,84 @@ pub enum Format {
     Json,
     Sarif,
     Github,
+}
+
+/// The excerpts of one diagnostic, one per file its labels are in, as codespan-reporting reads
+/// files: excerpt text, with the file's names, line numbers and columns.
+struct Excerpts<'a> {
+    files: Vec<(usize, &'a SourceFile, Excerpt)>,
+}
+
+impl<'a> Excerpts<'a> {
+    /// The excerpts for `d`, and `d` with its labels moved into them.
+    fn new(map: &'a SourceMap, d: &Diagnostic) -> Option<(Excerpts<'a>, Diagnostic)> {
+        let mut spans: Vec<(usize, &'a SourceFile, Vec<Range<usize>>)> = Vec::new();
+        let mut moved = d.clone();
+        for l in &mut moved.labels {
+            let id = l.span.file.0 as usize;
+            let file = map.get(l.span.file)?;
+            if l.span.start > l.span.end || l.span.end as usize > file.text.len() {
+                return None;
+            }
+            let clipped = excerpt::clip(file, l.span.range());
+            match spans.iter_mut().find(|(i, _, _)| *i == id) {
+                Some((_, _, list)) => list.push(clipped),
+                None => spans.push((id, file, vec![clipped])),
+            }
+        }
+        let files: Vec<(usize, &SourceFile, Excerpt)> = spans
+            .into_iter()
+            .map(|(id, file, list)| (id, file, Excerpt::new(file, &list)))
+            .collect();
+        let out = Excerpts { files };
+        for l in &mut moved.labels {
+            let (_, file, e) = out.get(l.span.file.0 as usize).ok()?;
+            let r = excerpt::clip(file, l.span.range());
+            let (start, end) = (e.to_excerpt(r.start), e.to_excerpt(r.end));
+            l.span.start = u32::try_from(start).ok()?;
+            l.span.end = u32::try_from(end.max(start)).ok()?;
+        }
+        Some((out, moved))
+    }
+
+    fn get(&self, id: usize) -> Result<&(usize, &'a SourceFile, Excerpt), FilesError> {
+        self.files
+            .iter()
+            .find(|(i, _, _)| *i == id)
+            .ok_or(FilesError::FileMissing)
+    }
+}
+
+impl<'f> Files<'f> for Excerpts<'_> {
+    type FileId = usize;
+    type Name = &'f str;
+    type Source = &'f str;
+
+    fn name(&'f self, id: usize) -> Result<&'f str, FilesError> {
+        Ok(self.get(id)?.1.name.as_str())
+    }
+
+    fn source(&'f self, id: usize) -> Result<&'f str, FilesError> {
+        Ok(self.get(id)?.2.text.as_str())
+    }
+
+    fn line_index(&'f self, id: usize, byte_index: usize) -> Result<usize, FilesError> {
+        Ok(self.get(id)?.2.line_index(byte_index))
+    }
+
+    fn column_number(
+        &'f self,
+        id: usize,
+        _line_index: usize,
+        byte_index: usize,
+    ) -> Result<usize, FilesError> {
+        let (_, file, e) = self.get(id)?;
+        Ok(file.line_col(e.to_file(byte_index)).1)
+    }
+
+    fn line_range(&'f self, id: usize, line_index: usize) -> Result<Range<usize>, FilesError> {
+        Ok(self.get(id)?.2.line_range(line_index))
+    }
 }
 
 fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<usize> {
@@ -47,24 +132,18 @@ fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<usize> {
         .with_notes(notes)
 }
 
-fn files(map: &SourceMap) -> SimpleFiles<&str, &str> {
-    let mut files = SimpleFiles::new();
-    for (_, f) in map.iter() {
-        files.add(f.name.as_str(), f.text.as_str());
-    }
-    files
-}
-
 /// Plain text, no colour: what the CLI prints and what snapshots hold.
 pub fn human(map: &SourceMap, diags: &[Diagnostic]) -> String {
-    let files = files(map);
     let config = term::Config::default();
     let mut out = String::new();
-    for d in diags {
-        match term::emit_into_string(&config, &files, &to_codespan(d)) {
-            Ok(s) => out.push_str(&s),
+    for d in &caps::cap(diags) {
+        let shown = Excerpts::new(map, d).and_then(|(files, moved)| {
+            term::emit_into_string(&config, &files, &to_codespan(&moved)).ok()
+        });
+        match shown {
+            Some(s) => out.push_str(&s),
             // A span outside its file: still say what went wrong.
-            Err(_) => out.push_str(&format!(
+            None => out.push_str(&format!(
                 "{}[{}]: {}\n\n",
                 d.severity.as_str(),
                 d.code,
@@ -78,7 +157,7 @@ pub fn human(map: &SourceMap, diags: &[Diagnostic]) -> String {
 /// One JSON object per diagnostic, one per line.
 pub fn json(map: &SourceMap, diags: &[Diagnostic]) -> String {
     let mut out = String::new();
-    for d in diags {
+    for d in &caps::cap(diags) {
         out.push_str(&json_value(map, d).to_string());
         out.push('\n');
     }
@@ -169,6 +248,7 @@ pub type Explain = fn(Code) -> Option<&'static str>;
 /// its long explanation.
 pub fn sarif(map: &SourceMap, diags: &[Diagnostic], explain: Explain) -> String {
     let mut codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
+    let diags = &caps::cap(diags);
     codes.sort();
     codes.dedup();
     let rules: Vec<serde_json::Value> = codes
@@ -262,7 +342,7 @@ fn gh_escape(text: &str, property: bool) -> String {
 /// One `::error file=...,line=...::message` workflow command per diagnostic.
 pub fn github(map: &SourceMap, diags: &[Diagnostic]) -> String {
     let mut out = String::new();
-    for d in diags {
+    for d in &caps::cap(diags) {
         let kind = match d.severity {
             Severity::Bug | Severity::Error => "error",
             Severity::Warning => "warning",
@@ -279,6 +359,9 @@ pub fn github(map: &SourceMap, diags: &[Diagnostic]) -> String {
             props.insert(4, format!("endColumn={}", ec.max(sc)));
         }
         let mut message = format!("[{}] {}", d.code, d.message);
+        for n in &d.notes {
+            message.push_str(&format!("\nnote: {n}"));
+        }
         if let Some(h) = &d.help {
             message.push_str(&format!("\nhelp: {h}"));
         }

@@ -17,10 +17,15 @@ pub const MAX_EXPANSION_DEPTH: usize = 64;
 /// merged: E0211.
 pub const MAX_EXPANDED_DESTINATIONS: usize = 10_000;
 
-/// Expansion steps for a whole program: one per destination expression evaluated plus one per
-/// destination it yields. A definition used without arguments is expanded once and shared, so
-/// real programs need a few steps per destination they write: E0213.
-pub const MAX_EXPANSION_STEPS: u64 = 4_000_000;
+/// Expansion steps for a whole program, plus [`EXPANSION_STEPS_PER_BYTE`] for each byte of its
+/// source: one step per destination expression evaluated plus one per destination it yields. A
+/// definition used without arguments is expanded once and shared, so real programs need a few
+/// steps per destination they write: E0213.
+pub const EXPANSION_STEPS: u64 = 1_000_000;
+
+/// See [`EXPANSION_STEPS`]: the budget grows with the source, so that cost stays a small
+/// multiple of its size.
+pub const EXPANSION_STEPS_PER_BYTE: u64 = 8;
 
 /// Diagnostics of one code reported for one file; the last one shown says how many more there
 /// were.

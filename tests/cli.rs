@@ -146,7 +146,8 @@ fn a_megabyte_of_garbage_on_one_line_is_a_syntax_error() {
     let f = write(dir.path(), "garbage.egress", &s);
     let o = egressc().arg("build").arg(&f).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("E0101"));
+    // A syntax error, or brackets nested too deeply (the random walk of brackets goes deep).
+    assert!(stderr(&o).contains("E0101") || stderr(&o).contains("E0110"));
     assert!(stdout(&o).is_empty());
 }
 

@@ -102,6 +102,25 @@ impl Client {
         stdin.flush().unwrap();
     }
 
+    /// Writes bytes as they are, framed or not.
+    fn send_raw(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// The next error answer (to a malformed frame or a request), skipping notifications.
+    fn next_error(&mut self) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let msg = self.recv(deadline);
+            if msg.get("error").is_some() {
+                return msg;
+            }
+            self.pending.push_back(msg);
+        }
+    }
+
     fn notify(&mut self, method: &str, params: Value) {
         self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
     }
@@ -705,6 +724,87 @@ fn random_edits_never_break_the_server() {
                 "{d}"
             );
         }
+    }
+    c.shutdown_and_exit();
+}
+
+fn framed(body: &str) -> String {
+    format!("Content-Length: {}\r\n\r\n{body}", body.len())
+}
+
+#[test]
+fn malformed_frames_are_answered_and_the_server_keeps_serving() {
+    let mut c = Client::initialized(Value::Null);
+    // A body that is not JSON: parse error, id unknown.
+    c.send_raw(framed("{\"jsonrpc\": \"2.0\", \"id\": 4, ").as_bytes());
+    let e = c.next_error();
+    assert_eq!(e["error"]["code"], -32700, "{e}");
+    assert_eq!(e["id"], Value::Null);
+    // JSON that is no JSON-RPC message: invalid request, with its id.
+    c.send_raw(framed(r#"{"jsonrpc":"2.0","id":41,"method":7}"#).as_bytes());
+    let e = c.next_error();
+    assert_eq!(
+        (e["error"]["code"].clone(), e["id"].clone()),
+        (json!(-32600), json!(41))
+    );
+    // A length that is not a number, then one over the limit: parse errors, and the frames
+    // after them are read.
+    c.send_raw(b"Content-Length: twelve\r\n\r\n");
+    assert_eq!(c.next_error()["error"]["code"], -32700);
+    c.send_raw(b"Content-Length: 99999999999999\r\n\r\n");
+    assert_eq!(c.next_error()["error"]["code"], -32700);
+    // Bytes that are no frame at all, and a header line of a megabyte.
+    c.send_raw(&vec![b'x'; 1 << 20]);
+    c.send_raw(b"\r\n");
+    c.open(URI, BROKEN);
+    assert!(!c.diagnostics(URI).is_empty());
+    let hover = c.result("textDocument/hover", at(URI, 6, 26));
+    assert!(hover.to_string().contains("rds"), "{hover}");
+    c.shutdown_and_exit();
+}
+
+#[test]
+fn hostile_documents_get_coded_errors_and_the_server_keeps_serving() {
+    let mut c = Client::initialized(json!({"program": "document"}));
+    let head = "namespace payments\ndefault deny\n";
+    let mut cases: Vec<(String, &str)> = Vec::new();
+    for depth in [5_000, 100_000] {
+        let nested = format!(
+            "{head}app a -> dns, {}api.stripe.com:443{}\n",
+            "fqdn(".repeat(depth),
+            ")".repeat(depth)
+        );
+        cases.push((nested, "E0110"));
+        let mut chain = format!("{head}def d0 = 10.0.0.0/24:443\n");
+        for i in 1..depth {
+            chain.push_str(&format!("def d{i} = d{}\n", i - 1));
+        }
+        chain.push_str(&format!("app a -> dns, d{}\n", depth - 1));
+        cases.push((chain, "E0212"));
+    }
+    let mut doubling = format!("{head}def d0 = 10.0.0.0/24:443\n");
+    for i in 1..=40 {
+        doubling.push_str(&format!("def d{i} = d{0}, d{0}\n", i - 1));
+    }
+    doubling.push_str("app a -> dns, d40\n");
+    cases.push((doubling, ""));
+    for (i, (text, code)) in cases.iter().enumerate() {
+        let uri = format!("file:///work/hostile/{i}.egress");
+        c.open(&uri, text);
+        let codes: Vec<String> = errors(c.diagnostics(&uri))
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_owned())
+            .collect();
+        if code.is_empty() {
+            assert!(codes.is_empty(), "case {i}: {codes:?}");
+        } else {
+            assert!(codes.iter().any(|c| c == code), "case {i}: {codes:?}");
+        }
+        let symbols = c.result(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        assert!(symbols.is_array() || symbols.is_null());
     }
     c.shutdown_and_exit();
 }

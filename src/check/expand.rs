@@ -8,7 +8,8 @@
 //! Cost is bounded (see `crate::limits`): a definition used without arguments is expanded once
 //! per context and shared ([`Checker::memo`]); identical destinations of a body are merged;
 //! a value over [`MAX_EXPANDED_DESTINATIONS`] is E0211, expansions nested past
-//! [`MAX_EXPANSION_DEPTH`] are E0212 and a program past [`MAX_EXPANSION_STEPS`] is E0213, each
+//! [`MAX_EXPANSION_DEPTH`] are E0212 and a program past its step budget ([`EXPANSION_STEPS`]
+//! plus [`EXPANSION_STEPS_PER_BYTE`] per byte of source) is E0213, each
 //! naming the chain of definitions being expanded.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -17,7 +18,9 @@ use super::checked::Dest;
 use super::defs::signature;
 use super::literals;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
-use crate::limits::{MAX_EXPANDED_DESTINATIONS, MAX_EXPANSION_DEPTH, MAX_EXPANSION_STEPS};
+use crate::limits::{
+    EXPANSION_STEPS, EXPANSION_STEPS_PER_BYTE, MAX_EXPANDED_DESTINATIONS, MAX_EXPANSION_DEPTH,
+};
 use crate::model::{LabelReq, LabelSelector, NamespaceSel, Peer, PortRange, Proto};
 use crate::source::{Span, Spanned};
 use crate::syntax::ast;
@@ -124,8 +127,10 @@ pub(super) struct Checker<'a> {
     depth: usize,
     /// The deepest `depth` reached since the innermost memoised call started.
     deepest: usize,
-    /// Expansion steps so far (E0213 past [`MAX_EXPANSION_STEPS`]).
+    /// Expansion steps so far (E0213 past `budget`).
     steps: u64,
+    /// The program's step budget; see [`Checker::set_budget`].
+    budget: u64,
     /// The step budget ran out: every expansion fails from then on, reported once.
     exhausted: bool,
     /// Calls without arguments already expanded, by context: they are expanded once and
@@ -166,9 +171,16 @@ impl<'a> Checker<'a> {
             depth: 0,
             deepest: 0,
             steps: 0,
+            budget: EXPANSION_STEPS,
             exhausted: false,
             memo: HashMap::new(),
         }
+    }
+
+    /// Sets the step budget for a program of `bytes` bytes of source.
+    pub(super) fn set_budget(&mut self, bytes: u64) {
+        self.budget =
+            EXPANSION_STEPS.saturating_add(EXPANSION_STEPS_PER_BYTE.saturating_mul(bytes));
     }
 
     /// The definitions being expanded, outermost first, for messages: `` `a` → `b` → `c` ``,
@@ -305,7 +317,7 @@ impl<'a> Checker<'a> {
     /// Counts `n` expansion steps; E0213 (once) when the program's budget runs out at `span`.
     fn step(&mut self, n: usize, span: Span) -> Option<()> {
         self.steps = self.steps.saturating_add(n as u64);
-        if self.steps <= MAX_EXPANSION_STEPS {
+        if self.steps <= self.budget {
             return Some(());
         }
         if !self.exhausted {
@@ -313,7 +325,7 @@ impl<'a> Checker<'a> {
             let d = Diagnostic::new(
                 Code::E0213,
                 span,
-                format!("expansion needs more than {MAX_EXPANSION_STEPS} steps"),
+                format!("expansion needs more than {} steps", self.budget),
             )
             .label("the budget ran out here");
             let d = self.with_chain(d, None).help(

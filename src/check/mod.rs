@@ -28,6 +28,12 @@ use expand::Checker;
 /// Checks a whole program. `stdlib` files provide definitions only.
 pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics) {
     let mut checker = Checker::new();
+    // The user's source, as far as its statements reach (the standard library is trusted).
+    let bytes: u64 = files
+        .iter()
+        .filter_map(|f| f.items.iter().map(|i| u64::from(i.span().end)).max())
+        .sum();
+    checker.set_budget(bytes);
     let mut program = Program::default();
     defs::check(&mut checker, &mut program, stdlib, files);
     let pending = statements::check(&mut checker, &mut program, files);

@@ -13,7 +13,7 @@ use lsp_types::{
     NumberOrString, Range, Uri,
 };
 
-use crate::diagnostics::{Diagnostic, Severity};
+use crate::diagnostics::{Diagnostic, Severity, caps};
 use crate::source::Span;
 
 use super::documents::Documents;
@@ -40,7 +40,9 @@ pub fn by_document(docs: &Documents, program: &Program) -> BTreeMap<String, Vec<
     let Some(first) = program.uris.first() else {
         return out;
     };
-    for d in program.analysis.diagnostics.iter() {
+    // Capped as on the command line: an editor gets no more than a terminal does.
+    let all: Vec<Diagnostic> = program.analysis.diagnostics.iter().cloned().collect();
+    for d in &caps::cap(&all) {
         let primary = d.primary_span();
         // A diagnostic without a place in a document (a defect, or a span in the standard
         // library) is still shown, at the start of the first document.

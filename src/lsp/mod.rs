@@ -1,5 +1,6 @@
-//! `egressc lsp`: a language server over stdio (synchronous, one thread for the work; the
-//! `lsp-server` crate adds a reader and a writer thread).
+//! `egressc lsp`: a language server over stdio, synchronous, on one thread: [`transport`] reads
+//! and writes the frames (`lsp-server` gives the message types), and a malformed frame is
+//! answered with a JSON-RPC error instead of ending the server.
 //!
 //! Features: full text sync; diagnostics on open and change (the compiler's codes, messages and
 //! severities); hover on names, parameters, types and keywords; go to definition of user
@@ -28,14 +29,16 @@ mod position;
 mod program;
 mod recover;
 mod symbols;
+pub mod transport;
 mod vocabulary;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::{BufRead, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::ExitCode;
 
-use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{
     DidChangeTextDocument, DidCloseTextDocument, DidOpenTextDocument,
     Notification as NotificationTrait, PublishDiagnostics,
@@ -52,6 +55,7 @@ use lsp_types::{
 use crate::syntax::ast;
 use documents::{Document, Documents};
 use program::{Model, Program};
+use transport::{Incoming, Transport};
 
 /// A failure of the connection itself (not of a request): the server cannot go on.
 #[derive(Debug)]
@@ -72,11 +76,9 @@ fn err(e: impl fmt::Display) -> ServerError {
 /// Serves the protocol on stdin/stdout until `exit`. Exit code 0 after `shutdown` then `exit`,
 /// 1 when `exit` comes without `shutdown` or the client goes away.
 pub fn run() -> Result<ExitCode, ServerError> {
-    let (connection, io_threads) = Connection::stdio();
-    let code = serve(&connection)?;
-    drop(connection);
-    io_threads.join().map_err(err)?;
-    Ok(code)
+    let stdin = std::io::stdin().lock();
+    let stdout = std::io::stdout().lock();
+    serve(Transport::new(stdin, stdout))
 }
 
 /// The server's capabilities, as sent in the `initialize` answer.
@@ -95,10 +97,32 @@ pub fn capabilities() -> ServerCapabilities {
     }
 }
 
-/// Serves one connection: `initialize` (requests before it get `ServerNotInitialized`, from
-/// `lsp-server`), then messages until `exit`.
-pub fn serve(connection: &Connection) -> Result<ExitCode, ServerError> {
-    let (id, params) = connection.initialize_start().map_err(err)?;
+/// Serves one connection: `initialize` (requests before it get `ServerNotInitialized`), then
+/// messages until `exit`. A malformed frame gets its error answer at any time.
+pub fn serve<R: BufRead, W: Write>(mut t: Transport<R, W>) -> Result<ExitCode, ServerError> {
+    let (id, params) = loop {
+        match t.read().map_err(err)? {
+            Incoming::Closed => return Ok(ExitCode::from(1)),
+            Incoming::Malformed(answer) => t.send_value(&answer).map_err(err)?,
+            Incoming::Message(Message::Request(req)) if req.method == "initialize" => {
+                break (req.id, req.params);
+            }
+            Incoming::Message(Message::Request(req)) => {
+                let resp = Response::new_err(
+                    req.id,
+                    ErrorCode::ServerNotInitialized as i32,
+                    format!("expected `initialize`, got `{}`", req.method),
+                );
+                t.send(&resp.into()).map_err(err)?;
+            }
+            Incoming::Message(Message::Notification(n))
+                if n.method == lsp_types::notification::Exit::METHOD =>
+            {
+                return Ok(ExitCode::from(1));
+            }
+            Incoming::Message(_) => {}
+        }
+    };
     let model = params
         .get("initializationOptions")
         .and_then(|o| o.get("program"))
@@ -113,13 +137,19 @@ pub fn serve(connection: &Connection) -> Result<ExitCode, ServerError> {
         }),
     };
     let result = serde_json::to_value(result).map_err(err)?;
-    connection
-        .sender
-        .send(Response::new_ok(id, result).into())
-        .map_err(err)?;
+    t.send(&Response::new_ok(id, result).into()).map_err(err)?;
     let mut server = Server::new(model);
     let mut shutting_down = false;
-    for msg in &connection.receiver {
+    loop {
+        let msg = match t.read().map_err(err)? {
+            Incoming::Message(m) => m,
+            Incoming::Malformed(answer) => {
+                t.send_value(&answer).map_err(err)?;
+                continue;
+            }
+            // The client closed the connection without `exit`.
+            Incoming::Closed => return Ok(ExitCode::from(1)),
+        };
         match msg {
             Message::Request(req) => {
                 let resp = if shutting_down {
@@ -134,7 +164,7 @@ pub fn serve(connection: &Connection) -> Result<ExitCode, ServerError> {
                 } else {
                     server.request(req)
                 };
-                connection.sender.send(resp.into()).map_err(err)?;
+                t.send(&resp.into()).map_err(err)?;
             }
             Message::Notification(n) => {
                 if n.method == lsp_types::notification::Exit::METHOD {
@@ -145,14 +175,12 @@ pub fn serve(connection: &Connection) -> Result<ExitCode, ServerError> {
                     });
                 }
                 for out in server.notification(n) {
-                    connection.sender.send(out.into()).map_err(err)?;
+                    t.send(&out.into()).map_err(err)?;
                 }
             }
             Message::Response(_) => {}
         }
     }
-    // The client closed the connection without `exit`.
-    Ok(ExitCode::from(1))
 }
 
 /// The server's state: open documents, and the analysis of each program.

@@ -5,6 +5,8 @@
 //! checker lists for them ([`crate::check::check`]), so hover and completion keep working while
 //! a line is half typed.
 
+use std::collections::HashMap;
+
 use lsp_types::Uri;
 
 use crate::check::checked::DefInfo;
@@ -71,6 +73,8 @@ pub struct Program {
     pub files: Vec<ast::File>,
     /// Every definition, standard library first.
     pub defs: Vec<DefInfo>,
+    /// Where each name is in `defs` (the first definition of a name).
+    by_name: HashMap<String, usize>,
 }
 
 impl Program {
@@ -93,7 +97,12 @@ impl Program {
             })
             .collect();
         let (checked, _) = check::check(stdlib, &files);
+        let mut by_name = HashMap::new();
+        for (i, d) in checked.defs.iter().enumerate() {
+            by_name.entry(d.name.clone()).or_insert(i);
+        }
         Program {
+            by_name,
             uris: docs.iter().map(|(u, _)| u.clone()).collect(),
             analysis,
             files,
@@ -118,7 +127,7 @@ impl Program {
     }
 
     pub fn def(&self, name: &str) -> Option<&DefInfo> {
-        self.defs.iter().find(|d| d.name == name)
+        self.by_name.get(name).and_then(|i| self.defs.get(*i))
     }
 
     /// The AST of a user definition, by name.

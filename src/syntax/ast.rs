@@ -34,6 +34,22 @@ pub enum Item {
     Expect(Box<Expect>),
 }
 
+impl Item {
+    /// The source the statement covers.
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Namespace(n) => n.span,
+            Item::Def(d) => d.span,
+            Item::Workload(w) => w.span,
+            Item::DefaultDeny(s) => *s,
+            Item::Cluster(c) => c.span,
+            Item::Set(s) => s.span,
+            Item::Allow(a) => a.span,
+            Item::Expect(e) => e.span,
+        }
+    }
+}
+
 /// `expect payments-api -> api.stripe.com:443 resolving 54.187.216.72 allow`
 #[derive(Clone, Debug)]
 pub struct Expect {

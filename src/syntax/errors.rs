@@ -71,21 +71,57 @@ fn found(text: &str, pos: usize) -> String {
         None => "end of file".to_owned(),
         Some('\n') | Some('\r') => "end of line".to_owned(),
         Some(_) => {
-            let token: String = rest
-                .chars()
-                .take_while(|c| !c.is_whitespace())
-                .take(24)
-                .collect();
+            // A word up to the next space or punctuation, or the punctuation itself.
+            let stop = |c: &char| c.is_whitespace() || ",(){}".contains(*c);
+            let mut token: String = rest.chars().take_while(|c| !stop(c)).take(24).collect();
+            if token.is_empty() {
+                token = rest.chars().take(1).collect();
+            }
             format!("`{token}`")
         }
     }
 }
 
+/// Structural punctuation the parser tried (pest reports literals apart from rules); the
+/// characters of literals would be noise.
+fn punctuation(tokens: impl IntoIterator<Item = String>) -> Vec<String> {
+    tokens
+        .into_iter()
+        .filter(|t| [",", ")", "}", "->"].contains(&t.as_str()))
+        .map(|t| format!("`{t}`"))
+        .collect()
+}
+
 pub fn syntax_error(file: FileId, text: &str, e: &Error<Rule>) -> Diagnostic {
-    let pos = match e.location {
+    let mut pos = match e.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    let mut expected: Vec<String> = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().map(|r| describe(*r).to_owned()).collect()
+        }
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    // Punctuation is tried at the furthest place the parser reached, which is past the rule
+    // positions when a silent rule such as `->` failed (`app x dns`): the error is there.
+    if let Some(attempts) = e.parse_attempts() {
+        let tokens = punctuation(attempts.expected_tokens().iter().map(ToString::to_string));
+        if attempts.max_position > pos && !tokens.is_empty() {
+            // A token that may follow blank lines (`)` after `nl*`) is missing at the end of
+            // the line, not at the start of the next statement or the end of the file.
+            let before = text.get(..attempts.max_position).unwrap_or_default();
+            let trimmed = before.trim_end_matches([' ', '\t', '\r', '\n']).len();
+            pos = if before.get(trimmed..).is_some_and(|gap| gap.contains('\n')) {
+                trimmed.max(pos)
+            } else {
+                attempts.max_position
+            };
+            expected = tokens;
+        } else if attempts.max_position == pos {
+            expected.extend(tokens);
+        }
+    }
     let width = text
         .get(pos..)
         .and_then(|s| s.chars().next())
@@ -94,22 +130,6 @@ pub fn syntax_error(file: FileId, text: &str, e: &Error<Rule>) -> Diagnostic {
         .unwrap_or(0);
     let span = Span::new(file, pos, pos + width);
     let found = found(text, pos);
-    let mut expected: Vec<String> = match &e.variant {
-        ErrorVariant::ParsingError { positives, .. } => {
-            positives.iter().map(|r| describe(*r).to_owned()).collect()
-        }
-        ErrorVariant::CustomError { .. } => Vec::new(),
-    };
-    // Punctuation the parser tried at the same place (pest reports literals apart from rules).
-    if let Some(attempts) = e.parse_attempts() {
-        for t in attempts.expected_tokens() {
-            let token = t.to_string();
-            // Structural punctuation only: the characters of literals would be noise.
-            if [",", ")", "}", "->"].contains(&token.as_str()) {
-                expected.push(format!("`{token}`"));
-            }
-        }
-    }
     expected.sort_unstable();
     expected.dedup();
     let what = match expected.as_slice() {
@@ -153,4 +173,41 @@ pub fn syntax_error(file: FileId, text: &str, e: &Error<Rule>) -> Diagnostic {
         d = d.help("separate arguments with `,`; host names and addresses contain no spaces");
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::source::FileId;
+
+    /// The primary span of the syntax error in `text`, as (offset, covered text).
+    fn underlined(text: &str) -> (usize, String) {
+        let (ast, diags) = crate::syntax::parse(FileId(0), text);
+        assert!(ast.is_none());
+        let span = diags.iter().next().unwrap().primary_span().unwrap();
+        (
+            span.start as usize,
+            text.get(span.range()).unwrap().to_owned(),
+        )
+    }
+
+    #[test]
+    fn a_missing_arrow_is_reported_where_the_arrow_belongs() {
+        for text in [
+            "namespace a\napp payments-api dns, rds(10.0.0.0/24)\n",
+            "namespace a\npods batch {tier=batch} dns\n",
+        ] {
+            let at = text.find("dns").unwrap();
+            assert_eq!(underlined(text), (at, "d".to_owned()), "{text}");
+            let (_, diags) = crate::syntax::parse(FileId(0), text);
+            let d = diags.iter().next().unwrap();
+            assert_eq!(d.message, "expected `->`, found `dns`");
+        }
+    }
+
+    #[test]
+    fn a_missing_parenthesis_is_reported_at_the_end_of_its_line() {
+        let text = "namespace a\napp b -> dns, rds(10.0.0.0/24:5432\n\napp c -> dns\n";
+        let end = text.find(":5432").unwrap() + ":5432".len();
+        assert_eq!(underlined(text), (end, String::new()));
+    }
 }

@@ -13,9 +13,9 @@ pub const MAX_NESTING_DEPTH: usize = 32;
 /// argument, is one level deeper (the checker recurses once per level): E0212.
 pub const MAX_EXPANSION_DEPTH: usize = 64;
 
-/// Destinations one definition or one statement expands to, after identical destinations are
-/// merged: E0211.
-pub const MAX_EXPANDED_DESTINATIONS: usize = 10_000;
+/// Destinations one definition expands to, after identical destinations are merged, and
+/// destinations of one statement's list, counted as the list grows: E0211.
+pub const MAX_EXPANDED_DESTINATIONS: usize = 100_000;
 
 /// Expansion steps for a whole program, plus [`EXPANSION_STEPS_PER_BYTE`] for each byte of its
 /// source: one step per destination expression evaluated plus one per destination it yields. A
@@ -26,6 +26,10 @@ pub const EXPANSION_STEPS: u64 = 1_000_000;
 /// See [`EXPANSION_STEPS`]: the budget grows with the source, so that cost stays a small
 /// multiple of its size.
 pub const EXPANSION_STEPS_PER_BYTE: u64 = 8;
+
+/// See [`EXPANSION_STEPS`]: what one diagnostic of the checker costs, so that expansions that
+/// keep failing exhaust the budget as soon as expansions that succeed.
+pub const EXPANSION_STEPS_PER_DIAGNOSTIC: usize = 100;
 
 /// Diagnostics of one code reported for one file; the last one shown says how many more there
 /// were.
@@ -43,6 +47,8 @@ pub const EXCERPT_CONTEXT: usize = 40;
 
 /// Lines a label may span in an excerpt; a label over more lines is shown on its first line.
 pub const EXCERPT_LABEL_LINES: usize = 8;
+
+// The sizes of input files are bounded in `crate::input` (`MAX_FILE_BYTES`, `MAX_TOTAL_BYTES`).
 
 /// Bytes of one language server message (the JSON body of a frame), and of its header lines.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024 * 1024;

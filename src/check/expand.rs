@@ -19,7 +19,8 @@ use super::defs::signature;
 use super::literals;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
 use crate::limits::{
-    EXPANSION_STEPS, EXPANSION_STEPS_PER_BYTE, MAX_EXPANDED_DESTINATIONS, MAX_EXPANSION_DEPTH,
+    EXPANSION_STEPS, EXPANSION_STEPS_PER_BYTE, EXPANSION_STEPS_PER_DIAGNOSTIC,
+    MAX_EXPANDED_DESTINATIONS, MAX_EXPANSION_DEPTH,
 };
 use crate::model::{LabelReq, LabelSelector, NamespaceSel, Peer, PortRange, Proto};
 use crate::source::{Span, Spanned};
@@ -136,6 +137,8 @@ pub(super) struct Checker<'a> {
     /// Calls without arguments already expanded, by context: they are expanded once and
     /// shared, with the origin of each use.
     memo: HashMap<MemoKey<'a>, Memo>,
+    /// Diagnostics reported so far (code, place, message), each reported once.
+    reported: HashSet<(Code, Option<Span>, String)>,
 }
 
 /// What a call without arguments depends on besides the definition: the definition it is
@@ -174,6 +177,7 @@ impl<'a> Checker<'a> {
             budget: EXPANSION_STEPS,
             exhausted: false,
             memo: HashMap::new(),
+            reported: HashSet::new(),
         }
     }
 
@@ -249,28 +253,46 @@ impl<'a> Checker<'a> {
         let d = self
             .with_chain(d, None)
             .help("no policy needs this many rules: use wider address ranges or fewer ports");
-        self.diags.push(d);
+        self.report(d);
         true
     }
 
     /// Reports `d`; the value is `None`, so that `return self.err(...)` ends an expansion.
     fn err(&mut self, d: Diagnostic) -> Option<Val> {
-        self.diags.push(d);
+        self.report(d);
         None
+    }
+
+    /// Records a diagnostic once: a definition's body is expanded again at each use, and would
+    /// report the same mistake each time. A new diagnostic costs [`EXPANSION_STEPS_PER_DIAGNOSTIC`] steps of
+    /// the budget, so that a program whose expansions keep failing stops as early as one whose
+    /// expansions succeed.
+    pub(super) fn report(&mut self, d: Diagnostic) {
+        let key = (d.code, d.primary_span(), d.message.clone());
+        if self.reported.insert(key) {
+            let at = d.primary_span().unwrap_or_default();
+            self.diags.push(d);
+            let _ = self.step(EXPANSION_STEPS_PER_DIAGNOSTIC, at);
+        }
     }
 
     /// E0201 for a name that is neither a parameter, a protocol nor a definition.
     fn unknown_name(&mut self, name: &Spanned<String>, env: &Env) {
+        let message = format!("unknown name `{}`", name.node);
+        // Met again in another expansion of the same body: said already, without the search
+        // for a suggestion.
+        if self
+            .reported
+            .contains(&(Code::E0201, Some(name.span), message.clone()))
+        {
+            return;
+        }
         let mut candidates: Vec<&str> = self.defs.keys().copied().collect();
         candidates.extend(env.keys().map(String::as_str));
         candidates.extend(["tcp", "udp", "sctp"]);
         candidates.sort_unstable();
-        let mut d = Diagnostic::new(
-            Code::E0201,
-            name.span,
-            format!("unknown name `{}`", name.node),
-        )
-        .label("not defined in this program or the standard library");
+        let mut d = Diagnostic::new(Code::E0201, name.span, message)
+            .label("not defined in this program or the standard library");
         if let Some(s) = suggest::did_you_mean(&name.node, candidates) {
             d = d.help(format!("did you mean `{s}`?"));
         } else if name
@@ -281,7 +303,7 @@ impl<'a> Checker<'a> {
         {
             d = d.help("host names need at least one dot, as in `api.example.com`; `egressc explain E0201` lists how names are found");
         }
-        self.diags.push(d);
+        self.report(d);
     }
 
     /// Expands one destination expression.
@@ -331,7 +353,7 @@ impl<'a> Checker<'a> {
             let d = self.with_chain(d, None).help(
                 "definitions that take arguments are expanded at every use: pass fewer arguments through long chains, or define the destinations once",
             );
-            self.diags.push(d);
+            self.report(d);
         }
         None
     }
@@ -496,7 +518,7 @@ impl<'a> Checker<'a> {
                     },
                 )),
                 Err(e) => {
-                    self.diags.push(e);
+                    self.report(e);
                     None
                 }
             };
@@ -510,11 +532,11 @@ impl<'a> Checker<'a> {
                     format!("expected a port, found {}", other.describe()),
                 )
                 .label("this parameter is not a `port`");
-                self.diags.push(d);
+                self.report(d);
                 None
             }
             None => {
-                self.diags.push(
+                self.report(
                     Diagnostic::new(
                         Code::E0201,
                         tok.span,
@@ -721,7 +743,7 @@ impl<'a> Checker<'a> {
                             Some(s) => d.help(format!("did you mean `{s}`?")),
                             None => d.note(format!("parameters: {}", names.join(", "))),
                         };
-                        self.diags.push(d);
+                        self.report(d);
                         ok = false;
                         continue;
                     }
@@ -748,7 +770,7 @@ impl<'a> Checker<'a> {
                     format!("`{}` is defined here", def.name.node),
                 )
                 .help(format!("the signature is `{}`", signature(def)));
-                self.diags.push(d);
+                self.report(d);
                 ok = false;
                 continue;
             };
@@ -771,13 +793,13 @@ impl<'a> Checker<'a> {
                 )
                 .label(format!("expected {}", types.join(" or ")))
                 .secondary(param.span, "parameter declared here");
-                self.diags.push(d);
+                self.report(d);
                 ok = false;
                 continue;
             }
             if let Some(slot) = bound.get_mut(index) {
                 if slot.is_some() {
-                    self.diags.push(
+                    self.report(
                         Diagnostic::new(
                             Code::E0302,
                             arg.value.span,
@@ -829,7 +851,7 @@ impl<'a> Checker<'a> {
                         .label(format!("missing `{}`", param.name.node))
                         .secondary(param.span, "parameter declared here")
                         .help(format!("the signature is `{}`", signature(def)));
-                        self.diags.push(d);
+                        self.report(d);
                         ok = false;
                     }
                     None => {}
@@ -878,7 +900,7 @@ impl<'a> Checker<'a> {
                         .filter(|t| seen.insert((t.dest.peer.clone(), t.dest.ports))),
                 ),
                 other => {
-                    self.diags.push(
+                    self.report(
                         Diagnostic::new(
                             Code::E0301,
                             d.span,
@@ -909,9 +931,18 @@ impl<'a> Checker<'a> {
         let mut ok = true;
         for d in list {
             match self.eval(d, &Env::new(), ns, d.span) {
-                Some(Val::Dests(ts)) => out.extend(ts.into_iter().map(|t| t.dest)),
+                Some(Val::Dests(ts)) => {
+                    out.extend(ts.into_iter().map(|t| t.dest));
+                    // Counted as the list grows: a list of large definitions stops at the
+                    // limit, not after holding every copy.
+                    if let Some(first) = list.first()
+                        && self.too_many(out.len(), first.span.to(d.span), "this list")
+                    {
+                        return None;
+                    }
+                }
                 Some(other) => {
-                    self.diags.push(
+                    self.report(
                         Diagnostic::new(
                             Code::E0301,
                             d.span,
@@ -924,11 +955,6 @@ impl<'a> Checker<'a> {
                 }
                 None => ok = false,
             }
-        }
-        if let (Some(first), Some(last)) = (list.first(), list.last())
-            && self.too_many(out.len(), first.span.to(last.span), "this list")
-        {
-            return None;
         }
         ok.then_some(out)
     }
@@ -948,12 +974,12 @@ impl<'a> Checker<'a> {
                 ast::LabelTerm::Exists(k) | ast::LabelTerm::Absent(k) => (k, vec![]),
             };
             if let Err(e) = literals::label_key(key) {
-                self.diags.push(e);
+                self.report(e);
                 ok = false;
             }
             for v in &values {
                 if let Err(e) = literals::label_value(v) {
-                    self.diags.push(e);
+                    self.report(e);
                     ok = false;
                 }
             }

@@ -247,8 +247,8 @@ pub type Explain = fn(Code) -> Option<&'static str>;
 /// A SARIF 2.1.0 log with one run; rules are the codes that occur, in code order, each with
 /// its long explanation.
 pub fn sarif(map: &SourceMap, diags: &[Diagnostic], explain: Explain) -> String {
-    let mut codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
     let diags = &caps::cap(diags);
+    let mut codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
     codes.sort();
     codes.dedup();
     let rules: Vec<serde_json::Value> = codes

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 
 /// The whole pipeline: parse, check, lower, lint, every backend alone, every diagnostic in every
 /// output format, and each target's YAML read back by its evaluator and held to the reference
-/// over the program's flow universe. Panics on a finding.
+/// over the program's flow universe. Panics on a finding. A program the front end refuses is
+/// analysed once, not once per target.
 pub fn pipeline(data: &[u8]) {
     let input = [Input::new("fuzz.egress", data)];
     for target in Target::ALL.iter().copied() {
@@ -24,7 +25,11 @@ pub fn pipeline(data: &[u8]) {
                 egressc::lint::explanation,
             );
         }
-        let (Some(ir), Some(output)) = (c.analysis.ir.as_ref(), c.outputs.first()) else {
+        let Some(ir) = c.analysis.ir.as_ref() else {
+            // The front end failed: every target would fail the same way.
+            break;
+        };
+        let Some(output) = c.outputs.first() else {
             continue;
         };
         if c.has_errors() {

@@ -409,7 +409,7 @@ impl<'a> Checker<'a> {
             }
         };
         match &d.ports {
-            Some(suffix) => self.apply_ports(val, suffix, env),
+            Some(suffix) => self.apply_ports(val, suffix, env, false),
             None => Some(val),
         }
     }
@@ -418,8 +418,16 @@ impl<'a> Checker<'a> {
     ///
     /// Without a protocol the port is `tcp`; the port and the protocol may be parameters. A
     /// port or a protocol takes no port (E0311). A destination that already has another port
-    /// keeps it when the new one is a parameter's default; a port the user gave is E0312.
-    fn apply_ports(&mut self, val: Val, suffix: &ast::PortSuffix, env: &Env) -> Option<Val> {
+    /// keeps it when the new one is a default: a parameter's default, or a number written after
+    /// a parameter (`name:443` in `def https(name: host)` is 443 unless the argument names a
+    /// port, as `param_operand` says); a port the user gave otherwise is E0312.
+    fn apply_ports(
+        &mut self,
+        val: Val,
+        suffix: &ast::PortSuffix,
+        env: &Env,
+        param_operand: bool,
+    ) -> Option<Val> {
         let Val::Dests(mut ts) = val else {
             return self.err(
                 Diagnostic::new(
@@ -433,7 +441,10 @@ impl<'a> Checker<'a> {
                 ),
             );
         };
-        let (first, last, given) = self.port_value(&suffix.port, suffix.span, env)?;
+        let (first, last, mut given) = self.port_value(&suffix.port, suffix.span, env)?;
+        if param_operand && !env.contains_key(&suffix.port.node) {
+            given.explicit = false;
+        }
         let proto = match &suffix.proto {
             None => Proto::Tcp,
             Some(p) => match env.get(&p.node) {
@@ -563,7 +574,7 @@ impl<'a> Checker<'a> {
             |this: &mut Self, peer: Peer, ports: &Option<ast::PortSuffix>| -> Option<Val> {
                 let v = Val::Dests(vec![Expanded::new(peer, origin)]);
                 match ports {
-                    Some(p) => this.apply_ports(v, p, env),
+                    Some(p) => this.apply_ports(v, p, env, false),
                     None => Some(v),
                 }
             };
@@ -592,6 +603,7 @@ impl<'a> Checker<'a> {
                 Err(e) => self.err(e),
             },
             ast::Atom::Name { name, ports } => {
+                let param = env.contains_key(&name.node);
                 let val = if let Some(v) = env.get(&name.node) {
                     let mut v = v.clone();
                     if let Val::Dests(ts) = &mut v {
@@ -609,7 +621,7 @@ impl<'a> Checker<'a> {
                     return None;
                 };
                 match ports {
-                    Some(p) => self.apply_ports(val, p, env),
+                    Some(p) => self.apply_ports(val, p, env, param),
                     None => Some(val),
                 }
             }

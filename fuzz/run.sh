@@ -19,5 +19,5 @@ while IFS= read -r f; do
     cp "$f" "$corpus/seed-$name"
   fi
 done < <(find ../tests/fixtures ../examples -name '*.egress' | sort)
-exec "$bin" "$corpus" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=4096 \
+exec "$bin" "$corpus" -max_total_time="$seconds" -max_len=8192 -timeout=30 -rss_limit_mb=4096 \
   -artifact_prefix="artifacts/$target/" -print_final_stats=1 "$@"

@@ -6,24 +6,48 @@ use std::fmt;
 
 use ipnet::IpNet;
 
-/// A transport protocol.
+/// An IP protocol: a transport protocol with ports (`tcp`, `udp`, `sctp`), ICMP for IPv4 or IPv6
+/// (`icmp`, `icmpv6`, with a type and a code), or another IP protocol without ports (`gre`,
+/// `esp`, `ah`, `vrrp`, `ipip`, `igmp`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Proto {
     Tcp,
     Udp,
     Sctp,
+    Icmp,
+    Icmpv6,
+    Gre,
+    Esp,
+    Ah,
+    Vrrp,
+    Ipip,
+    Igmp,
 }
 
 impl Proto {
-    pub const ALL: [Proto; 3] = [Proto::Tcp, Proto::Udp, Proto::Sctp];
+    /// The protocols with ports, which a `/PROTO` after a port names.
+    pub const WITH_PORTS: [Proto; 3] = [Proto::Tcp, Proto::Udp, Proto::Sctp];
 
+    /// The protocols without ports, which a port suffix names on its own (`:icmp`, `:gre`).
+    pub const PORTLESS: [Proto; 8] = [
+        Proto::Icmp,
+        Proto::Icmpv6,
+        Proto::Gre,
+        Proto::Esp,
+        Proto::Ah,
+        Proto::Vrrp,
+        Proto::Ipip,
+        Proto::Igmp,
+    ];
+
+    /// A protocol with ports: `tcp`, `udp` or `sctp`.
     pub fn parse(text: &str) -> Option<Proto> {
-        match text {
-            "tcp" => Some(Proto::Tcp),
-            "udp" => Some(Proto::Udp),
-            "sctp" => Some(Proto::Sctp),
-            _ => None,
-        }
+        Proto::WITH_PORTS.into_iter().find(|p| p.as_str() == text)
+    }
+
+    /// A protocol without ports: `icmp`, `icmpv6`, `gre`, `esp`, `ah`, `vrrp`, `ipip`, `igmp`.
+    pub fn parse_portless(text: &str) -> Option<Proto> {
+        Proto::PORTLESS.into_iter().find(|p| p.as_str() == text)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -31,20 +55,78 @@ impl Proto {
             Proto::Tcp => "tcp",
             Proto::Udp => "udp",
             Proto::Sctp => "sctp",
+            Proto::Icmp => "icmp",
+            Proto::Icmpv6 => "icmpv6",
+            Proto::Gre => "gre",
+            Proto::Esp => "esp",
+            Proto::Ah => "ah",
+            Proto::Vrrp => "vrrp",
+            Proto::Ipip => "ipip",
+            Proto::Igmp => "igmp",
         }
     }
 
-    /// The upper-case spelling Kubernetes, Cilium and Calico use.
+    /// The upper-case spelling Kubernetes, Cilium and Calico use for protocols with ports.
     pub fn upper(self) -> &'static str {
         match self {
             Proto::Tcp => "TCP",
             Proto::Udp => "UDP",
             Proto::Sctp => "SCTP",
+            Proto::Icmp => "ICMP",
+            Proto::Icmpv6 => "ICMPv6",
+            Proto::Gre => "GRE",
+            Proto::Esp => "ESP",
+            Proto::Ah => "AH",
+            Proto::Vrrp => "VRRP",
+            Proto::Ipip => "IPIP",
+            Proto::Igmp => "IGMP",
+        }
+    }
+
+    /// The IANA protocol number (`gre` is 47; IPIP is IP-in-IP, 4).
+    pub fn number(self) -> u8 {
+        match self {
+            Proto::Tcp => 6,
+            Proto::Udp => 17,
+            Proto::Sctp => 132,
+            Proto::Icmp => 1,
+            Proto::Icmpv6 => 58,
+            Proto::Gre => 47,
+            Proto::Esp => 50,
+            Proto::Ah => 51,
+            Proto::Vrrp => 112,
+            Proto::Ipip => 4,
+            Proto::Igmp => 2,
+        }
+    }
+
+    pub fn has_ports(self) -> bool {
+        matches!(self, Proto::Tcp | Proto::Udp | Proto::Sctp)
+    }
+
+    pub fn is_icmp(self) -> bool {
+        matches!(self, Proto::Icmp | Proto::Icmpv6)
+    }
+
+    /// The values a [`PortRange`] of this protocol runs over: ports 1-65535; for ICMP, type and
+    /// code as `type × 256 + code` (see [`PortRange::icmp`]); 0 for the others.
+    pub fn span(self) -> (u16, u16) {
+        if self.has_ports() {
+            (1, u16::MAX)
+        } else if self.is_icmp() {
+            (0, u16::MAX)
+        } else {
+            (0, 0)
         }
     }
 }
 
-/// `tcp/5432` or `udp/8000-8100`: an inclusive range of ports of one protocol.
+/// What one protocol allows: `tcp/5432` or `udp/8000-8100` (an inclusive range of ports), an
+/// ICMP type or type and code, or a whole protocol without ports (`gre`).
+///
+/// The set operations of [`PortSet`] need one ordered space per protocol, so ICMP's type and
+/// code are numbered `type × 256 + code`: every ICMP message is `0..=65535`, type 8 is
+/// `2048..=2303` and type 8 code 0 is `2048`. A protocol without ports has the single value 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PortRange {
     pub proto: Proto,
@@ -53,17 +135,89 @@ pub struct PortRange {
 }
 
 impl PortRange {
+    /// Every port, message or packet of `proto`.
+    pub fn whole(proto: Proto) -> PortRange {
+        let (first, last) = proto.span();
+        PortRange { proto, first, last }
+    }
+
+    /// ICMP messages of one type (every code), or of one type and code.
+    pub fn icmp(proto: Proto, kind: u8, code: Option<u8>) -> PortRange {
+        let base = u16::from(kind) << 8;
+        match code {
+            Some(c) => PortRange {
+                proto,
+                first: base | u16::from(c),
+                last: base | u16::from(c),
+            },
+            None => PortRange {
+                proto,
+                first: base,
+                last: base | 0xff,
+            },
+        }
+    }
+
     pub fn contains(&self, proto: Proto, port: u16) -> bool {
         self.proto == proto && self.first <= port && port <= self.last
+    }
+
+    /// Whether the range is every value of its protocol.
+    pub fn is_whole(&self) -> bool {
+        (self.first, self.last) == self.proto.span()
+    }
+
+    /// An ICMP range as the messages products name: whole types (`(8, None)`) and single codes
+    /// (`(8, Some(0))`), in order; empty for another protocol.
+    pub fn icmp_messages(&self) -> Vec<(u8, Option<u8>)> {
+        if !self.proto.is_icmp() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut at = u32::from(self.first);
+        let last = u32::from(self.last);
+        while at <= last {
+            let kind = u8::try_from(at >> 8).unwrap_or(u8::MAX);
+            let code = u8::try_from(at & 0xff).unwrap_or(u8::MAX);
+            if code == 0 && at + 0xff <= last {
+                out.push((kind, None));
+                at += 0x100;
+            } else {
+                out.push((kind, Some(code)));
+                at += 1;
+            }
+        }
+        out
+    }
+}
+
+/// `type 8`, `type 8 code 0`, `types 0-8`: an ICMP type and code as written in messages.
+fn icmp_text(first: u16, last: u16) -> String {
+    let (t1, c1, t2, c2) = (first >> 8, first & 0xff, last >> 8, last & 0xff);
+    match (c1, c2) {
+        (0, 0xff) if t1 == t2 => format!("type {t1}"),
+        (0, 0xff) => format!("types {t1}-{t2}"),
+        _ if t1 == t2 && c1 == c2 => format!("type {t1} code {c1}"),
+        _ if t1 == t2 => format!("type {t1} codes {c1}-{c2}"),
+        _ => format!("type {t1} code {c1} to type {t2} code {c2}"),
     }
 }
 
 impl fmt::Display for PortRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.first == self.last {
-            write!(f, "{}/{}", self.proto.as_str(), self.first)
+        let proto = self.proto.as_str();
+        if self.proto.is_icmp() {
+            if self.is_whole() {
+                f.write_str(proto)
+            } else {
+                write!(f, "{proto} {}", icmp_text(self.first, self.last))
+            }
+        } else if !self.proto.has_ports() {
+            f.write_str(proto)
+        } else if self.first == self.last {
+            write!(f, "{proto}/{}", self.first)
         } else {
-            write!(f, "{}/{}-{}", self.proto.as_str(), self.first, self.last)
+            write!(f, "{proto}/{}-{}", self.first, self.last)
         }
     }
 }

@@ -89,6 +89,11 @@ const ALLOWS: &[&str] = &[
     "https(*.example.com)",
     "https(**.s3.amazonaws.com)",
     "169.254.169.254/32:80",
+    "10.1.2.0/24:icmp(8)",
+    "fd00::/64:icmpv6(128)",
+    "pods{app=ledger}:icmp",
+    "internet:icmp(3, 4)",
+    "10.9.0.0/16:gre",
 ];
 
 const DENIES: &[&str] = &[
@@ -99,6 +104,8 @@ const DENIES: &[&str] = &[
     "private:5432",
     "pods{app=ledger}",
     "0.0.0.0/1:80",
+    "10.1.2.0/25:icmp(8)",
+    "10.0.0.0/8:icmp",
 ];
 
 fn program(apps: Vec<(Vec<usize>, Vec<usize>)>, default_deny: bool, guardrail: bool) -> String {

@@ -118,7 +118,37 @@ struct Rule {
     action: &'static str,
     destination: Entity,
     #[serde(skip_serializing_if = "Option::is_none")]
-    protocol: Option<&'static str>,
+    icmp: Option<Icmp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    protocol: Option<Protocol>,
+}
+
+/// `TCP`, `ICMP`, `ICMPv6` by name; other IP protocols by number (`47` is GRE): the validator
+/// names only TCP, UDP, ICMP, ICMPv6, SCTP and UDPLite.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(untagged)]
+enum Protocol {
+    Name(&'static str),
+    Number(u8),
+}
+
+impl Protocol {
+    fn of(proto: Proto) -> Protocol {
+        if proto.has_ports() || proto.is_icmp() {
+            Protocol::Name(proto.upper())
+        } else {
+            Protocol::Number(proto.number())
+        }
+    }
+}
+
+/// `{type: 8}` or `{type: 8, code: 0}`: one ICMP type, or one code of it.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+struct Icmp {
+    #[serde(rename = "type")]
+    kind: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<u8>,
 }
 
 #[derive(Serialize, Clone, Debug, Default, PartialEq, Eq)]
@@ -194,21 +224,52 @@ fn port(r: &PortRange) -> Port {
     }
 }
 
-/// `(protocol, ports)` pairs for a port set: one per protocol and chunk of ports, or a single
-/// pair without either for every port of every protocol.
-fn port_groups(ports: &PortSet) -> Vec<(Option<&'static str>, Vec<Port>)> {
-    match ports {
-        PortSet::All => vec![(None, Vec::new())],
-        PortSet::Ranges(rs) => Proto::ALL
-            .iter()
-            .flat_map(|proto| {
-                let of: Vec<Port> = rs.iter().filter(|r| r.proto == *proto).map(port).collect();
-                of.chunks(MAX_PORTS)
-                    .map(|c| (Some(proto.upper()), c.to_vec()))
-                    .collect::<Vec<_>>()
-            })
-            .collect(),
+/// What one Calico rule matches besides its destination: a protocol, its ports or its ICMP
+/// message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Match {
+    protocol: Option<Protocol>,
+    ports: Vec<Port>,
+    icmp: Option<Icmp>,
+}
+
+/// The matches of a port set: one per protocol and chunk of ports, one per ICMP type or code
+/// (none for every message), one per other protocol; a single empty match for every port of
+/// every protocol.
+fn port_groups(ports: &PortSet) -> Vec<Match> {
+    let PortSet::Ranges(rs) = ports else {
+        return vec![Match {
+            protocol: None,
+            ports: Vec::new(),
+            icmp: None,
+        }];
+    };
+    let mut out = Vec::new();
+    for proto in Proto::WITH_PORTS {
+        let of: Vec<Port> = rs.iter().filter(|r| r.proto == proto).map(port).collect();
+        out.extend(of.chunks(MAX_PORTS).map(|c| Match {
+            protocol: Some(Protocol::of(proto)),
+            ports: c.to_vec(),
+            icmp: None,
+        }));
     }
+    for r in rs.iter().filter(|r| !r.proto.has_ports()) {
+        let protocol = Some(Protocol::of(r.proto));
+        if r.is_whole() {
+            out.push(Match {
+                protocol,
+                ports: Vec::new(),
+                icmp: None,
+            });
+            continue;
+        }
+        out.extend(r.icmp_messages().into_iter().map(|(kind, code)| Match {
+            protocol,
+            ports: Vec::new(),
+            icmp: Some(Icmp { kind, code }),
+        }));
+    }
+    out
 }
 
 /// The Calico rules of one IR rule: its destinations (IPv4 ranges, IPv6 ranges, each pod
@@ -251,13 +312,14 @@ fn rules(r: &ir::Rule, action: &'static str, policy_ns: Option<&str>) -> Vec<Rul
     let groups = port_groups(&r.ports);
     all.into_iter()
         .flat_map(|d| {
-            groups.iter().map(move |(protocol, ports)| Rule {
+            groups.iter().map(move |m| Rule {
                 action,
                 destination: Entity {
-                    ports: ports.clone(),
+                    ports: m.ports.clone(),
                     ..d.clone()
                 },
-                protocol: *protocol,
+                icmp: m.icmp,
+                protocol: m.protocol,
             })
         })
         .collect()

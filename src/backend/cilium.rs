@@ -39,7 +39,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
 use serde::Serialize;
 
 use super::native::label_selector;
-use super::{Document, Target, describe, host_denies, metadata, yaml};
+use super::{Document, Portless, Target, describe, host_denies, metadata, protocol_refusals, yaml};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::ir::{self, PolicyKind};
 use crate::model::{
@@ -54,6 +54,8 @@ const CLUSTERWIDE: &str = "CiliumClusterwideNetworkPolicy";
 const NAMESPACE_LABEL: &str = "k8s:io.kubernetes.pod.namespace";
 /// The CRD's limit on `toPorts[].ports`.
 const MAX_PORTS: usize = 40;
+/// The CRD's limit on `icmps[].fields` (`maxICMPFields` in Cilium's rule validation).
+const MAX_ICMP_FIELDS: usize = 40;
 /// What strict DNS always answers: in-cluster names and search-path expansions.
 const CLUSTER_NAMES: &str = "**.cluster.local";
 /// The ports of a DNS allowance that the DNS proxy can see.
@@ -93,9 +95,12 @@ struct Spec {
 }
 
 /// One kind of peer (Cilium refuses to combine them) and the ports they are reached on.
-#[derive(Serialize, Default)]
+#[derive(Serialize, Default, Clone)]
 #[serde(rename_all = "camelCase")]
 struct EgressRule {
+    /// ICMP types; never in the same rule as `toPorts` (Cilium refuses the pair).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    icmps: Vec<IcmpRule>,
     #[serde(rename = "toCIDRSet", skip_serializing_if = "Vec::is_empty")]
     to_cidr_set: Vec<CidrRule>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -106,7 +111,20 @@ struct EgressRule {
     to_ports: Vec<PortRule>,
 }
 
-#[derive(Serialize)]
+/// `{fields: [{family: IPv4, type: 8}, ...]}`: ICMP messages by type, every code.
+#[derive(Serialize, Clone)]
+struct IcmpRule {
+    fields: Vec<IcmpField>,
+}
+
+#[derive(Serialize, Clone)]
+struct IcmpField {
+    family: &'static str,
+    #[serde(rename = "type")]
+    kind: u8,
+}
+
+#[derive(Serialize, Clone)]
 struct CidrRule {
     cidr: String,
 }
@@ -184,18 +202,47 @@ fn port(r: &PortRange) -> PortProtocol {
     }
 }
 
-/// `toPorts` for a port set: none for every port of every protocol.
+/// `toPorts` for the ports of a port set (none for every port of every protocol).
 fn port_rules(ports: &PortSet) -> Vec<PortRule> {
     match ports {
         PortSet::All => Vec::new(),
-        PortSet::Ranges(rs) => rs
-            .chunks(MAX_PORTS)
-            .map(|c| PortRule {
-                ports: c.iter().map(port).collect(),
-                rules: None,
-            })
-            .collect(),
+        PortSet::Ranges(rs) => {
+            let with_ports: Vec<&PortRange> = rs.iter().filter(|r| r.proto.has_ports()).collect();
+            with_ports
+                .chunks(MAX_PORTS)
+                .map(|c| PortRule {
+                    ports: c.iter().map(|r| port(r)).collect(),
+                    rules: None,
+                })
+                .collect()
+        }
     }
+}
+
+/// `icmps` for the ICMP messages of a port set: each whole type once per family (codes are
+/// refused before, E0521), at most [`MAX_ICMP_FIELDS`] to an entry.
+fn icmp_rules(ports: &PortSet) -> Vec<IcmpRule> {
+    let PortSet::Ranges(rs) = ports else {
+        return Vec::new();
+    };
+    let fields: Vec<IcmpField> = rs
+        .iter()
+        .filter(|r| r.proto.is_icmp())
+        .flat_map(|r| {
+            let family = if r.proto == Proto::Icmp {
+                "IPv4"
+            } else {
+                "IPv6"
+            };
+            r.icmp_messages()
+                .into_iter()
+                .map(move |(kind, _)| IcmpField { family, kind })
+        })
+        .collect();
+    fields
+        .chunks(MAX_ICMP_FIELDS)
+        .map(|c| IcmpRule { fields: c.to_vec() })
+        .collect()
 }
 
 /// A `toEndpoints` selector for pods; `policy_ns` is `None` in a clusterwide policy.
@@ -242,28 +289,51 @@ fn rules(peers: &[&Peer], ports: &PortSet, policy_ns: Option<&str>) -> Vec<Egres
             } => to_endpoints.push(endpoints(namespace, selector, policy_ns)),
         }
     }
-    let to_ports = port_rules(ports);
-    let mut out = Vec::new();
+    let mut peers = Vec::new();
     if !to_endpoints.is_empty() {
-        out.push(EgressRule {
+        peers.push(EgressRule {
             to_endpoints,
-            to_ports: to_ports.clone(),
             ..Default::default()
         });
     }
     if !to_cidr_set.is_empty() {
-        out.push(EgressRule {
+        peers.push(EgressRule {
             to_cidr_set,
-            to_ports: to_ports.clone(),
             ..Default::default()
         });
     }
     if !to_fqdns.is_empty() {
-        out.push(EgressRule {
+        peers.push(EgressRule {
             to_fqdns,
-            to_ports,
             ..Default::default()
         });
+    }
+    with_ports(peers, ports)
+}
+
+/// Each peer rule of `peers` on `ports`: the rule itself for every port of every protocol, else
+/// one copy with `toPorts` for the ports and one with `icmps` for the ICMP types (Cilium refuses
+/// the two in one rule: "The ICMPs block may only be present without ToPorts").
+fn with_ports(peers: Vec<EgressRule>, ports: &PortSet) -> Vec<EgressRule> {
+    if *ports == PortSet::All {
+        return peers;
+    }
+    let to_ports = port_rules(ports);
+    let icmps = icmp_rules(ports);
+    let mut out = Vec::new();
+    for p in peers {
+        if !to_ports.is_empty() {
+            out.push(EgressRule {
+                to_ports: to_ports.clone(),
+                ..p.clone()
+            });
+        }
+        if !icmps.is_empty() {
+            out.push(EgressRule {
+                icmps: icmps.clone(),
+                ..p
+            });
+        }
     }
     out
 }
@@ -454,6 +524,12 @@ fn policy_spec(policy: &ir::Policy, guardrails: &[ir::Guardrail]) -> Result<Spec
         });
     }
     let mut diags = host_denies(&policy.deny, Target::Cilium);
+    let rules: Vec<ir::Rule> = policy.allow.iter().chain(&policy.deny).cloned().collect();
+    diags.extend(protocol_refusals(
+        &rules,
+        Target::Cilium,
+        Portless::IcmpTypes,
+    ));
     if let Some(d) = missing_dns(policy).or_else(|| blinded_dns(policy, guardrails)) {
         diags.push(d);
     }
@@ -474,7 +550,12 @@ fn policy_spec(policy: &ir::Policy, guardrails: &[ir::Guardrail]) -> Result<Spec
 }
 
 fn guardrail_spec(g: &ir::Guardrail) -> Result<Spec, Diagnostics> {
-    let diags = host_denies(&g.deny, Target::Cilium);
+    let mut diags = host_denies(&g.deny, Target::Cilium);
+    diags.extend(protocol_refusals(
+        &g.deny,
+        Target::Cilium,
+        Portless::IcmpTypes,
+    ));
     if diags.has_errors() {
         return Err(diags);
     }

@@ -14,7 +14,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::ir;
-use crate::model::Peer;
+use crate::model::{Peer, PortSet};
 use crate::source::SourceMap;
 
 /// An output target (`--target`).
@@ -147,6 +147,85 @@ fn host_denies(deny: &[ir::Rule], target: Target) -> Diagnostics {
         }
     }
     diags
+}
+
+/// What a target makes of protocols without ports: none of them (native), ICMP by type only
+/// (cilium), or all of them with ICMP codes (calico).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Portless {
+    None,
+    IcmpTypes,
+}
+
+/// E0520 for every protocol without ports that `target` cannot express in `rules`, and E0521
+/// for ICMP codes where it matches ICMP by type only; one report per protocol and place.
+fn protocol_refusals(rules: &[ir::Rule], target: Target, takes: Portless) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for r in rules {
+        let PortSet::Ranges(ranges) = &r.ports else {
+            continue;
+        };
+        let span = r.origins.first().copied().unwrap_or_default();
+        for range in ranges.iter().filter(|x| !x.proto.has_ports()) {
+            if !seen.insert((span, range.proto)) {
+                continue;
+            }
+            let icmp = range.proto.is_icmp();
+            if takes == Portless::IcmpTypes && icmp {
+                if let Some((kind, Some(code))) = range
+                    .icmp_messages()
+                    .into_iter()
+                    .find(|(_, code)| code.is_some())
+                {
+                    diags.push(
+                        Diagnostic::new(
+                            Code::E0521,
+                            span,
+                            format!("`{range}` names an ICMP code, and {target} matches ICMP by type only"),
+                        )
+                        .label(format!("code {code} of type {kind}"))
+                        .help(format!("allow the whole type (`:{}({kind})`) if every code is fine, or build with `--target calico`, which matches codes", range.proto.as_str())),
+                    );
+                }
+                continue;
+            }
+            let (what, help) = match (target, icmp) {
+                (Target::Native, true) => (
+                    "native NetworkPolicy matches TCP, UDP and SCTP ports only".to_owned(),
+                    "build with `--target cilium` (ICMP types) or `--target calico` (ICMP types and codes)",
+                ),
+                (Target::Native, false) => (
+                    "native NetworkPolicy matches TCP, UDP and SCTP ports only".to_owned(),
+                    "build with `--target calico`, which matches every IP protocol",
+                ),
+                _ => (
+                    format!(
+                        "{target} accepts it only behind an agent flag that is off by default, and rejects the whole policy without it"
+                    ),
+                    "build with `--target calico`, which matches every IP protocol",
+                ),
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::E0520,
+                    span,
+                    format!("`{range}` cannot be expressed in {}", target_title(target)),
+                )
+                .label(what)
+                .help(help),
+            );
+        }
+    }
+    diags
+}
+
+/// A target as messages name its product: `native NetworkPolicy`, `cilium`.
+fn target_title(target: Target) -> String {
+    match target {
+        Target::Native => "native NetworkPolicy".to_owned(),
+        other => other.to_string(),
+    }
 }
 
 /// The header comment's description of a policy: `app payments-api`, `default deny in payments`.

@@ -117,6 +117,15 @@ fn rule(r: &CarvedRule, policy_ns: &str) -> NetworkPolicyEgressRule {
 /// The refusals for one policy, if any.
 fn refusals(policy: &ir::Policy) -> Diagnostics {
     let mut diags = super::host_denies(&policy.deny, super::Target::Native);
+    let rules: Vec<ir::Rule> = policy.allow.iter().chain(&policy.deny).cloned().collect();
+    diags.extend(super::protocol_refusals(
+        &rules,
+        super::Target::Native,
+        super::Portless::None,
+    ));
+    if diags.has_errors() {
+        return diags;
+    }
     for r in &policy.allow {
         for p in &r.peers {
             if let Peer::Host(h) = p {

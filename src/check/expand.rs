@@ -16,7 +16,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::checked::Dest;
 use super::defs::signature;
-use super::literals;
+use super::{literals, services};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
 use crate::limits::{
     EXPANSION_STEPS, EXPANSION_STEPS_PER_BYTE, EXPANSION_STEPS_PER_DIAGNOSTIC,
@@ -414,7 +414,8 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// `X:PORT/PROTO`: gives the port to every destination of `X` that has none.
+    /// `X:PORT/PROTO`, `X:icmp(8)`: gives what the suffix allows (`services`) to every
+    /// destination of `X` that has none.
     ///
     /// Without a protocol the port is `tcp`; the port and the protocol may be parameters. A
     /// port or a protocol takes no port (E0311). A destination that already has another port
@@ -428,7 +429,7 @@ impl<'a> Checker<'a> {
         env: &Env,
         param_operand: bool,
     ) -> Option<Val> {
-        let Val::Dests(mut ts) = val else {
+        let Val::Dests(ts) = val else {
             return self.err(
                 Diagnostic::new(
                     Code::E0311,
@@ -441,31 +442,14 @@ impl<'a> Checker<'a> {
                 ),
             );
         };
-        let (first, last, mut given) = self.port_value(&suffix.port, suffix.span, env)?;
+        let (range, mut given) = self.service(suffix, env)?;
         if param_operand && !env.contains_key(&suffix.port.node) {
             given.explicit = false;
         }
-        let proto = match &suffix.proto {
-            None => Proto::Tcp,
-            Some(p) => match env.get(&p.node) {
-                Some(Val::Proto(x)) => *x,
-                Some(other) => {
-                    return self.err(
-                        Diagnostic::new(
-                            Code::E0301,
-                            p.span,
-                            format!("expected a protocol, found {}", other.describe()),
-                        )
-                        .label("this parameter is not a `proto`"),
-                    );
-                }
-                None => match literals::proto(p) {
-                    Ok(x) => x,
-                    Err(e) => return self.err(e),
-                },
-            },
+        let mut ts = match services::give(ts, range, suffix) {
+            Ok(ts) => ts,
+            Err(d) => return self.err(d),
         };
-        let range = PortRange { proto, first, last };
         for t in &mut ts {
             match t.dest.ports {
                 None => {
@@ -507,58 +491,6 @@ impl<'a> Checker<'a> {
         self.err(d.help(
             "give the port once: on the destination (`10.0.0.0/24:6432`) or as the argument (`rds(10.0.0.0/24, port = 6432)`)",
         ))
-    }
-
-    /// The port range of `:PORT` (the suffix at `at`) and where it was given: a number or
-    /// range, or a `port` parameter; a parameter of another type is E0301, any other name
-    /// E0201.
-    fn port_value(
-        &mut self,
-        tok: &Spanned<String>,
-        at: Span,
-        env: &Env,
-    ) -> Option<(u16, u16, Given)> {
-        if tok.node.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-            return match literals::port_range(tok) {
-                Ok((a, b)) => Some((
-                    a,
-                    b,
-                    Given {
-                        span: at,
-                        explicit: true,
-                    },
-                )),
-                Err(e) => {
-                    self.report(e);
-                    None
-                }
-            };
-        }
-        match env.get(&tok.node) {
-            Some(Val::Port(a, b, given)) => Some((*a, *b, *given)),
-            Some(other) => {
-                let d = Diagnostic::new(
-                    Code::E0301,
-                    tok.span,
-                    format!("expected a port, found {}", other.describe()),
-                )
-                .label("this parameter is not a `port`");
-                self.report(d);
-                None
-            }
-            None => {
-                self.report(
-                    Diagnostic::new(
-                        Code::E0201,
-                        tok.span,
-                        format!("unknown port `{}`", tok.node),
-                    )
-                    .label("not a port number or a `port` parameter")
-                    .help("ports are numbers from 1 to 65535, as in `:443` or `:8000-8100`"),
-                );
-                None
-            }
-        }
     }
 
     /// Expands an address, host name, port or name (a parameter, a protocol or a definition

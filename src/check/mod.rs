@@ -15,6 +15,7 @@ mod defs;
 mod expand;
 mod expectations;
 pub mod literals;
+mod services;
 mod settings;
 mod statements;
 mod suppress;

@@ -93,6 +93,9 @@ codes! {
         E0310 Error "unknown protocol";
         E0311 Error "ports on something that is not a destination";
         E0312 Error "conflicting ports";
+        E0340 Error "a port on a protocol without ports";
+        E0341 Error "ICMP of the other IP family";
+        E0342 Error "malformed ICMP type or code";
         E0401 Error "expectation names an unknown workload";
         E0402 Error "`resolving` needs a host name and one address";
         E0403 Error "expectation cannot be decided by this target";
@@ -102,6 +105,8 @@ codes! {
         E0504 Error "cluster-wide guardrails are not supported by this target";
         E0505 Error "host names without a DNS allowance on cilium";
         E0506 Error "one-label wildcard cannot be expressed by this target";
+        E0520 Error "protocol not supported by this target";
+        E0521 Error "ICMP code not supported by this target";
         E0601 Error "invalid project file";
         E0602 Error "symlink in the output folder";
         E0603 Error "output folder locked by another build";

@@ -244,7 +244,7 @@ pub fn completion(program: Option<&Program>, doc: &Document, pos: Position) -> V
                 .iter()
                 .map(|(t, w)| simple_item(t, CompletionItemKind::TYPE_PARAMETER, w, edit)),
         ),
-        Expect::Protocols => items.extend(Proto::ALL.iter().map(|p| {
+        Expect::Protocols => items.extend(Proto::WITH_PORTS.iter().map(|p| {
             simple_item(
                 p.as_str(),
                 CompletionItemKind::ENUM_MEMBER,

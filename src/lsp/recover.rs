@@ -195,6 +195,7 @@ fn ports(p: ast::PortSuffix, d: u32) -> ast::PortSuffix {
     ast::PortSuffix {
         port: spanned(p.port, d),
         proto: p.proto.map(|x| spanned(x, d)),
+        args: p.args.into_iter().map(|x| spanned(x, d)).collect(),
         span: span(p.span, d),
     }
 }

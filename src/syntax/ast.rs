@@ -162,11 +162,14 @@ pub struct Arg {
     pub value: Dest,
 }
 
-/// `:5432`, `:8000-8100/udp`, `:port/tcp` — each part as written.
+/// `:5432`, `:8000-8100/udp`, `:port/tcp`, `:icmp(8, 0)` — each part as written.
 #[derive(Clone, Debug)]
 pub struct PortSuffix {
+    /// `5432`, `port`, `icmp`.
     pub port: Spanned<String>,
     pub proto: Option<Spanned<String>>,
+    /// `(8, 0)` after a protocol: an ICMP type and code, as written (empty without parentheses).
+    pub args: Vec<Spanned<String>>,
     pub span: Span,
 }
 

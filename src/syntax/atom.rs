@@ -97,6 +97,7 @@ pub fn classify(file: FileId, base: usize, text: &str) -> Result<Atom, Diagnosti
         ports = Some(PortSuffix {
             port,
             proto,
+            args: Vec::new(),
             span: cut.span(port_from - 1, pos),
         });
     }

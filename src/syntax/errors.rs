@@ -42,6 +42,10 @@ fn describe(rule: Rule) -> &'static str {
         Rule::arg | Rule::arg_name => "an argument",
         Rule::port_suffix => "a port suffix `:PORT[/PROTO]`",
         Rule::port_tok => "a port or port range",
+        Rule::service_args | Rule::suffix_with_args => {
+            "a protocol with arguments `icmp(TYPE, CODE)`"
+        }
+        Rule::service_arg => "an ICMP type or code",
         Rule::proto_tok => "a protocol (`tcp`, `udp`, `sctp`)",
         Rule::ns_ref | Rule::any_ns => "a namespace name or `*`",
         Rule::name => "a name",

@@ -355,16 +355,27 @@ fn dest(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Dest> {
                 let s = cx.span(&c);
                 let mut port = None;
                 let mut proto = None;
+                let mut args = Vec::new();
                 for x in c.into_inner() {
                     match x.as_rule() {
                         Rule::port_tok => port = Some(cx.spanned(&x)),
                         Rule::proto_tok => proto = Some(cx.spanned(&x)),
+                        Rule::service_args => {
+                            for a in x.into_inner() {
+                                match a.as_rule() {
+                                    Rule::port_tok => port = Some(cx.spanned(&a)),
+                                    Rule::service_arg => args.push(cx.spanned(&a)),
+                                    _ => cx.bug(&a, "in a protocol's arguments"),
+                                }
+                            }
+                        }
                         _ => cx.bug(&x, "in a port suffix"),
                     }
                 }
                 ports = Some(PortSuffix {
                     port: port?,
                     proto,
+                    args,
                     span: s,
                 });
             }

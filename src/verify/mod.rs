@@ -111,10 +111,29 @@ pub struct Flow {
     pub source: Pod,
     pub destination: Destination,
     pub proto: Proto,
+    /// The destination port (TCP, UDP, SCTP); for ICMP and ICMPv6 the message, `type × 256 +
+    /// code` as in [`crate::model::PortRange`] (see [`Flow::icmp`]); 0 for other protocols.
     pub port: u16,
 }
 
 impl Flow {
+    /// The ICMP type and code of an ICMP or ICMPv6 flow.
+    pub fn icmp(&self) -> Option<(u8, u8)> {
+        self.proto.is_icmp().then(|| {
+            let [kind, code] = self.port.to_be_bytes();
+            (kind, code)
+        })
+    }
+
+    /// `tcp/443`, `icmp type 8 code 0`, `gre`: what the flow carries.
+    pub fn packet(&self) -> String {
+        match self.icmp() {
+            Some((kind, code)) => format!("{} type {kind} code {code}", self.proto.as_str()),
+            None if self.proto.has_ports() => format!("{}/{}", self.proto.as_str(), self.port),
+            None => self.proto.as_str().to_owned(),
+        }
+    }
+
     /// Why a target that matches addresses cannot decide this flow to a host without one.
     pub fn needs_address(&self) -> Undecidable {
         Undecidable::NeedsAddress {
@@ -130,11 +149,10 @@ impl fmt::Display for Flow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} -> {} {}/{}",
+            "{} -> {} {}",
             self.source,
             self.destination,
-            self.proto.as_str(),
-            self.port
+            self.packet()
         )
     }
 }

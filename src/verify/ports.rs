@@ -21,11 +21,7 @@ impl Protocol {
 
     /// The protocol of a flow.
     pub fn of(proto: Proto) -> Protocol {
-        match proto {
-            Proto::Tcp => Protocol::TCP,
-            Proto::Udp => Protocol::UDP,
-            Proto::Sctp => Protocol::SCTP,
-        }
+        Protocol(proto.number())
     }
 
     /// The protocol the products spell `name` (`TCP`, `UDP`, `SCTP`, `ICMP`, `ICMPv6`,

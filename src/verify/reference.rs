@@ -70,8 +70,7 @@ fn peer_miss(peer: &Peer, dest: &Destination) -> Option<String> {
 }
 
 fn port_miss(ports: &PortSet, flow: &Flow) -> Option<String> {
-    (!ports.contains(flow.proto, flow.port))
-        .then(|| format!("{}/{} is not in {ports}", flow.proto.as_str(), flow.port))
+    (!ports.contains(flow.proto, flow.port)).then(|| format!("{} is not in {ports}", flow.packet()))
 }
 
 /// The first peer of `rule` that matches the flow, or the closest miss (peer matched but the

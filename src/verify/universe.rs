@@ -116,9 +116,20 @@ fn pods(namespace: &NamespaceSel, selector: &crate::model::LabelSelector, home: 
     out
 }
 
+/// Each range's ends and the values just outside them (ports, or ICMP messages numbered
+/// `type × 256 + code`), in its protocol and in its neighbours: the same port in every protocol
+/// with ports, the same message in the other ICMP family.
 fn ports(set: &PortSet, out: &mut BTreeSet<(Proto, u16)>) {
     if let PortSet::Ranges(rs) = set {
         for r in rs {
+            let (low, high) = r.proto.span();
+            let twins: &[Proto] = if r.proto.has_ports() {
+                &Proto::WITH_PORTS
+            } else if r.proto.is_icmp() {
+                &[Proto::Icmp, Proto::Icmpv6]
+            } else {
+                &[]
+            };
             for p in [
                 Some(r.first),
                 Some(r.last),
@@ -127,12 +138,11 @@ fn ports(set: &PortSet, out: &mut BTreeSet<(Proto, u16)>) {
             ]
             .into_iter()
             .flatten()
-            .filter(|p| *p > 0)
+            .filter(|p| (low..=high).contains(p))
             {
                 out.insert((r.proto, p));
-                // The same port in the other protocols.
-                for other in Proto::ALL {
-                    out.insert((other, p));
+                for other in twins {
+                    out.insert((*other, p));
                 }
             }
         }
@@ -176,6 +186,11 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
         (Proto::Tcp, 443),
         (Proto::Udp, 443),
         (Proto::Sctp, 9),
+        // An ICMP echo request, an ICMPv6 one and a protocol without ports: allowed only where
+        // a rule allows every protocol, or names them.
+        (Proto::Icmp, 8 << 8),
+        (Proto::Icmpv6, 128 << 8),
+        (Proto::Gre, 0),
     ]);
     for (r, home) in &rules {
         ports(&r.ports, &mut port_set);

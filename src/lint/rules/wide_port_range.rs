@@ -76,9 +76,12 @@ fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
     for w in &cx.program.workloads {
         let mut seen = BTreeSet::new();
         for t in &w.allow {
-            let Some(PortRange { first, last, .. }) = t.ports else {
+            let Some(PortRange { proto, first, last }) = t.ports else {
                 continue;
             };
+            if !proto.has_ports() {
+                continue;
+            }
             let size = u32::from(last) - u32::from(first) + 1;
             if size > threshold && !(first == 1 && last == 65535) && seen.insert(t.origin) {
                 found.push(

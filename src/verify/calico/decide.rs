@@ -186,7 +186,7 @@ fn entity_matches(e: &Entity, d: &Destination, policy: &Policy) -> Outcome {
 /// The protocol and destination-port criteria of a rule.
 fn ports_match(r: &Rule, flow: &Flow) -> Result<Vec<String>, String> {
     let proto = Protocol::of(flow.proto);
-    let shown = format!("{}/{}", flow.proto.as_str(), flow.port);
+    let shown = flow.packet();
     let mut matched = Vec::new();
     if let Some(p) = r.protocol {
         if p != proto {
@@ -196,6 +196,20 @@ fn ports_match(r: &Rule, flow: &Flow) -> Result<Vec<String>, String> {
     }
     if r.not_protocol == Some(proto) {
         return Err(format!("{shown} is excluded by notProtocol {proto}"));
+    }
+    // §np Rule `icmp` / `notICMP`: the ICMP type (and code, when given) of the packet; the
+    // reader admits them only with protocol ICMP or ICMPv6, checked above.
+    let message = flow.icmp();
+    if let Some(i) = &r.icmp {
+        match message {
+            Some((kind, code)) if i.matches(kind, code) => matched.push(format!("icmp {i}")),
+            _ => return Err(format!("{shown} is not icmp {i}")),
+        }
+    }
+    if let (Some(i), Some((kind, code))) = (&r.not_icmp, message)
+        && i.matches(kind, code)
+    {
+        return Err(format!("{shown} is excluded by notICMP {i}"));
     }
     let e = &r.destination;
     if !e.ports.is_empty() {

@@ -99,8 +99,35 @@ pub struct Rule {
     pub action: Action,
     pub protocol: Option<Protocol>,
     pub not_protocol: Option<Protocol>,
+    /// §np Rule `icmp`: an ICMP type, or a type and a code (with protocol ICMP or ICMPv6).
+    pub icmp: Option<Icmp>,
+    /// §np Rule `notICMP`: the ICMP messages the rule does not match.
+    pub not_icmp: Option<Icmp>,
     pub source: Entity,
     pub destination: Entity,
+}
+
+/// §np ICMP: `type` and, optionally, `code` ("If specified, the Type value must also be
+/// specified").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Icmp {
+    pub kind: u8,
+    pub code: Option<u8>,
+}
+
+impl Icmp {
+    pub fn matches(&self, kind: u8, code: u8) -> bool {
+        self.kind == kind && self.code.is_none_or(|c| c == code)
+    }
+}
+
+impl fmt::Display for Icmp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.code {
+            Some(c) => write!(f, "type {} code {c}", self.kind),
+            None => write!(f, "type {}", self.kind),
+        }
+    }
 }
 
 /// §np Rule `action`.

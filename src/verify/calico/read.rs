@@ -9,7 +9,7 @@ use ipnet::IpNet;
 
 use super::domain::Domain;
 use super::selector::Selector;
-use super::{Action, Entity, Policy, Rule, Tier, TierDefault, Tiers};
+use super::{Action, Entity, Icmp, Policy, Rule, Tier, TierDefault, Tiers};
 use crate::verify::cursor::{Cursor, Fields, ReadError, Reader};
 use crate::verify::ports::{PortRange, Protocol};
 use crate::verify::yaml::{Document, Value};
@@ -361,6 +361,28 @@ fn protocol(c: &Cursor<'_>) -> Result<Protocol, ReadError> {
     }
 }
 
+/// §np ICMP: `type` 0-254 and `code` 0-255, a code only with a type (the CRD's "ICMP code
+/// specified without an ICMP type").
+fn icmp(c: &Cursor<'_>) -> Result<Icmp, ReadError> {
+    let m = c.map(&["type", "code"])?;
+    let number = |k: &str, max: u8| -> Result<Option<u8>, ReadError> {
+        m.get(k)
+            .map(|v| {
+                v.int()
+                    .and_then(|n| u8::try_from(n).ok())
+                    .filter(|n| *n <= max)
+                    .ok_or_else(|| v.error(format!("ICMP {k} `{}` is not in 0-{max}", v.value())))
+            })
+            .transpose()
+    };
+    let code = number("code", u8::MAX)?;
+    match number("type", 254)? {
+        Some(kind) => Ok(Icmp { kind, code }),
+        None if code.is_some() => Err(c.error("an ICMP code without a type")),
+        None => Err(c.error("an ICMP match without a type: what it matches is not modelled")),
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Side {
     Source,
@@ -465,10 +487,13 @@ fn rule(c: &Cursor<'_>, enterprise: bool) -> Result<Rule, ReadError> {
         Some(d) => entity(d, Side::Destination, enterprise)?,
         None => (Entity::default(), None),
     };
+    let icmp_of = |k: &str| m.get(k).map(|i| icmp(&i)).transpose();
     let rule = Rule {
         action,
         protocol,
         not_protocol,
+        icmp: icmp_of("icmp")?,
+        not_icmp: icmp_of("notICMP")?,
         source,
         destination,
     };
@@ -482,8 +507,7 @@ fn rule(c: &Cursor<'_>, enterprise: bool) -> Result<Rule, ReadError> {
         meta.map(&["annotations"])?;
     }
     for k in ["icmp", "notICMP"] {
-        // An ICMP match is only valid with protocol ICMP or ICMPv6, and such a rule never
-        // matches the TCP, UDP and SCTP flows we decide, whatever the ICMP type.
+        // The CRD's rule "ICMP fields require protocol to be ICMP or ICMPv6".
         if let Some(i) = m.get(k)
             && !rule.protocol.is_some_and(Protocol::is_icmp)
         {

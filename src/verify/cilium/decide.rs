@@ -47,9 +47,36 @@ fn ports_text(rules: &[PortRule]) -> String {
 impl Rule {
     /// Whether the flow's protocol and port are allowed: why, or why not.
     fn ports_hit(&self, flow: &Flow) -> Result<String, String> {
-        let what = format!("{}/{}", flow.proto.as_str(), flow.port);
+        let what = flow.packet();
+        if !self.icmps.is_empty() {
+            // [layer4] "Limit ICMP/ICMPv6 types": the rule allows ICMP messages of the listed
+            // types (every code) and, like any L4 rule, nothing else.
+            let shown = || {
+                let all: Vec<String> = self.icmps.iter().map(ToString::to_string).collect();
+                format!("[{}]", all.join(", "))
+            };
+            let hit = flow.icmp().and_then(|(kind, _)| {
+                let v6 = flow.proto == Proto::Icmpv6;
+                self.icmps.iter().find(|t| t.v6 == v6 && t.kind == kind)
+            });
+            return match hit {
+                Some(t) => Ok(format!("{what} is in icmps {t}")),
+                None => Err(format!("{what} is not in icmps {}", shown())),
+            };
+        }
         if self.ports.is_empty() {
-            return Ok(format!("{what} is allowed (no toPorts: every port)"));
+            return Ok(format!(
+                "{what} is allowed (no toPorts: every port of every protocol)"
+            ));
+        }
+        // [layer4] `protocol`: "If ANY, omitted or empty, any protocols with transport ports
+        // (TCP, UDP, SCTP) match"; "Matching on ICMP is not supported", and "if any layer 4
+        // policy is specified, then ICMP will be blocked".
+        if !flow.proto.has_ports() {
+            return Err(format!(
+                "{what} has no ports, and toPorts {} matches TCP, UDP and SCTP only",
+                ports_text(&self.ports)
+            ));
         }
         match self
             .ports
@@ -68,7 +95,7 @@ impl Rule {
     /// Whether this rule's peers take in the pod `pod` (for the DNS proxy's rule).
     fn takes_pod(&self, pod: &Pod) -> bool {
         match &self.peers {
-            None => !self.ports.is_empty(),
+            None => !self.ports.is_empty() || !self.icmps.is_empty(),
             Some(Peers::Endpoints(sels)) => sels.iter().any(|s| s.matches(pod)),
             Some(Peers::Cidrs(_) | Peers::Fqdns(_)) => false,
         }
@@ -80,7 +107,7 @@ impl Rule {
         let dest = &flow.destination;
         let ports = self.ports_hit(flow);
         let peer = match &self.peers {
-            None if self.ports.is_empty() => {
+            None if self.ports.is_empty() && self.icmps.is_empty() => {
                 return Hit::Miss(Miss::new(
                     Near::Nothing,
                     "the empty rule `{}` matches nothing (it only enables default deny)",

@@ -66,12 +66,30 @@ pub struct Spec {
 /// An `egress` or `egressDeny` rule.
 #[derive(Clone, Debug)]
 pub struct Rule {
-    /// `None`: no peer, which with `toPorts` is every destination [layer4: "to any layer 3
-    /// destination"] and without is the empty rule that allows nothing [layer3: "Ingress/Egress
-    /// Default Deny", `egress: [{}]`].
+    /// `None`: no peer, which with `toPorts` or `icmps` is every destination [layer4: "to any
+    /// layer 3 destination"] and without is the empty rule that allows nothing [layer3:
+    /// "Ingress/Egress Default Deny", `egress: [{}]`].
     pub peers: Option<Peers>,
-    /// Empty: every port of every protocol.
+    /// Empty (and no `icmps`): every port of every protocol.
     pub ports: Vec<PortRule>,
+    /// `icmps[].fields[]`: ICMP messages by family and type ([layer4] "Limit ICMP/ICMPv6
+    /// types"); never with `toPorts` in one rule ([parse] "The ICMPs block may only be present
+    /// without ToPorts").
+    pub icmps: Vec<IcmpType>,
+}
+
+/// One `icmps[].fields[]` entry: every code of one ICMP type of one IP family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcmpType {
+    pub v6: bool,
+    pub kind: u8,
+}
+
+impl fmt::Display for IcmpType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let family = if self.v6 { "IPv6" } else { "IPv4" };
+        write!(f, "{family} type {}", self.kind)
+    }
 }
 
 /// The one kind of peer of a rule [parse: "combining ToEndpoints and ToCIDR is not supported

@@ -7,7 +7,7 @@ use ipnet::IpNet;
 
 use super::fqdn::Fqdn;
 use super::selector::{self, Place};
-use super::{Cidr, Peers, Policies, PortRule, Rule, Spec};
+use super::{Cidr, IcmpType, Peers, Policies, PortRule, Rule, Spec};
 use crate::verify::cursor::{Cursor, Fields, ReadError, Reader};
 use crate::verify::ports::{PortMatch, PortRange, Protocol};
 use crate::verify::yaml::Document;
@@ -26,7 +26,6 @@ fn hint(field: &str) -> Option<&'static str> {
         "toEntities" | "toServices" | "toGroups" | "toNodes" | "toRequires" => {
             "this kind of peer is not modelled"
         }
-        "icmps" => "ICMP rules are not modelled",
         "http" | "kafka" | "l7proto" | "l7" => {
             "L7 rules other than DNS decide requests, not connections, and are not modelled"
         }
@@ -177,13 +176,61 @@ fn cidr_rule(c: &Cursor<'_>) -> Result<Cidr, ReadError> {
     Ok(Cidr { net: cidr, except })
 }
 
+/// `icmps[]`: each entry's `fields`, each a `type` (a number; [layer4] also admits CamelCase
+/// names, which this model does not read) and a `family` (`IPv4` when absent [crd]).
+fn icmps(m: &Fields<'_>) -> Result<Vec<IcmpType>, ReadError> {
+    let mut out = Vec::new();
+    for entry in m.list("icmps")? {
+        let e = fields(&entry, &["fields"])?;
+        let list = e.list("fields")?;
+        if list.is_empty() {
+            return Err(entry.error("no ICMP `fields`: what such an entry matches is not modelled"));
+        }
+        for f in list {
+            let f = fields(&f, &["type", "family"])?;
+            let kind_at = f.required("type")?;
+            let kind = kind_at
+                .int()
+                .and_then(|n| u8::try_from(n).ok())
+                .ok_or_else(|| {
+                    kind_at.error(format!(
+                        "`{}`: only ICMP type numbers 0-255 are modelled (not names)",
+                        kind_at.value()
+                    ))
+                })?;
+            let v6 = match f.get("family") {
+                None => false,
+                Some(fam) => match fam.str()? {
+                    "IPv4" => false,
+                    "IPv6" => true,
+                    other => {
+                        return Err(fam.error(format!("unknown family `{other}` (IPv4 or IPv6)")));
+                    }
+                },
+            };
+            out.push(IcmpType { v6, kind });
+        }
+    }
+    Ok(out)
+}
+
 fn rule(c: &Cursor<'_>, cnp_namespace: Option<&str>, deny: bool) -> Result<Rule, ReadError> {
     let m = if deny {
-        deny_fields(c, &["toEndpoints", "toCIDR", "toCIDRSet", "toPorts"])?
+        deny_fields(
+            c,
+            &["toEndpoints", "toCIDR", "toCIDRSet", "toPorts", "icmps"],
+        )?
     } else {
         fields(
             c,
-            &["toEndpoints", "toCIDR", "toCIDRSet", "toFQDNs", "toPorts"],
+            &[
+                "toEndpoints",
+                "toCIDR",
+                "toCIDRSet",
+                "toFQDNs",
+                "toPorts",
+                "icmps",
+            ],
         )?
     };
     let endpoints = peer_items(&m, "toEndpoints")?;
@@ -237,12 +284,20 @@ fn rule(c: &Cursor<'_>, cnp_namespace: Option<&str>, deny: bool) -> Result<Rule,
     } else {
         None
     };
-    let ports = m
+    let ports: Vec<PortRule> = m
         .list("toPorts")?
         .iter()
         .map(|p| port_rule(p, deny))
         .collect::<Result<_, _>>()?;
-    Ok(Rule { peers, ports })
+    let icmps = icmps(&m)?;
+    if !ports.is_empty() && !icmps.is_empty() {
+        return Err(c.error("Cilium refuses a rule with both `toPorts` and `icmps`"));
+    }
+    Ok(Rule {
+        peers,
+        ports,
+        icmps,
+    })
 }
 
 fn spec(c: &Cursor<'_>, namespace: Option<&str>) -> Result<Spec, ReadError> {

@@ -110,31 +110,20 @@ fn peer_hit(policy: &Policy, peer: &Peer, dest: &Destination) -> Hit {
 }
 
 /// Why the rule's ports miss the flow, or `None` when they allow it ([api] NetworkPolicyPort:
-/// a port entry needs both its protocol and its port to match; the entries are ORed).
+/// a port entry needs both its protocol and its port to match; the entries are ORed). Entries
+/// name TCP, UDP or SCTP only ([validation]), so an ICMP or other flow matches a rule only when
+/// the rule has no ports ([api] NetworkPolicyEgressRule `ports`: "traffic not restricted by
+/// port", whatever its protocol).
 fn ports_miss(ports: &[PortMatch], flow: &Flow) -> Option<String> {
     let hit = ports.is_empty() || ports.iter().any(|p| p.matches(flow.proto, flow.port));
-    (!hit).then(|| {
-        format!(
-            "{}/{} is not in {}",
-            flow.proto.as_str(),
-            flow.port,
-            describe_ports(ports)
-        )
-    })
+    (!hit).then(|| format!("{} is not in {}", flow.packet(), describe_ports(ports)))
 }
 
 /// [api] NetworkPolicyEgressRule: a flow must match the rule's `ports` and its `to`; the `to`
 /// entries are ORed.
 fn rule_hit(policy: &Policy, rule: &Rule, flow: &Flow) -> Hit {
     let ports_miss = ports_miss(&rule.ports, flow);
-    let ports_ok = || {
-        format!(
-            "{}/{} is in {}",
-            flow.proto.as_str(),
-            flow.port,
-            describe_ports(&rule.ports)
-        )
-    };
+    let ports_ok = || format!("{} is in {}", flow.packet(), describe_ports(&rule.ports));
     if rule.to.is_empty() {
         let why = "the rule has no `to` (every destination)";
         return match ports_miss {

@@ -200,7 +200,7 @@ fn grid(ir: &crate::ir::Program) -> Vec<Flow> {
     dests.push(Destination::Pod(pod("elsewhere", &[("app", "stranger")])));
     let mut ports: BTreeSet<(Proto, u16)> = [53, 443, 25, 80, 5432, 8080, 8443]
         .into_iter()
-        .flat_map(|p| Proto::ALL.map(|proto| (proto, p)))
+        .flat_map(|p| Proto::WITH_PORTS.map(|proto| (proto, p)))
         .collect();
     for p in &ir.policies {
         let me = Pod {
@@ -213,9 +213,10 @@ fn grid(ir: &crate::ir::Program) -> Vec<Flow> {
         for r in p.allow.iter().chain(&p.deny) {
             if let PortSet::Ranges(rs) = &r.ports {
                 for x in rs {
+                    let (_, high) = x.proto.span();
                     ports.insert((x.proto, x.first));
                     ports.insert((x.proto, x.last));
-                    ports.insert((x.proto, x.last.saturating_add(1)));
+                    ports.insert((x.proto, x.last.saturating_add(1).min(high)));
                 }
             }
             for peer in &r.peers {

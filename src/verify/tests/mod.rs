@@ -33,3 +33,5 @@ mod calico_order;
 mod calico_reading;
 mod calico_round_trip;
 mod calico_selector;
+
+mod protocols;

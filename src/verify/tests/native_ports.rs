@@ -81,7 +81,7 @@ fn missing_or_empty_ports_allow_every_protocol() {
                 "  policyTypes: [Egress]\n  egress:\n  - to:\n    - ipBlock: {{cidr: 10.0.0.0/8}}\n{ports}"
             ),
         );
-        for proto in Proto::ALL {
+        for proto in Proto::WITH_PORTS {
             assert!(
                 allowed(&native(&yaml), &to_addr(&api(), "10.0.0.1", proto, 1)),
                 "{ports:?} {proto:?}"

@@ -265,6 +265,16 @@ fn col(text: &str, line: usize, needle: &str) -> u32 {
 
 const URI: &str = "file:///work/policies/payments.egress";
 
+/// The labels of a completion answer.
+fn completion_labels(items: &Value) -> Vec<&str> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect()
+}
+
 const BROKEN: &str = "namespace payments
 default deny
 
@@ -368,12 +378,7 @@ fn session() {
     c.change(URI, 4, &text);
     let _ = c.diagnostics(URI);
     let items = c.result("textDocument/completion", at(URI, 7, 0));
-    let labels: Vec<&str> = items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = completion_labels(&items);
     for want in ["namespace", "app", "pods", "def", "default deny", "cluster"] {
         assert!(labels.contains(&want), "{want} missing from {labels:?}");
     }
@@ -383,12 +388,7 @@ fn session() {
     c.change(URI, 5, &text);
     let _ = c.diagnostics(URI);
     let items = c.result("textDocument/completion", at(URI, 4, 17));
-    let labels: Vec<&str> = items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect();
+    let labels = completion_labels(&items);
     assert_eq!(labels, ["cidr", "host", "port", "proto", "dest"]);
 
     // Document symbols: the namespace, with the definition and the app as children.
@@ -450,6 +450,38 @@ fn features_survive_a_half_typed_line() {
             .any(|i| i["label"] == "ledger"),
         "{items}"
     );
+    c.shutdown_and_exit();
+}
+
+#[test]
+fn protocols_without_ports_complete_and_hover() {
+    let mut c = Client::initialized(Value::Null);
+    let text = "namespace monitoring\napp pinger -> dns, 10.0.0.0/24:icmp(8), 10.1.0.0/24:gre\n";
+    c.open(URI, text);
+    let _ = c.diagnostics(URI);
+    let hover = c.result("textDocument/hover", at(URI, 1, col(text, 1, "icmp") + 1));
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        value.contains("protocol `icmp`") && value.contains("echo request"),
+        "{value}"
+    );
+    let hover = c.result("textDocument/hover", at(URI, 1, col(text, 1, "gre") + 1));
+    assert!(
+        hover["contents"]["value"].as_str().unwrap().contains("47"),
+        "{hover}"
+    );
+    // After `:`, the protocols without ports.
+    let text = "namespace monitoring\napp pinger -> dns, 10.0.0.0/24:\n";
+    c.change(URI, 2, text);
+    let _ = c.diagnostics(URI);
+    let items = c.result(
+        "textDocument/completion",
+        at(URI, 1, col(text, 1, "24:") + 3),
+    );
+    let labels = completion_labels(&items);
+    for want in ["icmp", "icmpv6", "gre"] {
+        assert!(labels.contains(&want), "{want} missing from {labels:?}");
+    }
     c.shutdown_and_exit();
 }
 

@@ -287,12 +287,18 @@ module.exports = grammar({
     // `[fd00::1]`
     bracketed_address: $ => seq('[', $.ipv6_address, ']'),
 
-    // `:443`, `:8000-8100/udp`, `:port/tcp`
+    // `:443`, `:8000-8100/udp`, `:port/tcp`, `:icmp`, `:gre`, `:icmp(8)`, `:icmpv6(128, 0)`
     port_suffix: $ => seq(
       ':',
       field('port', choice($.number, $.port_range, $.identifier)),
-      optional(seq('/', field('protocol', $.protocol))),
+      optional(choice(
+        seq('/', field('protocol', $.protocol)),
+        field('arguments', $.icmp_arguments),
+      )),
     ),
+
+    // `(8)`, `(8, 0)`: an ICMP type and code (the compiler checks the protocol and the values).
+    icmp_arguments: $ => seq('(', commaSep1(field('value', $.number)), ')'),
 
     // ----------------------------------------------------------------------------------------
     // Label selectors: `{tier=batch, env in (prod, staging), zone notin (a), canary, !legacy}`

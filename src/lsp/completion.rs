@@ -15,7 +15,7 @@ use super::locate::word_at;
 use super::markup::markdown;
 use super::program::Program;
 use super::recover::{self, is_ident_char};
-use super::vocabulary::{KEYWORDS, TYPES};
+use super::vocabulary::{KEYWORDS, PORTLESS, TYPES};
 
 /// What the cursor may be followed by.
 #[derive(Debug, PartialEq, Eq)]
@@ -28,7 +28,8 @@ enum Expect {
     Types,
     Protocols,
     Destinations,
-    /// A parameter name (after `:` in a definition's body).
+    /// A protocol without ports (`icmp`, `gre`) after `:`, and in a definition's body a
+    /// parameter name too.
     Params,
     Deny,
 }
@@ -108,11 +109,7 @@ fn expect(text: &str, stmt_start: usize, line_start: usize, word_start: usize) -
         return Expect::Protocols;
     }
     if head.ends_with(':') {
-        return if kw == "def" {
-            Expect::Params
-        } else {
-            Expect::Nothing
-        };
+        return Expect::Params;
     }
     let workload = matches!(kw, "app" | "pods" | "cluster");
     if head.is_empty() {
@@ -253,6 +250,11 @@ pub fn completion(program: Option<&Program>, doc: &Document, pos: Position) -> V
             )
         })),
         Expect::Params => {
+            items.extend(
+                PORTLESS
+                    .iter()
+                    .map(|(p, what)| simple_item(p, CompletionItemKind::ENUM_MEMBER, what, edit)),
+            );
             for (name, decl) in written_params(stmt_text) {
                 items.push(simple_item(
                     &name,
@@ -328,6 +330,7 @@ mod tests {
         assert_eq!(at("def x(a: cidr, p: port) = a:^"), Expect::Params);
         assert_eq!(at("def x(a: cidr) = ^"), dests);
         assert_eq!(at("app x -> 10.0.0.0/8:53/^"), Expect::Protocols);
+        assert_eq!(at("app x -> 10.0.0.0/8:^"), Expect::Params);
         assert_eq!(at("app x -> rds(^"), dests);
     }
 

@@ -12,7 +12,7 @@ use super::documents::Document;
 use super::locate::{self, Hit, param_of, word_at};
 use super::markup::markdown;
 use super::program::Program;
-use super::vocabulary::{KEYWORDS, OTHER_KEYWORDS, TYPES};
+use super::vocabulary::{KEYWORDS, OTHER_KEYWORDS, PORTLESS, TYPES};
 
 /// The hover text of a definition: its signature, its documentation, where it comes from.
 pub fn def_markdown(def: &DefInfo) -> String {
@@ -78,11 +78,16 @@ fn hover_at(program: &Program, doc: &Document, hit: Hit<'_>) -> Option<(String, 
                 name.span,
             ))
         }
-        Hit::Port { name, within } => {
-            let p = param_of(within, &name.node)?;
-            let def = within.map(|d| d.name.node.as_str()).unwrap_or_default();
-            Some((param_markdown(p, def, &doc.text), name.span))
-        }
+        Hit::Port { name, within } => match param_of(within, &name.node) {
+            Some(p) => {
+                let def = within.map(|d| d.name.node.as_str()).unwrap_or_default();
+                Some((param_markdown(p, def, &doc.text), name.span))
+            }
+            None => PORTLESS
+                .iter()
+                .find(|(p, _)| *p == name.node)
+                .map(|(p, what)| (format!("protocol `{p}`: {what}"), name.span)),
+        },
         Hit::Proto(p) => {
             Proto::parse(&p.node).map(|x| (format!("protocol `{}`", x.as_str()), p.span))
         }

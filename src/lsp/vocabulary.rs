@@ -19,6 +19,27 @@ pub const TYPES: [(&str, &str); 5] = [
     ),
 ];
 
+/// The protocols without ports a port suffix names (`:icmp`, `:gre`), with what each is.
+pub const PORTLESS: [(&str, &str); 8] = [
+    (
+        "icmp",
+        "ICMP for IPv4: `:icmp` every message, `:icmp(8)` one type (8 is an echo request), `:icmp(3, 4)` one type and code",
+    ),
+    (
+        "icmpv6",
+        "ICMP for IPv6: `:icmpv6` every message, `:icmpv6(128)` one type (128 is an echo request), `:icmpv6(1, 4)` one type and code",
+    ),
+    ("gre", "GRE, IP protocol 47 (tunnels); no ports"),
+    ("esp", "IPsec ESP, IP protocol 50; no ports"),
+    ("ah", "IPsec AH, IP protocol 51; no ports"),
+    ("vrrp", "VRRP, IP protocol 112; no ports"),
+    ("ipip", "IP in IP, IP protocol 4 (tunnels); no ports"),
+    (
+        "igmp",
+        "IGMP, IP protocol 2 (multicast membership); no ports",
+    ),
+];
+
 /// Keywords, as completion labels, with a short explanation.
 pub const KEYWORDS: [(&str, &str); 7] = [
     (

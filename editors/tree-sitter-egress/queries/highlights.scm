@@ -72,7 +72,11 @@
 
 (port_suffix port: (number) @number)
 (port_suffix port: (port_range) @number)
-(port_suffix port: (identifier) @variable.parameter)
+((port_suffix port: (identifier) @type.builtin)
+  (#match? @type.builtin "^(icmp|icmpv6|gre|esp|ah|vrrp|ipip|igmp)$"))
+((port_suffix port: (identifier) @variable.parameter)
+  (#not-match? @variable.parameter "^(icmp|icmpv6|gre|esp|ah|vrrp|ipip|igmp)$"))
+(icmp_arguments value: (number) @number)
 
 ((protocol) @type.builtin
   (#match? @type.builtin "^(tcp|udp|sctp)$"))

@@ -54,6 +54,8 @@ syn match egressPrefix /\%([0-9A-Fa-f:.]\/\)\@<=\d\+/
 syn match egressPortColon /\%([A-Za-z0-9_.\])}]\)\@<=:\ze[A-Za-z0-9_]/
 syn match egressPortParam /\%([A-Za-z0-9_.\])}]:\)\@<=[A-Za-z_][A-Za-z0-9_-]*/
 syn match egressPort /\%([A-Za-z0-9_.\])}]:\)\@<=\d\+\%(-\d\+\)\?/
+" :icmp, :icmp(8, 0), :icmpv6, :gre: a protocol without ports (its type and code are numbers).
+syn match egressPortProtocol /\%([A-Za-z0-9_.\])}]:\)\@<=\%(icmpv6\|icmp\|gre\|esp\|ah\|vrrp\|ipip\|igmp\)\%([A-Za-z0-9_-]\)\@!/
 
 " /tcp, /udp, /sctp after a port (or /p, a parameter holding one).
 syn match egressProtocolSlash /\%([A-Za-z0-9_]\)\@<=\/\ze[A-Za-z_]/
@@ -111,7 +113,7 @@ syn match egressParamName contained /[A-Za-z_][A-Za-z0-9_-]*\ze\s*:/
 syn match egressParamColon contained /:/
 syn match egressParamType contained /\%(\%(:\||\)\s*\)\@<=[a-z]\+/
 
-syn cluster egressDestination contains=egressAtom,egressName,egressPortLiteral,egressHost,egressWildcard,egressIPv4,egressIPv6,egressIPv6Bracketed,egressPrefixSlash,egressPrefix,egressPortColon,egressPortParam,egressPort,egressProtocolSlash,egressProtocolParam,egressProtocol,egressFunction,egressArgName,egressPods,egressSelector,egressDelimiter,egressParen,egressString
+syn cluster egressDestination contains=egressAtom,egressName,egressPortLiteral,egressHost,egressWildcard,egressIPv4,egressIPv6,egressIPv6Bracketed,egressPrefixSlash,egressPrefix,egressPortColon,egressPortParam,egressPort,egressPortProtocol,egressProtocolSlash,egressProtocolParam,egressProtocol,egressFunction,egressArgName,egressPods,egressSelector,egressDelimiter,egressParen,egressString
 
 " @allow(W0101, "reason") or @allow(no-dns, "reason") on the line before a statement (lint
 " suppression, by code or name).
@@ -172,6 +174,7 @@ hi def link egressPrefix          Number
 hi def link egressPortColon       Delimiter
 hi def link egressPort            Number
 hi def link egressPortParam       Identifier
+hi def link egressPortProtocol    Type
 hi def link egressProtocolSlash   Delimiter
 hi def link egressProtocol        Type
 hi def link egressProtocolParam   Identifier

@@ -579,6 +579,28 @@ pub fn overlapping_pairs(selectors: &[(&str, &LabelSelector)]) -> Vec<(usize, us
 pub enum NamespaceSel {
     Named(String),
     Any,
+    /// `ns{team=payments}`: every namespace whose labels match.
+    Labels(LabelSelector),
+}
+
+impl NamespaceSel {
+    /// Whether a namespace with this name and these labels is selected.
+    pub fn matches(&self, name: &str, labels: &std::collections::BTreeMap<String, String>) -> bool {
+        match self {
+            NamespaceSel::Named(n) => n == name,
+            NamespaceSel::Any => true,
+            NamespaceSel::Labels(sel) => sel.matches(labels),
+        }
+    }
+
+    /// A conservative test: `false` only when no namespace can be selected by both.
+    pub fn may_overlap(&self, other: &NamespaceSel) -> bool {
+        match (self, other) {
+            (NamespaceSel::Named(x), NamespaceSel::Named(y)) => x == y,
+            (NamespaceSel::Labels(a), NamespaceSel::Labels(b)) => a.may_overlap(b),
+            _ => true,
+        }
+    }
 }
 
 impl fmt::Display for NamespaceSel {
@@ -586,11 +608,12 @@ impl fmt::Display for NamespaceSel {
         match self {
             NamespaceSel::Named(n) => f.write_str(n),
             NamespaceSel::Any => f.write_str("*"),
+            NamespaceSel::Labels(sel) => write!(f, "ns{sel}"),
         }
     }
 }
 
-/// Where traffic goes: an address range, a host name, or pods.
+/// Where traffic goes: an address range, a host name, pods, or everywhere.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Peer {
     Net(IpNet),
@@ -599,6 +622,9 @@ pub enum Peer {
         namespace: NamespaceSel,
         selector: LabelSelector,
     },
+    /// `any`: every destination, inside the cluster or outside it (addresses, host names, pods,
+    /// nodes, the API server).
+    Any,
 }
 
 impl Peer {
@@ -609,16 +635,20 @@ impl Peer {
                 namespace,
                 selector,
             } => {
-                let ns = match namespace {
-                    NamespaceSel::Named(n) => n == "kube-system",
-                    NamespaceSel::Any => true,
-                };
+                let ns = namespace.matches(
+                    "kube-system",
+                    &std::collections::BTreeMap::from([(
+                        "kubernetes.io/metadata.name".to_owned(),
+                        "kube-system".to_owned(),
+                    )]),
+                );
                 let labels = std::collections::BTreeMap::from([(
                     "k8s-app".to_owned(),
                     "kube-dns".to_owned(),
                 )]);
                 ns && selector.matches(&labels)
             }
+            Peer::Any => true,
             Peer::Net(_) | Peer::Host(_) => false,
         }
     }
@@ -639,13 +669,8 @@ impl Peer {
                     namespace: nb,
                     selector: sb,
                 },
-            ) => {
-                let ns = match (na, nb) {
-                    (NamespaceSel::Named(x), NamespaceSel::Named(y)) => x == y,
-                    _ => true,
-                };
-                ns && sa.may_overlap(sb)
-            }
+            ) => na.may_overlap(nb) && sa.may_overlap(sb),
+            (Peer::Any, _) | (_, Peer::Any) => true,
             _ => false,
         }
     }
@@ -660,6 +685,7 @@ impl fmt::Display for Peer {
                 namespace,
                 selector,
             } => write!(f, "pods({namespace}){selector}"),
+            Peer::Any => f.write_str("any"),
         }
     }
 }

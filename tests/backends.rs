@@ -26,7 +26,7 @@ const NEW_TARGETS: [Target; 3] = [Target::Cilium, Target::Calico, Target::Calico
 fn capability_codes(t: Target) -> &'static [&'static str] {
     match t {
         Target::Native => &["E0501", "E0502", "E0503", "E0504"],
-        Target::Cilium => &["E0503", "E0505"],
+        Target::Cilium => &["E0503", "E0505", "E0508"],
         Target::Calico => &["E0501", "E0503"],
         Target::CalicoEnterprise => &["E0503", "E0506"],
     }
@@ -244,7 +244,19 @@ fn every_feature_validates_on_every_new_target() {
 
 #[test]
 fn refusals_name_the_targets_that_can() {
-    let cases: [(&str, Target, &str, &[&str]); 4] = [
+    let cases: [(&str, Target, &str, &[&str]); 6] = [
+        (
+            "namespace p\napp a -> dns, pods(ns{team=x}){app=y}\n",
+            Target::Cilium,
+            "E0508",
+            &["--target native", "--target calico"],
+        ),
+        (
+            "namespace p\napp a -> dns, any:443 deny 10.0.0.0/8\n",
+            Target::Native,
+            "E0502",
+            &["--target cilium", "--target calico"],
+        ),
         (
             "namespace p\napp a -> https(api.stripe.com)\n",
             Target::Cilium,

@@ -94,6 +94,12 @@ const ALLOWS: &[&str] = &[
     "pods{app=ledger}:icmp",
     "internet:icmp(3, 4)",
     "10.9.0.0/16:gre",
+    "any:443/tcp",
+    "any:53/udp",
+    "any",
+    "pods(kube-system)",
+    "pods(ns{team=payments}){app=x}:80",
+    "pods(ns{env in (prod, staging), !legacy})",
 ];
 
 const DENIES: &[&str] = &[
@@ -106,20 +112,42 @@ const DENIES: &[&str] = &[
     "0.0.0.0/1:80",
     "10.1.2.0/25:icmp(8)",
     "10.0.0.0/8:icmp",
+    "any:25/tcp",
+    "pods(ns{team=payments})",
 ];
 
-fn program(apps: Vec<(Vec<usize>, Vec<usize>)>, default_deny: bool, guardrail: bool) -> String {
+/// Names for the random programs' apps and namespace: statement keywords among them, which
+/// are names wherever a name is expected.
+const NAMES: &[&str] = &["default", "deny", "set", "pods", "app-4", "app-5"];
+
+/// A random program: its apps (allow and deny fragments, or `none`), whether the namespace
+/// has `default deny`, whether a guardrail applies, and whether the namespace is `default`.
+fn program(
+    apps: Vec<(Vec<usize>, Vec<usize>, bool)>,
+    default_deny: bool,
+    guardrail: bool,
+    keyword_namespace: bool,
+) -> String {
     let mut s = String::new();
     if guardrail {
-        s.push_str("cluster guard deny metadata, 10.9.0.0/16\n");
+        s.push_str("cluster guard deny metadata, 10.9.0.0/16, pods(ns{team=red}){app=db}\n");
     }
-    s.push_str("namespace payments\n");
+    s.push_str(if keyword_namespace {
+        "namespace default\n"
+    } else {
+        "namespace payments\n"
+    });
     if default_deny {
         s.push_str("default deny\n");
     }
-    for (i, (allow, deny)) in apps.iter().enumerate() {
+    for (i, (allow, deny, none)) in apps.iter().enumerate() {
+        let name = NAMES[i % NAMES.len()];
+        if *none {
+            s.push_str(&format!("app {name} -> none\n"));
+            continue;
+        }
         let allow: Vec<&str> = allow.iter().map(|a| ALLOWS[*a % ALLOWS.len()]).collect();
-        s.push_str(&format!("app app-{i} -> {}", allow.join(", ")));
+        s.push_str(&format!("app {name} -> {}", allow.join(", ")));
         if !deny.is_empty() {
             let deny: Vec<&str> = deny.iter().map(|d| DENIES[*d % DENIES.len()]).collect();
             s.push_str(&format!(" deny {}", deny.join(", ")));
@@ -136,13 +164,18 @@ proptest! {
     #[test]
     fn random_programs_mean_the_same_on_every_target(
         apps in proptest::collection::vec(
-            (proptest::collection::vec(0..ALLOWS.len(), 1..5), proptest::collection::vec(0..DENIES.len(), 0..3)),
+            (
+                proptest::collection::vec(0..ALLOWS.len(), 1..5),
+                proptest::collection::vec(0..DENIES.len(), 0..3),
+                proptest::bool::weighted(0.15),
+            ),
             1..4,
         ),
         default_deny in any::<bool>(),
         guardrail in any::<bool>(),
+        keyword_namespace in any::<bool>(),
     ) {
-        let source = program(apps, default_deny, guardrail);
+        let source = program(apps, default_deny, guardrail, keyword_namespace);
         for t in Target::ALL {
             match compare(&source, *t, 5) {
                 Ok((problems, _)) => prop_assert!(problems.is_empty(), "{}\n{}", source, problems.join("\n")),

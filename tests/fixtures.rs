@@ -360,6 +360,9 @@ impl Nodes<'_> {
                     match namespace {
                         Some(ast::NamespaceRef::Any(s)) => n.leaf(*s, "any namespace"),
                         Some(ast::NamespaceRef::Named(name)) => n.leaf(name.span, "namespace"),
+                        Some(ast::NamespaceRef::Labels(sel, s)) => {
+                            n.node(*s, "namespace labels", |m| m.selector(sel))
+                        }
                         None => {}
                     }
                     n.selector(selector);

@@ -486,6 +486,27 @@ fn protocols_without_ports_complete_and_hover() {
 }
 
 #[test]
+fn built_in_names_have_hover_and_completion() {
+    let mut c = Client::initialized(Value::Null);
+    let text = "namespace default\napp set -> none\napp proxy -> dns, any:443/tcp\n";
+    c.open(URI, text);
+    assert_eq!(errors(c.diagnostics(URI)), Vec::<Value>::new());
+    let hover = c.result("textDocument/hover", at(URI, 2, col(text, 2, "any") + 1));
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("Every destination"), "{value}");
+    let hover = c.result("textDocument/hover", at(URI, 1, col(text, 1, "none") + 1));
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("nothing allowed"), "{value}");
+    let items = c.result("textDocument/completion", at(URI, 2, col(text, 2, "dns")));
+    let labels = completion_labels(&items);
+    assert!(
+        labels.contains(&"any") && labels.contains(&"none"),
+        "{labels:?}"
+    );
+    c.shutdown_and_exit();
+}
+
+#[test]
 fn positions_are_utf16() {
     let mut c = Client::initialized(Value::Null);
     // `é` is one UTF-16 unit and two bytes, `🦀` two units and four bytes.

@@ -203,6 +203,8 @@ fn namespace_selector(namespace: &NamespaceSel, policy_ns: Option<&str>) -> Opti
         NamespaceSel::Named(ns) if Some(ns.as_str()) == policy_ns => None,
         NamespaceSel::Named(ns) => Some(format!("{NAMESPACE_LABEL} == '{ns}'")),
         NamespaceSel::Any => Some("all()".to_owned()),
+        // §np EntityRule `namespaceSelector`: the namespaces whose labels match.
+        NamespaceSel::Labels(sel) => Some(selector(sel)),
     }
 }
 
@@ -293,6 +295,9 @@ fn rules(r: &ir::Rule, action: &'static str, policy_ns: Option<&str>) -> Vec<Rul
             }),
             // Refused before we get here when the edition has no domains.
             Peer::Host(h) => domains.extend(domain(h)),
+            // §np Rule: "all match criteria must match": a destination with none but ports
+            // matches every destination (inside the cluster or outside it) on those ports.
+            Peer::Any => destinations.push(Entity::default()),
         }
     }
     let mut all = Vec::new();

@@ -52,6 +52,11 @@ const POLICY: &str = "CiliumNetworkPolicy";
 const CLUSTERWIDE: &str = "CiliumClusterwideNetworkPolicy";
 /// The label Cilium gives every pod with its namespace.
 const NAMESPACE_LABEL: &str = "k8s:io.kubernetes.pod.namespace";
+/// The prefix of the identity labels that carry the labels of a pod's namespace.
+const NAMESPACE_LABELS: &str = "k8s:io.cilium.k8s.namespace.labels.";
+/// [layer3] "Entities Based": `all` is "the combination of all known clusters as well world",
+/// every destination.
+const ENTITY_ALL: &str = "all";
 /// The CRD's limit on `toPorts[].ports`.
 const MAX_PORTS: usize = 40;
 /// The CRD's limit on `icmps[].fields` (`maxICMPFields` in Cilium's rule validation).
@@ -105,6 +110,8 @@ struct EgressRule {
     to_cidr_set: Vec<CidrRule>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     to_endpoints: Vec<LabelSelector>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    to_entities: Vec<&'static str>,
     #[serde(rename = "toFQDNs", skip_serializing_if = "Vec::is_empty")]
     to_fqdns: Vec<FqdnSelector>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -268,8 +275,61 @@ fn endpoints(
                     values: None,
                 })
         }
+        // Only in a CiliumClusterwideNetworkPolicy (refused in a CiliumNetworkPolicy, see
+        // `namespace_labels_refused`): [k8s] "Known Pitfalls", the identity labels
+        // `io.cilium.k8s.namespace.labels.<key>` carry the labels of a pod's namespace.
+        NamespaceSel::Labels(sel) => {
+            let ns = label_selector(sel);
+            for (k, v) in ns.match_labels.into_iter().flatten() {
+                s.match_labels
+                    .get_or_insert_with(BTreeMap::new)
+                    .insert(format!("{NAMESPACE_LABELS}{k}"), v);
+            }
+            for mut r in ns.match_expressions.into_iter().flatten() {
+                r.key = format!("{NAMESPACE_LABELS}{}", r.key);
+                s.match_expressions.get_or_insert_with(Vec::new).push(r);
+            }
+            // Every namespace whose labels match, not only the policy's own.
+            s.match_expressions
+                .get_or_insert_with(Vec::new)
+                .push(LabelSelectorRequirement {
+                    key: NAMESPACE_LABEL.to_owned(),
+                    operator: "Exists".to_owned(),
+                    values: None,
+                });
+        }
     }
     s
+}
+
+/// E0508: pods of namespaces chosen by label in a CiliumNetworkPolicy. [k8s] "Known
+/// Pitfalls": "Using namespace-specific information like io.cilium.k8s.namespace.labels within
+/// a fromEndpoints or toEndpoints is supported only for a CiliumClusterwideNetworkPolicy and
+/// not a CiliumNetworkPolicy. Hence, io.cilium.k8s.namespace.labels will be ignored in
+/// CiliumNetworkPolicy resources": the requirement would be dropped, a wider policy.
+fn namespace_labels_refused(policy: &ir::Policy) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for r in policy.allow.iter().chain(&policy.deny) {
+        for p in &r.peers {
+            if let Peer::Pods {
+                namespace: ns @ NamespaceSel::Labels(_),
+                ..
+            } = p
+            {
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0508,
+                        r.origin_of(p),
+                        format!("cilium cannot select the namespaces `{ns}` by label in a namespaced policy"),
+                    )
+                    .label("namespaces chosen by their labels")
+                    .note("a CiliumNetworkPolicy ignores `io.cilium.k8s.namespace.labels`, so the policy would reach pods of every namespace")
+                    .help("name the namespaces, as in `pods(payments){...}`, or build with `--target native` or `--target calico`, which select namespaces by label"),
+                );
+            }
+        }
+    }
+    diags
 }
 
 /// The Cilium rules for `peers` on `ports`: pods, then address ranges, then host names.
@@ -277,8 +337,10 @@ fn rules(peers: &[&Peer], ports: &PortSet, policy_ns: Option<&str>) -> Vec<Egres
     let mut to_endpoints = Vec::new();
     let mut to_cidr_set = Vec::new();
     let mut to_fqdns = Vec::new();
+    let mut any = false;
     for p in peers {
         match p {
+            Peer::Any => any = true,
             Peer::Net(n) => to_cidr_set.push(CidrRule {
                 cidr: n.to_string(),
             }),
@@ -290,6 +352,20 @@ fn rules(peers: &[&Peer], ports: &PortSet, policy_ns: Option<&str>) -> Vec<Egres
         }
     }
     let mut peers = Vec::new();
+    if any {
+        // Every destination: [layer4] "Layer 4 policy can be specified in addition to layer 3
+        // policies or independently", so a rule with only `toPorts` (or `icmps`) reaches every
+        // peer on those ports; on every port a rule needs a peer (`egress: [{}]` allows
+        // nothing, [layer3] "Ingress/Egress Default Deny"): the entity `all`.
+        peers.push(EgressRule {
+            to_entities: if *ports == PortSet::All {
+                vec![ENTITY_ALL]
+            } else {
+                Vec::new()
+            },
+            ..Default::default()
+        });
+    }
     if !to_endpoints.is_empty() {
         peers.push(EgressRule {
             to_endpoints,
@@ -530,6 +606,7 @@ fn policy_spec(policy: &ir::Policy, guardrails: &[ir::Guardrail]) -> Result<Spec
         Target::Cilium,
         Portless::IcmpTypes,
     ));
+    diags.extend(namespace_labels_refused(policy));
     if let Some(d) = missing_dns(policy).or_else(|| blinded_dns(policy, guardrails)) {
         diags.push(d);
     }
@@ -537,14 +614,19 @@ fn policy_spec(policy: &ir::Policy, guardrails: &[ir::Guardrail]) -> Result<Spec
         return Err(diags);
     }
     let mut egress = allow_rules(policy);
-    if egress.is_empty() {
-        // Allows nothing: the empty rule keeps the pods isolated, as the source says.
+    // Allows nothing (`none`): the shape of `default deny` for the workload's pods, the empty
+    // rule that allows nothing and default deny asked for in so many words.
+    let isolated = egress.is_empty();
+    if isolated {
         egress.push(EgressRule::default());
     }
     Ok(Spec {
         egress,
         egress_deny: deny_rules(&policy.deny, Some(&policy.namespace)),
-        enable_default_deny: None,
+        enable_default_deny: isolated.then_some(DefaultDeny {
+            egress: true,
+            ingress: None,
+        }),
         endpoint_selector: label_selector(&policy.selector),
     })
 }

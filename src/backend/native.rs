@@ -96,6 +96,8 @@ fn peer(p: &carve::CarvedPeer, policy_ns: &str) -> Option<NetworkPolicyPeer> {
                     match_expressions: None,
                 }),
                 NamespaceSel::Any => Some(LabelSelector::default()),
+                // [api] NetworkPolicyPeer `namespaceSelector`: the namespaces whose labels match.
+                NamespaceSel::Labels(sel) => Some(label_selector(sel)),
             };
             Some(NetworkPolicyPeer {
                 ip_block: None,
@@ -103,13 +105,18 @@ fn peer(p: &carve::CarvedPeer, policy_ns: &str) -> Option<NetworkPolicyPeer> {
                 pod_selector: Some(label_selector(selector)),
             })
         }
-        Peer::Host(_) => None,
+        // Written as a rule without `to` (see `rule`).
+        Peer::Host(_) | Peer::Any => None,
     }
 }
 
+/// An egress rule: its peers on its ports. With `any` among them, the rule has no `to` at all:
+/// [api] NetworkPolicyEgressRule `to`: "If this field is empty or missing, this rule matches all
+/// destinations", so every other peer of the rule adds nothing.
 fn rule(r: &CarvedRule, policy_ns: &str) -> NetworkPolicyEgressRule {
+    let every = r.peers.iter().any(|p| p.peer == Peer::Any);
     NetworkPolicyEgressRule {
-        to: Some(r.peers.iter().filter_map(|p| peer(p, policy_ns)).collect()),
+        to: (!every).then(|| r.peers.iter().filter_map(|p| peer(p, policy_ns)).collect()),
         ports: ports(&r.ports),
     }
 }
@@ -154,10 +161,19 @@ fn refusals(policy: &ir::Policy) -> Diagnostics {
                 .label("denied pods")
                 .secondary(allow, "allowed pods that may overlap")
                 .help("narrow the allowed selector so it excludes these pods, or build with `--target cilium` or `--target calico`, which have deny rules"),
-                CarveError::PartialPortsOfAll { allow, deny, net } => Diagnostic::new(
+                CarveError::FromAny { allow, deny, peer } => Diagnostic::new(
                     Code::E0502,
                     deny,
-                    format!("denying some ports of `{net}` cannot be carved out of an allowance for every protocol"),
+                    format!("`{peer}` cannot be carved out of `any` in native NetworkPolicy"),
+                )
+                .label("denied here")
+                .secondary(allow, "allows every destination")
+                .note("a native rule for every destination has no `to`, and only an `ipBlock` can take `except` entries")
+                .help("allow the address ranges and pods instead of `any`, deny ports only (as in `deny any:25/tcp`), or build with `--target cilium` or `--target calico`, which have deny rules"),
+                CarveError::PartialPortsOfAll { allow, deny, peer } => Diagnostic::new(
+                    Code::E0502,
+                    deny,
+                    format!("denying some ports of `{peer}` cannot be carved out of an allowance for every protocol"),
                 )
                 .label("port-specific deny")
                 .secondary(allow, "allows every port of every protocol")
@@ -211,6 +227,7 @@ fn denies_itself(policy: &ir::Policy, peer: &Peer, ports: &PortSet) -> bool {
         d.ports.covers(ports)
             && d.peers.iter().any(|q| match (q, peer) {
                 (Peer::Net(outer), Peer::Net(inner)) => outer.contains(inner),
+                (Peer::Any, _) => true,
                 (q, p) => q == p,
             })
     })

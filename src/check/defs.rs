@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::builtins;
 use super::checked::{DefInfo, ParamInfo, Program};
 use super::expand::{Checker, Env, Expanded, Given, Val};
 use crate::diagnostics::{Code, Diagnostic, suggest};
@@ -58,10 +59,15 @@ pub(super) fn check<'a>(
 ) {
     let stdlib_ids: BTreeSet<FileId> = stdlib.iter().map(|f| f.id).collect();
     let mut user_defs = Vec::new();
+    program.defs.extend(builtins::infos());
     for file in stdlib.iter().chain(files) {
         for item in &file.items {
             if let ast::Item::Def(def) = item {
                 let from_stdlib = stdlib_ids.contains(&file.id);
+                if builtins::is_builtin(&def.name.node) {
+                    checker.diags.push(builtins::redefined(&def.name));
+                    continue;
+                }
                 if let Some(prev) = checker.defs.get(def.name.node.as_str()) {
                     let what = if stdlib_ids.contains(&prev.span.file) {
                         "the standard library"

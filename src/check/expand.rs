@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use super::builtins;
 use super::checked::Dest;
 use super::defs::signature;
 use super::{literals, services};
@@ -290,6 +291,7 @@ impl<'a> Checker<'a> {
         let mut candidates: Vec<&str> = self.defs.keys().copied().collect();
         candidates.extend(env.keys().map(String::as_str));
         candidates.extend(["tcp", "udp", "sctp"]);
+        candidates.extend(builtins::BUILTINS.iter().map(|b| b.name));
         candidates.sort_unstable();
         let mut d = Diagnostic::new(Code::E0201, name.span, message)
             .label("not defined in this program or the standard library");
@@ -383,6 +385,11 @@ impl<'a> Checker<'a> {
                         }
                         NamespaceSel::Named(n.node.clone())
                     }
+                    // `ns{}` selects every namespace, as `*` does: one meaning, one form.
+                    Some(ast::NamespaceRef::Labels(sel, _)) => match self.selector(sel)? {
+                        s if s.reqs.is_empty() => NamespaceSel::Any,
+                        s => NamespaceSel::Labels(s),
+                    },
                     None => match ns {
                         Some(ns) => NamespaceSel::Named(ns.to_owned()),
                         None => {
@@ -546,6 +553,11 @@ impl<'a> Checker<'a> {
                     v
                 } else if let Some(p) = Proto::parse(&name.node) {
                     Val::Proto(p)
+                } else if builtins::is_builtin(&name.node) {
+                    match builtins::destination(name, origin) {
+                        Ok(ts) => Val::Dests(ts),
+                        Err(e) => return self.err(e),
+                    }
                 } else if self.defs.contains_key(name.node.as_str()) {
                     self.eval_call(name, &[], env, ns, origin, name.span)?
                 } else {

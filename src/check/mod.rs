@@ -10,6 +10,7 @@
 //! then [`expectations`] matched with the workloads. [`expand`] evaluates destinations and
 //! calls for all of them; [`literals`] validates addresses, ports, names and labels.
 
+mod builtins;
 pub mod checked;
 mod defs;
 mod expand;

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use super::builtins;
 use super::checked::{DefaultDeny, Guardrail, Program, Workload, WorkloadKind};
 use super::expand::Checker;
 use super::expectations::{self, Pending};
@@ -186,7 +187,35 @@ fn workload(
         ast::WorkloadSelector::Labels(s) => checker.selector(s),
     };
     (checker.saw_dns, checker.saw_strict_dns) = (false, false);
-    let allow = checker.dests(&w.allow, Some(&ns));
+    let allow = match none_spans(&w.allow).as_slice() {
+        [] => checker.dests(&w.allow, Some(&ns)),
+        // `-> none`: nothing allowed, and so nothing to deny.
+        [_] if w.allow.len() == 1 => match (w.deny.first(), w.deny.last()) {
+            (Some(first), Some(last)) => {
+                checker
+                    .diags
+                    .push(deny_after_none(first.span.to(last.span)));
+                None
+            }
+            _ => Some(Vec::new()),
+        },
+        spans => {
+            for span in spans {
+                checker.diags.push(
+                    Diagnostic::new(
+                        Code::E0320,
+                        *span,
+                        "`none` cannot stand with other destinations",
+                    )
+                    .label("allows nothing, next to destinations it allows")
+                    .help("write the destinations without `none`"),
+                );
+            }
+            let rest: Vec<ast::Dest> = w.allow.iter().filter(|d| !is_none(d)).cloned().collect();
+            let _ = checker.dests(&rest, Some(&ns));
+            None
+        }
+    };
     let strict_dns = checker.saw_strict_dns && !checker.saw_dns;
     let deny = checker.dests(&w.deny, Some(&ns));
     let object = format!("{}-egress", w.name.node);
@@ -211,6 +240,24 @@ fn workload(
             name_span: w.name.span,
         });
     }
+}
+
+/// Whether `d` is the bare word `none` (no port).
+fn is_none(d: &ast::Dest) -> bool {
+    matches!(&d.kind, ast::DestKind::Atom(ast::Atom::Name { name, ports: None })
+        if name.node == builtins::NONE && d.ports.is_none())
+}
+
+/// Where an allow list writes `none`.
+fn none_spans(list: &[ast::Dest]) -> Vec<Span> {
+    list.iter().filter(|d| is_none(d)).map(|d| d.span).collect()
+}
+
+/// E0321: a deny clause after `none`.
+fn deny_after_none(span: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0321, span, "a deny after `none` denies nothing")
+        .label("nothing is allowed, so nothing is left to deny")
+        .help("remove the deny clause, or list what the workload may reach instead of `none`")
 }
 
 /// A `cluster NAME deny ...` guardrail: no namespace, names unique across the cluster.

@@ -96,6 +96,9 @@ codes! {
         E0340 Error "a port on a protocol without ports";
         E0341 Error "ICMP of the other IP family";
         E0342 Error "malformed ICMP type or code";
+        E0320 Error "`none` with other destinations or outside an allow list";
+        E0321 Error "a deny after `none`";
+        E0322 Error "a label selector on something that is not pods or a namespace";
         E0401 Error "expectation names an unknown workload";
         E0402 Error "`resolving` needs a host name and one address";
         E0403 Error "expectation cannot be decided by this target";
@@ -107,6 +110,7 @@ codes! {
         E0506 Error "one-label wildcard cannot be expressed by this target";
         E0520 Error "protocol not supported by this target";
         E0521 Error "ICMP code not supported by this target";
+        E0508 Error "namespaces chosen by label in a namespaced cilium policy";
         E0601 Error "invalid project file";
         E0602 Error "symlink in the output folder";
         E0603 Error "output folder locked by another build";

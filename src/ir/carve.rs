@@ -30,9 +30,11 @@ pub struct CarvedRule {
 pub enum CarveError {
     /// The allow covers every protocol and the deny only some ports: the rest of "every
     /// protocol" cannot be listed as ports.
-    PartialPortsOfAll { allow: Span, deny: Span, net: IpNet },
+    PartialPortsOfAll { allow: Span, deny: Span, peer: Peer },
     /// A pod deny overlaps a pod allow: selectors cannot subtract.
     PodDeny { allow: Span, deny: Span },
+    /// An address range or pods denied out of `any`: a rule without peers cannot except them.
+    FromAny { allow: Span, deny: Span, peer: Peer },
     /// A host-name deny: nothing can enforce it without resolving names.
     HostDeny { deny: Span },
 }
@@ -64,10 +66,28 @@ pub fn carve(allow: &[Rule], deny: &[Rule]) -> Result<Vec<CarvedRule>, Vec<Carve
                         }
                     }
                 }
-                Peer::Net(_) => {}
+                Peer::Net(_) | Peer::Any => {}
+            }
+            // Nothing but ports can be cut out of `any`.
+            if !matches!(p, Peer::Any | Peer::Host(_)) {
+                for a in allow {
+                    if a.peers.contains(&Peer::Any) && a.ports.intersects(&d.ports) {
+                        errors.push(CarveError::FromAny {
+                            allow: a.origin_of(&Peer::Any),
+                            deny: d.origin_of(p),
+                            peer: p.clone(),
+                        });
+                    }
+                }
             }
         }
     }
+    // Denies of every destination: they narrow the ports of every allowance.
+    let deny_any: Vec<(&PortSet, Span)> = deny
+        .iter()
+        .filter(|d| d.peers.contains(&Peer::Any))
+        .map(|d| (&d.ports, d.origin_of(&Peer::Any)))
+        .collect();
     let deny_nets: Vec<(IpNet, &PortSet, Span)> = deny
         .iter()
         .flat_map(|d| {
@@ -84,7 +104,21 @@ pub fn carve(allow: &[Rule], deny: &[Rule]) -> Result<Vec<CarvedRule>, Vec<Carve
         for peer in &rule.peers {
             let origin = rule.origin_of(peer);
             let pieces = match peer {
-                Peer::Net(c) => carve_net(*c, &rule.ports, &deny_nets, origin, &mut errors),
+                Peer::Net(c) => {
+                    carve_net(*c, &rule.ports, &deny_nets, &deny_any, origin, &mut errors)
+                }
+                Peer::Pods { .. } | Peer::Any => {
+                    match ports_left(&rule.ports, &deny_any, peer, origin, &mut errors) {
+                        Some(left) if !left.is_empty() => vec![(
+                            CarvedPeer {
+                                peer: peer.clone(),
+                                except: Vec::new(),
+                            },
+                            left,
+                        )],
+                        _ => Vec::new(),
+                    }
+                }
                 other => vec![(
                     CarvedPeer {
                         peer: other.clone(),
@@ -123,11 +157,41 @@ pub fn carve(allow: &[Rule], deny: &[Rule]) -> Result<Vec<CarvedRule>, Vec<Carve
     Ok(rules)
 }
 
+/// The ports of `peer` (allowed on `ports`) left once every deny of every destination is cut
+/// out; `None` after reporting, when what is left cannot be listed as ports.
+fn ports_left(
+    ports: &PortSet,
+    deny_any: &[(&PortSet, Span)],
+    peer: &Peer,
+    origin: Span,
+    errors: &mut Vec<CarveError>,
+) -> Option<PortSet> {
+    let mut left = ports.clone();
+    for (q, deny) in deny_any {
+        if !left.intersects(q) {
+            continue;
+        }
+        match left.minus(q) {
+            Some(rest) => left = rest,
+            None => {
+                errors.push(CarveError::PartialPortsOfAll {
+                    allow: origin,
+                    deny: *deny,
+                    peer: peer.clone(),
+                });
+                return None;
+            }
+        }
+    }
+    Some(left)
+}
+
 /// The pieces of allowed range `c` (with ports `ports`) once every deny is cut out.
 fn carve_net(
     c: IpNet,
     ports: &PortSet,
     denies: &[(IpNet, &PortSet, Span)],
+    deny_any: &[(&PortSet, Span)],
     origin: Span,
     errors: &mut Vec<CarveError>,
 ) -> Vec<(CarvedPeer, PortSet)> {
@@ -144,13 +208,15 @@ fn carve_net(
             errors.push(CarveError::PartialPortsOfAll {
                 allow: origin,
                 deny,
-                net: c,
+                peer: Peer::Net(c),
             });
         }
         rest
     };
-    // Denies that cover all of `c` narrow its ports.
-    let mut base = ports.clone();
+    // Denies that cover all of `c` narrow its ports, those of every destination first.
+    let Some(mut base) = ports_left(ports, deny_any, &Peer::Net(c), origin, errors) else {
+        return Vec::new();
+    };
     for (d, q, span) in denies.iter().filter(|(d, _, _)| d.contains(&c)) {
         let _ = d;
         match minus(&base, q, *span, errors) {

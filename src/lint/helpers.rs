@@ -27,6 +27,8 @@ pub fn is_dns(t: &Dest) -> bool {
         p @ Peer::Pods { .. } => p.includes_cluster_dns() && ports.contains(Proto::Udp, 53),
         // A node-local DNS cache or a resolver reached by address.
         Peer::Net(_) => ports.contains(Proto::Udp, 53) && t.ports.is_some(),
+        // Every destination, the cluster DNS included.
+        Peer::Any => ports.contains(Proto::Udp, 53),
         Peer::Host(_) => false,
     }
 }

@@ -239,6 +239,9 @@ fn dest(mut x: ast::Dest, d: u32) -> ast::Dest {
             namespace: namespace.map(|n| match n {
                 ast::NamespaceRef::Any(s) => ast::NamespaceRef::Any(span(s, d)),
                 ast::NamespaceRef::Named(n) => ast::NamespaceRef::Named(spanned(n, d)),
+                ast::NamespaceRef::Labels(sel, s) => {
+                    ast::NamespaceRef::Labels(selector(sel, d), span(s, d))
+                }
             }),
             selector: selector(s, d),
         },

@@ -141,18 +141,21 @@ pub enum DestKind {
     Atom(Atom),
     /// `rds(10.20.30.0/24:5432, port = 6432)`
     Call { name: Name, args: Vec<Arg> },
-    /// `pods(kube-system){k8s-app=kube-dns}`
+    /// `pods(kube-system){k8s-app=kube-dns}`; `pods(kube-system)` has an empty selector.
     Pods {
         namespace: Option<NamespaceRef>,
         selector: Selector,
     },
 }
 
-/// `pods(kube-system)` or `pods(*)`
+/// `pods(kube-system)`, `pods(*)` or `pods(ns{team=payments})`
 #[derive(Clone, Debug)]
 pub enum NamespaceRef {
     Any(Span),
     Named(Name),
+    /// `ns{team=payments}`: every namespace carrying these labels; the span is the whole
+    /// `ns{...}`.
+    Labels(Selector, Span),
 }
 
 /// A call argument, positional or named.

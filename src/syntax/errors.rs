@@ -33,7 +33,12 @@ fn describe(rule: Rule) -> &'static str {
         Rule::attribute => "`@allow(CODE, \"reason\")`",
         Rule::lint_code => "a lint code or name such as `W0102` or `wide-private-cidr`",
         Rule::kw_notin => "`notin`",
-        Rule::dest_list | Rule::dest | Rule::atom | Rule::call | Rule::pods_dest => {
+        Rule::dest_list
+        | Rule::list_dest
+        | Rule::dest
+        | Rule::atom
+        | Rule::call
+        | Rule::pods_dest => {
             "a destination (a name such as `dns`, a CIDR, a host name or `pods{...}`)"
         }
         Rule::params => "parameters `(name: type, ...)`",
@@ -47,7 +52,10 @@ fn describe(rule: Rule) -> &'static str {
         }
         Rule::service_arg => "an ICMP type or code",
         Rule::proto_tok => "a protocol (`tcp`, `udp`, `sctp`)",
-        Rule::ns_ref | Rule::any_ns => "a namespace name or `*`",
+        Rule::ns_ref | Rule::any_ns => "a namespace name, `ns{...}` or `*`",
+        Rule::ns_labels => "namespace labels `ns{key=value, ...}`",
+        Rule::stray_selector => "a destination",
+        Rule::deny_start => "`deny` and a destination",
         Rule::name => "a name",
         Rule::selector => "a label selector `{key=value, ...}`",
         Rule::label_eq
@@ -61,7 +69,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::label_value | Rule::bare_value | Rule::string => "a label value",
         Rule::string_body => "the rest of the string",
         Rule::WHITESPACE | Rule::COMMENT | Rule::nl => "white space",
-        Rule::statement | Rule::keyword => "a statement",
+        Rule::statement => "a statement",
         Rule::ident_char | Rule::atom_char => "a name character",
         Rule::arrow => "`->`",
         Rule::label_expr => "a label term (`key=value`, `key in (a, b)`, `key`, `!key`)",
@@ -164,6 +172,14 @@ pub fn syntax_error(file: FileId, text: &str, e: &Error<Rule>) -> Diagnostic {
     if text_before.ends_with("->") || text_before.ends_with(',') {
         d = d.help(
             "a destination list cannot be empty or end with `,`: add a destination such as `dns`",
+        );
+    } else if expected.iter().any(|e| e.contains("label selector"))
+        && text
+            .get(pos..)
+            .is_some_and(|s| s.starts_with(|c: char| c.is_ascii_alphanumeric()))
+    {
+        d = d.help(
+            "a selector is written in braces: `pods NAME {key=value} -> ...`, `pods(NAMESPACE){key=value}`",
         );
     } else if text_before.ends_with("deny") {
         d = d.help("`deny` takes at least one destination, as in `deny metadata`");

@@ -7,6 +7,8 @@ mod errors;
 mod nesting;
 mod pairs_to_ast;
 mod parser;
+#[cfg(test)]
+mod tests;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::source::{FileId, Span};

@@ -7,7 +7,7 @@ use pest::iterators::{Pair, Pairs};
 use super::ast::*;
 use super::atom;
 use super::parser::Rule;
-use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::source::{FileId, Span, Spanned};
 
 struct Cx<'a> {
@@ -331,25 +331,69 @@ fn dest(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Dest> {
                 kind = Some(DestKind::Call { name: name?, args });
             }
             Rule::pods_dest => {
+                let pods_span = cx.span(&c);
                 let mut namespace = None;
                 let mut sel = None;
                 for x in children(c) {
                     match x.as_rule() {
                         Rule::ns_ref => {
                             let s = cx.span(&x);
-                            namespace = x.into_inner().next().map(|n| match n.as_rule() {
-                                Rule::any_ns => NamespaceRef::Any(s),
-                                _ => NamespaceRef::Named(cx.spanned(&n)),
-                            });
+                            let inner = x.into_inner().next();
+                            namespace = match inner {
+                                Some(n) if n.as_rule() == Rule::any_ns => {
+                                    Some(NamespaceRef::Any(s))
+                                }
+                                Some(n) if n.as_rule() == Rule::ns_labels => n
+                                    .into_inner()
+                                    .next()
+                                    .map(|sel| NamespaceRef::Labels(selector(cx, sel), s)),
+                                Some(n) => Some(NamespaceRef::Named(cx.spanned(&n))),
+                                None => None,
+                            };
                         }
                         Rule::selector => sel = Some(selector(cx, x)),
                         _ => cx.bug(&x, "in a pods destination"),
                     }
                 }
+                // `pods(NAMESPACE)` without a selector: every pod, an empty selector at the
+                // end of the destination.
+                let end = pods_span.end as usize;
+                let selector = sel.unwrap_or(Selector {
+                    terms: Vec::new(),
+                    span: Span::new(cx.file, end, end),
+                });
                 kind = Some(DestKind::Pods {
                     namespace,
-                    selector: sel?,
+                    selector,
                 });
+            }
+            Rule::stray_selector => {
+                let mut parts = c.into_inner();
+                let (Some(name), Some(sel)) = (parts.next(), parts.next()) else {
+                    return None;
+                };
+                let name = cx.spanned(&name);
+                let at = cx.span(&sel);
+                let help = if name.node == "ns" {
+                    "namespaces by label go inside `pods(...)`: `pods(ns{team=payments}){app=web}`"
+                        .to_owned()
+                } else {
+                    format!(
+                        "write `pods{{...}}` for pods of this namespace, or `pods({}){{...}}` for the pods of namespace `{}`",
+                        name.node, name.node
+                    )
+                };
+                cx.diags.push(
+                    Diagnostic::new(
+                        Code::E0322,
+                        at,
+                        format!("a label selector cannot follow `{}`", name.node),
+                    )
+                    .label("only `pods` and `ns` take a label selector")
+                    .secondary(name.span, "not pods or a namespace")
+                    .help(help),
+                );
+                return None;
             }
             Rule::port_suffix => {
                 let s = cx.span(&c);

@@ -1,7 +1,10 @@
 //! Expectations (`expect payments-api -> 10.20.30.7:5432/tcp allow`) checked against the
 //! reference evaluator and every target's evaluator.
 
-use super::{Decision, Destination, Evaluator, Flow, Pod, Undecidable};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use super::universe::{ELSEWHERE, labelled};
+use super::{Decision, Destination, Evaluator, Flow, Labels, Pod, Undecidable};
 use crate::check::checked::{Dest, Expectation};
 use crate::model::{NamespaceSel, Peer, Proto, Wildcard};
 
@@ -9,8 +12,11 @@ use crate::model::{NamespaceSel, Peer, Proto, Wildcard};
 pub const DEFAULT_PORTS: [(Proto, u16); 3] =
     [(Proto::Tcp, 443), (Proto::Tcp, 80), (Proto::Udp, 53)];
 
-fn destination(t: &Dest, e: &Expectation) -> Destination {
-    match &t.peer {
+/// The destinations an expectation's destination stands for: one for an address, a name or
+/// pods; for `any` (every destination) an address of each family and a pod of another
+/// namespace, each of which must get the verdict.
+fn destinations(t: &Dest, e: &Expectation) -> Vec<Destination> {
+    let one = match &t.peer {
         Peer::Net(n) => Destination::Address(n.network()),
         Peer::Host(h) => Destination::Host {
             name: match h.wildcard {
@@ -23,36 +29,51 @@ fn destination(t: &Dest, e: &Expectation) -> Destination {
         Peer::Pods {
             namespace,
             selector,
-        } => Destination::Pod(Pod {
-            namespace: match namespace {
-                NamespaceSel::Named(n) => n.clone(),
-                NamespaceSel::Any => e.namespace.clone(),
-            },
-            labels: selector.example(),
-        }),
-    }
+        } => {
+            let (namespace, ns_labels) = match namespace {
+                NamespaceSel::Named(n) => (n.clone(), Labels::new()),
+                NamespaceSel::Any => (e.namespace.clone(), Labels::new()),
+                NamespaceSel::Labels(sel) => labelled(sel.example()),
+            };
+            Destination::Pod(Pod {
+                namespace,
+                ns_labels,
+                labels: selector.example(),
+            })
+        }
+        Peer::Any => {
+            return vec![
+                Destination::Address(IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7))),
+                Destination::Address(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 7))),
+                Destination::Pod(Pod::new(
+                    ELSEWHERE,
+                    Labels::from([("app".into(), "any".into())]),
+                )),
+            ];
+        }
+    };
+    vec![one]
 }
 
 /// The flows an expectation stands for: one per destination it names (a name such as `metadata`
 /// names several) and per port (its first port, or [`DEFAULT_PORTS`] when it names none).
 pub fn flows(e: &Expectation) -> Vec<Flow> {
-    let source = Pod {
-        namespace: e.namespace.clone(),
-        labels: e.source.clone(),
-    };
+    let source = Pod::new(e.namespace.clone(), e.source.clone());
     let mut out = Vec::new();
     for t in &e.dests {
         let ports: Vec<(Proto, u16)> = match t.ports {
             Some(r) => vec![(r.proto, r.first)],
             None => DEFAULT_PORTS.to_vec(),
         };
-        for (proto, port) in ports {
-            out.push(Flow {
-                source: source.clone(),
-                destination: destination(t, e),
-                proto,
-                port,
-            });
+        for destination in destinations(t, e) {
+            for (proto, port) in &ports {
+                out.push(Flow {
+                    source: source.clone(),
+                    destination: destination.clone(),
+                    proto: *proto,
+                    port: *port,
+                });
+            }
         }
     }
     out

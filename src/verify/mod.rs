@@ -49,28 +49,61 @@ pub fn namespace_labels(namespace: &str) -> Labels {
 
 /// The cluster DNS pods of the standard library's `dns`.
 pub fn kube_dns() -> Pod {
-    Pod {
-        namespace: "kube-system".into(),
-        labels: Labels::from([("k8s-app".into(), "kube-dns".into())]),
-    }
+    Pod::new(
+        "kube-system",
+        Labels::from([("k8s-app".into(), "kube-dns".into())]),
+    )
 }
 
-/// A pod: its namespace and labels. Namespaces carry the label
-/// `kubernetes.io/metadata.name: <namespace>` (and nothing else) in every evaluator.
+/// A pod: its namespace, the labels of its namespace and its own labels. Every namespace
+/// carries the label `kubernetes.io/metadata.name: <namespace>`, in every evaluator; the flow
+/// model gives some namespaces more labels (`ns_labels`), to tell `pods(ns{...})` apart.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pod {
     pub namespace: String,
+    /// The namespace's labels besides `kubernetes.io/metadata.name`.
+    pub ns_labels: Labels,
     pub labels: Labels,
+}
+
+impl Pod {
+    /// A pod of a namespace that carries only its name label.
+    pub fn new(namespace: impl Into<String>, labels: Labels) -> Pod {
+        Pod {
+            namespace: namespace.into(),
+            ns_labels: Labels::new(),
+            labels,
+        }
+    }
+
+    /// Every label of the pod's namespace, its name label included.
+    pub fn namespace_labels(&self) -> Labels {
+        let mut labels = self.ns_labels.clone();
+        labels.extend(namespace_labels(&self.namespace));
+        labels
+    }
 }
 
 impl fmt::Display for Pod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let labels: Vec<String> = self
-            .labels
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        write!(f, "pods({}){{{}}}", self.namespace, labels.join(", "))
+        let show = |labels: &Labels| {
+            labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if self.ns_labels.is_empty() {
+            write!(f, "pods({}){{{}}}", self.namespace, show(&self.labels))
+        } else {
+            write!(
+                f,
+                "pods({} ns{{{}}}){{{}}}",
+                self.namespace,
+                show(&self.ns_labels),
+                show(&self.labels)
+            )
+        }
     }
 }
 

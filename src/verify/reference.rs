@@ -5,12 +5,14 @@
 //! - A pod that some policies select may reach what any of them allows (a union), except what
 //!   any of them denies (a deny of a policy applies to all egress of the pods it selects).
 //! - Address rules match addresses, never pods; a host name matches host rules by name and
-//!   address rules by the address it resolved to.
+//!   address rules by the address it resolved to; `any` matches every destination.
+//! - Pods match a pod peer when their namespace is the peer's (by name, any, or by the
+//!   namespace's labels) and their labels meet its selector.
 
 use super::closest::{Closest, Miss, Near};
 use super::{Decision, Destination, Evaluator, Flow, Undecidable};
 use crate::ir::{self, Rule};
-use crate::model::{NamespaceSel, Peer, PortSet};
+use crate::model::{Peer, PortSet};
 
 /// Decides flows by the IR.
 pub struct Reference<'a> {
@@ -50,10 +52,7 @@ fn peer_miss(peer: &Peer, dest: &Destination) -> Option<String> {
             },
             Destination::Pod(p),
         ) => {
-            let ns_ok = match namespace {
-                NamespaceSel::Named(n) => *n == p.namespace,
-                NamespaceSel::Any => true,
-            };
+            let ns_ok = namespace.matches(&p.namespace, &p.namespace_labels());
             if !ns_ok {
                 Some(format!("{p} is not in namespace {namespace}"))
             } else if !selector.matches(&p.labels) {
@@ -62,6 +61,8 @@ fn peer_miss(peer: &Peer, dest: &Destination) -> Option<String> {
                 None
             }
         }
+        // `any`: every destination, a host name without a known address included.
+        (Peer::Any, _) => None,
         (Peer::Net(n), Destination::Pod(p)) => Some(format!(
             "{p} is a pod, and address rules like {n} match no pods"
         )),

@@ -13,7 +13,9 @@ use ipnet::IpNet;
 
 use super::{Destination, Flow, Labels, Pod};
 use crate::ir::{self, Rule};
-use crate::model::{HostPattern, LabelReq, NamespaceSel, Peer, PortSet, Proto, Wildcard};
+use crate::model::{
+    HostPattern, LabelReq, LabelSelector, NamespaceSel, Peer, PortSet, Proto, Wildcard,
+};
 
 /// A namespace no policy mentions.
 pub const ELSEWHERE: &str = "egressc-elsewhere";
@@ -68,50 +70,79 @@ fn names(h: &HostPattern) -> Vec<String> {
     v
 }
 
-/// Pods inside a peer's selection and just outside it.
-fn pods(namespace: &NamespaceSel, selector: &crate::model::LabelSelector, home: &str) -> Vec<Pod> {
-    let ns = match namespace {
-        NamespaceSel::Named(n) => n.clone(),
-        NamespaceSel::Any => ELSEWHERE.to_owned(),
-    };
+/// A namespace that `ns{...}` selectors pick: its labels make the difference.
+pub const LABELLED: &str = "egressc-labelled";
+
+/// Labels that meet `selector` and, for each of its requirements, labels that break that one
+/// requirement only.
+fn inside_and_broken(selector: &LabelSelector) -> (Labels, Vec<Labels>) {
     let inside = selector.example();
-    let mut out = vec![
-        Pod {
-            namespace: ns.clone(),
-            labels: inside.clone(),
-        },
-        Pod {
-            namespace: if ns == home {
-                ELSEWHERE.to_owned()
-            } else {
-                home.to_owned()
-            },
-            labels: inside.clone(),
-        },
-    ];
-    // Break each requirement once.
-    for r in &selector.reqs {
-        let mut labels: Labels = inside.clone();
-        match r {
-            LabelReq::Eq(k, v) => {
-                labels.insert(k.clone(), format!("{v}-other"));
-            }
-            LabelReq::In(k, _) | LabelReq::Exists(k) => {
-                labels.remove(k);
-            }
-            LabelReq::NotIn(k, vs) => {
-                if let Some(v) = vs.iter().next() {
-                    labels.insert(k.clone(), v.clone());
+    let broken = selector
+        .reqs
+        .iter()
+        .map(|r| {
+            let mut labels: Labels = inside.clone();
+            match r {
+                LabelReq::Eq(k, v) => {
+                    labels.insert(k.clone(), format!("{v}-other"));
+                }
+                LabelReq::In(k, _) | LabelReq::Exists(k) => {
+                    labels.remove(k);
+                }
+                LabelReq::NotIn(k, vs) => {
+                    if let Some(v) = vs.iter().next() {
+                        labels.insert(k.clone(), v.clone());
+                    }
+                }
+                LabelReq::DoesNotExist(k) => {
+                    labels.insert(k.clone(), "present".to_owned());
                 }
             }
-            LabelReq::DoesNotExist(k) => {
-                labels.insert(k.clone(), "present".to_owned());
-            }
+            labels
+        })
+        .collect();
+    (inside, broken)
+}
+
+/// A namespace with these labels: named by its name label when the labels hold one.
+pub(crate) fn labelled(labels: Labels) -> (String, Labels) {
+    let name = labels
+        .get(super::NAMESPACE_NAME)
+        .cloned()
+        .unwrap_or_else(|| LABELLED.to_owned());
+    let mut extra = labels;
+    extra.remove(super::NAMESPACE_NAME);
+    (name, extra)
+}
+
+/// Pods inside a peer's selection and just outside it: in a selected namespace with labels
+/// that meet the selector, in another namespace, and with each requirement of the pod selector
+/// (and of a namespace selector) broken once.
+fn pods(namespace: &NamespaceSel, selector: &LabelSelector, home: &str) -> Vec<Pod> {
+    let (ns, ns_labels, ns_broken) = match namespace {
+        NamespaceSel::Named(n) => (n.clone(), Labels::new(), Vec::new()),
+        NamespaceSel::Any => (ELSEWHERE.to_owned(), Labels::new(), Vec::new()),
+        NamespaceSel::Labels(sel) => {
+            let (inside, broken) = inside_and_broken(sel);
+            let (name, extra) = labelled(inside);
+            (name, extra, broken)
         }
-        out.push(Pod {
-            namespace: ns.clone(),
-            labels,
-        });
+    };
+    let (inside, broken) = inside_and_broken(selector);
+    let pod = |namespace: &str, ns_labels: &Labels, labels: Labels| Pod {
+        namespace: namespace.to_owned(),
+        ns_labels: ns_labels.clone(),
+        labels,
+    };
+    let other = if ns == home { ELSEWHERE } else { home };
+    let mut out = vec![
+        pod(&ns, &ns_labels, inside.clone()),
+        pod(other, &Labels::new(), inside.clone()),
+    ];
+    out.extend(broken.into_iter().map(|l| pod(&ns, &ns_labels, l)));
+    for b in ns_broken {
+        let (name, extra) = labelled(b);
+        out.push(pod(&name, &extra, inside.clone()));
     }
     out
 }
@@ -175,10 +206,7 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
         IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
     ]);
     let mut hosts: BTreeSet<String> = BTreeSet::from(["example.org".to_owned()]);
-    let mut dest_pods: BTreeSet<Pod> = BTreeSet::from([Pod {
-        namespace: "kube-system".into(),
-        labels: Labels::from([("k8s-app".into(), "kube-dns".into())]),
-    }]);
+    let mut dest_pods: BTreeSet<Pod> = BTreeSet::from([super::kube_dns()]);
     let mut port_set: BTreeSet<(Proto, u16)> = BTreeSet::from([
         (Proto::Tcp, 53),
         (Proto::Udp, 53),
@@ -202,25 +230,24 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
                     namespace,
                     selector,
                 } => dest_pods.extend(pods(namespace, selector, home)),
+                // Every destination: the addresses, names and pods the universe has anyway.
+                Peer::Any => {}
             }
         }
     }
 
     let mut sources: BTreeSet<Pod> = BTreeSet::new();
     for p in &program.policies {
-        sources.insert(Pod {
-            namespace: p.namespace.clone(),
-            labels: p.selector.example(),
-        });
-        sources.insert(Pod {
-            namespace: p.namespace.clone(),
-            labels: Labels::from([("egressc-test".into(), "unselected".into())]),
-        });
+        sources.insert(Pod::new(p.namespace.clone(), p.selector.example()));
+        sources.insert(Pod::new(
+            p.namespace.clone(),
+            Labels::from([("egressc-test".into(), "unselected".into())]),
+        ));
     }
-    sources.insert(Pod {
-        namespace: ELSEWHERE.into(),
-        labels: Labels::from([("app".into(), "elsewhere".into())]),
-    });
+    sources.insert(Pod::new(
+        ELSEWHERE,
+        Labels::from([("app".into(), "elsewhere".into())]),
+    ));
 
     let mut destinations: Vec<Destination> =
         addresses.into_iter().map(Destination::Address).collect();

@@ -21,7 +21,7 @@ const EXPLANATION: &str = r#"# W0103: cloud metadata endpoint reachable (`metada
 
 ## What it does
 
-Checks for allowed ranges that contain the cloud instance metadata endpoint, 169.254.169.254 (AWS,
+Checks for allowed ranges (and `any`) that contain the cloud instance metadata endpoint, 169.254.169.254 (AWS,
 GCP, Azure and others) or fd00:ec2::254 (AWS over IPv6), when nothing denies it. Only a deny of
 every port counts, in the statement or in a cluster-wide guardrail; a deny of some ports of the
 endpoint leaves the others open.
@@ -65,7 +65,16 @@ const METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)
 /// Whether a deny list denies every port of `addr`.
 fn denies(deny: &[Dest], addr: IpAddr) -> bool {
     deny.iter()
-        .any(|t| t.ports.is_none() && matches!(&t.peer, Peer::Net(n) if n.contains(&addr)))
+        .any(|t| t.ports.is_none() && covers(&t.peer, addr))
+}
+
+/// Whether a destination takes in `addr`: a range holding it, or `any`.
+fn covers(peer: &Peer, addr: IpAddr) -> bool {
+    match peer {
+        Peer::Net(n) => n.contains(&addr),
+        Peer::Any => true,
+        Peer::Host(_) | Peer::Pods { .. } => false,
+    }
 }
 
 fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
@@ -83,18 +92,17 @@ fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
             if *guarded || denies(&w.deny, addr) {
                 continue;
             }
-            if let Some(t) = w
-                .allow
-                .iter()
-                .find(|t| matches!(&t.peer, Peer::Net(n) if n.contains(&addr)))
-            {
+            if let Some(t) = w.allow.iter().find(|t| covers(&t.peer, addr)) {
                 found.push(
                     Diagnostic::new(
                         Code::W0103,
                         t.origin,
                         format!("{} may reach the cloud metadata endpoint {addr}", describe(w)),
                     )
-                    .label(format!("this range includes {addr}"))
+                    .label(match t.peer {
+                        Peer::Any => format!("every destination, {addr} included"),
+                        _ => format!("this range includes {addr}"),
+                    })
                     .note("the metadata endpoint hands out the node's cloud credentials")
                     .help("add `deny metadata` to the statement (or a cluster-wide `cluster NAME deny metadata` guardrail)"),
                 );

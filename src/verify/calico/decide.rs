@@ -19,7 +19,7 @@ impl Policy {
             None => self
                 .namespace_selector
                 .as_ref()
-                .is_none_or(|s| s.matches(&namespace_labels(&pod.namespace))),
+                .is_none_or(|s| s.matches(&namespace_labels(pod))),
         };
         self.egress && in_namespace && self.selector.matches(&pod_labels(pod))
     }
@@ -75,7 +75,7 @@ fn address(d: &Destination) -> Address {
 /// every namespace (§labels, "the default values for namespaceSelector ... are different").
 fn out_of_scope(e: &Entity, policy: &Policy, pod: &Pod) -> Option<String> {
     match &e.namespace_selector {
-        Some(ns) => (!ns.matches(&namespace_labels(&pod.namespace))).then(|| {
+        Some(ns) => (!ns.matches(&namespace_labels(pod))).then(|| {
             format!(
                 "namespace {} does not match namespaceSelector `{ns}`",
                 pod.namespace

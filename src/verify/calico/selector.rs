@@ -18,7 +18,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::verify::{self, Labels, Pod};
+use crate::verify::{Labels, Pod};
 
 // ---------------------------------------------------------------------------------------------
 // Syntax tree and evaluation
@@ -135,11 +135,12 @@ pub fn pod_labels(pod: &Pod) -> Labels {
     labels
 }
 
-/// The labels of a namespace: Calico's `projectcalico.org/name` and Kubernetes'
-/// `kubernetes.io/metadata.name` (§labels, "Labels for matching namespaces").
-pub fn namespace_labels(namespace: &str) -> Labels {
-    let mut labels = verify::namespace_labels(namespace);
-    labels.insert("projectcalico.org/name".to_owned(), namespace.to_owned());
+/// The labels of a pod's namespace: its own (Kubernetes' `kubernetes.io/metadata.name`
+/// among them) and Calico's `projectcalico.org/name` (§labels, "Labels for matching
+/// namespaces").
+pub fn namespace_labels(pod: &Pod) -> Labels {
+    let mut labels = pod.namespace_labels();
+    labels.insert("projectcalico.org/name".to_owned(), pod.namespace.clone());
     labels
 }
 

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use super::{Cidr, CiliumEvaluator, Peers, PortRule, Rule, Spec};
+use super::{Cidr, CiliumEvaluator, Entity, Peers, PortRule, Rule, Spec};
 use crate::model::Proto;
 use crate::verify::closest::{Closest, Hit, Miss, Near};
 use crate::verify::ports::PortMatch;
@@ -98,6 +98,7 @@ impl Rule {
             None => !self.ports.is_empty() || !self.icmps.is_empty(),
             Some(Peers::Endpoints(sels)) => sels.iter().any(|s| s.matches(pod)),
             Some(Peers::Cidrs(_) | Peers::Fqdns(_)) => false,
+            Some(Peers::Entities(es)) => es.contains(&Entity::All),
         }
     }
 
@@ -153,6 +154,14 @@ impl Rule {
                 };
                 cidr_hit(cidrs, address)
             }
+            // [layer3] "Entities Based": `all` is every destination, in the cluster or not.
+            Some(Peers::Entities(es)) => match es.iter().find(|e| **e == Entity::All) {
+                Some(e) => Ok(format!("{dest} is in toEntities {e}")),
+                None => Err(Miss::new(
+                    Near::Elsewhere,
+                    format!("{dest} is in no entity"),
+                )),
+            },
             Some(Peers::Fqdns(fqdns)) => match dest {
                 Destination::Host { name, .. } => match fqdns.iter().find(|f| f.matches(name)) {
                     Some(f) => Ok(format!("{name} matches toFQDNs {f}")),

@@ -99,6 +99,22 @@ pub enum Peers {
     Endpoints(Vec<EndpointSelector>),
     Cidrs(Vec<Cidr>),
     Fqdns(Vec<Fqdn>),
+    Entities(Vec<Entity>),
+}
+
+/// A `toEntities` entry [layer3: "Entities Based"].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entity {
+    /// `all`: "the combination of all known clusters as well world", every destination.
+    All,
+}
+
+impl fmt::Display for Entity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Entity::All => "all",
+        })
+    }
 }
 
 /// `cidr` minus `except` [layer3: toCIDRSet].

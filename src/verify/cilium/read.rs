@@ -7,7 +7,7 @@ use ipnet::IpNet;
 
 use super::fqdn::Fqdn;
 use super::selector::{self, Place};
-use super::{Cidr, IcmpType, Peers, Policies, PortRule, Rule, Spec};
+use super::{Cidr, Entity, IcmpType, Peers, Policies, PortRule, Rule, Spec};
 use crate::verify::cursor::{Cursor, Fields, ReadError, Reader};
 use crate::verify::ports::{PortMatch, PortRange, Protocol};
 use crate::verify::yaml::Document;
@@ -23,9 +23,7 @@ fn hint(field: &str) -> Option<&'static str> {
             "ingress rules decide pod-to-pod flows at the destination, which this evaluator does not model"
         }
         "nodeSelector" => "host policies are not modelled",
-        "toEntities" | "toServices" | "toGroups" | "toNodes" | "toRequires" => {
-            "this kind of peer is not modelled"
-        }
+        "toServices" | "toGroups" | "toNodes" | "toRequires" => "this kind of peer is not modelled",
         "http" | "kafka" | "l7proto" | "l7" => {
             "L7 rules other than DNS decide requests, not connections, and are not modelled"
         }
@@ -214,11 +212,26 @@ fn icmps(m: &Fields<'_>) -> Result<Vec<IcmpType>, ReadError> {
     Ok(out)
 }
 
+/// A `toEntities` entry; [layer3] "Entities Based" lists them.
+fn entity(c: &Cursor<'_>) -> Result<Entity, ReadError> {
+    match c.str()? {
+        "all" => Ok(Entity::All),
+        other => Err(c.error(format!("entity `{other}` is not modelled (all is)"))),
+    }
+}
+
 fn rule(c: &Cursor<'_>, cnp_namespace: Option<&str>, deny: bool) -> Result<Rule, ReadError> {
     let m = if deny {
         deny_fields(
             c,
-            &["toEndpoints", "toCIDR", "toCIDRSet", "toPorts", "icmps"],
+            &[
+                "toEndpoints",
+                "toCIDR",
+                "toCIDRSet",
+                "toEntities",
+                "toPorts",
+                "icmps",
+            ],
         )?
     } else {
         fields(
@@ -227,6 +240,7 @@ fn rule(c: &Cursor<'_>, cnp_namespace: Option<&str>, deny: bool) -> Result<Rule,
                 "toEndpoints",
                 "toCIDR",
                 "toCIDRSet",
+                "toEntities",
                 "toFQDNs",
                 "toPorts",
                 "icmps",
@@ -237,11 +251,13 @@ fn rule(c: &Cursor<'_>, cnp_namespace: Option<&str>, deny: bool) -> Result<Rule,
     let cidr = peer_items(&m, "toCIDR")?;
     let cidr_set = peer_items(&m, "toCIDRSet")?;
     let fqdns = peer_items(&m, "toFQDNs")?;
+    let entities = peer_items(&m, "toEntities")?;
     let present: Vec<&str> = [
         ("toEndpoints", endpoints.is_some()),
         ("toCIDR", cidr.is_some()),
         ("toCIDRSet", cidr_set.is_some()),
         ("toFQDNs", fqdns.is_some()),
+        ("toEntities", entities.is_some()),
     ]
     .into_iter()
     .filter_map(|(k, p)| p.then_some(k))
@@ -280,6 +296,10 @@ fn rule(c: &Cursor<'_>, cnp_namespace: Option<&str>, deny: bool) -> Result<Rule,
     } else if let Some(list) = fqdns {
         Some(Peers::Fqdns(
             list.iter().map(Fqdn::read).collect::<Result<_, _>>()?,
+        ))
+    } else if let Some(list) = entities {
+        Some(Peers::Entities(
+            list.iter().map(entity).collect::<Result<_, _>>()?,
         ))
     } else {
         None

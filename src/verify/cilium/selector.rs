@@ -31,7 +31,7 @@ fn identity<'a>(key: &Key, pod: &'a Pod) -> Option<&'a str> {
     match key {
         Key::Namespace => Some(&pod.namespace),
         Key::NamespaceLabel(k) if k == NAMESPACE_NAME => Some(&pod.namespace),
-        Key::NamespaceLabel(_) => None,
+        Key::NamespaceLabel(k) => pod.ns_labels.get(k).map(String::as_str),
         Key::Label(k) => pod.labels.get(k).map(String::as_str),
     }
 }

@@ -4,7 +4,7 @@ use super::{NativeEvaluator, Peer, Policy, Rule};
 use crate::verify::closest::{Closest, Hit, Miss, Near};
 use crate::verify::labels::LabelSelector;
 use crate::verify::ports::PortMatch;
-use crate::verify::{Decision, Destination, Evaluator, Flow, Pod, Undecidable, namespace_labels};
+use crate::verify::{Decision, Destination, Evaluator, Flow, Pod, Undecidable};
 
 /// A selector as the messages show it.
 fn shown(s: &LabelSelector) -> &str {
@@ -78,7 +78,7 @@ fn peer_hit(policy: &Policy, peer: &Peer, dest: &Destination) -> Hit {
                         ),
                     ));
                 }
-                Some(ns) if !ns.matches_labels(&namespace_labels(&p.namespace)) => {
+                Some(ns) if !ns.matches_labels(&p.namespace_labels()) => {
                     return Hit::Miss(Miss::new(
                         Near::Elsewhere,
                         format!(

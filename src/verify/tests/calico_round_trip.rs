@@ -203,10 +203,7 @@ fn grid(ir: &crate::ir::Program) -> Vec<Flow> {
         .flat_map(|p| Proto::WITH_PORTS.map(|proto| (proto, p)))
         .collect();
     for p in &ir.policies {
-        let me = Pod {
-            namespace: p.namespace.clone(),
-            labels: p.selector.example(),
-        };
+        let me = Pod::new(p.namespace.clone(), p.selector.example());
         sources.push(me.clone());
         sources.push(pod(&p.namespace, &[("app", "stranger")]));
         dests.push(Destination::Pod(me));
@@ -227,12 +224,9 @@ fn grid(ir: &crate::ir::Program) -> Vec<Flow> {
                     } => {
                         let ns = match namespace {
                             NamespaceSel::Named(n) => n.clone(),
-                            NamespaceSel::Any => "elsewhere".to_owned(),
+                            NamespaceSel::Any | NamespaceSel::Labels(_) => "elsewhere".to_owned(),
                         };
-                        dests.push(Destination::Pod(Pod {
-                            namespace: ns.clone(),
-                            labels: selector.example(),
-                        }));
+                        dests.push(Destination::Pod(Pod::new(ns.clone(), selector.example())));
                         dests.push(Destination::Pod(pod(&ns, &[("app", "stranger")])));
                     }
                     Peer::Host(h) => {
@@ -254,6 +248,8 @@ fn grid(ir: &crate::ir::Program) -> Vec<Flow> {
                         dests.push(Destination::Address(n.network()));
                         dests.push(Destination::Address(n.broadcast()));
                     }
+                    // Every destination: the others here already stand for it.
+                    Peer::Any => {}
                 }
             }
         }

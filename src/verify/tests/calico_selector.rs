@@ -109,6 +109,6 @@ fn pods_and_namespaces_carry_calico_labels() {
     let sel = |s: &str| Selector::parse(s).unwrap();
     assert!(sel("projectcalico.org/namespace == 'shop'").matches(&pod_labels(&p)));
     assert!(sel("projectcalico.org/orchestrator == 'k8s'").matches(&pod_labels(&p)));
-    assert!(sel("projectcalico.org/name == 'shop'").matches(&namespace_labels("shop")));
-    assert!(sel("kubernetes.io/metadata.name == 'shop'").matches(&namespace_labels("shop")));
+    assert!(sel("projectcalico.org/name == 'shop'").matches(&namespace_labels(&p)));
+    assert!(sel("kubernetes.io/metadata.name == 'shop'").matches(&namespace_labels(&p)));
 }

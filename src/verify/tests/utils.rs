@@ -21,10 +21,7 @@ pub fn labels(pairs: &[(&str, &str)]) -> Labels {
 }
 
 pub fn pod(namespace: &str, pairs: &[(&str, &str)]) -> Pod {
-    Pod {
-        namespace: namespace.to_owned(),
-        labels: labels(pairs),
-    }
+    Pod::new(namespace, labels(pairs))
 }
 
 /// The pod most tests start from: `app=api` in `payments`.

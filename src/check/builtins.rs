@@ -1,0 +1,93 @@
+//! Names built into the language: destinations the language itself cannot write, reserved like
+//! standard-library names (a `def` of one is E0202) and documented like them (`egressc explain
+//! any`, hover, completion).
+//!
+//! - `none`: the whole allow list of a workload that may send nothing (`app batch -> none`);
+//!   read where the statement is checked (`statements.rs`), an error anywhere else (E0320).
+//! - `any`: every destination, inside the cluster or outside it ([`Peer::Any`]).
+
+use super::checked::DefInfo;
+use super::expand::Expanded;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::model::Peer;
+use crate::source::{Span, Spanned};
+
+/// A built-in name and its documentation.
+pub(super) struct Builtin {
+    pub name: &'static str,
+    pub doc: &'static str,
+}
+
+pub(super) const NONE: &str = "none";
+pub(super) const ANY: &str = "any";
+
+pub(super) const BUILTINS: [Builtin; 2] = [
+    Builtin {
+        name: NONE,
+        doc: "Nothing: `app batch-export -> none` isolates the pods for egress with nothing \
+allowed (native: a NetworkPolicy with `policyTypes: [Egress]` and no rule; cilium: `egress: [{}]` \
+with `enableDefaultDeny.egress: true`; calico: `types: [Egress]` and no rule). It stands only as \
+the whole allow list of an `app` or `pods` statement, with no deny clause. Built into the \
+language.",
+    },
+    Builtin {
+        name: ANY,
+        doc: "Every destination, inside the cluster or outside it: every address, host name, \
+pod, node and the API server. Usually with a port: `any:443/tcp`, `any:53/udp`. Native: a rule \
+with `ports` and no `to`; cilium: `toPorts` alone (every port: `toEntities: [all]`); calico: a \
+rule with a protocol and ports and no other criterion. In a deny list it denies those ports \
+everywhere. Built into the language.",
+    },
+];
+
+/// Whether `name` is built in.
+pub(super) fn is_builtin(name: &str) -> bool {
+    BUILTINS.iter().any(|b| b.name == name)
+}
+
+/// The definitions list's entries for the built-in names.
+pub(super) fn infos() -> impl Iterator<Item = DefInfo> {
+    BUILTINS.iter().map(|b| DefInfo {
+        name: b.name.to_owned(),
+        params: Vec::new(),
+        doc: Some(b.doc.to_owned()),
+        span: Span::default(),
+        name_span: Span::default(),
+        from_stdlib: true,
+    })
+}
+
+/// The value of a built-in name used as a destination: `any`, or E0320 for `none`.
+pub(super) fn destination(
+    name: &Spanned<String>,
+    origin: Span,
+) -> Result<Vec<Expanded>, Diagnostic> {
+    match name.node.as_str() {
+        ANY => Ok(vec![Expanded::new(Peer::Any, origin)]),
+        _ => Err(misplaced_none(name.span)),
+    }
+}
+
+/// E0320: `none` where it cannot stand (a definition, an argument, a deny list, an
+/// expectation, with a port).
+pub(super) fn misplaced_none(span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0320,
+        span,
+        "`none` stands only as the whole allow list of a statement",
+    )
+    .label("not a destination")
+    .help("remove `none`; write `app NAME -> none` for a workload that may send nothing")
+}
+
+/// E0202 for a definition of a built-in name.
+pub(super) fn redefined(name: &Spanned<String>) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0202,
+        name.span,
+        format!("`{}` is defined twice", name.node),
+    )
+    .label("defined again here")
+    .note(format!("`{}` is built into the language", name.node))
+    .help("rename the definition")
+}

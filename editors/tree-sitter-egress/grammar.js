@@ -42,15 +42,9 @@ module.exports = grammar({
 
   word: $ => $.identifier,
 
-  // pest reserves these words: never a name (`keyword` in grammar/egress.pest). Reserving them
-  // here too makes `app x ->` followed by a line `app y -> dns` an error in the first statement
-  // instead of reading `app` as a destination, so the next statement still parses.
-  reserved: {
-    global: _ => [
-      'namespace', 'def', 'app', 'pods', 'default', 'deny', 'allow', 'cluster', 'expect', 'set',
-      'resolving',
-    ],
-  },
+  // Keywords are contextual, as in grammar/egress.pest: a word is a keyword only where the
+  // parser expects one (`namespace default`, `app set -> deny` are names), so no word is
+  // reserved.
 
   rules: {
     // A file: statements, one per line (a statement may span lines, see above).
@@ -125,7 +119,19 @@ module.exports = grammar({
     label_key: _ => /[A-Za-z0-9._\/-]+/,
     label_value: _ => /[A-Za-z0-9._-]+/,
 
-    _name: $ => choice($.identifier, $.loose_name),
+    _name: $ => choice($.identifier, $.loose_name, $._keyword_name),
+
+    // A keyword called as a definition (`deny(...)`); `pods(` is always a pods destination.
+    _keyword_callee: $ => alias(choice(
+      'namespace', 'def', 'app', 'default', 'deny', 'allow', 'cluster', 'expect', 'set',
+      'resolving', 'in', 'notin', 'ns',
+    ), $.identifier),
+
+    // A keyword where a name is expected is a name.
+    _keyword_name: $ => alias(choice(
+      'namespace', 'def', 'app', 'pods', 'default', 'deny', 'allow', 'cluster', 'expect', 'set',
+      'resolving', 'in', 'notin', 'ns',
+    ), $.identifier),
 
     // ----------------------------------------------------------------------------------------
     // Attributes (lint suppressions): `@allow(W0101, "reason")` or `@allow(no-dns, "reason")`
@@ -238,19 +244,31 @@ module.exports = grammar({
 
     _destination: $ => choice($.pods_destination, $.call, $.endpoint),
 
-    // `pods{app=ledger}:8443`, `pods(kube-system){k8s-app=kube-dns}:53/udp`, `pods(*){team=obs}`
+    // `pods{app=ledger}:8443`, `pods(kube-system){k8s-app=kube-dns}:53/udp`, `pods(*){team=obs}`,
+    // `pods(ns{team=payments}){app=x}`; after a namespace the selector may be left out (every
+    // pod): `pods(kube-system)`.
     pods_destination: $ => seq(
       'pods',
-      optional(seq('(', field('namespace', choice($.any_namespace, $._name)), ')')),
-      field('selector', $.selector),
+      choice(
+        seq(
+          '(',
+          field('namespace', choice($.any_namespace, $.namespace_labels, $._name)),
+          ')',
+          optional(field('selector', $.selector)),
+        ),
+        field('selector', $.selector),
+      ),
       optional($.port_suffix),
     ),
 
     any_namespace: _ => '*',
 
+    // `ns{team=payments}`: the namespaces carrying these labels.
+    namespace_labels: $ => seq('ns', field('selector', $.selector)),
+
     // `rds(10.20.30.0/24:5432)`, `rds(db.internal, port = 6432):5433`
     call: $ => seq(
-      field('function', $.identifier),
+      field('function', choice($.identifier, $._keyword_callee)),
       '(',
       commaSep($.argument),
       ')',
@@ -279,6 +297,7 @@ module.exports = grammar({
       $.host_name,
       $.wildcard_host,
       $.identifier,
+      $._keyword_name,
       $.number,
       $.port_range,
       $.atom,

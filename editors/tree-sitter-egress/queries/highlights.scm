@@ -20,6 +20,7 @@
   "set"
 ] @keyword
 
+(namespace_labels "ns" @keyword)
 (deny_clause "deny" @keyword)
 (default_deny "deny" @keyword)
 (cluster_rule "deny" @keyword)

@@ -67,9 +67,11 @@ syn match egressFunction /\%([A-Za-z0-9_.:*\/-]\)\@<![A-Za-z_][A-Za-z0-9_]*\%(-\
 syn match egressArgName /\%([A-Za-z0-9_.:*\/-]\)\@<![a-z][A-Za-z0-9_-]*\ze\s*=\%([^=]\|$\)/
 
 " pods{...}, pods(kube-system){...}, pods(*){...}
-syn region egressPodsNamespace contained oneline matchgroup=egressParen start=/(/ end=/)/ contains=egressAnyNamespace,egressNamespaceRef nextgroup=egressSelector skipwhite
+syn region egressPodsNamespace contained oneline matchgroup=egressParen start=/(/ end=/)/ contains=egressAnyNamespace,egressNamespaceRef,egressNsLabels,egressSelector nextgroup=egressSelector skipwhite
 syn match egressAnyNamespace /\*/ contained
-syn match egressNamespaceRef /[^ \t()*]\+/ contained
+syn match egressNamespaceRef /[^ \t(){}*]\+/ contained
+" pods(ns{team=payments}): the namespaces carrying these labels.
+syn match egressNsLabels /ns\ze\s*{/ contained nextgroup=egressSelector skipwhite
 
 " ---------------------------------------------------------------------------------------
 " Label selectors: {tier=batch, env in (prod, staging), zone notin (a), canary, !legacy}
@@ -89,17 +91,26 @@ syn region egressString start=/"/ end=/"/ end=/$/ oneline
 " ---------------------------------------------------------------------------------------
 " Statements
 
-syn keyword egressStatement namespace nextgroup=egressNamespaceName skipwhite
-syn keyword egressStatement app cluster expect nextgroup=egressRuleName skipwhite
-syn keyword egressStatement default
-syn keyword egressStatement set nextgroup=egressSettingName skipwhite
-syn keyword egressPods pods nextgroup=egressRuleName,egressPodsNamespace,egressSelector skipwhite
-syn keyword egressDefine def nextgroup=egressDefName skipwhite
-syn keyword egressDeny deny
-syn keyword egressAllow allow
-" expect payments-api -> api.stripe.com:443 resolving 54.187.216.72 allow: the address is an
-" egressIPv4 or egressIPv6 (a reserved word, so a keyword wherever it appears).
-syn keyword egressResolving resolving
+" Keywords are contextual (grammar/egress.pest): a statement keyword only where a statement
+" starts, so that `namespace default` and `app set -> deny` read as names.
+syn match egressStatement /^\s*\zsnamespace\ze\s/ nextgroup=egressNamespaceName skipwhite
+syn match egressStatement /^\s*\zs\%(app\|cluster\|expect\)\ze\s/ nextgroup=egressRuleName skipwhite
+syn match egressStatement /^\s*\zsdefault\ze\s\+deny\>/
+syn match egressDeny /\%(^\s*default\s\+\)\@<=deny\>/
+syn match egressStatement /^\s*\zsset\ze\s/ nextgroup=egressSettingName skipwhite
+syn match egressPods /^\s*\zspods\ze\s/ nextgroup=egressRuleName skipwhite
+syn match egressDefine /^\s*\zsdef\ze\s/ nextgroup=egressDefName skipwhite
+" As a destination, `pods` followed by `(` or `{`.
+syn match egressPods /\%([A-Za-z0-9_.:*\/-]\)\@<!pods\ze\s*[({]/ nextgroup=egressPodsNamespace,egressSelector skipwhite
+" `deny` followed by a destination (a deny clause or a guardrail's list); `deny` before `,`,
+" `)` or the end of the line is a name.
+syn match egressDeny /\%([A-Za-z0-9_.:*\/-]\)\@<!deny\ze[ \t]\+[^ \t,)#]/
+" An expectation's verdict and `resolving ADDRESS` (the address is an egressIPv4 or egressIPv6).
+syn match egressDeny /\%(^\s*expect\s.*\)\@<=\<deny\ze\s*\%(#.*\)\=$/
+syn match egressAllow /\%(^\s*expect\s.*\)\@<=\<allow\ze\s*\%(#.*\)\=$/
+syn match egressResolving /\%(^\s*expect\s.*\)\@<=\<resolving\ze\s\+[^ \t,)#]/
+" The built-in destinations.
+syn match egressBuiltin /\%([A-Za-z0-9_.:*\/-]\)\@<!\%(none\|any\)\ze\%([^A-Za-z0-9_.*-]\|$\)/
 
 " A statement's subject: pest's loose name (anything up to a space, a comma, a bracket, `->`...).
 syn match egressNamespaceName contained /\%([^ \t#,(){}=:|"-]\|-\%(>\)\@!\)\+/
@@ -113,7 +124,7 @@ syn match egressParamName contained /[A-Za-z_][A-Za-z0-9_-]*\ze\s*:/
 syn match egressParamColon contained /:/
 syn match egressParamType contained /\%(\%(:\||\)\s*\)\@<=[a-z]\+/
 
-syn cluster egressDestination contains=egressAtom,egressName,egressPortLiteral,egressHost,egressWildcard,egressIPv4,egressIPv6,egressIPv6Bracketed,egressPrefixSlash,egressPrefix,egressPortColon,egressPortParam,egressPort,egressPortProtocol,egressProtocolSlash,egressProtocolParam,egressProtocol,egressFunction,egressArgName,egressPods,egressSelector,egressDelimiter,egressParen,egressString
+syn cluster egressDestination contains=egressAtom,egressName,egressBuiltin,egressDeny,egressPortLiteral,egressHost,egressWildcard,egressIPv4,egressIPv6,egressIPv6Bracketed,egressPrefixSlash,egressPrefix,egressPortColon,egressPortParam,egressPort,egressPortProtocol,egressProtocolSlash,egressProtocolParam,egressProtocol,egressFunction,egressArgName,egressPods,egressSelector,egressDelimiter,egressParen,egressString
 
 " @allow(W0101, "reason") or @allow(no-dns, "reason") on the line before a statement (lint
 " suppression, by code or name).
@@ -180,6 +191,8 @@ hi def link egressProtocol        Type
 hi def link egressProtocolParam   Identifier
 hi def link egressAnyNamespace    Special
 hi def link egressNamespaceRef    Type
+hi def link egressNsLabels        Keyword
+hi def link egressBuiltin         Constant
 hi def link egressBrace           Delimiter
 hi def link egressLabelKey        Identifier
 hi def link egressLabelValue      String

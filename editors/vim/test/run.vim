@@ -54,6 +54,21 @@ function! s:CheckAll(lnum, line, pattern, groups, what) abort
   endwhile
 endfunction
 
+" The same for a pattern anchored at the start of the line, which has at most one match
+" (`matchstrpos` with a later start would match `^` there again).
+function! s:CheckFirst(lnum, line, pattern, groups, what) abort
+  let [str, from, to] = matchstrpos(a:line, a:pattern)
+  if from < 0
+    return
+  endif
+  let col = from + 1
+  let group = s:Group(a:lnum, col)
+  if !s:IsComment(a:lnum, col) && group !=# 'egressString' && index(a:groups, group) < 0
+    call s:Fail(printf('%s:%d:%d: %s %s has group %s, expected %s',
+          \ s:name, a:lnum, col, a:what, string(str), string(group), join(a:groups, ' or ')))
+  endif
+endfunction
+
 function! s:OpenFile(path) abort
   let v:errmsg = ''
   try
@@ -107,13 +122,17 @@ function! s:CheckExample(path) abort
       endif
       continue
     endif
-    call s:CheckAll(lnum, line, '^\s*\zs\%(namespace\|app\|cluster\|expect\|default\)\>', ['egressStatement'], 'statement keyword')
-    call s:CheckAll(lnum, line, '^\s*\zspods\>', ['egressPods'], 'statement keyword')
-    call s:CheckAll(lnum, line, '^\s*\zsdef\>', ['egressDefine'], 'statement keyword')
+    " Keywords are contextual: statement keywords where a statement starts, `deny` before a
+    " destination, after `default` and as a verdict, `allow` as a verdict.
+    call s:CheckFirst(lnum, line, '^\s*\zs\%(namespace\|app\|cluster\|expect\|default\)\>', ['egressStatement'], 'statement keyword')
+    call s:CheckFirst(lnum, line, '^\s*\zspods\>', ['egressPods'], 'statement keyword')
+    call s:CheckFirst(lnum, line, '^\s*\zsdef\>', ['egressDefine'], 'statement keyword')
     call s:CheckAll(lnum, line, '->', ['egressArrow'], 'arrow')
-    call s:CheckAll(lnum, line, '\%([A-Za-z0-9_-]\)\@<!deny\%([A-Za-z0-9_-]\)\@!', ['egressDeny'], 'keyword')
-    call s:CheckAll(lnum, line, '\%([A-Za-z0-9_-]\)\@<!allow\%([A-Za-z0-9_-]\)\@!', ['egressAllow'], 'keyword')
-    call s:CheckAll(lnum, line, '\%([A-Za-z0-9_-]\)\@<!resolving\%([A-Za-z0-9_-]\)\@!', ['egressResolving'], 'keyword')
+    call s:CheckAll(lnum, line, '\%([A-Za-z0-9_-]\)\@<!deny\ze[ \t]\+[^ \t,)#]', ['egressDeny'], 'keyword')
+    call s:CheckAll(lnum, line, '\%(^\s*default\s\+\)\@<=deny\>', ['egressDeny'], 'keyword')
+    call s:CheckAll(lnum, line, '\%(^\s*expect\s.*\)\@<=\<deny\ze\s*\%(#.*\)\=$', ['egressDeny'], 'keyword')
+    call s:CheckAll(lnum, line, '\%(^\s*expect\s.*\)\@<=\<allow\ze\s*\%(#.*\)\=$', ['egressAllow'], 'keyword')
+    call s:CheckAll(lnum, line, '\%(^\s*expect\s.*\)\@<=\<resolving\ze\s\+[^ \t,)#]', ['egressResolving'], 'keyword')
     call s:CheckAll(lnum, line, '\%([A-Za-z0-9_-]\)\@<!resolving\s\+\zs[0-9A-Fa-f]*:[0-9A-Fa-f:.]*', ['egressIPv6'], 'resolved IPv6 address')
     call s:CheckAll(lnum, line, '\%([0-9.]\)\@<!\d\+\.\d\+\.\d\+\.\d\+\%([0-9.]\)\@!', ['egressIPv4'], 'IPv4 address')
     call s:CheckAll(lnum, line, '\%([A-Za-z0-9_]\/\)\@<=\%(tcp\|udp\|sctp\)\>', ['egressProtocol'], 'protocol')

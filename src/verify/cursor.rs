@@ -1,20 +1,29 @@
-//! The one way the evaluators read a parsed YAML document: a cursor that knows its object and its
-//! path (`payments/api-egress spec.egress[1].to[0]`), refuses a wrong type with that path and the
-//! position, and treats a field it was not told about by the [`UnknownFields`] rule of its
-//! [`Reader`]: refused (the evaluators: an unknown field may change the meaning), or collected as a
-//! [`Loss`] and skipped (an importer, which reports what it could not carry over).
+//! The one way the evaluators and the importer read a parsed YAML document: a cursor that knows
+//! its object and its path (`payments/api-egress spec.egress[1].to[0]`) and refuses a wrong type
+//! with that path and the position.
+//!
+//! A [`ReadError`] says whether the product itself would reject the document (an unknown field,
+//! a wrong type, a value out of range: the document is invalid) or whether the product accepts
+//! it and this reader does not model it (a named port, `toEntities`: [`ReadError::unmodelled`]).
+//! The [`Mode`] of the [`Reader`] decides what happens to the second kind at an allowance, a unit
+//! that can be left out without allowing more (an egress rule, a peer of a rule, a port entry):
+//! the evaluators refuse the stream (an unmodelled field may change the meaning), the importer
+//! leaves the allowance out and records a [`Loss`] ([`Reader::allowance`]), so that what it read
+//! allows less than the product would, never more. Fields without effect on egress (ingress
+//! rules) are recorded as losses without effect ([`Fields::ignored`]).
 //!
 //! A field whose value is `null` counts as absent, as Kubernetes decodes JSON `null` into an
 //! unset optional field.
 //!
 //! ```text
-//! let reader = Reader::new(UnknownFields::Collect);
+//! let reader = Reader::new(Mode::Import);
 //! for doc in yaml::parse(text)? {
 //!     let top = reader.document(&doc).map(&["apiVersion", "kind", "metadata", "spec"])?;
 //!     let name = top.required("metadata")?.map(&["name"])?.required("name")?.str()?;
+//!     let rule = reader.allowance(&at, read_rule(&at))?;   // None: left out, recorded
 //!     ...
 //! }
-//! for loss in reader.losses() { /* loss.pos.line, loss.pos.column, loss.field, loss.why */ }
+//! for loss in reader.losses() { /* loss.pos.line, loss.pos.column, loss.why, loss.effect */ }
 //! ```
 
 use std::cell::RefCell;
@@ -24,28 +33,39 @@ use std::rc::Rc;
 
 use super::yaml::{Document, Entry, Node, Pos, Value};
 
-/// What a reader does with a field it was not told about.
+/// Who reads, which decides what an unmodelled allowance does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UnknownFields {
-    /// Refuse the document: the evaluators, which must not guess what a field means.
-    Refuse,
-    /// Skip the field and record it as a [`Loss`]: an importer of YAML written by people.
-    Collect,
+pub enum Mode {
+    /// The evaluators, reading what egressc emitted: anything not modelled is refused, as it
+    /// may change the meaning.
+    Evaluate,
+    /// The importer, reading YAML written by people: an allowance that is not modelled is left
+    /// out and recorded as a [`Loss`]; forms that only people write (a missing namespace) are
+    /// read as the API server would.
+    Import,
 }
 
-/// A field skipped under [`UnknownFields::Collect`].
+/// What leaving something out does to the meaning of what was read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Effect {
+    /// Nothing for egress: an ingress rule, a `Log` rule.
+    None,
+    /// An allowance was left out: what was read allows less than the product would.
+    Narrower,
+}
+
+/// Something the importer left out, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Loss {
     /// The object it belongs to (`document 2` or, once named, e.g. `payments/api-egress`).
     pub object: String,
-    /// The path of the mapping that holds it (`spec.egress[0]`).
-    pub path: String,
-    /// The field's name.
-    pub field: String,
-    /// Where the field's key stands.
+    /// What was left out: `spec.egress[1]`, `spec.ingress`.
+    pub left_out: String,
+    /// Where the cause stands (the field that is not modelled).
     pub pos: Pos,
-    /// Why it was skipped: `unknown field ...`, or why a field the product knows is not read.
+    /// The cause: why it is not read.
     pub why: String,
+    pub effect: Effect,
 }
 
 /// Why a document could not be read: the object, the path, the position and what is wrong.
@@ -55,6 +75,9 @@ pub struct ReadError {
     pub path: String,
     pub pos: Option<Pos>,
     pub message: String,
+    /// The product accepts this, and this reader does not model it (otherwise the product
+    /// itself would reject the document).
+    pub unmodelled: bool,
 }
 
 impl fmt::Display for ReadError {
@@ -71,19 +94,23 @@ impl fmt::Display for ReadError {
     }
 }
 
-/// The rule for unknown fields, and the losses collected under it.
+/// The reading mode, and the losses recorded in it.
 #[derive(Debug)]
 pub struct Reader {
-    unknown: UnknownFields,
+    mode: Mode,
     losses: RefCell<Vec<Loss>>,
 }
 
 impl Reader {
-    pub fn new(unknown: UnknownFields) -> Reader {
+    pub fn new(mode: Mode) -> Reader {
         Reader {
-            unknown,
+            mode,
             losses: RefCell::new(Vec::new()),
         }
+    }
+
+    pub fn importing(&self) -> bool {
+        self.mode == Mode::Import
     }
 
     /// A cursor on a document's root, named `document N` until [`Cursor::named`] renames it.
@@ -97,9 +124,39 @@ impl Reader {
         }
     }
 
-    /// The fields skipped so far, in reading order.
+    /// The losses recorded so far, in reading order.
     pub fn losses(&self) -> Vec<Loss> {
         self.losses.borrow().clone()
+    }
+
+    /// An allowance read at `at`: when importing, one that is not modelled is left out (`None`)
+    /// and recorded as a narrower loss; otherwise, and for invalid input, the error stands.
+    pub fn allowance<T>(
+        &self,
+        at: &Cursor<'_>,
+        read: Result<T, ReadError>,
+    ) -> Result<Option<T>, ReadError> {
+        match read {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.unmodelled && self.importing() => {
+                self.record(at, e.pos.unwrap_or(at.pos), e.message, Effect::Narrower);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Records a loss of what `at` holds (when importing).
+    pub fn record(&self, at: &Cursor<'_>, pos: Pos, why: impl Into<String>, effect: Effect) {
+        if self.importing() {
+            self.losses.borrow_mut().push(Loss {
+                object: at.object.to_string(),
+                left_out: at.path.clone(),
+                pos,
+                why: why.into(),
+                effect,
+            });
+        }
     }
 }
 
@@ -154,13 +211,27 @@ impl<'a> Cursor<'a> {
         self.error_at(self.path.clone(), self.pos, message)
     }
 
+    /// An error at this node for something the product accepts and this reader does not model.
+    pub fn unmodelled(&self, message: impl fmt::Display) -> ReadError {
+        ReadError {
+            unmodelled: true,
+            ..self.error(message)
+        }
+    }
+
     fn error_at(&self, path: String, pos: Pos, message: impl fmt::Display) -> ReadError {
         ReadError {
             object: self.object.to_string(),
             path,
             pos: Some(pos),
             message: message.to_string(),
+            unmodelled: false,
         }
+    }
+
+    /// The reader this cursor reads for.
+    pub fn reader(&self) -> &'a Reader {
+        self.reader
     }
 
     fn expected(&self, what: &str) -> ReadError {
@@ -221,14 +292,15 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A mapping whose keys are all in `known`; any other key is refused or collected.
+    /// A mapping whose keys are all in `known`; any other key is refused as unknown.
     pub fn map(&self, known: &[&str]) -> Result<Fields<'a>, ReadError> {
         self.map_explained(known, |_| None)
     }
 
     /// [`Cursor::map`], where `why` says why a key outside `known` is not read when the product
-    /// knows it (`toEntities`: "this kind of peer is not modelled"); such a key is refused at
-    /// its own path (`spec.egress[0].toEntities`), an unknown one at the mapping's.
+    /// knows it (`toEntities`: "this kind of peer is not modelled"): such a key is refused as
+    /// unmodelled at its own path (`spec.egress[0].toEntities`); an unknown key is refused at
+    /// the mapping's path, with what is known.
     pub fn map_explained(
         &self,
         known: &[&str],
@@ -237,30 +309,22 @@ impl<'a> Cursor<'a> {
         let Value::Map(entries) = self.value() else {
             return Err(self.expected("a mapping"));
         };
-        for e in entries.iter().filter(|e| !known.contains(&e.key.as_str())) {
-            // A field the product knows is refused at its own path, with the reason; an
-            // unknown one at the mapping's, with what is known.
-            let (path, message) = match why(&e.key) {
-                Some(reason) => (self.key_path(&e.key), reason.to_owned()),
-                None => (
+        if let Some(e) = entries.iter().find(|e| !known.contains(&e.key.as_str())) {
+            return Err(match why(&e.key) {
+                Some(reason) => ReadError {
+                    unmodelled: true,
+                    ..self.error_at(self.key_path(&e.key), e.key_pos, reason)
+                },
+                None => self.error_at(
                     self.path.clone(),
+                    e.key_pos,
                     format!(
                         "unknown field `{}` (the fields read here: {})",
                         e.key,
                         known.join(", ")
                     ),
                 ),
-            };
-            match self.reader.unknown {
-                UnknownFields::Refuse => return Err(self.error_at(path, e.key_pos, message)),
-                UnknownFields::Collect => self.reader.losses.borrow_mut().push(Loss {
-                    object: self.object.to_string(),
-                    path: self.path.clone(),
-                    field: e.key.clone(),
-                    pos: e.key_pos,
-                    why: message,
-                }),
-            }
+            });
         }
         Ok(Fields {
             at: self.clone(),
@@ -344,8 +408,117 @@ impl<'a> Fields<'a> {
         self.get(key).map_or(Ok(Vec::new()), |c| c.list())
     }
 
+    /// A field without effect on what is read (an ingress section): when present, recorded as
+    /// a loss without effect (when importing) for `why`.
+    pub fn ignored(&self, key: &str, why: &str) {
+        if let Some(c) = self.get(key) {
+            let pos = self.key_pos(key).unwrap_or(c.pos);
+            self.at.reader.record(&c, pos, why, Effect::None);
+        }
+    }
+
+    /// Where a present key stands.
+    pub fn key_pos(&self, key: &str) -> Option<Pos> {
+        self.entries
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| e.key_pos)
+    }
+
+    /// The cursor on the mapping itself.
+    pub fn cursor(&self) -> &Cursor<'a> {
+        &self.at
+    }
+
     /// A string field, when present.
     pub fn str(&self, key: &str) -> Result<Option<&'a str>, ReadError> {
         self.get(key).map(|c| c.str()).transpose()
     }
+}
+
+/// The fields of `metadata` that the API server sets, found in what `kubectl get -o yaml`
+/// prints: they say nothing about what a policy allows and are skipped.
+const SERVER_SET: &[&str] = &[
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "managedFields",
+    "selfLink",
+    "finalizers",
+    "ownerReferences",
+    "generateName",
+];
+
+/// An object's `metadata`: its name, its namespace as written, and where the name stands.
+#[derive(Clone, Debug)]
+pub struct Metadata<'a> {
+    pub name: &'a str,
+    pub namespace: Option<&'a str>,
+    /// `metadata.labels` (NetworkSets are selected by them).
+    pub labels: BTreeMap<String, String>,
+    pub fields: Fields<'a>,
+}
+
+/// Reads `metadata` (required): `name`, `namespace`, `labels`, `annotations`, and the fields
+/// the API server sets, which are skipped.
+pub fn metadata<'a>(top: &Fields<'a>) -> Result<Metadata<'a>, ReadError> {
+    let mut known = vec!["name", "namespace", "labels", "annotations"];
+    known.extend(SERVER_SET);
+    let fields = top.required("metadata")?.map(&known)?;
+    let name_at = fields.required("name")?;
+    let name = name_at.str()?;
+    // The API server's name rules (apimachinery `IsDNS1123Subdomain` for object names,
+    // `IsDNS1123Label` for namespaces): they refuse placeholders such as `<namespace>` too.
+    if !dns_name(name, 253, true) {
+        return Err(name_at.error(format!(
+            "`{name}` is not a valid object name (lower-case letters, digits, `-` and `.`, at most 253)"
+        )));
+    }
+    let namespace = match fields.get("namespace") {
+        Some(ns) => {
+            let text = ns.str()?;
+            if !dns_name(text, 63, false) {
+                return Err(ns.error(format!(
+                    "`{text}` is not a valid namespace name (lower-case letters, digits and `-`, at most 63)"
+                )));
+            }
+            Some(text)
+        }
+        None => None,
+    };
+    let labels = match fields.get("labels") {
+        Some(c) => c.string_map()?,
+        None => BTreeMap::new(),
+    };
+    if let Some(c) = fields.get("annotations") {
+        c.string_map()?;
+    }
+    Ok(Metadata {
+        name,
+        namespace,
+        labels,
+        fields,
+    })
+}
+
+/// Whether `text` is a DNS-1123 label (`dots: false`) or subdomain (`dots: true`) of at most
+/// `max` characters: lower-case letters, digits and `-` (and `.` between labels), each label
+/// starting and ending with a letter or digit.
+fn dns_name(text: &str, max: usize, dots: bool) -> bool {
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    text.len() <= max
+        && if dots {
+            text.split('.').all(label)
+        } else {
+            label(text)
+        }
 }

@@ -169,3 +169,28 @@ pub fn read_with<K>(
     selector.text = parts.join(", ");
     Ok(selector)
 }
+
+impl<K> LabelSelector<K> {
+    /// The same requirements as a checked selector over the keys `key` makes (`None`: the
+    /// requirement is left out), for generating pods inside and just outside the selection.
+    pub fn to_model(&self, key: impl Fn(&K) -> Option<String>) -> crate::model::LabelSelector {
+        use crate::model::LabelReq;
+        let mut reqs = Vec::new();
+        for (k, v) in &self.match_labels {
+            if let Some(k) = key(k) {
+                reqs.push(LabelReq::Eq(k, v.clone()));
+            }
+        }
+        for r in &self.match_expressions {
+            let Some(k) = key(&r.key) else { continue };
+            let values = r.values.iter().cloned().collect();
+            reqs.push(match r.operator {
+                Operator::In => LabelReq::In(k, values),
+                Operator::NotIn => LabelReq::NotIn(k, values),
+                Operator::Exists => LabelReq::Exists(k),
+                Operator::DoesNotExist => LabelReq::DoesNotExist(k),
+            });
+        }
+        crate::model::LabelSelector::new(reqs)
+    }
+}

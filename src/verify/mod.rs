@@ -271,7 +271,7 @@ fn read_emitted<T>(
     read: impl FnOnce(&[yaml::Document], &cursor::Reader) -> Result<T, cursor::ReadError>,
 ) -> Result<T, Undecidable> {
     let docs = yaml::parse(text).map_err(Undecidable::bad_yaml)?;
-    read(&docs, &cursor::Reader::new(cursor::UnknownFields::Refuse)).map_err(Undecidable::bad_yaml)
+    read(&docs, &cursor::Reader::new(cursor::Mode::Evaluate)).map_err(Undecidable::bad_yaml)
 }
 
 /// The evaluator for `target`, reading its emitted YAML stream.

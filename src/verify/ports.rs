@@ -24,6 +24,14 @@ impl Protocol {
         Protocol(proto.number())
     }
 
+    /// The protocol of flows this is, if flows have it.
+    pub fn proto(self) -> Option<Proto> {
+        Proto::WITH_PORTS
+            .into_iter()
+            .chain(Proto::PORTLESS)
+            .find(|p| Protocol::of(*p) == self)
+    }
+
     /// The protocol the products spell `name` (`TCP`, `UDP`, `SCTP`, `ICMP`, `ICMPv6`,
     /// `UDPLite`); each product accepts a subset.
     pub fn named(name: &str) -> Option<Protocol> {
@@ -115,6 +123,25 @@ pub struct PortMatch {
 }
 
 impl PortMatch {
+    /// The ranges of flows' protocols and ports this entry matches: each protocol with ports
+    /// for "any protocol", every value of a protocol without ports.
+    pub fn ranges(&self) -> Vec<crate::model::PortRange> {
+        let protos: Vec<Proto> = match self.protocol {
+            None => Proto::WITH_PORTS.to_vec(),
+            Some(p) => p.proto().into_iter().collect(),
+        };
+        protos
+            .into_iter()
+            .map(|proto| {
+                let (first, last) = match self.ports {
+                    Some(r) if proto.has_ports() => (r.first, r.last),
+                    _ => proto.span(),
+                };
+                crate::model::PortRange { proto, first, last }
+            })
+            .collect()
+    }
+
     pub fn matches(&self, proto: Proto, port: u16) -> bool {
         self.protocol.is_none_or(|p| p == Protocol::of(proto))
             && self.ports.is_none_or(|r| r.contains(port))

@@ -5,6 +5,11 @@
 //! pods inside and just outside every selector, the cluster DNS pods and the metadata addresses.
 //! Sources are a pod of every policy's selection, an unselected pod of each namespace, and a pod
 //! of a namespace with no policy.
+//!
+//! Two readings of policies (the YAML an importer read and the YAML its program rebuilds to)
+//! are compared one source pod at a time ([`compare_scoped`]): each side says which of its
+//! policies can decide a pod's flows and what lies at the edges of their rules ([`Scoped`],
+//! [`Seeds`]), so the work grows with the number of policies, not with its square.
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -14,7 +19,7 @@ use ipnet::IpNet;
 use super::{Destination, Flow, Labels, Pod};
 use crate::ir::{self, Rule};
 use crate::model::{
-    HostPattern, LabelReq, LabelSelector, NamespaceSel, Peer, PortSet, Proto, Wildcard,
+    HostPattern, LabelReq, LabelSelector, NamespaceSel, Peer, PortRange, PortSet, Proto, Wildcard,
 };
 
 /// A namespace no policy mentions.
@@ -56,7 +61,7 @@ fn edges(n: &IpNet, out: &mut BTreeSet<IpAddr>) {
     out.extend(offset(last, 1));
 }
 
-fn names(h: &HostPattern) -> Vec<String> {
+pub(crate) fn names(h: &HostPattern) -> Vec<String> {
     let b = &h.base;
     let mut v = vec![
         b.clone(),
@@ -118,7 +123,7 @@ pub(crate) fn labelled(labels: Labels) -> (String, Labels) {
 /// Pods inside a peer's selection and just outside it: in a selected namespace with labels
 /// that meet the selector, in another namespace, and with each requirement of the pod selector
 /// (and of a namespace selector) broken once.
-fn pods(namespace: &NamespaceSel, selector: &LabelSelector, home: &str) -> Vec<Pod> {
+pub(crate) fn pods(namespace: &NamespaceSel, selector: &LabelSelector, home: &str) -> Vec<Pod> {
     let (ns, ns_labels, ns_broken) = match namespace {
         NamespaceSel::Named(n) => (n.clone(), Labels::new(), Vec::new()),
         NamespaceSel::Any => (ELSEWHERE.to_owned(), Labels::new(), Vec::new()),
@@ -153,32 +158,70 @@ fn pods(namespace: &NamespaceSel, selector: &LabelSelector, home: &str) -> Vec<P
 fn ports(set: &PortSet, out: &mut BTreeSet<(Proto, u16)>) {
     if let PortSet::Ranges(rs) = set {
         for r in rs {
-            let (low, high) = r.proto.span();
-            let twins: &[Proto] = if r.proto.has_ports() {
-                &Proto::WITH_PORTS
-            } else if r.proto.is_icmp() {
-                &[Proto::Icmp, Proto::Icmpv6]
-            } else {
-                &[]
-            };
-            for p in [
-                Some(r.first),
-                Some(r.last),
-                r.first.checked_sub(1),
-                r.last.checked_add(1),
-            ]
-            .into_iter()
-            .flatten()
-            .filter(|p| (low..=high).contains(p))
-            {
-                out.insert((r.proto, p));
-                for other in twins {
-                    out.insert((*other, p));
-                }
-            }
+            range_edges(r, &twins(r.proto), out);
         }
     }
 }
+
+/// The protocols whose flows a rule of `proto` must be told apart from at the same port (the
+/// other transports, or the other ICMP).
+fn twins(proto: Proto) -> Vec<Proto> {
+    if proto.has_ports() {
+        Proto::WITH_PORTS.to_vec()
+    } else if proto.is_icmp() {
+        vec![Proto::Icmp, Proto::Icmpv6]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The ends of a range and the values just outside it (within its protocol's span), in its
+/// protocol and in `twins`.
+fn range_edges(r: &PortRange, twins: &[Proto], out: &mut BTreeSet<(Proto, u16)>) {
+    let (low, high) = r.proto.span();
+    for p in [
+        Some(r.first),
+        Some(r.last),
+        r.first.checked_sub(1),
+        r.last.checked_add(1),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|p| (low..=high).contains(p))
+    {
+        out.insert((r.proto, p));
+        for other in twins {
+            out.insert((*other, p));
+        }
+    }
+}
+
+/// The addresses every universe tries: the metadata endpoints, and an IPv4 and an IPv6 address
+/// no rule is likely to name.
+const PROBE_ADDRESSES: [IpAddr; 4] = [
+    IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)),
+    IpAddr::V6(Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)),
+    IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8)),
+    IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
+];
+
+/// The host name every universe tries.
+const PROBE_HOST: &str = "example.org";
+
+/// The ports every universe tries: DNS, HTTP, HTTPS, one SCTP port, an ICMP echo request, an
+/// ICMPv6 one and a protocol without ports (allowed only where a rule allows every protocol, or
+/// names them).
+const PROBE_PORTS: [(Proto, u16); 9] = [
+    (Proto::Tcp, 53),
+    (Proto::Udp, 53),
+    (Proto::Tcp, 80),
+    (Proto::Tcp, 443),
+    (Proto::Udp, 443),
+    (Proto::Sctp, 9),
+    (Proto::Icmp, 8 << 8),
+    (Proto::Icmpv6, 128 << 8),
+    (Proto::Gre, 0),
+];
 
 /// Every flow of the universe, deduplicated and sorted.
 pub fn flows(program: &ir::Program) -> Vec<Flow> {
@@ -331,5 +374,180 @@ pub fn compare(
             break;
         }
     }
+    out
+}
+
+/// What lies at the edges of some rules: source pods to try, destinations and ports.
+#[derive(Clone, Debug, Default)]
+pub struct Seeds {
+    pub sources: BTreeSet<Pod>,
+    pub destinations: BTreeSet<Destination>,
+    pub ports: BTreeSet<(Proto, u16)>,
+}
+
+impl Seeds {
+    /// The edges of an address range (and just outside it).
+    pub fn net(&mut self, n: &IpNet) {
+        let mut out = BTreeSet::new();
+        edges(n, &mut out);
+        self.destinations
+            .extend(out.into_iter().map(Destination::Address));
+    }
+
+    /// Host names that match and nearly match a pattern, each with and without its address.
+    pub fn host(&mut self, h: &HostPattern) {
+        for name in names(h) {
+            self.name(name);
+        }
+    }
+
+    /// One host name, with and without its address.
+    pub fn name(&mut self, name: String) {
+        self.destinations.insert(Destination::Host {
+            name: name.clone(),
+            address: Some(RESOLVED),
+        });
+        self.destinations.insert(Destination::Host {
+            name,
+            address: None,
+        });
+    }
+
+    /// Pods inside and just outside a selection (see [`pods`]).
+    pub fn pods(
+        &mut self,
+        namespace: &NamespaceSel,
+        selector: &crate::model::LabelSelector,
+        home: &str,
+    ) {
+        self.destinations.extend(
+            pods(namespace, selector, home)
+                .into_iter()
+                .map(Destination::Pod),
+        );
+    }
+
+    /// The ends of a range and the values just outside it in its protocol, and its first value
+    /// in the protocols it must be told apart from.
+    pub fn ports(&mut self, r: PortRange) {
+        range_edges(&r, &[], &mut self.ports);
+        for other in twins(r.proto) {
+            self.ports.insert((other, r.first));
+        }
+    }
+
+    pub fn extend(&mut self, other: Seeds) {
+        self.sources.extend(other.sources);
+        self.destinations.extend(other.destinations);
+        self.ports.extend(other.ports);
+    }
+}
+
+/// Policies that can be decided one source pod at a time.
+pub trait Scoped {
+    /// The pods worth trying as sources: each policy's selection and pods just outside it.
+    fn sources(&self) -> BTreeSet<Pod>;
+
+    /// An evaluator that decides every flow from `source` as all the policies would, and the
+    /// seeds of the rules it holds.
+    fn scope(&self, source: &Pod) -> (Box<dyn super::Evaluator + '_>, Seeds);
+}
+
+/// A flow two readings decide differently.
+#[derive(Clone, Debug)]
+pub struct Difference {
+    pub flow: Flow,
+    /// The first reading's verdict (the input, for an importer).
+    pub want: super::Decision,
+    /// The second reading's.
+    pub got: super::Decision,
+}
+
+/// How two readings compared.
+#[derive(Clone, Debug, Default)]
+pub struct Comparison {
+    pub agreed: usize,
+    /// At most the limit given.
+    pub differences: Vec<Difference>,
+    /// Flows a reading could not decide, with why (at most the limit given).
+    pub undecided: Vec<String>,
+}
+
+/// The probes every source tries: the cluster DNS pods, the metadata addresses, an address and a
+/// host name no rule is likely to name, the common ports.
+fn probes() -> Seeds {
+    let mut s = Seeds::default();
+    s.destinations
+        .extend(PROBE_ADDRESSES.map(Destination::Address));
+    s.destinations.insert(Destination::Pod(super::kube_dns()));
+    s.name(PROBE_HOST.to_owned());
+    s.ports.extend(PROBE_PORTS);
+    s
+}
+
+/// Decides every flow of both readings' universes, one source at a time: the sources of both,
+/// a pod of a namespace neither mentions, and for each source the destinations and ports at the
+/// edges of the rules that can decide it on either side. A host name without an address that a
+/// reading matching addresses cannot decide is skipped (its resolved twin is decided).
+pub fn compare_scoped(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Comparison {
+    let mut sources = want.sources();
+    sources.extend(got.sources());
+    sources.insert(Pod {
+        namespace: ELSEWHERE.into(),
+        ns_labels: Labels::new(),
+        labels: Labels::from([("app".into(), "elsewhere".into())]),
+    });
+    let probes = probes();
+    let mut out = Comparison::default();
+    for source in &sources {
+        let (a, mut seeds) = want.scope(source);
+        let (b, more) = got.scope(source);
+        seeds.extend(more);
+        seeds.extend(probes.clone());
+        for destination in &seeds.destinations {
+            for (proto, port) in &seeds.ports {
+                let flow = Flow {
+                    source: source.clone(),
+                    destination: destination.clone(),
+                    proto: *proto,
+                    port: *port,
+                };
+                let unresolved =
+                    matches!(flow.destination, Destination::Host { address: None, .. });
+                match (a.decide(&flow), b.decide(&flow)) {
+                    (Ok(x), Ok(y)) if x.allowed == y.allowed => out.agreed += 1,
+                    (Ok(want), Ok(got)) => {
+                        if out.differences.len() < limit {
+                            out.differences.push(Difference { flow, want, got });
+                        }
+                    }
+                    (Err(super::Undecidable::NeedsAddress { .. }), _)
+                    | (_, Err(super::Undecidable::NeedsAddress { .. }))
+                        if unresolved => {}
+                    (Err(e), _) | (_, Err(e)) => {
+                        if out.undecided.len() < limit {
+                            out.undecided.push(format!("{flow}: {e}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A pod of a selection in `namespace` and pods just outside it (in the namespace, and an
+/// unlabelled one), as sources to try.
+pub fn subjects(namespace: &str, selector: &crate::model::LabelSelector) -> Vec<Pod> {
+    let mut out = pods(
+        &NamespaceSel::Named(namespace.to_owned()),
+        selector,
+        namespace,
+    );
+    out.push(Pod {
+        namespace: namespace.to_owned(),
+        ns_labels: Labels::new(),
+        labels: Labels::from([("egressc-test".into(), "unselected".into())]),
+    });
     out
 }

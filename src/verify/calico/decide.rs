@@ -13,7 +13,7 @@ impl Policy {
     /// Whether the policy applies to the pod's egress. §np: a NetworkPolicy's `selector`
     /// selects the workloads of its own namespace; §gnp: a GlobalNetworkPolicy's selects in
     /// every namespace its `namespaceSelector` (default `all()`) selects.
-    fn selects(&self, pod: &Pod) -> bool {
+    pub fn selects(&self, pod: &Pod) -> bool {
         let in_namespace = match &self.namespace {
             Some(ns) => *ns == pod.namespace,
             None => self
@@ -267,7 +267,7 @@ impl Evaluator for CalicoEvaluator {
         let src = &flow.source;
         let mut passed: Vec<String> = Vec::new();
         let mut closest = Closest::default();
-        for tier in &self.tiers.0 {
+        for tier in &self.tiers.tiers {
             let applying: Vec<&Policy> = tier.policies.iter().filter(|p| p.selects(src)).collect();
             // §tiers "Policy endpoint matching across tiers": a tier none of whose policies
             // selects the endpoint is skipped, its end-of-tier action included.

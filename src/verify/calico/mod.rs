@@ -32,6 +32,7 @@
 mod decide;
 pub mod domain;
 pub mod read;
+pub mod scope;
 pub mod selector;
 
 use std::fmt;
@@ -39,14 +40,31 @@ use std::fmt;
 use ipnet::IpNet;
 
 use super::ports::{PortRange, Protocol};
+use super::yaml::Pos;
 use super::{Undecidable, read_emitted};
 use domain::Domain;
 use selector::Selector;
 
 /// Calico policy read back from YAML: tiers in evaluation order, each with its policies in
-/// evaluation order.
+/// evaluation order, and (when importing) the network sets of the stream.
 #[derive(Clone, Debug, Default)]
-pub struct Tiers(pub Vec<Tier>);
+pub struct Tiers {
+    pub tiers: Vec<Tier>,
+    /// NetworkSets and GlobalNetworkSets. Selectors match pods only here: a selector that also
+    /// matches a set is the importer's to report.
+    pub sets: Vec<NetworkSet>,
+}
+
+/// A NetworkSet (`namespace` set) or GlobalNetworkSet: labelled address ranges that selectors
+/// may match.
+#[derive(Clone, Debug)]
+pub struct NetworkSet {
+    pub namespace: Option<String>,
+    pub name: String,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub nets: Vec<IpNet>,
+    pub pos: Pos,
+}
 
 #[derive(Clone, Debug)]
 pub struct Tier {
@@ -77,6 +95,8 @@ pub struct Policy {
     /// Whether `types` includes `Egress`.
     pub egress: bool,
     pub rules: Vec<Rule>,
+    /// Where the document starts.
+    pub pos: Pos,
 }
 
 impl Policy {
@@ -105,6 +125,7 @@ pub struct Rule {
     pub not_icmp: Option<Icmp>,
     pub source: Entity,
     pub destination: Entity,
+    pub pos: Pos,
 }
 
 /// §np ICMP: `type` and, optionally, `code` ("If specified, the Type value must also be

@@ -1,5 +1,10 @@
 //! `projectcalico.org/v3` YAML (NetworkPolicy, GlobalNetworkPolicy, Tier) → [`Tiers`], checked
 //! as libcalico-go's validator would check it.
+//!
+//! When importing ([`Mode::Import`](crate::verify::cursor::Mode)), the staged kinds are read as the
+//! policies they stage, NetworkSets and GlobalNetworkSets are read into [`Tiers::sets`], and an
+//! `Allow` rule (or a `Log` rule, which decides nothing) that is not modelled is left out; a
+//! `Deny` or `Pass` rule never is.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -9,8 +14,8 @@ use ipnet::IpNet;
 
 use super::domain::Domain;
 use super::selector::Selector;
-use super::{Action, Entity, Icmp, Policy, Rule, Tier, TierDefault, Tiers};
-use crate::verify::cursor::{Cursor, Fields, ReadError, Reader};
+use super::{Action, Entity, Icmp, NetworkSet, Policy, Rule, Tier, TierDefault, Tiers};
+use crate::verify::cursor::{self, Cursor, Effect, Fields, ReadError, Reader};
 use crate::verify::ports::{PortRange, Protocol};
 use crate::verify::yaml::{Document, Value};
 
@@ -69,11 +74,13 @@ pub fn tiers(docs: &[Document], reader: &Reader, enterprise: bool) -> Result<Tie
     let mut tiers = builtin_tiers();
     let mut defined = BTreeSet::new();
     let mut policies: Vec<(Policy, Cursor<'_>)> = Vec::new();
+    let mut sets = Vec::new();
     let mut seen = BTreeSet::new();
     for doc in docs {
-        let obj = reader
-            .document(doc)
-            .map(&["apiVersion", "kind", "metadata", "spec"])?;
+        let obj =
+            reader
+                .document(doc)
+                .map(&["apiVersion", "kind", "metadata", "spec", "status"])?;
         let api_at = obj.required("apiVersion")?;
         let api = api_at.str()?;
         let kind_at = obj.required("kind")?;
@@ -81,11 +88,10 @@ pub fn tiers(docs: &[Document], reader: &Reader, enterprise: bool) -> Result<Tie
         if api != API_VERSION {
             return Err(api_at.error(format!("`{api}` is not {API_VERSION}")));
         }
-        let meta =
-            obj.required("metadata")?
-                .map(&["name", "namespace", "labels", "annotations"])?;
-        let name = meta.required("name")?.str()?.to_owned();
-        let namespace = meta.str("namespace")?.map(str::to_owned);
+        let meta = cursor::metadata(&obj)?;
+        let name = meta.name.to_owned();
+        let namespace = meta.namespace.map(str::to_owned);
+        let staged = reader.importing() && kind.starts_with("Staged");
         match kind {
             "Tier" => {
                 let obj = obj.named(format!("Tier {name}"));
@@ -98,8 +104,38 @@ pub fn tiers(docs: &[Document], reader: &Reader, enterprise: bool) -> Result<Tie
                 let t = tier(&obj.get_or_empty("spec"), name.clone())?;
                 tiers.insert(name, t);
             }
-            "NetworkPolicy" | "GlobalNetworkPolicy" => {
-                let global = kind == "GlobalNetworkPolicy";
+            "NetworkSet" | "GlobalNetworkSet" if reader.importing() => {
+                let global = kind == "GlobalNetworkSet";
+                let namespace = match (global, namespace) {
+                    (true, Some(_)) => {
+                        return Err(obj
+                            .named(format!("{kind} {name}"))
+                            .error("a GlobalNetworkSet has no namespace"));
+                    }
+                    (true, None) => None,
+                    // §np metadata: a namespaced resource without one is in "default".
+                    (false, ns) => Some(ns.unwrap_or_else(|| "default".to_owned())),
+                };
+                let spec = obj.get_or_empty("spec");
+                let m = spec.map(&["nets", "allowedEgressDomains"])?;
+                if let Some(d) = m.get("allowedEgressDomains") {
+                    return Err(d.unmodelled("network sets with domains are not modelled"));
+                }
+                sets.push(NetworkSet {
+                    namespace,
+                    name,
+                    labels: meta.labels.clone(),
+                    nets: nets(&m, "nets")?,
+                    pos: doc.root.pos,
+                });
+            }
+            "NetworkPolicy"
+            | "GlobalNetworkPolicy"
+            | "StagedNetworkPolicy"
+            | "StagedGlobalNetworkPolicy"
+                if staged || !kind.starts_with("Staged") =>
+            {
+                let global = kind.ends_with("GlobalNetworkPolicy");
                 let namespace = if global {
                     if namespace.is_some() {
                         return Err(obj
@@ -119,12 +155,18 @@ pub fn tiers(docs: &[Document], reader: &Reader, enterprise: bool) -> Result<Tie
                 if !seen.insert((global, id)) {
                     return Err(obj.error("defined twice"));
                 }
-                policies.push(policy(
-                    &obj.get_or_empty("spec"),
-                    namespace,
-                    name,
-                    enterprise,
-                )?);
+                let spec = obj.get_or_empty("spec");
+                if staged {
+                    reader.record(
+                        &spec,
+                        doc.root.pos,
+                        "staged, so not enforced yet: imported as the policy it stages",
+                        Effect::None,
+                    );
+                }
+                let (mut p, at) = policy(&spec, namespace, name, enterprise, staged)?;
+                p.pos = doc.root.pos;
+                policies.push((p, at));
             }
             other => {
                 return Err(kind_at.error(format!(
@@ -139,7 +181,11 @@ pub fn tiers(docs: &[Document], reader: &Reader, enterprise: bool) -> Result<Tie
                 "tier `{}` is not defined (no Tier document, and not a built-in tier)",
                 p.tier
             );
-            return Err(tier_at.error(message));
+            return Err(if reader.importing() {
+                tier_at.unmodelled(message)
+            } else {
+                tier_at.error(message)
+            });
         };
         t.policies.push(p);
     }
@@ -148,7 +194,7 @@ pub fn tiers(docs: &[Document], reader: &Reader, enterprise: bool) -> Result<Tie
     for t in &mut tiers {
         t.policies.sort_by(policy_cmp);
     }
-    Ok(Tiers(tiers))
+    Ok(Tiers { tiers, sets })
 }
 
 fn tier(spec: &Cursor<'_>, name: String) -> Result<Tier, ReadError> {
@@ -179,7 +225,9 @@ fn policy<'a>(
     namespace: Option<String>,
     name: String,
     enterprise: bool,
+    staged: bool,
 ) -> Result<(Policy, Cursor<'a>), ReadError> {
+    let reader = spec.reader();
     let global = namespace.is_none();
     let mut known = vec![
         "order",
@@ -199,7 +247,25 @@ fn policy<'a>(
             "applyOnForward",
         ]);
     }
+    if staged {
+        known.push("stagedAction");
+    }
     let m = spec.map(&known)?;
+    if let Some(a) = m.get("stagedAction") {
+        match a.str()? {
+            "Set" => {}
+            "Delete" | "Learn" => {
+                return Err(
+                    a.unmodelled("a staged deletion or learning policy stages no rules to import")
+                );
+            }
+            other => {
+                return Err(a.error(format!(
+                    "unknown staged action `{other}` (Set, Delete or Learn)"
+                )));
+            }
+        }
+    }
     // §np/§gnp: `selector` defaults to all().
     let selector = match m.get("selector") {
         Some(s) => self::selector(&s)?,
@@ -208,13 +274,15 @@ fn policy<'a>(
     if let Some(s) = m.get("serviceAccountSelector")
         && !self::selector(&s)?.is_all()
     {
-        return Err(s.error("not modelled: pods carry no service account"));
+        return Err(s.unmodelled("not modelled: pods carry no service account"));
     }
     for k in ["doNotTrack", "preDNAT"] {
         if let Some(c) = m.get(k)
             && c.bool()?
         {
-            return Err(c.error("not modelled: such policies apply to host endpoints only (§gnp)"));
+            return Err(
+                c.unmodelled("not modelled: such policies apply to host endpoints only (§gnp)")
+            );
         }
     }
     if let Some(c) = m.get("applyOnForward") {
@@ -225,11 +293,29 @@ fn policy<'a>(
     m.list("performanceHints")?;
     // Ingress rules never decide egress.
     m.list("ingress")?;
-    let rules = m
-        .list("egress")?
-        .iter()
-        .map(|r| rule(r, enterprise))
-        .collect::<Result<Vec<_>, _>>()?;
+    m.ignored(
+        "ingress",
+        "ingress rules are not carried over (egress only)",
+    );
+    let written = m.list("egress")?;
+    let mut rules = Vec::new();
+    for r in &written {
+        // An Allow rule left out only narrows, a Log rule decides nothing; a Deny or Pass rule
+        // left out would change what later rules decide.
+        let droppable = action_of(r).is_some_and(|a| matches!(a, Action::Allow | Action::Log));
+        match rule(r, enterprise) {
+            Ok(x) => rules.push(x),
+            Err(e) if droppable && e.unmodelled && reader.importing() => {
+                let effect = if action_of(r) == Some(Action::Log) {
+                    Effect::None
+                } else {
+                    Effect::Narrower
+                };
+                reader.record(r, e.pos.unwrap_or(r.pos()), e.message, effect);
+            }
+            Err(e) => return Err(e),
+        }
+    }
     let egress = match m.get("types") {
         Some(types) => {
             let mut egress = false;
@@ -245,7 +331,7 @@ fn policy<'a>(
             egress
         }
         // §np `types` default: Egress is included exactly when there are egress rules.
-        None => !rules.is_empty(),
+        None => !written.is_empty(),
     };
     let tier_at = m.get("tier");
     let tier = match &tier_at {
@@ -265,6 +351,7 @@ fn policy<'a>(
         },
         egress,
         rules,
+        pos: spec.pos(),
     };
     Ok((policy, tier_at.unwrap_or_else(|| spec.clone())))
 }
@@ -319,7 +406,7 @@ fn port_range(c: &Cursor<'_>) -> Result<PortRange, ReadError> {
             } else {
                 // §np Ports: a string that is not a range names a port of the destination
                 // pod; pods' named ports are not modelled.
-                Err(c.error(format!(
+                Err(c.unmodelled(format!(
                     "named port `{s}` is not modelled (pods carry no named ports)"
                 )))
             }
@@ -409,7 +496,7 @@ fn entity<'a>(
     ])?;
     for k in ["serviceAccounts", "services"] {
         if let Some(f) = m.get(k) {
-            return Err(f.error("not modelled: flows carry no service accounts or services"));
+            return Err(f.unmodelled("not modelled: flows carry no service accounts or services"));
         }
     }
     let mut e = Entity {
@@ -425,7 +512,7 @@ fn entity<'a>(
     if side == Side::Source {
         for k in ["ports", "notPorts"] {
             if let Some(f) = m.get(k) {
-                return Err(f.error("source ports are not modelled"));
+                return Err(f.unmodelled("source ports are not modelled"));
             }
         }
     }
@@ -447,6 +534,23 @@ fn entity<'a>(
             .collect::<Result<_, _>>()?;
     }
     Ok((e, domains))
+}
+
+/// A rule's action as written, if it is one.
+fn action_of(c: &Cursor<'_>) -> Option<Action> {
+    let Value::Map(entries) = c.value() else {
+        return None;
+    };
+    match &entries.iter().find(|e| e.key == "action")?.value.value {
+        Value::Str(a) => match a.as_str() {
+            "Allow" => Some(Action::Allow),
+            "Deny" => Some(Action::Deny),
+            "Log" => Some(Action::Log),
+            "Pass" => Some(Action::Pass),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 fn rule(c: &Cursor<'_>, enterprise: bool) -> Result<Rule, ReadError> {
@@ -496,12 +600,13 @@ fn rule(c: &Cursor<'_>, enterprise: bool) -> Result<Rule, ReadError> {
         not_icmp: icmp_of("notICMP")?,
         source,
         destination,
+        pos: c.pos(),
     };
     if let Some(v) = m.get("ipVersion") {
-        return Err(v.error("not modelled"));
+        return Err(v.unmodelled("not modelled"));
     }
     if let Some(h) = m.get("http") {
-        return Err(h.error("not modelled (application layer policy matches ingress only)"));
+        return Err(h.unmodelled("not modelled (application layer policy matches ingress only)"));
     }
     if let Some(meta) = m.get("metadata") {
         meta.map(&["annotations"])?;

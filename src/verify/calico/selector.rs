@@ -457,3 +457,72 @@ impl Parser<'_> {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// As label requirements
+// ---------------------------------------------------------------------------------------------
+
+/// At most this many alternatives in [`Expr::alternatives`].
+const MAX_ALTERNATIVES: usize = 16;
+
+impl Expr {
+    /// The expression as alternatives (`||`) of Kubernetes-style requirements (`&&`), when it
+    /// can be written so: `k == 'v'`, `k != 'v'` (also matching pods without `k`, as `NotIn`
+    /// does), `k in {..}`, `k not in {..}`, `has(k)`, `!has(k)` and `all()`, under `!`, `&&` and
+    /// `||`. `Err` names what cannot (`contains`, `starts with`, `ends with`, `global()`).
+    pub fn alternatives(&self) -> Result<Vec<Vec<crate::model::LabelReq>>, String> {
+        self.dnf(false)
+    }
+
+    fn dnf(&self, negated: bool) -> Result<Vec<Vec<crate::model::LabelReq>>, String> {
+        use crate::model::LabelReq;
+        let one = |r: LabelReq| Ok(vec![vec![r]]);
+        let set = |v: &str| BTreeSet::from([v.to_owned()]);
+        match (self, negated) {
+            (Expr::All, false) => Ok(vec![Vec::new()]),
+            (Expr::All, true) => Ok(Vec::new()),
+            (Expr::Has(k), false) => one(LabelReq::Exists(k.clone())),
+            (Expr::Has(k), true) => one(LabelReq::DoesNotExist(k.clone())),
+            (Expr::Eq(k, v), false) | (Expr::Ne(k, v), true) => {
+                one(LabelReq::Eq(k.clone(), v.clone()))
+            }
+            (Expr::Eq(k, v), true) | (Expr::Ne(k, v), false) => {
+                one(LabelReq::NotIn(k.clone(), set(v)))
+            }
+            (Expr::In(k, vs), false) | (Expr::NotIn(k, vs), true) => {
+                one(LabelReq::In(k.clone(), vs.clone()))
+            }
+            (Expr::In(k, vs), true) | (Expr::NotIn(k, vs), false) => {
+                one(LabelReq::NotIn(k.clone(), vs.clone()))
+            }
+            (Expr::Not(e), n) => e.dnf(!n),
+            (Expr::And(a, b), false) | (Expr::Or(a, b), true) => {
+                let (a, b) = (a.dnf(negated)?, b.dnf(negated)?);
+                let mut out = Vec::new();
+                for x in &a {
+                    for y in &b {
+                        let mut both = x.clone();
+                        both.extend(y.iter().cloned());
+                        out.push(both);
+                        if out.len() > MAX_ALTERNATIVES {
+                            return Err("too many alternatives".into());
+                        }
+                    }
+                }
+                Ok(out)
+            }
+            (Expr::Or(a, b), false) | (Expr::And(a, b), true) => {
+                let mut out = a.dnf(negated)?;
+                out.extend(b.dnf(negated)?);
+                if out.len() > MAX_ALTERNATIVES {
+                    return Err("too many alternatives".into());
+                }
+                Ok(out)
+            }
+            (Expr::Contains(..), _) => Err("`contains`".into()),
+            (Expr::StartsWith(..), _) => Err("`starts with`".into()),
+            (Expr::EndsWith(..), _) => Err("`ends with`".into()),
+            (Expr::Global, _) => Err("`global()`".into()),
+        }
+    }
+}

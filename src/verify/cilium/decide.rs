@@ -21,7 +21,7 @@ impl Spec {
     /// A policy with `enableDefaultDeny.egress: true` and no egress or egressDeny rules has no
     /// egress section, so it does not isolate (upstream makes one policy entry per rule).
     fn isolates(&self) -> bool {
-        (!self.egress.is_empty() || !self.deny.is_empty()) && self.default_deny != Some(false)
+        self.egress_section && self.default_deny != Some(false)
     }
 }
 

@@ -34,6 +34,7 @@
 mod decide;
 pub mod fqdn;
 pub mod read;
+pub mod scope;
 pub mod selector;
 
 use std::fmt;
@@ -41,6 +42,7 @@ use std::fmt;
 use ipnet::IpNet;
 
 use super::ports::PortMatch;
+use super::yaml::Pos;
 use super::{Undecidable, read_emitted};
 use fqdn::Fqdn;
 use selector::EndpointSelector;
@@ -61,6 +63,10 @@ pub struct Spec {
     pub deny: Vec<Rule>,
     /// `enableDefaultDeny.egress`, when written.
     pub default_deny: Option<bool>,
+    /// Whether `egress` or `egressDeny` has rules as written (rules left out when importing
+    /// still count: the policy isolates as written).
+    pub egress_section: bool,
+    pub pos: Pos,
 }
 
 /// An `egress` or `egressDeny` rule.
@@ -76,6 +82,7 @@ pub struct Rule {
     /// types"); never with `toPorts` in one rule ([parse] "The ICMPs block may only be present
     /// without ToPorts").
     pub icmps: Vec<IcmpType>,
+    pub pos: Pos,
 }
 
 /// One `icmps[].fields[]` entry: every code of one ICMP type of one IP family.

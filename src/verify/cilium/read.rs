@@ -1,5 +1,11 @@
 //! CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy YAML → [`Policies`]. A field Cilium
 //! knows but this evaluator does not model is refused with the reason ([`hint`]).
+//!
+//! When importing ([`Mode::Import`](crate::verify::cursor::Mode)), what is not modelled is left
+//! out where that only narrows: an egress rule, one of its `toEndpoints` selectors or CIDRs, a
+//! `toPorts` entry or one of its ports (a rule whose every peer or port entry was left out goes
+//! with them, since without them it would reach more); ingress sections are skipped; a
+//! CiliumNetworkPolicy without a namespace is in `default`. A deny rule is never left out.
 
 use std::net::IpAddr;
 
@@ -8,9 +14,10 @@ use ipnet::IpNet;
 use super::fqdn::Fqdn;
 use super::selector::{self, Place};
 use super::{Cidr, Entity, IcmpType, Peers, Policies, PortRule, Rule, Spec};
-use crate::verify::cursor::{Cursor, Fields, ReadError, Reader};
+use crate::verify::cursor::{self, Cursor, Fields, ReadError, Reader};
+use crate::verify::native::read::DEFAULT_NAMESPACE;
 use crate::verify::ports::{PortMatch, PortRange, Protocol};
-use crate::verify::yaml::Document;
+use crate::verify::yaml::{Document, Value};
 
 const API_VERSION: &str = "cilium.io/v2";
 const POLICY: &str = "CiliumNetworkPolicy";
@@ -60,7 +67,7 @@ fn peer_items<'a>(m: &Fields<'a>, key: &str) -> Result<Option<Vec<Cursor<'a>>>, 
     };
     let list = c.list()?;
     if list.is_empty() {
-        return Err(c.error(
+        return Err(c.unmodelled(
             "an empty list: Cilium reads it as absent, which widens the rule to every destination",
         ));
     }
@@ -81,11 +88,15 @@ fn net(c: &Cursor<'_>) -> Result<IpNet, ReadError> {
 fn ports_entry(c: &Cursor<'_>) -> Result<PortMatch, ReadError> {
     let m = fields(c, &["port", "endPort", "protocol"])?;
     // [layer4] `Port string`: a number or a port name. Names need the destination's pod spec,
-    // and the CRD keeps the number a string.
-    let port = m.required("port")?;
+    // and the CRD keeps the number a string. An entry without a port names a protocol only
+    // (VRRP, GRE, ...).
+    let port = m.get("port").ok_or_else(|| {
+        m.cursor()
+            .unmodelled("a port entry without a port is not modelled")
+    })?;
     let text = port.str()?;
     let first = text.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
-        port.error(format!(
+        port.unmodelled(format!(
             "`{text}`: only port numbers 1-65535 are modelled (not names, not 0)"
         ))
     })?;
@@ -111,7 +122,9 @@ fn ports_entry(c: &Cursor<'_>) -> Result<PortMatch, ReadError> {
             "UDP" => Some(Protocol::UDP),
             "SCTP" => Some(Protocol::SCTP),
             other => {
-                return Err(p.error(format!("`{other}` (modelled: TCP, UDP, SCTP, ANY)")));
+                return Err(p.unmodelled(format!(
+                    "protocol `{other}` (modelled: TCP, UDP, SCTP, ANY)"
+                )));
             }
         },
     };
@@ -121,7 +134,9 @@ fn ports_entry(c: &Cursor<'_>) -> Result<PortMatch, ReadError> {
     })
 }
 
-fn port_rule(c: &Cursor<'_>, deny: bool) -> Result<PortRule, ReadError> {
+/// A `toPorts` entry; `None` when importing and every port it named was left out.
+fn port_rule(c: &Cursor<'_>, deny: bool) -> Result<Option<PortRule>, ReadError> {
+    let reader = c.reader();
     let m = if deny {
         deny_fields(c, &["ports"])?
     } else {
@@ -129,12 +144,19 @@ fn port_rule(c: &Cursor<'_>, deny: bool) -> Result<PortRule, ReadError> {
     };
     let list = m.list("ports")?;
     if list.is_empty() {
-        return Err(c.error("no `ports`: what such an entry matches is not modelled"));
+        return Err(c.unmodelled("no `ports`: what such an entry matches is not modelled"));
     }
-    let ports = list
-        .iter()
-        .map(ports_entry)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut ports = Vec::new();
+    for p in &list {
+        if deny {
+            ports.push(ports_entry(p)?);
+        } else {
+            ports.extend(reader.allowance(p, ports_entry(p))?);
+        }
+    }
+    if ports.is_empty() {
+        return Ok(None);
+    }
     let dns = match m.get("rules") {
         None => None,
         Some(r) => {
@@ -152,7 +174,7 @@ fn port_rule(c: &Cursor<'_>, deny: bool) -> Result<PortRule, ReadError> {
             Some(list.iter().map(Fqdn::read).collect::<Result<Vec<_>, _>>()?)
         }
     };
-    Ok(PortRule { ports, dns })
+    Ok(Some(PortRule { ports, dns }))
 }
 
 fn cidr_rule(c: &Cursor<'_>) -> Result<Cidr, ReadError> {
@@ -216,11 +238,41 @@ fn icmps(m: &Fields<'_>) -> Result<Vec<IcmpType>, ReadError> {
 fn entity(c: &Cursor<'_>) -> Result<Entity, ReadError> {
     match c.str()? {
         "all" => Ok(Entity::All),
-        other => Err(c.error(format!("entity `{other}` is not modelled (all is)"))),
+        other => Err(c.unmodelled(format!("entity `{other}` is not modelled (all is)"))),
     }
 }
 
-fn rule(c: &Cursor<'_>, cnp_namespace: Option<&str>, deny: bool) -> Result<Rule, ReadError> {
+/// The items of a peer list: in an allow rule each one that is not modelled is left out when
+/// importing; `None` for an absent list, `Some(empty)` when every item was left out.
+fn peers_of<'a, T>(
+    m: &Fields<'a>,
+    key: &str,
+    deny: bool,
+    read: impl Fn(&Cursor<'a>) -> Result<T, ReadError>,
+) -> Result<Option<Vec<T>>, ReadError> {
+    let Some(items) = peer_items(m, key)? else {
+        return Ok(None);
+    };
+    let reader = m.cursor().reader();
+    let mut out = Vec::new();
+    for item in &items {
+        if deny {
+            out.push(read(item)?);
+        } else {
+            out.extend(reader.allowance(item, read(item))?);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// An `egress` or `egressDeny` rule; `None` when importing and every peer or port entry of an
+/// allow rule was left out (the rule would reach more without them).
+fn rule(
+    c: &Cursor<'_>,
+    cnp_namespace: Option<&str>,
+    deny: bool,
+) -> Result<Option<Rule>, ReadError> {
+    let reader = c.reader();
     let m = if deny {
         deny_fields(
             c,
@@ -247,20 +299,15 @@ fn rule(c: &Cursor<'_>, cnp_namespace: Option<&str>, deny: bool) -> Result<Rule,
             ],
         )?
     };
-    let endpoints = peer_items(&m, "toEndpoints")?;
-    let cidr = peer_items(&m, "toCIDR")?;
-    let cidr_set = peer_items(&m, "toCIDRSet")?;
-    let fqdns = peer_items(&m, "toFQDNs")?;
-    let entities = peer_items(&m, "toEntities")?;
     let present: Vec<&str> = [
-        ("toEndpoints", endpoints.is_some()),
-        ("toCIDR", cidr.is_some()),
-        ("toCIDRSet", cidr_set.is_some()),
-        ("toFQDNs", fqdns.is_some()),
-        ("toEntities", entities.is_some()),
+        "toEndpoints",
+        "toCIDR",
+        "toCIDRSet",
+        "toFQDNs",
+        "toEntities",
     ]
     .into_iter()
-    .filter_map(|(k, p)| p.then_some(k))
+    .filter(|k| m.get(k).is_some())
     .collect();
     if present.len() > 1 {
         return Err(c.error(format!(
@@ -272,80 +319,101 @@ fn rule(c: &Cursor<'_>, cnp_namespace: Option<&str>, deny: bool) -> Result<Rule,
         Some(ns) => Place::Peer(ns),
         None => Place::ClusterPeer,
     };
-    let peers = if let Some(list) = endpoints {
-        Some(Peers::Endpoints(
-            list.iter()
-                .map(|s| selector::read(s, place))
-                .collect::<Result<_, _>>()?,
-        ))
-    } else if let Some(list) = cidr {
-        Some(Peers::Cidrs(
-            list.iter()
-                .map(|c| {
-                    Ok(Cidr {
-                        net: net(c)?,
-                        except: Vec::new(),
-                    })
-                })
-                .collect::<Result<_, ReadError>>()?,
-        ))
-    } else if let Some(list) = cidr_set {
-        Some(Peers::Cidrs(
-            list.iter().map(cidr_rule).collect::<Result<_, _>>()?,
-        ))
-    } else if let Some(list) = fqdns {
-        Some(Peers::Fqdns(
-            list.iter().map(Fqdn::read).collect::<Result<_, _>>()?,
-        ))
-    } else if let Some(list) = entities {
-        Some(Peers::Entities(
-            list.iter().map(entity).collect::<Result<_, _>>()?,
-        ))
-    } else {
-        None
+    let endpoints = peers_of(&m, "toEndpoints", deny, |s| selector::read(s, place))?;
+    let cidr = peers_of(&m, "toCIDR", deny, |c| {
+        Ok(Cidr {
+            net: net(c)?,
+            except: Vec::new(),
+        })
+    })?;
+    let cidr_set = peers_of(&m, "toCIDRSet", deny, cidr_rule)?;
+    let fqdns = peers_of(&m, "toFQDNs", deny, Fqdn::read)?;
+    let entities = peers_of(&m, "toEntities", deny, entity)?;
+    let peers = match (endpoints, cidr.or(cidr_set), fqdns, entities) {
+        (Some(e), _, _, _) => Some(Peers::Endpoints(e)),
+        (_, Some(c), _, _) => Some(Peers::Cidrs(c)),
+        (_, _, Some(f), _) => Some(Peers::Fqdns(f)),
+        (_, _, _, Some(e)) => Some(Peers::Entities(e)),
+        _ => None,
     };
-    let ports: Vec<PortRule> = m
-        .list("toPorts")?
-        .iter()
-        .map(|p| port_rule(p, deny))
-        .collect::<Result<_, _>>()?;
+    let written_ports = m.list("toPorts")?;
+    let mut ports = Vec::new();
+    for p in &written_ports {
+        match port_rule(p, deny) {
+            Ok(Some(r)) => ports.push(r),
+            Ok(None) => {}
+            Err(e) if deny => return Err(e),
+            Err(e) => ports.extend(reader.allowance(p, Err(e))?),
+        }
+    }
     let icmps = icmps(&m)?;
-    if !ports.is_empty() && !icmps.is_empty() {
+    if !written_ports.is_empty() && !icmps.is_empty() {
         return Err(c.error("Cilium refuses a rule with both `toPorts` and `icmps`"));
     }
-    Ok(Rule {
+    let emptied = match &peers {
+        Some(Peers::Endpoints(v)) => v.is_empty(),
+        Some(Peers::Cidrs(v)) => v.is_empty(),
+        Some(Peers::Fqdns(v)) => v.is_empty(),
+        Some(Peers::Entities(v)) => v.is_empty(),
+        None => false,
+    };
+    if emptied || (!written_ports.is_empty() && ports.is_empty()) {
+        return Ok(None);
+    }
+    Ok(Some(Rule {
         peers,
         ports,
         icmps,
-    })
+        pos: c.pos(),
+    }))
 }
 
 fn spec(c: &Cursor<'_>, namespace: Option<&str>) -> Result<Spec, ReadError> {
-    let m = fields(
-        c,
-        &[
-            "endpointSelector",
-            "egress",
-            "egressDeny",
-            "enableDefaultDeny",
-            "description",
-            "labels",
-        ],
-    )?;
+    let reader = c.reader();
+    let mut known = vec![
+        "endpointSelector",
+        "egress",
+        "egressDeny",
+        "enableDefaultDeny",
+        "description",
+        "labels",
+    ];
+    if reader.importing() {
+        known.extend(["ingress", "ingressDeny"]);
+    }
+    let m = fields(c, &known)?;
+    for k in ["ingress", "ingressDeny"] {
+        m.list(k)?;
+        m.ignored(k, "ingress rules are not carried over (egress only)");
+    }
     let subject = selector::read(
         &m.required("endpointSelector")?,
         namespace.map_or(Place::ClusterSubject, Place::Subject),
     )?;
-    let egress = m
-        .list("egress")?
-        .iter()
-        .map(|r| rule(r, namespace, false))
-        .collect::<Result<_, _>>()?;
-    let deny = m
-        .list("egressDeny")?
-        .iter()
-        .map(|r| rule(r, namespace, true))
-        .collect::<Result<_, _>>()?;
+    let written = m.list("egress")?;
+    let written_deny = m.list("egressDeny")?;
+    // `toRequires` adds its requirements to every rule of the policy: leaving its rule out
+    // would widen the others, so it is refused, never left out.
+    for r in written.iter().chain(&written_deny) {
+        if let Value::Map(entries) = r.value()
+            && let Some(e) = entries.iter().find(|e| e.key == "toRequires")
+        {
+            return Err(ReadError {
+                pos: Some(e.key_pos),
+                ..r.unmodelled(
+                    "`toRequires` constrains every rule of the policy and is not modelled",
+                )
+            });
+        }
+    }
+    let mut egress = Vec::new();
+    for r in &written {
+        egress.extend(reader.allowance(r, rule(r, namespace, false))?.flatten());
+    }
+    let mut deny = Vec::new();
+    for r in &written_deny {
+        deny.extend(rule(r, namespace, true)?);
+    }
     let default_deny = match m.get("enableDefaultDeny") {
         None => None,
         Some(d) => {
@@ -364,11 +432,17 @@ fn spec(c: &Cursor<'_>, namespace: Option<&str>) -> Result<Spec, ReadError> {
         egress,
         deny,
         default_deny,
+        egress_section: !written.is_empty() || !written_deny.is_empty(),
+        pos: c.pos(),
     })
 }
 
 fn document(root: &Cursor<'_>) -> Result<Vec<Spec>, ReadError> {
-    let m = fields(root, &["apiVersion", "kind", "metadata", "spec", "specs"])?;
+    let reader = root.reader();
+    let m = fields(
+        root,
+        &["apiVersion", "kind", "metadata", "spec", "specs", "status"],
+    )?;
     let kind = m.required("kind")?.str()?;
     if kind != POLICY && kind != CLUSTERWIDE {
         return Err(m.error(format!(
@@ -379,24 +453,26 @@ fn document(root: &Cursor<'_>) -> Result<Vec<Spec>, ReadError> {
     if api != API_VERSION {
         return Err(m.error(format!("apiVersion `{api}` (expected {API_VERSION})")));
     }
-    let meta = fields(
-        &m.required("metadata")?,
-        &["name", "namespace", "labels", "annotations"],
-    )?;
-    let name = meta.required("name")?.str()?;
-    let namespace = meta.str("namespace")?;
+    let meta = cursor::metadata(&m)?;
+    let name = meta.name;
     // [k8s] a CiliumNetworkPolicy lives in (and applies to) one namespace; a
     // CiliumClusterwideNetworkPolicy is not namespaced.
-    let (object, namespace) = match (kind, namespace) {
+    let (object, namespace) = match (kind, meta.namespace) {
         (POLICY, Some(ns)) => (format!("{ns}/{name}"), Some(ns)),
+        (POLICY, None) if reader.importing() => (
+            format!("{DEFAULT_NAMESPACE}/{name}"),
+            Some(DEFAULT_NAMESPACE),
+        ),
         (POLICY, None) => {
-            return Err(meta.error(format!(
+            return Err(meta.fields.error(format!(
                 "{POLICY} `{name}` without a namespace (it would land in the current one)"
             )));
         }
         (_, None) => (name.to_owned(), None),
         (_, Some(_)) => {
-            return Err(meta.error(format!("{CLUSTERWIDE} `{name}` with a namespace")));
+            return Err(meta
+                .fields
+                .error(format!("{CLUSTERWIDE} `{name}` with a namespace")));
         }
     };
     let m = m.named(object.as_str());

@@ -78,6 +78,70 @@ impl EndpointSelector {
     pub fn text(&self) -> &str {
         &self.text
     }
+
+    /// The requirements on a pod's identity labels.
+    pub fn labels(&self) -> &LabelSelector<Key> {
+        &self.labels
+    }
+
+    /// The namespace Cilium confines the selection to, when it does.
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    /// Pods inside and just outside the selection, for flows to try: in the namespace it is
+    /// confined to or names, else in `home` and in a namespace no policy mentions.
+    pub fn examples(&self, home: &str) -> Vec<Pod> {
+        use crate::model::NamespaceSel;
+        let model = self.labels.to_model(|k| match k {
+            Key::Label(k) => Some(k.clone()),
+            Key::Namespace | Key::NamespaceLabel(_) => None,
+        });
+        let named: Vec<String> = self
+            .namespace
+            .iter()
+            .cloned()
+            .chain(
+                self.labels
+                    .match_labels
+                    .iter()
+                    .filter(|(k, _)| is_namespace(k))
+                    .map(|(_, v)| v.clone()),
+            )
+            .chain(
+                self.labels
+                    .match_expressions
+                    .iter()
+                    .filter(|r| is_namespace(&r.key))
+                    .flat_map(|r| r.values.iter().cloned()),
+            )
+            .collect();
+        let mut spaces: Vec<NamespaceSel> = named.into_iter().map(NamespaceSel::Named).collect();
+        let by_label = self.labels.to_model(|k| match k {
+            Key::NamespaceLabel(l) => Some(l.clone()),
+            Key::Namespace | Key::Label(_) => None,
+        });
+        if !by_label.reqs.is_empty() {
+            spaces.push(NamespaceSel::Labels(by_label));
+        }
+        if spaces.is_empty() {
+            spaces.push(NamespaceSel::Named(home.to_owned()));
+            spaces.push(NamespaceSel::Any);
+        }
+        spaces
+            .iter()
+            .flat_map(|n| crate::verify::universe::pods(n, &model, home))
+            .collect()
+    }
+}
+
+/// Whether a key stands for the pod's namespace's name.
+fn is_namespace(k: &Key) -> bool {
+    match k {
+        Key::Namespace => true,
+        Key::NamespaceLabel(l) => l == NAMESPACE_NAME,
+        Key::Label(_) => false,
+    }
 }
 
 /// A selector key: `source:key` where the source is `k8s` (labels from Kubernetes, which every
@@ -87,7 +151,7 @@ fn key(raw: &str, at: &Cursor<'_>, place: Place<'_>) -> Result<Key, ReadError> {
     let name = match raw.split_once(':') {
         Some(("k8s" | "any", rest)) => rest,
         Some((source, _)) => {
-            return Err(at.error(format!(
+            return Err(at.unmodelled(format!(
                 "label source `{source}:` in `{raw}`: only `k8s:` and `any:` labels of pods are modelled"
             )));
         }
@@ -100,14 +164,14 @@ fn key(raw: &str, at: &Cursor<'_>, place: Place<'_>) -> Result<Key, ReadError> {
         // [k8s]: "io.cilium.k8s.namespace.labels will be ignored in CiliumNetworkPolicy
         // resources": what ignoring does to the selector is not documented, so refuse.
         if !place.clusterwide() {
-            return Err(at.error(format!(
+            return Err(at.unmodelled(format!(
                 "`{raw}` in a CiliumNetworkPolicy, where Cilium ignores namespace labels"
             )));
         }
         return Ok(Key::NamespaceLabel(ns_key.to_owned()));
     }
     if name.starts_with("io.cilium.") || name.starts_with("io.kubernetes.pod.") {
-        return Err(at.error(format!(
+        return Err(at.unmodelled(format!(
             "`{raw}` is an identity label (service account, cluster, ...) that flows do not carry"
         )));
     }

@@ -37,7 +37,7 @@ fn peer_hit(policy: &Policy, peer: &Peer, dest: &Destination) -> Hit {
         // [api] IPBlock, field `except`: ranges removed from it. A host name matches by the
         // address it resolved to.
         (
-            Peer::Block { cidr, except },
+            Peer::Block { cidr, except, .. },
             Destination::Address(a)
             | Destination::Host {
                 address: Some(a), ..
@@ -62,7 +62,12 @@ fn peer_hit(policy: &Policy, peer: &Peer, dest: &Destination) -> Hit {
             Near::OtherKind,
             format!("{p} is a pod, and ipBlock {cidr} matches addresses only"),
         )),
-        (Peer::Pods { namespaces, pods }, Destination::Pod(p)) => {
+        (
+            Peer::Pods {
+                namespaces, pods, ..
+            },
+            Destination::Pod(p),
+        ) => {
             // [api] NetworkPolicyPeer: `podSelector` alone looks in the policy's own namespace;
             // `namespaceSelector` alone takes every pod of the namespaces it selects; the two
             // in one peer take the pods matching podSelector within the namespaces matching

@@ -21,11 +21,13 @@
 
 mod decide;
 pub mod read;
+pub mod scope;
 
 use ipnet::IpNet;
 
 use super::labels::LabelSelector;
 use super::ports::PortMatch;
+use super::yaml::Pos;
 use super::{Undecidable, read_emitted};
 
 /// The NetworkPolicies of one YAML stream, in stream order.
@@ -41,6 +43,8 @@ pub struct Policy {
     /// Whether the policy applies to egress (`Egress` in `policyTypes`, after defaulting).
     pub egress: bool,
     pub rules: Vec<Rule>,
+    /// Where the document starts.
+    pub pos: Pos,
 }
 
 /// One `spec.egress` entry.
@@ -52,6 +56,7 @@ pub struct Rule {
     /// Empty: every port of every protocol ([api] NetworkPolicyEgressRule, field `ports`: an
     /// empty or absent list does not restrict the port). Each entry has a protocol.
     pub ports: Vec<PortMatch>,
+    pub pos: Pos,
 }
 
 #[derive(Clone, Debug)]
@@ -59,11 +64,13 @@ pub enum Peer {
     Block {
         cidr: IpNet,
         except: Vec<IpNet>,
+        pos: Pos,
     },
     /// At least one of the two is set.
     Pods {
         namespaces: Option<LabelSelector>,
         pods: Option<LabelSelector>,
+        pos: Pos,
     },
 }
 

@@ -1,10 +1,15 @@
 //! NetworkPolicy YAML → [`Policies`], checked as the API server would check it ([validation]) and
 //! defaulted as it would default it ([defaults]).
+//!
+//! When importing ([`Mode::Import`](crate::verify::cursor::Mode)), a document without a
+//! namespace is in `default` (where `kubectl apply` puts it without `-n`), Calico's
+//! `StagedKubernetesNetworkPolicy` is read as the NetworkPolicy it stages, and a port entry with a
+//! named port is left out (with the rule, when it was the rule's only port).
 
 use ipnet::IpNet;
 
 use super::{Peer, Policies, Policy, Rule};
-use crate::verify::cursor::{Cursor, ReadError, Reader};
+use crate::verify::cursor::{self, Cursor, Effect, ReadError, Reader};
 use crate::verify::labels::{self, LabelSelector};
 use crate::verify::ports::{PortMatch, PortRange, Protocol};
 use crate::verify::yaml::Document;
@@ -28,56 +33,98 @@ pub fn policies(docs: &[Document], reader: &Reader) -> Result<Policies, ReadErro
     Ok(Policies(policies))
 }
 
+/// The namespace a document without one is applied to by `kubectl apply` (without `-n`).
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// Calico's staged form of a NetworkPolicy: not enforced; when importing, read as what it stages.
+const STAGED: (&str, &str) = ("projectcalico.org/v3", "StagedKubernetesNetworkPolicy");
+
 fn policy(root: &Cursor<'_>) -> Result<Policy, ReadError> {
-    let top = root.map(&["apiVersion", "kind", "metadata", "spec"])?;
+    let reader = root.reader();
+    let top = root.map(&["apiVersion", "kind", "metadata", "spec", "status"])?;
     let api = top.required("apiVersion")?.str()?;
     let kind = top.required("kind")?.str()?;
-    if (api, kind) != ("networking.k8s.io/v1", "NetworkPolicy") {
+    let staged = (api, kind) == STAGED && reader.importing();
+    if (api, kind) != ("networking.k8s.io/v1", "NetworkPolicy") && !staged {
         return Err(top.error(format!(
             "`{api}` `{kind}` is not a networking.k8s.io/v1 NetworkPolicy"
         )));
     }
-    let meta = top
-        .required("metadata")?
-        .map(&["name", "namespace", "labels", "annotations"])?;
-    let name = meta.required("name")?.str()?;
+    let meta = cursor::metadata(&top)?;
+    let name = meta.name;
     // Without a namespace the object lands in whatever namespace `kubectl` is pointed at: the
-    // YAML alone does not say which pods it selects.
-    let namespace = meta
-        .get("namespace")
-        .ok_or_else(|| {
-            meta.error("`namespace` is missing: the policy's pods depend on where it is applied")
-        })?
-        .str()?;
-    for k in ["labels", "annotations"] {
-        if let Some(c) = meta.get(k) {
-            c.string_map()?;
+    // evaluators refuse to guess; the importer reads it as `kubectl apply` without `-n` would.
+    let namespace = match meta.namespace {
+        Some(ns) => ns,
+        None if reader.importing() => DEFAULT_NAMESPACE,
+        None => {
+            return Err(meta
+                .fields
+                .error("`namespace` is missing: the policy's pods depend on where it is applied"));
         }
-    }
+    };
     let top = top.named(format!("{namespace}/{name}"));
+    let mut spec_keys = vec!["podSelector", "policyTypes", "ingress", "egress"];
+    if staged {
+        spec_keys.push("stagedAction");
+        reader.record(
+            &top.get_or_empty("spec"),
+            root.pos(),
+            "staged, so not enforced yet: imported as the policy it stages",
+            Effect::None,
+        );
+    }
     // [api] NetworkPolicy `spec` is optional: a missing spec is the empty spec.
-    let (selector, rules, types) = match top.get("spec") {
-        None => (LabelSelector::default(), Vec::new(), Vec::new()),
+    let (selector, rules, written, types) = match top.get("spec") {
+        None => (LabelSelector::default(), Vec::new(), 0, Vec::new()),
         Some(spec) => {
-            let spec = spec.map(&["podSelector", "policyTypes", "ingress", "egress"])?;
+            let spec = spec.map(&spec_keys)?;
+            if let Some(a) = spec.get("stagedAction") {
+                match a.str()? {
+                    "Set" => {}
+                    "Delete" | "Learn" => {
+                        return Err(a.unmodelled(
+                            "a staged deletion or learning policy stages no rules to import",
+                        ));
+                    }
+                    other => {
+                        return Err(a.error(format!(
+                            "unknown staged action `{other}` (Set, Delete or Learn)"
+                        )));
+                    }
+                }
+            }
             // [api] NetworkPolicySpec, field `podSelector`: empty (or absent) selects every pod
             // of the policy's namespace.
             let selector = match spec.get("podSelector") {
                 Some(s) => labels::read(&s)?,
                 None => LabelSelector::default(),
             };
-            let rules = spec
-                .list("egress")?
-                .iter()
-                .map(rule)
-                .collect::<Result<Vec<Rule>, _>>()?;
+            let written = spec.list("egress")?;
+            let mut rules = Vec::new();
+            for r in &written {
+                rules.extend(rule(r)?);
+            }
             // Ingress rules never decide egress; they are only checked to be a list.
             spec.list("ingress")?;
+            spec.ignored(
+                "ingress",
+                "ingress rules are not carried over (egress only)",
+            );
             let mut types = Vec::new();
             for t in spec.list("policyTypes")? {
                 // [validation] ValidateNetworkPolicySpec: only Ingress and Egress are valid.
                 match t.str()? {
-                    t @ ("Ingress" | "Egress") => types.push(t),
+                    "Egress" => types.push("Egress"),
+                    "Ingress" => {
+                        types.push("Ingress");
+                        reader.record(
+                            &t,
+                            t.pos(),
+                            "the ingress isolation this policy type gives is not carried over (egress only)",
+                            Effect::None,
+                        );
+                    }
                     other => {
                         return Err(
                             t.error(format!("unknown policy type `{other}` (Ingress or Egress)"))
@@ -85,15 +132,16 @@ fn policy(root: &Cursor<'_>) -> Result<Policy, ReadError> {
                     }
                 }
             }
-            (selector, rules, types)
+            (selector, rules, written.len(), types)
         }
     };
     // [api] NetworkPolicySpec, field `policyTypes`: when not given, a policy affects egress
     // only if it has an egress section. [defaults] SetDefaults_NetworkPolicy: an empty or absent
     // list becomes [Ingress], plus Egress only when `spec.egress` has at least one rule, so
-    // `egress: []` does not count.
+    // `egress: []` does not count. (A rule left out when importing still counts: the policy
+    // isolates as written.)
     let egress = if types.is_empty() {
-        !rules.is_empty()
+        written > 0
     } else {
         types.contains(&"Egress")
     };
@@ -103,19 +151,28 @@ fn policy(root: &Cursor<'_>) -> Result<Policy, ReadError> {
         selector,
         egress,
         rules,
+        pos: root.pos(),
     })
 }
 
-fn rule(c: &Cursor<'_>) -> Result<Rule, ReadError> {
+/// An egress rule; `None` when importing and every port it named was left out (a rule
+/// without ports would allow every port).
+fn rule(c: &Cursor<'_>) -> Result<Option<Rule>, ReadError> {
+    let reader = c.reader();
     let m = c.map(&["to", "ports"])?;
-    Ok(Rule {
+    let written = m.list("ports")?;
+    let mut ports = Vec::new();
+    for p in &written {
+        ports.extend(reader.allowance(p, port(p))?);
+    }
+    if !written.is_empty() && ports.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Rule {
         to: m.list("to")?.iter().map(peer).collect::<Result<_, _>>()?,
-        ports: m
-            .list("ports")?
-            .iter()
-            .map(port)
-            .collect::<Result<_, _>>()?,
-    })
+        ports,
+        pos: c.pos(),
+    }))
 }
 
 fn cidr(c: &Cursor<'_>) -> Result<IpNet, ReadError> {
@@ -150,13 +207,21 @@ fn peer(c: &Cursor<'_>) -> Result<Peer, ReadError> {
                 }
                 except.push(n);
             }
-            Ok(Peer::Block { cidr: net, except })
+            Ok(Peer::Block {
+                cidr: net,
+                except,
+                pos: c.pos(),
+            })
         }
         // [validation] ValidateNetworkPolicyPeer: a peer with none of the three is rejected.
         None if namespaces.is_none() && pods.is_none() => {
             Err(m.error("a peer needs `ipBlock`, `namespaceSelector` or `podSelector`"))
         }
-        None => Ok(Peer::Pods { namespaces, pods }),
+        None => Ok(Peer::Pods {
+            namespaces,
+            pods,
+            pos: c.pos(),
+        }),
     }
 }
 
@@ -198,7 +263,7 @@ fn port(c: &Cursor<'_>) -> Result<PortMatch, ReadError> {
             // never emit them and this model has no container ports, so it refuses rather than
             // guess.
             if let Ok(name) = p.str() {
-                return Err(p.error(format!(
+                return Err(p.unmodelled(format!(
                     "named port `{name}`: its number depends on the destination pod's containers, which this model does not know"
                 )));
             }

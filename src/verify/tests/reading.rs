@@ -1,8 +1,9 @@
-//! The reading layer the evaluators share: positions of every node, multi-document streams,
-//! refusing or collecting unknown fields, null as absent, and the bounds on hostile input.
+//! The reading layer the evaluators and the importer share: positions of every node,
+//! multi-document streams, unknown fields refused, unmodelled allowances refused or left out,
+//! null as absent, and the bounds on hostile input.
 
 use super::utils::*;
-use crate::verify::cursor::{Loss, Reader, UnknownFields};
+use crate::verify::cursor::{Effect, Loss, Mode, Reader};
 use crate::verify::native::{self, NativeEvaluator};
 use crate::verify::yaml::{self, Limits, Pos, Value};
 
@@ -78,55 +79,49 @@ fn refusals_name_the_object_the_path_and_the_line() {
 }
 
 #[test]
-fn an_importer_collects_unknown_fields_as_losses() {
+fn an_importer_leaves_out_what_it_does_not_model_and_refuses_what_it_does_not_know() {
     let yaml = API_EGRESS
         .replace(
             "  namespace: payments\n",
-            "  namespace: payments\n  uid: 1234\n",
+            "  namespace: payments\n  uid: 1234\n  resourceVersion: \"7\"\n",
         )
-        .replace(
-            "  - to:\n    - ipBlock:\n        cidr: 10",
-            "  - action: Deny\n    to:\n    - ipBlock:\n        cidr: 10",
-        )
+        .replace("- port: 5432\n", "- port: postgresql\n")
         + "status: {}\n";
     let docs = yaml::parse(&yaml).unwrap();
-    let reader = Reader::new(UnknownFields::Collect);
+    let reader = Reader::new(Mode::Import);
     let native::Policies(policies) = native::read::policies(&docs, &reader).unwrap();
     assert_eq!(policies.len(), 1);
-    assert_eq!(policies[0].rules.len(), 3);
+    // The rule whose only port is named goes with it, as without ports it would allow every port.
+    assert_eq!(policies[0].rules.len(), 2);
     let line = |needle: &str| {
         u32::try_from(yaml.lines().position(|l| l.contains(needle)).unwrap() + 1).unwrap()
     };
-    let losses: Vec<(String, String, String, (u32, u32))> = reader
+    let losses: Vec<(String, String, Effect, (u32, u32))> = reader
         .losses()
         .into_iter()
-        .map(|l: Loss| (l.object, l.path, l.field, line_column(l.pos)))
+        .map(|l: Loss| (l.object, l.left_out, l.effect, line_column(l.pos)))
         .collect();
     assert_eq!(
         losses,
-        [
-            (
-                "document 1".into(),
-                String::new(),
-                "status".into(),
-                at(line("status"), 1)
-            ),
-            (
-                "document 1".into(),
-                "metadata".into(),
-                "uid".into(),
-                at(line("uid"), 3)
-            ),
-            (
-                "payments/payments-api-egress".into(),
-                "spec.egress[1]".into(),
-                "action".into(),
-                at(line("action"), 5)
-            ),
-        ]
+        [(
+            "payments/payments-api-egress".into(),
+            "spec.egress[1].ports[0]".into(),
+            Effect::Narrower,
+            at(line("postgresql"), 13)
+        )]
     );
-    // The evaluators refuse the same stream.
-    assert!(refusal(NativeEvaluator::load(&yaml)).contains("unknown field `status`"));
+    // The evaluators refuse the same stream; an unknown field is refused in either mode.
+    assert!(refusal(NativeEvaluator::load(&yaml)).contains("named port `postgresql`"));
+    let unknown = yaml.replace(
+        "  - to:\n    - ipBlock:\n        cidr: 10",
+        "  - action: Deny\n    to:\n    - ipBlock:\n        cidr: 10",
+    );
+    let docs = yaml::parse(&unknown).unwrap();
+    let e = native::read::policies(&docs, &Reader::new(Mode::Import)).unwrap_err();
+    assert!(
+        !e.unmodelled && e.message.contains("unknown field `action`"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -1,0 +1,214 @@
+//! Calico policies decided one source pod at a time ([`Scoped`]): only the policies that select
+//! a pod take part in deciding its flows (a tier none of whose policies selects it is skipped),
+//! so the tiers with just those policies decide them alike, and the edges of their rules are
+//! what to try.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::selector::Selector;
+use super::{CalicoEvaluator, Entity, Policy, Rule, Tier, Tiers};
+use crate::model::{LabelReq, LabelSelector, NamespaceSel, PortRange};
+use crate::verify::ports::Protocol;
+use crate::verify::universe::{self, ELSEWHERE, Scoped, Seeds};
+use crate::verify::{Destination, Evaluator, Pod};
+
+/// The tiers of a stream, ready to be decided one source at a time, with each tier's
+/// policies of each namespace and its global ones (by their index in the tier).
+pub struct Scope<'a> {
+    tiers: &'a Tiers,
+    by_namespace: Vec<BTreeMap<&'a str, Vec<usize>>>,
+    global: Vec<Vec<usize>>,
+}
+
+impl Tiers {
+    pub fn scoped(&self) -> Scope<'_> {
+        let mut by_namespace = Vec::new();
+        let mut global = Vec::new();
+        for t in &self.tiers {
+            let mut named: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+            let mut all = Vec::new();
+            for (i, p) in t.policies.iter().enumerate() {
+                match &p.namespace {
+                    Some(ns) => named.entry(ns.as_str()).or_default().push(i),
+                    None => all.push(i),
+                }
+            }
+            by_namespace.push(named);
+            global.push(all);
+        }
+        Scope {
+            tiers: self,
+            by_namespace,
+            global,
+        }
+    }
+}
+
+/// Selectors that pick the pods a Calico selector selects and just misses: one per alternative
+/// of the expression, or, for what cannot be written as alternatives, one from its `==` terms.
+fn selectors(s: &Selector) -> Vec<LabelSelector> {
+    match s.expr().alternatives() {
+        Ok(alts) => alts.into_iter().map(LabelSelector::new).collect(),
+        Err(_) => vec![LabelSelector::default()],
+    }
+}
+
+/// The namespaces a namespace selector names (`projectcalico.org/name` or
+/// `kubernetes.io/metadata.name`), and a namespace no policy mentions.
+fn namespaces(s: Option<&Selector>) -> Vec<String> {
+    let mut out = vec![ELSEWHERE.to_owned()];
+    for sel in s.map(selectors).into_iter().flatten() {
+        for r in &sel.reqs {
+            match r {
+                LabelReq::Eq(k, v) if is_name(k) => out.push(v.clone()),
+                LabelReq::In(k, vs) | LabelReq::NotIn(k, vs) if is_name(k) => {
+                    out.extend(vs.iter().cloned())
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+fn is_name(k: &str) -> bool {
+    k == "projectcalico.org/name" || k == crate::verify::NAMESPACE_NAME
+}
+
+fn home(p: &Policy) -> &str {
+    p.namespace.as_deref().unwrap_or(ELSEWHERE)
+}
+
+/// The protocol and ports (or ICMP message) a rule matches.
+fn ports(r: &Rule, s: &mut Seeds) {
+    let Some(proto) = r.protocol.and_then(Protocol::proto) else {
+        return;
+    };
+    let e = &r.destination;
+    if proto.has_ports() {
+        for p in e.ports.iter().chain(&e.not_ports) {
+            s.ports(PortRange {
+                proto,
+                first: p.first,
+                last: p.last,
+            });
+        }
+    }
+    for i in r.icmp.iter().chain(&r.not_icmp) {
+        let first = u16::from(i.kind) << 8;
+        let (first, last) = match i.code {
+            Some(c) => (first | u16::from(c), first | u16::from(c)),
+            None => (first, first | 0xff),
+        };
+        s.ports(PortRange { proto, first, last });
+    }
+    s.ports(PortRange::whole(proto));
+}
+
+fn entity(e: &Entity, p: &Policy, s: &mut Seeds) {
+    for n in e.nets.iter().chain(&e.not_nets) {
+        s.net(n);
+    }
+    for d in &e.domains {
+        let one = d.text.replace('*', "a");
+        for n in [one.clone(), format!("a.{one}"), format!("x{one}")] {
+            s.name(n);
+        }
+    }
+    let spaces: Vec<String> = match (&e.namespace_selector, &p.namespace) {
+        (Some(ns), _) => namespaces(Some(ns)),
+        (None, Some(ns)) => vec![ns.clone()],
+        (None, None) => namespaces(None),
+    };
+    // Namespaces with the labels a namespace selector selects, and just without them.
+    let labelled: Vec<LabelSelector> = e.namespace_selector.iter().flat_map(selectors).collect();
+    for sel in e
+        .selector
+        .iter()
+        .chain(&e.not_selector)
+        .flat_map(selectors)
+        .chain(
+            e.namespace_selector
+                .as_ref()
+                .map(|_| LabelSelector::default()),
+        )
+    {
+        for ns in &spaces {
+            s.pods(&NamespaceSel::Named(ns.clone()), &sel, home(p));
+        }
+        for ns in &labelled {
+            s.pods(&NamespaceSel::Labels(ns.clone()), &sel, home(p));
+        }
+    }
+}
+
+fn seeds(p: &Policy) -> Seeds {
+    let mut s = Seeds::default();
+    for r in &p.rules {
+        ports(r, &mut s);
+        entity(&r.destination, p, &mut s);
+    }
+    s.destinations
+        .insert(Destination::Pod(crate::verify::kube_dns()));
+    s
+}
+
+impl Scoped for Scope<'_> {
+    fn sources(&self) -> BTreeSet<Pod> {
+        let mut out = BTreeSet::new();
+        for p in self.tiers.tiers.iter().flat_map(|t| &t.policies) {
+            let spaces = match &p.namespace {
+                Some(ns) => vec![ns.clone()],
+                None => namespaces(p.namespace_selector.as_ref()),
+            };
+            for sel in selectors(&p.selector) {
+                for ns in &spaces {
+                    out.extend(universe::subjects(ns, &sel));
+                }
+            }
+        }
+        out
+    }
+
+    fn scope(&self, source: &Pod) -> (Box<dyn Evaluator + '_>, Seeds) {
+        let mut s = Seeds::default();
+        let tiers: Vec<Tier> = self
+            .tiers
+            .tiers
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let named = self
+                    .by_namespace
+                    .get(i)
+                    .and_then(|m| m.get(source.namespace.as_str()))
+                    .into_iter()
+                    .flatten();
+                let mut candidates: Vec<usize> = named
+                    .chain(self.global.get(i).into_iter().flatten())
+                    .copied()
+                    .collect();
+                // Evaluation order is the tier's.
+                candidates.sort_unstable();
+                let policies: Vec<Policy> = candidates
+                    .into_iter()
+                    .filter_map(|k| t.policies.get(k))
+                    .filter(|p| p.selects(source))
+                    .cloned()
+                    .collect();
+                for p in &policies {
+                    s.extend(seeds(p));
+                }
+                Tier {
+                    policies,
+                    ..t.clone()
+                }
+            })
+            .collect();
+        let tiers = Tiers {
+            tiers,
+            sets: self.tiers.sets.clone(),
+        };
+        (Box::new(CalicoEvaluator::new(tiers)), s)
+    }
+}

@@ -1,0 +1,148 @@
+//! Cilium policies decided one source pod at a time ([`Scoped`]): a pod's egress depends only on
+//! the rule sets whose endpoint selector selects it (their allows, denies and DNS rules), so
+//! those alone decide its flows, and the edges of their rules are what to try.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::fqdn::Fqdn;
+use super::{CiliumEvaluator, Peers, Policies, Spec};
+use crate::model::{PortRange, Proto};
+use crate::verify::ports::PortMatch;
+use crate::verify::universe::{self, ELSEWHERE, Scoped, Seeds};
+use crate::verify::{Evaluator, Pod, kube_dns};
+
+/// The rule sets of a stream: those confined to a namespace by it, and the clusterwide ones.
+pub struct Scope<'a> {
+    specs: &'a [Spec],
+    by_namespace: BTreeMap<&'a str, Vec<&'a Spec>>,
+    clusterwide: Vec<&'a Spec>,
+}
+
+impl Policies {
+    /// The rule sets, ready to be decided one source at a time.
+    pub fn scoped(&self) -> Scope<'_> {
+        let mut by_namespace: BTreeMap<&str, Vec<&Spec>> = BTreeMap::new();
+        let mut clusterwide = Vec::new();
+        for s in &self.0 {
+            match s.subject.namespace() {
+                Some(ns) => by_namespace.entry(ns).or_default().push(s),
+                None => clusterwide.push(s),
+            }
+        }
+        Scope {
+            specs: &self.0,
+            by_namespace,
+            clusterwide,
+        }
+    }
+}
+
+/// Names that match and nearly match a `toFQDNs` selector: `*` as a label, `**` as two.
+fn names(f: &Fqdn, s: &mut Seeds) {
+    let text = match f {
+        Fqdn::Name(n) => n.clone(),
+        Fqdn::Pattern(p) => p.clone(),
+    };
+    let one = text.replace("**", "a.b").replace('*', "a");
+    let empty = text.replace("**.", "").replace('*', "");
+    for n in [
+        one.clone(),
+        format!("x{one}"),
+        format!("a.{one}"),
+        format!("{one}.evil.example"),
+        empty,
+    ] {
+        let n = n.trim_matches('.').to_owned();
+        if !n.is_empty() {
+            s.name(n);
+        }
+    }
+}
+
+/// The namespace a rule set's pods live in (its policy's), or none for a clusterwide one.
+fn home(spec: &Spec) -> &str {
+    spec.object.split_once('/').map_or(ELSEWHERE, |(ns, _)| ns)
+}
+
+/// What lies at the edges of a rule set's rules.
+fn seeds(spec: &Spec) -> Seeds {
+    let mut s = Seeds::default();
+    for r in spec.egress.iter().chain(&spec.deny) {
+        for pr in &r.ports {
+            for range in pr.ports.iter().flat_map(PortMatch::ranges) {
+                s.ports(range);
+            }
+            for f in pr.dns.iter().flatten() {
+                names(f, &mut s);
+            }
+        }
+        for i in &r.icmps {
+            let first = u16::from(i.kind) << 8;
+            s.ports(PortRange {
+                proto: if i.v6 { Proto::Icmpv6 } else { Proto::Icmp },
+                first,
+                last: first | 0xff,
+            });
+        }
+        match &r.peers {
+            // Every destination: the probes try it.
+            None | Some(Peers::Entities(_)) => {}
+            Some(Peers::Cidrs(cidrs)) => {
+                for c in cidrs {
+                    s.net(&c.net);
+                    for e in &c.except {
+                        s.net(e);
+                    }
+                }
+            }
+            Some(Peers::Endpoints(sels)) => {
+                for sel in sels {
+                    s.destinations.extend(
+                        sel.examples(home(spec))
+                            .into_iter()
+                            .map(crate::verify::Destination::Pod),
+                    );
+                }
+            }
+            Some(Peers::Fqdns(fqdns)) => {
+                for f in fqdns {
+                    names(f, &mut s);
+                }
+            }
+        }
+    }
+    s.destinations
+        .insert(crate::verify::Destination::Pod(kube_dns()));
+    s
+}
+
+impl Scoped for Scope<'_> {
+    fn sources(&self) -> BTreeSet<Pod> {
+        let mut out = BTreeSet::new();
+        for spec in self.specs {
+            out.extend(spec.subject.examples(home(spec)));
+            out.extend(universe::subjects(
+                home(spec),
+                &crate::model::LabelSelector::default(),
+            ));
+        }
+        out
+    }
+
+    fn scope(&self, source: &Pod) -> (Box<dyn Evaluator + '_>, Seeds) {
+        let selecting: Vec<Spec> = self
+            .by_namespace
+            .get(source.namespace.as_str())
+            .into_iter()
+            .flatten()
+            .chain(&self.clusterwide)
+            .filter(|s| s.subject.matches(source))
+            .map(|s| (*s).clone())
+            .collect();
+        let mut s = Seeds::default();
+        for spec in &selecting {
+            s.extend(seeds(spec));
+        }
+        (Box::new(CiliumEvaluator::new(Policies(selecting))), s)
+    }
+}

@@ -1,0 +1,121 @@
+//! NetworkPolicies decided one source pod at a time ([`Scoped`]): a pod's egress depends only on
+//! the policies of its namespace that select it, so those alone decide its flows, and the edges
+//! of their rules are what to try.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{NativeEvaluator, Peer, Policies, Policy};
+use crate::model::{LabelSelector, NamespaceSel};
+use crate::verify::ports::PortMatch;
+use crate::verify::universe::{self, ELSEWHERE, Scoped, Seeds};
+use crate::verify::{Evaluator, NAMESPACE_NAME, Pod};
+
+/// The policies of a stream, by namespace.
+pub struct Scope<'a> {
+    by_namespace: BTreeMap<&'a str, Vec<&'a Policy>>,
+}
+
+impl Policies {
+    /// The policies, ready to be decided one source at a time.
+    pub fn scoped(&self) -> Scope<'_> {
+        let mut by_namespace: BTreeMap<&str, Vec<&Policy>> = BTreeMap::new();
+        for p in &self.0 {
+            by_namespace
+                .entry(p.namespace.as_str())
+                .or_default()
+                .push(p);
+        }
+        Scope { by_namespace }
+    }
+}
+
+fn selector(s: &crate::verify::labels::LabelSelector) -> LabelSelector {
+    s.to_model(|k| Some(k.clone()))
+}
+
+/// The namespaces whose pods a namespace selector may select, for pods to try: the ones it
+/// names, namespaces with the labels it selects and just without them, the policy's own and
+/// one no policy mentions.
+fn namespaces(s: &crate::verify::labels::LabelSelector, home: &str) -> Vec<NamespaceSel> {
+    let named: Vec<&String> = s
+        .match_labels
+        .iter()
+        .filter(|(k, _)| k == NAMESPACE_NAME)
+        .map(|(_, v)| v)
+        .chain(
+            s.match_expressions
+                .iter()
+                .filter(|r| r.key == NAMESPACE_NAME)
+                .flat_map(|r| &r.values),
+        )
+        .collect();
+    let mut out: Vec<NamespaceSel> = named
+        .into_iter()
+        .map(|n| NamespaceSel::Named(n.clone()))
+        .collect();
+    out.push(NamespaceSel::Labels(selector(s)));
+    out.push(NamespaceSel::Named(home.to_owned()));
+    out.push(NamespaceSel::Named(ELSEWHERE.to_owned()));
+    out
+}
+
+/// What lies at the edges of a policy's rules.
+fn seeds(p: &Policy) -> Seeds {
+    let mut s = Seeds::default();
+    for r in &p.rules {
+        for range in r.ports.iter().flat_map(PortMatch::ranges) {
+            s.ports(range);
+        }
+        for peer in &r.to {
+            match peer {
+                Peer::Block { cidr, except, .. } => {
+                    s.net(cidr);
+                    for e in except {
+                        s.net(e);
+                    }
+                }
+                Peer::Pods {
+                    namespaces: ns,
+                    pods,
+                    ..
+                } => {
+                    let sel = pods.as_ref().map(selector).unwrap_or_default();
+                    let spaces = match ns {
+                        None => vec![NamespaceSel::Named(p.namespace.clone())],
+                        Some(ns) => namespaces(ns, &p.namespace),
+                    };
+                    for n in &spaces {
+                        s.pods(n, &sel, &p.namespace);
+                    }
+                }
+            }
+        }
+    }
+    s
+}
+
+impl Scoped for Scope<'_> {
+    fn sources(&self) -> BTreeSet<Pod> {
+        self.by_namespace
+            .values()
+            .flatten()
+            .flat_map(|p| universe::subjects(&p.namespace, &selector(&p.selector)))
+            .collect()
+    }
+
+    fn scope(&self, source: &Pod) -> (Box<dyn Evaluator + '_>, Seeds) {
+        let selecting: Vec<Policy> = self
+            .by_namespace
+            .get(source.namespace.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|p| p.selector.matches_labels(&source.labels))
+            .map(|p| (*p).clone())
+            .collect();
+        let mut s = Seeds::default();
+        for p in &selecting {
+            s.extend(seeds(p));
+        }
+        (Box::new(NativeEvaluator::new(Policies(selecting))), s)
+    }
+}

@@ -22,6 +22,7 @@
 //!   file; [`lsp`]: the language server.
 //! - [`verify`]: the reference and product evaluators, for `egressc test` and `trace` and the
 //!   equivalence tests.
+//! - [`import`]: `egressc import`, YAML policies to a program and a loss report.
 //! - [`DefInfo`] and [`Expectation`], through [`Analysis::definitions`] and
 //!   [`Analysis::expectations`].
 //! - [`ir::Program`], opaque: it is handed to [`backend::emit`], the [`verify`] evaluators and
@@ -33,6 +34,7 @@
 pub mod backend;
 pub(crate) mod check;
 pub mod diagnostics;
+pub mod import;
 pub mod input;
 pub mod ir;
 pub mod limits;

@@ -2,7 +2,9 @@
 //! its `## Right` example must compile (a lint's page, in ruff's outline, has them under
 //! `## Example` and `Use instead:`). A fence may name a target: ```` ```egress target=cilium ````
 //! (default: native), and ```` ```egress escaped ```` reads `\\xNN` as a raw byte, for examples of
-//! binary or non-UTF-8 input.
+//! binary or non-UTF-8 input. The pages of `egressc import`'s codes give YAML instead
+//! (```` ```yaml ````): the wrong example must produce the code on import, the right one must
+//! import without it and without errors.
 
 #![allow(
     clippy::unwrap_used,
@@ -15,7 +17,7 @@
 
 use egressc::backend::Target;
 use egressc::diagnostics::Code;
-use egressc::{Input, compile};
+use egressc::{Input, compile, import};
 
 struct Example {
     section: String,
@@ -57,7 +59,10 @@ fn examples(page: &str) -> Vec<Example> {
             };
         } else if line.trim() == "Use instead:" {
             section = "Right".to_owned();
-        } else if let Some(info) = line.strip_prefix("```egress") {
+        } else if let Some(info) = line
+            .strip_prefix("```egress")
+            .or_else(|| line.strip_prefix("```yaml"))
+        {
             let target = info
                 .split_whitespace()
                 .find_map(|w| w.strip_prefix("target="))
@@ -116,6 +121,33 @@ fn names_its_test(code: &str, page: &str) -> Result<(), String> {
     }
 }
 
+/// An import code's examples: the wrong YAML produces the code, the right YAML imports without
+/// it and without errors.
+fn import_examples(code: Code, wrong: &[&Example], right: &[&Example]) -> Vec<String> {
+    let mut failures = Vec::new();
+    for e in wrong {
+        let i = import::import(&[Input::new("wrong.yaml", e.source.clone())]);
+        if !i.diagnostics.iter().any(|d| d.code == code) {
+            let got: Vec<&str> = i.diagnostics.iter().map(|d| d.code.as_str()).collect();
+            failures.push(format!(
+                "{code}: the wrong example does not produce it on import (got {got:?}):\n{}",
+                String::from_utf8_lossy(&e.source)
+            ));
+        }
+    }
+    for e in right {
+        let i = import::import(&[Input::new("right.yaml", e.source.clone())]);
+        if i.diagnostics.has_errors() || i.diagnostics.iter().any(|d| d.code == code) {
+            let got: Vec<&str> = i.diagnostics.iter().map(|d| d.code.as_str()).collect();
+            failures.push(format!(
+                "{code}: the right example does not import cleanly (got {got:?}):\n{}",
+                String::from_utf8_lossy(&e.source)
+            ));
+        }
+    }
+    failures
+}
+
 #[test]
 fn every_page_has_a_title_and_examples_that_hold() {
     let mut failures = Vec::new();
@@ -130,7 +162,9 @@ fn every_page_has_a_title_and_examples_that_hold() {
             // No source example can produce an internal error.
             continue;
         }
-        if !page.contains("```egress") {
+        let has_examples =
+            page.contains("```egress") || (code.is_import() && page.contains("```yaml"));
+        if !has_examples {
             // A situation that is not a program (a file system, the project file, a test run):
             // the page names the test of the binary that produces the code.
             if let Err(e) = names_its_test(code.as_str(), page) {
@@ -143,8 +177,12 @@ fn every_page_has_a_title_and_examples_that_hold() {
         let right: Vec<&Example> = ex.iter().filter(|e| e.section == "Right").collect();
         if wrong.is_empty() || right.is_empty() {
             failures.push(format!(
-                "{code}: needs an ```egress example under `## Wrong` and under `## Right`"
+                "{code}: needs an ```egress (or, for import codes, ```yaml) example under `## Wrong` and under `## Right`"
             ));
+            continue;
+        }
+        if code.is_import() {
+            failures.extend(import_examples(*code, &wrong, &right));
             continue;
         }
         for e in wrong {

@@ -167,31 +167,73 @@ pub(crate) fn resolve_inputs(
         }
         starts
     };
-    let mut walk = Walk::default();
-    for s in &starts {
-        if walk.budget.full {
-            break;
-        }
-        match &s.within {
-            Some(within) if s.path.is_dir() => walk.folder(&s.path, within)?,
-            _ => walk.file(&s.path),
-        }
-    }
-    if walk.inputs.is_empty() {
+    let inputs = Walk::new(&["egress"], true).starts(&starts)?;
+    if inputs.is_empty() {
         return Err(Fatal("no .egress files found".into()));
     }
-    Ok((walk.inputs, project))
+    Ok((inputs, project))
+}
+
+/// The files named on the command line and those below the folders named whose extension is
+/// one of `extensions`, read as sources are (each real file once, symlinks kept inside the
+/// folder given, the same limits); `-` is not a path here.
+pub(crate) fn files(
+    paths: &[PathBuf],
+    extensions: &'static [&'static str],
+) -> Result<Vec<Input>, Fatal> {
+    let mut starts = Vec::new();
+    for path in paths {
+        let within = if path.is_dir() {
+            Some(std::fs::canonicalize(path).map_err(|e| Fatal(format!("{}: {e}", shown(path))))?)
+        } else if std::fs::symlink_metadata(path).is_ok() {
+            None
+        } else {
+            return Err(Fatal(format!("{}: no such file or folder", shown(path))));
+        };
+        starts.push(Start {
+            path: path.clone(),
+            within,
+        });
+    }
+    Walk::new(extensions, false).starts(&starts)
 }
 
 /// A walk over the sources: what was read and which real folders were visited.
-#[derive(Default)]
 struct Walk {
     inputs: Vec<Input>,
     budget: Budget,
     folders: BTreeSet<(u64, u64)>,
+    /// The extensions of the files a folder's walk reads.
+    extensions: &'static [&'static str],
+    /// Whether a subfolder with its own project file is a separate program, skipped.
+    programs: bool,
 }
 
 impl Walk {
+    fn new(extensions: &'static [&'static str], programs: bool) -> Walk {
+        Walk {
+            inputs: Vec::new(),
+            budget: Budget::default(),
+            folders: BTreeSet::new(),
+            extensions,
+            programs,
+        }
+    }
+
+    /// Reads every start, until the total limit is reached.
+    fn starts(mut self, starts: &[Start]) -> Result<Vec<Input>, Fatal> {
+        for s in starts {
+            if self.budget.full {
+                break;
+            }
+            match &s.within {
+                Some(within) if s.path.is_dir() => self.folder(&s.path, within)?,
+                _ => self.file(&s.path),
+            }
+        }
+        Ok(self.inputs)
+    }
+
     /// Reads the file at `path` (unless its real file was read already).
     fn file(&mut self, path: &Path) {
         if let Some(input) = read::source(path, &mut self.budget) {
@@ -217,9 +259,10 @@ impl Walk {
         }
     }
 
-    /// Every `*.egress` file below `dir`, sorted, each real folder once. A subfolder with its
-    /// own project file is a separate program and is skipped (with a note), so that
-    /// `egressc build examples/` leaves out `examples/pitfalls/`.
+    /// Every file below `dir` with one of the walk's extensions, sorted, each real folder once.
+    /// When the walk is over programs, a subfolder with its own project file is a separate
+    /// program and is skipped (with a note), so that `egressc build examples/` leaves out
+    /// `examples/pitfalls/`.
     fn folder(&mut self, dir: &Path, within: &Path) -> Result<(), Fatal> {
         let meta = std::fs::metadata(dir).map_err(|e| Fatal(format!("{}: {e}", shown(dir))))?;
         if !self.folders.insert((meta.dev(), meta.ino())) {
@@ -239,7 +282,7 @@ impl Walk {
                 if is_link && self.escapes(&p, within) {
                     continue;
                 }
-                if p.join(project::FILE_NAME).is_file() {
+                if self.programs && p.join(project::FILE_NAME).is_file() {
                     stdio::err(&format!(
                         "note: skipped {}: it has its own {} (build it on its own)\n",
                         shown(&p),
@@ -248,7 +291,10 @@ impl Walk {
                     continue;
                 }
                 self.folder(&p, within)?;
-            } else if p.extension().is_some_and(|e| e == "egress") {
+            } else if p
+                .extension()
+                .is_some_and(|e| self.extensions.iter().any(|x| e == *x))
+            {
                 if is_link && self.escapes(&p, within) {
                     continue;
                 }

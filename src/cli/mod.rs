@@ -13,6 +13,7 @@ mod build;
 mod check;
 mod columns;
 mod explain;
+mod import;
 mod inputs;
 mod junit;
 mod output;
@@ -180,6 +181,21 @@ enum Command {
         #[command(flatten)]
         diag: DiagOpts,
     },
+    /// Write the egressc program that means what existing YAML policies mean (native
+    /// NetworkPolicy, Cilium, Calico), and report what could not be carried over.
+    Import {
+        /// YAML files, folders (searched for `*.yaml`, `*.yml`, `*.json`), or `-` for stdin.
+        paths: Vec<PathBuf>,
+        /// Write the program to this file (atomically) instead of printing it.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Exit 0 when the program is printed, even if something was left out (it is still
+        /// reported).
+        #[arg(long)]
+        allow_loss: bool,
+        #[arg(long, value_enum, default_value = "human")]
+        error_format: ErrorFormat,
+    },
     /// Explain a diagnostic code (`E0303`), a lint name (`no-dns`) or a standard library name
     /// (`rds`).
     Explain { what: String },
@@ -264,6 +280,12 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             target,
             diag,
         } => trace::run(paths, &from, &to, &target, &diag),
+        Command::Import {
+            paths,
+            output,
+            allow_loss,
+            error_format,
+        } => import::run(&paths, output, allow_loss, error_format),
         Command::Explain { what } => explain::run(&what),
         Command::Targets => targets::run(),
         Command::Lsp => Ok(egressc::lsp::run()?),

@@ -4,7 +4,9 @@
 //! a leaf that no stage-specific module feeds; `lint::explanation` covers every code.
 //!
 //! Blocks: E00xx internal, E01xx input and syntax, E02xx names, E03xx types and values,
-//! E04xx expectations, E05xx target capabilities, E06xx project file and output folder, E07xx settings and suppressions, W01xx lints.
+//! E04xx expectations, E05xx target capabilities, E06xx project file and output folder, E07xx settings and suppressions, W01xx lints,
+//! E08xx and W08xx `egressc import` (what it refuses and what it could not carry over: import
+//! diagnostics on YAML files, not lints; their pages are `explain/CODE.md` as for errors).
 
 use super::Severity;
 
@@ -12,19 +14,21 @@ macro_rules! codes {
     (
         errors { $( $code:ident $sev:ident $title:literal; )* }
         lints { $( $lint:ident $lint_title:literal; )* }
+        import { $( $imp:ident $imp_sev:ident $imp_title:literal; )* }
     ) => {
         /// A stable diagnostic code.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum Code { $( $code, )* $( $lint, )* }
+        pub enum Code { $( $code, )* $( $lint, )* $( $imp, )* }
 
         impl Code {
             /// Every registered code, in order.
-            pub const ALL: &'static [Code] = &[ $( Code::$code, )* $( Code::$lint, )* ];
+            pub const ALL: &'static [Code] = &[ $( Code::$code, )* $( Code::$lint, )* $( Code::$imp, )* ];
 
             pub fn as_str(self) -> &'static str {
                 match self {
                     $( Code::$code => stringify!($code), )*
                     $( Code::$lint => stringify!($lint), )*
+                    $( Code::$imp => stringify!($imp), )*
                 }
             }
 
@@ -32,6 +36,7 @@ macro_rules! codes {
                 match self {
                     $( Code::$code => Severity::$sev, )*
                     $( Code::$lint => Severity::Warning, )*
+                    $( Code::$imp => Severity::$imp_sev, )*
                 }
             }
 
@@ -40,16 +45,29 @@ macro_rules! codes {
                 match self {
                     $( Code::$code => $title, )*
                     $( Code::$lint => $lint_title, )*
+                    $( Code::$imp => $imp_title, )*
                 }
             }
 
-            /// The long explanation of an error, with a wrong and a right example; `None` for a
-            /// lint, whose page is in its rule file (`lint::explanation` answers for every code).
+            /// The long explanation of an error or an import diagnostic, with a wrong and a
+            /// right example; `None` for a lint, whose page is in its rule file
+            /// (`lint::explanation` answers for every code).
             pub fn explanation(self) -> Option<&'static str> {
                 match self {
                     $( Code::$code => Some(include_str!(concat!("explain/", stringify!($code), ".md"))), )*
                     $( Code::$lint => None, )*
+                    $( Code::$imp => Some(include_str!(concat!("explain/", stringify!($imp), ".md"))), )*
                 }
+            }
+
+            /// Whether this is a lint's code (W01xx).
+            pub fn is_lint(self) -> bool {
+                matches!(self, $( Code::$lint )|*)
+            }
+
+            /// Whether this is a diagnostic of `egressc import` (E08xx, W08xx), about YAML.
+            pub fn is_import(self) -> bool {
+                matches!(self, $( Code::$imp )|*)
             }
         }
     };
@@ -137,6 +155,17 @@ codes! {
         W0109 "CIDR overlaps the cluster's pod or service range";
         W0110 "statements select overlapping pods";
         W0111 "wide port range";
+    }
+    import {
+        E0801 Error "YAML that cannot be read";
+        E0802 Error "invalid policy document";
+        E0803 Error "document cannot be imported without widening it";
+        E0804 Error "not a policy kind that egressc imports";
+        E0805 Error "policies of several products in one import";
+        E0806 Bug "the imported program does not mean what its input means";
+        W0801 Warning "not carried over, without effect on egress";
+        W0802 Warning "left out: the imported program allows less";
+        W0803 Warning "document skipped: no egress policy";
     }
 }
 

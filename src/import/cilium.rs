@@ -1,0 +1,516 @@
+//! CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy → statements and guardrails: one
+//! function per field and kind of peer.
+//!
+//! | Cilium | the language |
+//! |---|---|
+//! | CiliumNetworkPolicy `metadata.namespace` (absent: `default`) | `namespace NAME` |
+//! | `endpointSelector` | `app NAME` for exactly `app: NAME`, else `pods NAME {...}` |
+//! | no `egress` or `egressDeny` (ingress only) | skipped (W0803) |
+//! | `enableDefaultDeny.egress: false` | refused (E0803): allowances that isolate nothing |
+//! | `toEndpoints` (with `k8s:io.kubernetes.pod.namespace`) | `pods{...}`, `pods(NS){...}`, `pods(*){...}` |
+//! | `toCIDR`, `toCIDRSet` (`except`) | address ranges (exceptions denied or carved) |
+//! | `toFQDNs` `matchName`, `matchPattern: "*.x"`, `"**.x"` | host names `x`, `*.x`, `**.x` |
+//! | other `matchPattern`s | left out (W0802) |
+//! | `toPorts` `port`, `endPort`, `protocol` (`ANY`: each of TCP, UDP, SCTP) | `:PORT/PROTO` |
+//! | `icmps` (`type`, `family`) | `:icmp(TYPE)`, `:icmpv6(TYPE)`, `:icmp` for every type |
+//! | `toPorts` without a peer, `toEntities: [all]` | `any` |
+//! | `rules.dns` answering every name (`*`) | the DNS visibility `dns` gives |
+//! | `rules.dns` answering some names only | refused (E0803) |
+//! | `egressDeny` | `deny ...` |
+//! | CiliumClusterwideNetworkPolicy with `endpointSelector: {}`, only `egressDeny`, `enableDefaultDeny.egress: false` | `cluster NAME deny ...` |
+//! | other clusterwide policies | refused (E0803): cluster-wide allowances are not in the language yet |
+//! | `toEntities`, `toServices`, `toGroups`, `toNodes`, L7 rules, named ports, protocols without ports in `toPorts`, `cidrGroupRef` (the reader) | left out (W0802) |
+
+use std::collections::BTreeSet;
+
+use super::check::Model;
+use super::documents::{Dialect, Doc};
+use super::names::{self, Names};
+use super::program::{Dest, Guardrail, Origin, Program, Statement};
+use super::report::Report;
+use super::shared::{self, At, WRITE_BY_HAND};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::model::{HostPattern, LabelSelector, Peer as ModelPeer, PortRange, Proto};
+use crate::source::{SourceMap, Span, Spanned};
+use crate::verify::NAMESPACE_NAME;
+use crate::verify::cilium::fqdn::Fqdn;
+use crate::verify::cilium::selector::{EndpointSelector, Key};
+use crate::verify::cilium::{Peers, Policies, PortRule, Rule, Spec, read};
+use crate::verify::labels;
+
+/// Reads every Cilium document and maps its rule sets into `program`.
+pub fn import(
+    docs: &[Doc],
+    sources: &SourceMap,
+    names: &Names,
+    report: &mut Report,
+    program: &mut Program,
+) -> Model {
+    let mut all: Vec<Spec> = Vec::new();
+    let mut seen = BTreeSet::new();
+    let read = shared::read_each(
+        docs,
+        Dialect::Cilium,
+        sources,
+        names,
+        report,
+        read::policies,
+    );
+    for (at, Policies(specs)) in read {
+        if let Some(first) = specs.first()
+            && !seen.insert((at.d.kind.clone(), first.object.clone()))
+        {
+            report.twice(at.doc, at.span(first.pos), &first.object);
+            continue;
+        }
+        for s in specs {
+            spec(&s, &at, report, program);
+            all.push(s);
+        }
+    }
+    Model::Cilium(Policies(all))
+}
+
+/// One rule set: a statement of its namespace, or for a clusterwide policy a guardrail.
+fn spec(s: &Spec, at: &At<'_>, report: &mut Report, program: &mut Program) {
+    let origin = Origin {
+        kind: at.d.kind.clone(),
+        object: s.object.clone(),
+        span: at.span(s.pos),
+        doc: at.doc,
+    };
+    if !s.egress_section {
+        report.push(
+            Some(at.doc),
+            Diagnostic::new(
+                Code::W0803,
+                origin.span,
+                format!("{} {} has no egress rules: skipped", at.d.kind, s.object),
+            )
+            .label("an ingress policy")
+            .help("egressc writes egress policies; keep ingress policies as they are"),
+        );
+        return;
+    }
+    match s.object.split_once('/') {
+        Some((namespace, name)) => workload(s, namespace, name, origin, at, report, program),
+        None => guardrail(s, origin, at, report, program),
+    }
+}
+
+/// A CiliumNetworkPolicy's rule set: a statement of its namespace.
+fn workload(
+    s: &Spec,
+    namespace: &str,
+    name: &str,
+    origin: Origin,
+    at: &At<'_>,
+    report: &mut Report,
+    program: &mut Program,
+) {
+    let refuse = |report: &mut Report, why: String, help: &str| {
+        report.refuse(
+            at.doc,
+            origin.span,
+            format!("{} {}: {why}", at.d.kind, s.object),
+            help,
+        );
+    };
+    if s.default_deny == Some(false) {
+        refuse(
+            report,
+            "with `enableDefaultDeny.egress: false` its rules add to other policies without isolating any pod, which the language cannot say".into(),
+            "keep this policy outside egressc",
+        );
+        return;
+    }
+    if !at.names.writable(namespace) {
+        refuse(
+            report,
+            format!("the namespace `{namespace}` cannot be written in the language yet"),
+            "import it once the language takes this name as a namespace, or keep this policy outside egressc",
+        );
+        return;
+    }
+    let selector = match subject(&s.subject) {
+        Ok(sel) => sel,
+        Err(why) => {
+            refuse(
+                report,
+                format!("its endpoint selector `{}`: {why}", s.subject.text()),
+                "keep this policy outside egressc",
+            );
+            return;
+        }
+    };
+    let Some(dns) = answers(s) else {
+        refuse(
+            report,
+            "its DNS rules answer lookups of some names only; the language answers every name (`dns`) or the workload's host names and in-cluster names (`strict-dns`)".into(),
+            "keep this policy outside egressc, or answer every name (`matchPattern: \"*\"`)",
+        );
+        return;
+    };
+    let mut statement = Statement {
+        name: names::from_object(name),
+        selector,
+        allow: Vec::new(),
+        deny: Vec::new(),
+        exceptions: Vec::new(),
+        strict_dns: dns == Answers::Strict,
+        origins: vec![origin.clone()],
+    };
+    for r in &s.egress {
+        allow_rule(r, s, dns, at, report, &mut statement);
+    }
+    for r in &s.deny {
+        match deny_rule(r, at.names) {
+            Ok(dests) => {
+                for d in dests {
+                    statement.deny(d);
+                }
+            }
+            Err(why) => refuse(report, why, "keep this policy outside egressc"),
+        }
+    }
+    program.add(namespace, statement);
+}
+
+/// A CiliumClusterwideNetworkPolicy's rule set: a guardrail, when it denies for every pod
+/// without isolating any.
+fn guardrail(s: &Spec, origin: Origin, at: &At<'_>, report: &mut Report, program: &mut Program) {
+    let mut refuse = |why: &str| {
+        report.refuse(
+            at.doc,
+            origin.span,
+            format!("{} {}: {why}", at.d.kind, s.object),
+            "keep this policy outside egressc; the language writes cluster-wide denials for every pod as `cluster NAME deny ...`",
+        );
+    };
+    if !s.egress.is_empty() {
+        return refuse("cluster-wide allowances are not in the language yet");
+    }
+    if s.default_deny != Some(false) {
+        return refuse(
+            "it isolates every pod it selects across the cluster, which the language cannot say yet",
+        );
+    }
+    if !s.subject.labels().match_labels.is_empty()
+        || !s.subject.labels().match_expressions.is_empty()
+    {
+        return refuse("it denies for some pods only; a guardrail applies to every pod");
+    }
+    let mut deny = Vec::new();
+    for r in &s.deny {
+        match deny_rule(r, at.names) {
+            Ok(d) => deny.extend(d),
+            Err(why) => return refuse(&why),
+        }
+    }
+    let mut name = names::from_object(&s.object);
+    if !at.names.writable(&name) {
+        name = format!("{name}-guard");
+    }
+    program.guardrails.push(Guardrail { name, deny, origin });
+}
+
+/// An endpoint selector's pod requirements, without the namespace Cilium confines it to.
+fn pod_labels(sel: &EndpointSelector) -> Result<LabelSelector, String> {
+    let mut pods: labels::LabelSelector<Key> = labels::LabelSelector::default();
+    pods.match_labels = sel
+        .labels()
+        .match_labels
+        .iter()
+        .filter(|(k, _)| matches!(k, Key::Label(_)))
+        .cloned()
+        .collect();
+    pods.match_expressions = sel
+        .labels()
+        .match_expressions
+        .iter()
+        .filter(|r| matches!(r.key, Key::Label(_)))
+        .cloned()
+        .collect();
+    shared::selector(&pods, |k| match k {
+        Key::Label(k) => Ok(k.clone()),
+        Key::Namespace | Key::NamespaceLabel(_) => Err("a namespace key".into()),
+    })
+}
+
+/// `endpointSelector` of a CiliumNetworkPolicy: its pod requirements (Cilium confines it to
+/// the policy's namespace).
+fn subject(sel: &EndpointSelector) -> Result<LabelSelector, String> {
+    let labels = sel.labels();
+    if labels
+        .match_labels
+        .iter()
+        .map(|(k, _)| k)
+        .chain(labels.match_expressions.iter().map(|r| &r.key))
+        .any(|k| !matches!(k, Key::Label(_)))
+    {
+        return Err("it selects by namespace, which a statement takes from its namespace".into());
+    }
+    pod_labels(sel)
+}
+
+/// The namespace key of an identity label, as a namespace's label: its name label for
+/// `io.kubernetes.pod.namespace`, the label itself for `io.cilium.k8s.namespace.labels.*`.
+fn namespace_key(k: &Key) -> Option<String> {
+    match k {
+        Key::Namespace => Some(NAMESPACE_NAME.to_owned()),
+        Key::NamespaceLabel(l) => Some(l.clone()),
+        Key::Label(_) => None,
+    }
+}
+
+/// `toEndpoints[]`: pods of the namespaces the selector names, selects by label, or is confined
+/// to.
+fn endpoints(sel: &EndpointSelector, names: &Names) -> Result<Vec<ModelPeer>, String> {
+    let labels = sel.labels();
+    let mut by_namespace: labels::LabelSelector = labels::LabelSelector::default();
+    by_namespace.match_labels = labels
+        .match_labels
+        .iter()
+        .filter_map(|(k, v)| namespace_key(k).map(|k| (k, v.clone())))
+        .collect();
+    by_namespace.match_expressions = labels
+        .match_expressions
+        .iter()
+        .filter_map(|r| {
+            namespace_key(&r.key).map(|key| labels::Requirement {
+                key,
+                operator: r.operator,
+                values: r.values.clone(),
+            })
+        })
+        .collect();
+    let spaces = match sel.namespace() {
+        Some(ns)
+            if by_namespace.match_labels.is_empty()
+                && by_namespace.match_expressions.is_empty() =>
+        {
+            vec![shared::namespace(ns.to_owned(), names)?]
+        }
+        _ => shared::namespaces(&by_namespace, names)?,
+    };
+    let selector = pod_labels(sel)?;
+    Ok(spaces
+        .into_iter()
+        .map(|namespace| ModelPeer::Pods {
+            namespace,
+            selector: selector.clone(),
+        })
+        .collect())
+}
+
+/// `toFQDNs[]`: `matchName` as is, `matchPattern` `*.x` (one label) and `**.x` (one or more).
+fn fqdn(f: &Fqdn) -> Result<HostPattern, String> {
+    let text = match f {
+        Fqdn::Name(n) => n.clone(),
+        Fqdn::Pattern(p) => p.clone(),
+    };
+    crate::check::literals::host(&Spanned::new(text.clone(), Span::default()))
+        .map_err(|_| format!("the host name or pattern `{text}` cannot be written in the language"))
+}
+
+/// What the DNS proxy answers for a rule set's pods, as the language can say it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Answers {
+    /// No DNS rule: the proxy sees none of the lookups, so `toFQDNs` never learns an address.
+    Unseen,
+    /// Every name (`matchPattern: "*"`, or no DNS rules): `dns`.
+    Every,
+    /// The rule set's `toFQDNs` names and in-cluster names (`**.cluster.local`): `strict-dns`.
+    Strict,
+}
+
+/// The DNS rules of a rule set, as the language's DNS allowances, or `None` when they answer
+/// some other set of names.
+fn answers(s: &Spec) -> Option<Answers> {
+    let text = |f: &Fqdn| match f {
+        Fqdn::Name(n) => (false, n.clone()),
+        Fqdn::Pattern(p) => (true, p.clone()),
+    };
+    let rules: BTreeSet<(bool, String)> = s
+        .egress
+        .iter()
+        .flat_map(|r| &r.ports)
+        .flat_map(|p: &PortRule| p.dns.iter().flatten())
+        .map(text)
+        .collect();
+    if rules.is_empty() {
+        return Some(Answers::Unseen);
+    }
+    if rules.iter().any(|(p, t)| *p && (t == "*" || t == "**")) {
+        return Some(Answers::Every);
+    }
+    let mut strict: BTreeSet<(bool, String)> = s
+        .egress
+        .iter()
+        .filter_map(|r| match &r.peers {
+            Some(Peers::Fqdns(f)) => Some(f),
+            _ => None,
+        })
+        .flatten()
+        .map(text)
+        .collect();
+    strict.insert((true, "**.cluster.local".to_owned()));
+    (rules == strict).then_some(Answers::Strict)
+}
+
+/// The peers of a rule, or why they cannot be written (`Ok(None)`: no peer, every destination).
+fn peers(r: &Rule, names: &Names) -> Result<Option<Vec<ModelPeer>>, String> {
+    Ok(match &r.peers {
+        None => None,
+        Some(Peers::Endpoints(sels)) => {
+            let mut out = Vec::new();
+            for s in sels {
+                out.extend(endpoints(s, names)?);
+            }
+            Some(out)
+        }
+        Some(Peers::Cidrs(_)) => Some(Vec::new()),
+        Some(Peers::Entities(_)) => Some(vec![ModelPeer::Any]),
+        Some(Peers::Fqdns(fqdns)) => Some(
+            fqdns
+                .iter()
+                .map(|f| fqdn(f).map(ModelPeer::Host))
+                .collect::<Result<_, _>>()?,
+        ),
+    })
+}
+
+/// `toPorts` (each protocol of `ANY` on its own), or `icmps` (every code of each type); `Err`
+/// names the ICMP messages the language cannot write.
+fn ports_of(r: &Rule) -> Result<Vec<Option<PortRange>>, String> {
+    if r.icmps.is_empty() {
+        let all: Vec<_> = r
+            .ports
+            .iter()
+            .flat_map(|p| p.ports.iter().copied())
+            .collect();
+        return Ok(shared::ports(&all));
+    }
+    let icmps = r
+        .icmps
+        .iter()
+        .map(|i| {
+            let proto = if i.v6 { Proto::Icmpv6 } else { Proto::Icmp };
+            Some(PortRange::icmp(proto, i.kind, None))
+        })
+        .collect();
+    match shared::writable(icmps) {
+        (ports, left_out) if left_out.is_empty() => Ok(ports),
+        (_, left_out) => Err(format!(
+            "{} cannot be written in the language (type 255 is reserved)",
+            left_out
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// An `egress` rule: its peers on its ports; each peer the language cannot write is left out.
+fn allow_rule(
+    r: &Rule,
+    s: &Spec,
+    dns: Answers,
+    at: &At<'_>,
+    report: &mut Report,
+    statement: &mut Statement,
+) {
+    if r.peers.is_none() && r.ports.is_empty() && r.icmps.is_empty() {
+        // `{}`: the empty rule, which allows nothing and only isolates.
+        return;
+    }
+    let ports = match ports_of(r) {
+        Ok(p) => p,
+        Err(why) => {
+            return report.narrower(
+                at.doc,
+                at.span(r.pos),
+                format!("a rule of {} {} is left out: {why}", at.d.kind, s.object),
+                WRITE_BY_HAND,
+            );
+        }
+    };
+    match &r.peers {
+        None | Some(Peers::Entities(_)) => {
+            for d in shared::dests(&[ModelPeer::Any], &ports) {
+                statement.allow(d);
+            }
+        }
+        Some(Peers::Cidrs(cidrs)) => {
+            for c in cidrs {
+                for p in &ports {
+                    statement.allow_except(c.net, &c.except, *p);
+                }
+            }
+        }
+        Some(Peers::Endpoints(sels)) => {
+            for sel in sels {
+                match endpoints(sel, at.names) {
+                    Ok(peers) => {
+                        for d in shared::dests(&peers, &ports) {
+                            statement.allow(d);
+                        }
+                    }
+                    Err(why) => report.narrower(
+                        at.doc,
+                        at.span(r.pos),
+                        format!(
+                            "a peer of {} {} (`{}`) is left out: {why}",
+                            at.d.kind,
+                            s.object,
+                            sel.text()
+                        ),
+                        WRITE_BY_HAND,
+                    ),
+                }
+            }
+        }
+        Some(Peers::Fqdns(_)) if dns == Answers::Unseen => report.narrower(
+            at.doc,
+            at.span(r.pos),
+            format!(
+                "the host names of {} {} are left out: no DNS rule of this policy lets Cilium's DNS proxy see their lookups, so it never learns their addresses (the language's `dns` would)",
+                at.d.kind, s.object
+            ),
+            "add `rules.dns` with `matchPattern: \"*\"` to the policy's DNS allowance if these names are meant to be reached",
+        ),
+        Some(Peers::Fqdns(fqdns)) => {
+            for f in fqdns {
+                match fqdn(f) {
+                    Ok(h) => {
+                        for d in shared::dests(&[ModelPeer::Host(h)], &ports) {
+                            statement.allow(d);
+                        }
+                    }
+                    Err(why) => report.narrower(
+                        at.doc,
+                        at.span(r.pos),
+                        format!("a peer of {} {} ({f}) is left out: {why}", at.d.kind, s.object),
+                        WRITE_BY_HAND,
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// An `egressDeny` rule: what it denies, or why it cannot be written (a deny is never left out).
+fn deny_rule(r: &Rule, names: &Names) -> Result<Vec<Dest>, String> {
+    let ports = ports_of(r)?;
+    let peers = match &r.peers {
+        None => vec![ModelPeer::Any],
+        Some(Peers::Cidrs(cidrs)) => cidrs
+            .iter()
+            .flat_map(|c| shared::without(c.net, &c.except))
+            .map(ModelPeer::Net)
+            .collect(),
+        Some(_) => peers(r, names)?.unwrap_or_default(),
+    };
+    Ok(shared::dests(&peers, &ports))
+}

@@ -1,0 +1,93 @@
+//! Random well-typed programs for property tests (`tests/equivalence.rs`, `tests/import.rs`):
+//! apps in one namespace, each with a few destinations from [`ALLOWS`] and denials from
+//! [`DENIES`], with or without a default deny and a guardrail.
+
+/// Fragments for random programs: each a destination the language accepts.
+pub const ALLOWS: &[&str] = &[
+    "dns",
+    "strict-dns",
+    "rds(10.20.30.0/24)",
+    "10.0.0.0/8:8000-8100/udp",
+    "10.1.2.0/24:443",
+    "10.1.0.0/16:22",
+    "internet:443/tcp",
+    "private:5432",
+    "0.0.0.0/0:80",
+    "::/0:443",
+    "2001:db8::/32:8443",
+    "pods{app=ledger}:8443",
+    "pods(billing){tier=api, env in (prod, staging)}:9090",
+    "pods(*){app=otel}:4317",
+    "pods{team notin (red), !legacy}:7000-7010",
+    "fqdn(api.stripe.com:443)",
+    "https(*.example.com)",
+    "https(**.s3.amazonaws.com)",
+    "169.254.169.254/32:80",
+    "10.1.2.0/24:icmp(8)",
+    "fd00::/64:icmpv6(128)",
+    "pods{app=ledger}:icmp",
+    "internet:icmp(3, 4)",
+    "10.9.0.0/16:gre",
+    "any:443/tcp",
+    "any:53/udp",
+    "any",
+    "pods(kube-system)",
+    "pods(ns{team=payments}){app=x}:80",
+    "pods(ns{env in (prod, staging), !legacy})",
+];
+
+pub const DENIES: &[&str] = &[
+    "metadata",
+    "10.1.2.0/25",
+    "10.1.0.0/16:22",
+    "10.20.30.128/25:5432",
+    "private:5432",
+    "pods{app=ledger}",
+    "0.0.0.0/1:80",
+    "10.1.2.0/25:icmp(8)",
+    "10.0.0.0/8:icmp",
+    "any:25/tcp",
+    "pods(ns{team=payments})",
+];
+
+/// Names for the random programs' apps and namespace: statement keywords among them, which
+/// are names wherever a name is expected.
+pub const NAMES: &[&str] = &["default", "deny", "set", "pods", "app-4", "app-5"];
+
+/// A random program: its apps (allow and deny fragments, or `none`), whether the namespace
+/// has `default deny`, whether a guardrail applies, and whether the namespace is `default`.
+pub fn program(
+    apps: Vec<(Vec<usize>, Vec<usize>, bool)>,
+    default_deny: bool,
+    guardrail: bool,
+    keyword_namespace: bool,
+) -> String {
+    let mut s = String::new();
+    if guardrail {
+        s.push_str("cluster guard deny metadata, 10.9.0.0/16, pods(ns{team=red}){app=db}\n");
+    }
+    s.push_str(if keyword_namespace {
+        "namespace default\n"
+    } else {
+        "namespace payments\n"
+    });
+    if default_deny {
+        s.push_str("default deny\n");
+    }
+    for (i, (allow, deny, none)) in apps.iter().enumerate() {
+        let name = NAMES[i % NAMES.len()];
+        if *none {
+            s.push_str(&format!("app {name} -> none\n"));
+            continue;
+        }
+        let allow: Vec<&str> = allow.iter().map(|a| ALLOWS[*a % ALLOWS.len()]).collect();
+        s.push_str(&format!("app {name} -> {}", allow.join(", ")));
+        if !deny.is_empty() {
+            let deny: Vec<&str> = deny.iter().map(|d| DENIES[*d % DENIES.len()]).collect();
+            s.push_str(&format!(" deny {}", deny.join(", ")));
+        }
+        s.push('\n');
+    }
+    s.push_str("pods batch {tier=batch, !app} -> dns, 10.50.0.0/24:443\n");
+    s
+}

@@ -625,6 +625,11 @@ pub enum Peer {
     /// `any`: every destination, inside the cluster or outside it (addresses, host names, pods,
     /// nodes, the API server).
     Any,
+    /// `serviceaccount(payments/ledger)`: the pods of a namespace running as a service account.
+    ServiceAccount {
+        namespace: String,
+        name: String,
+    },
 }
 
 impl Peer {
@@ -649,6 +654,7 @@ impl Peer {
                 ns && selector.matches(&labels)
             }
             Peer::Any => true,
+            Peer::ServiceAccount { namespace, .. } => namespace == "kube-system",
             Peer::Net(_) | Peer::Host(_) => false,
         }
     }
@@ -671,6 +677,21 @@ impl Peer {
                 },
             ) => na.may_overlap(nb) && sa.may_overlap(sb),
             (Peer::Any, _) | (_, Peer::Any) => true,
+            (
+                Peer::ServiceAccount {
+                    namespace: na,
+                    name: a,
+                },
+                Peer::ServiceAccount {
+                    namespace: nb,
+                    name: b,
+                },
+            ) => na == nb && a == b,
+            // Pods chosen by labels may run as any service account.
+            (Peer::ServiceAccount { namespace, .. }, Peer::Pods { namespace: ns, .. })
+            | (Peer::Pods { namespace: ns, .. }, Peer::ServiceAccount { namespace, .. }) => {
+                ns.may_overlap(&NamespaceSel::Named(namespace.clone()))
+            }
             _ => false,
         }
     }
@@ -686,6 +707,9 @@ impl fmt::Display for Peer {
                 selector,
             } => write!(f, "pods({namespace}){selector}"),
             Peer::Any => f.write_str("any"),
+            Peer::ServiceAccount { namespace, name } => {
+                write!(f, "serviceaccount({namespace}/{name})")
+            }
         }
     }
 }

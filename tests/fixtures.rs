@@ -353,6 +353,12 @@ impl Nodes<'_> {
                         n.dest(&a.value);
                     }
                 }
+                ast::DestKind::ServiceAccount { namespace, name } => {
+                    if let Some(ns) = namespace {
+                        n.leaf(ns.span, "namespace");
+                    }
+                    n.leaf(name.span, "service account");
+                }
                 ast::DestKind::Pods {
                     namespace,
                     selector,

@@ -500,7 +500,7 @@ fn built_in_names_have_hover_and_completion() {
     let items = c.result("textDocument/completion", at(URI, 2, col(text, 2, "dns")));
     let labels = completion_labels(&items);
     assert!(
-        labels.contains(&"any") && labels.contains(&"none"),
+        labels.contains(&"any") && labels.contains(&"none") && labels.contains(&"serviceaccount"),
         "{labels:?}"
     );
     c.shutdown_and_exit();

@@ -127,10 +127,11 @@ module.exports = grammar({
       'resolving', 'in', 'notin', 'ns',
     ), $.identifier),
 
-    // A keyword where a name is expected is a name.
+    // A keyword where a name is expected is a name (`serviceaccount(` is always a service
+    // account destination, as `pods(` is a pods destination).
     _keyword_name: $ => alias(choice(
       'namespace', 'def', 'app', 'pods', 'default', 'deny', 'allow', 'cluster', 'expect', 'set',
-      'resolving', 'in', 'notin', 'ns',
+      'resolving', 'in', 'notin', 'ns', 'serviceaccount',
     ), $.identifier),
 
     // ----------------------------------------------------------------------------------------
@@ -242,7 +243,22 @@ module.exports = grammar({
     // ----------------------------------------------------------------------------------------
     // Destinations
 
-    _destination: $ => choice($.pods_destination, $.call, $.endpoint),
+    _destination: $ => choice(
+      $.pods_destination,
+      $.service_account_destination,
+      $.call,
+      $.endpoint,
+    ),
+
+    // `serviceaccount(payments/ledger):8443`, `serviceaccount(ledger)`: the pods running as a
+    // service account.
+    service_account_destination: $ => seq(
+      'serviceaccount',
+      '(',
+      field('name', $._name),
+      ')',
+      optional($.port_suffix),
+    ),
 
     // `pods{app=ledger}:8443`, `pods(kube-system){k8s-app=kube-dns}:53/udp`, `pods(*){team=obs}`,
     // `pods(ns{team=payments}){app=x}`; after a namespace the selector may be left out (every

@@ -164,6 +164,14 @@ struct Entity {
     ports: Vec<Port>,
     #[serde(skip_serializing_if = "Option::is_none")]
     selector: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service_accounts: Option<ServiceAccounts>,
+}
+
+/// `serviceAccounts: {names: [ledger]}`.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+struct ServiceAccounts {
+    names: Vec<String>,
 }
 
 /// `5432` or `"8000:8100"`.
@@ -298,6 +306,17 @@ fn rules(r: &ir::Rule, action: &'static str, policy_ns: Option<&str>) -> Vec<Rul
             // §np Rule: "all match criteria must match": a destination with none but ports
             // matches every destination (inside the cluster or outside it) on those ports.
             Peer::Any => destinations.push(Entity::default()),
+            // The CRD: `serviceAccounts` "restricts the rule to only apply to traffic that ...
+            // terminates at a pod running as a matching service account"; the namespace is
+            // always written, so the match never depends on which namespaces an empty
+            // `namespaceSelector` stands for.
+            Peer::ServiceAccount { namespace, name } => destinations.push(Entity {
+                namespace_selector: Some(format!("{NAMESPACE_LABEL} == '{namespace}'")),
+                service_accounts: Some(ServiceAccounts {
+                    names: vec![name.clone()],
+                }),
+                ..Default::default()
+            }),
         }
     }
     let mut all = Vec::new();

@@ -52,6 +52,8 @@ const POLICY: &str = "CiliumNetworkPolicy";
 const CLUSTERWIDE: &str = "CiliumClusterwideNetworkPolicy";
 /// The label Cilium gives every pod with its namespace.
 const NAMESPACE_LABEL: &str = "k8s:io.kubernetes.pod.namespace";
+/// The identity label with the service account a pod runs as.
+const SERVICE_ACCOUNT_LABEL: &str = "k8s:io.cilium.k8s.policy.serviceaccount";
 /// The prefix of the identity labels that carry the labels of a pod's namespace.
 const NAMESPACE_LABELS: &str = "k8s:io.cilium.k8s.namespace.labels.";
 /// [layer3] "Entities Based": `all` is "the combination of all known clusters as well world",
@@ -302,6 +304,21 @@ fn endpoints(
     s
 }
 
+/// The `toEndpoints` selector of the pods running as a service account: [k8s]
+/// "ServiceAccounts", the identity label `io.cilium.k8s.policy.serviceaccount` carries the
+/// service account of a pod (`PolicyLabelServiceAccount` in `pkg/k8s/apis/cilium.io`), and the
+/// namespace label, as for pods, when it is not the policy's own.
+fn service_account(namespace: &str, name: &str, policy_ns: Option<&str>) -> LabelSelector {
+    let mut labels = BTreeMap::from([(SERVICE_ACCOUNT_LABEL.to_owned(), name.to_owned())]);
+    if Some(namespace) != policy_ns {
+        labels.insert(NAMESPACE_LABEL.to_owned(), namespace.to_owned());
+    }
+    LabelSelector {
+        match_labels: Some(labels),
+        match_expressions: None,
+    }
+}
+
 /// E0508: pods of namespaces chosen by label in a CiliumNetworkPolicy. [k8s] "Known
 /// Pitfalls": "Using namespace-specific information like io.cilium.k8s.namespace.labels within
 /// a fromEndpoints or toEndpoints is supported only for a CiliumClusterwideNetworkPolicy and
@@ -341,6 +358,9 @@ fn rules(peers: &[&Peer], ports: &PortSet, policy_ns: Option<&str>) -> Vec<Egres
     for p in peers {
         match p {
             Peer::Any => any = true,
+            Peer::ServiceAccount { namespace, name } => {
+                to_endpoints.push(service_account(namespace, name, policy_ns))
+            }
             Peer::Net(n) => to_cidr_set.push(CidrRule {
                 cidr: n.to_string(),
             }),

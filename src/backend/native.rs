@@ -105,8 +105,8 @@ fn peer(p: &carve::CarvedPeer, policy_ns: &str) -> Option<NetworkPolicyPeer> {
                 pod_selector: Some(label_selector(selector)),
             })
         }
-        // Written as a rule without `to` (see `rule`).
-        Peer::Host(_) | Peer::Any => None,
+        // Written as a rule without `to` (see `rule`); service accounts are refused (E0509).
+        Peer::Host(_) | Peer::Any | Peer::ServiceAccount { .. } => None,
     }
 }
 
@@ -132,6 +132,22 @@ fn refusals(policy: &ir::Policy) -> Diagnostics {
     ));
     if diags.has_errors() {
         return diags;
+    }
+    for r in policy.allow.iter().chain(&policy.deny) {
+        for p in &r.peers {
+            if let Peer::ServiceAccount { .. } = p {
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0509,
+                        r.origin_of(p),
+                        format!("native NetworkPolicy cannot select pods by service account (`{p}`)"),
+                    )
+                    .label("pods chosen by the service account they run as")
+                    .note("a NetworkPolicy peer selects pods by their labels and namespaces only")
+                    .help("select the pods by their labels (`pods(NAMESPACE){app=...}`), or build with `--target cilium` or `--target calico`, which match service accounts"),
+                );
+            }
+        }
     }
     for r in &policy.allow {
         for p in &r.peers {

@@ -414,11 +414,57 @@ impl<'a> Checker<'a> {
                     origin,
                 )])
             }
+            ast::DestKind::ServiceAccount { namespace, name } => {
+                self.service_account(namespace.as_ref(), name, ns, d.span, origin)?
+            }
         };
         match &d.ports {
             Some(suffix) => self.apply_ports(val, suffix, env, false),
             None => Some(val),
         }
+    }
+
+    /// `serviceaccount(NS/NAME)`: the namespace (the statement's when not written) a DNS-1123
+    /// label, the account's name a DNS-1123 subdomain (E0206); outside any namespace without
+    /// `NS/`, E0204.
+    fn service_account(
+        &mut self,
+        namespace: Option<&Spanned<String>>,
+        name: &Spanned<String>,
+        ns: Option<&str>,
+        span: Span,
+        origin: Span,
+    ) -> Option<Val> {
+        let namespace = match namespace {
+            Some(n) => match literals::dns_label(n, "namespace") {
+                Ok(()) => n.node.clone(),
+                Err(e) => return self.err(e),
+            },
+            None => match ns {
+                Some(ns) => ns.to_owned(),
+                None => {
+                    return self.err(
+                        Diagnostic::new(
+                            Code::E0204,
+                            span,
+                            "`serviceaccount(NAME)` needs a namespace here: the statement is outside any namespace",
+                        )
+                        .label("which namespace is this service account in?")
+                        .help(format!("write `serviceaccount(NAMESPACE/{})`", name.node)),
+                    );
+                }
+            },
+        };
+        if let Err(e) = literals::dns_subdomain(name, "service account") {
+            return self.err(e);
+        }
+        Some(Val::Dests(vec![Expanded::new(
+            Peer::ServiceAccount {
+                namespace,
+                name: name.node.clone(),
+            },
+            origin,
+        )]))
     }
 
     /// `X:PORT/PROTO`, `X:icmp(8)`: gives what the suffix allows (`services`) to every

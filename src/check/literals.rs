@@ -301,6 +301,26 @@ pub fn host(name: &Spanned<String>) -> Result<HostPattern, Diagnostic> {
     })
 }
 
+/// A DNS-1123 subdomain (service account names): dot-separated DNS-1123 labels, at most 253
+/// characters.
+pub fn dns_subdomain(name: &Spanned<String>, what: &str) -> Result<(), Diagnostic> {
+    let text = name.node.as_str();
+    if text.len() <= 253 && text.split('.').all(label_ok) {
+        return Ok(());
+    }
+    Err(Diagnostic::new(
+        Code::E0206,
+        name.span,
+        format!("invalid {what} name `{text}`"),
+    )
+    .label("may hold only lower-case letters, digits, `-` and `.`, each part starting and ending with a letter or digit")
+    .note("Kubernetes service account names are DNS-1123 subdomains")
+    .help(format!(
+        "write `{}`",
+        text.to_ascii_lowercase().replace(['_', ' '], "-")
+    )))
+}
+
 /// A DNS-1123 label (namespace and workload names), with a suggested fix.
 pub fn dns_label(name: &Spanned<String>, what: &str) -> Result<(), Diagnostic> {
     let text = name.node.as_str();

@@ -129,6 +129,7 @@ codes! {
         E0520 Error "protocol not supported by this target";
         E0521 Error "ICMP code not supported by this target";
         E0508 Error "namespaces chosen by label in a namespaced cilium policy";
+        E0509 Error "service accounts are not supported by this target";
         E0601 Error "invalid project file";
         E0602 Error "symlink in the output folder";
         E0603 Error "output folder locked by another build";

@@ -11,6 +11,7 @@
 //! | `Log` rules | not carried over (W0801): they decide nothing |
 //! | `destination.nets`, `notNets` | address ranges (exceptions denied or carved) |
 //! | `destination.selector`, `namespaceSelector` (by name or by labels) | `pods{...}`, `pods(NS){...}`, `pods(*){...}`, `pods(ns{...}){...}`; `||` as one peer per alternative |
+//! | `destination.serviceAccounts.names` (the policy's namespace, or the one `namespaceSelector` names) | `serviceaccount(NS/NAME)` |
 //! | a selector that also matches a NetworkSet of the input | the pods; the set's addresses left out (W0802) |
 //! | `destination.domains` (Calico Enterprise) | host names (`*.x` is the language's `**.x`) |
 //! | `protocol` TCP, UDP, SCTP and `destination.ports` | `:PORT/PROTO`; no port: `:1-65535/PROTO` |
@@ -416,6 +417,7 @@ impl Mapping<'_> {
             || s.selector.is_some()
             || s.not_selector.is_some()
             || s.namespace_selector.is_some()
+            || s.service_accounts.is_some()
         {
             return Err("it matches on the source too, which the language cannot say".into());
         }
@@ -463,6 +465,11 @@ impl Mapping<'_> {
                 .collect(),
         };
         let mut out = Mapped::default();
+        if let Some(accounts) = &e.service_accounts {
+            let peers = self.service_accounts(accounts, e, p)?;
+            out.dests.extend(shared::dests(&peers, &ports));
+            return Ok(out);
+        }
         let selects = e.selector.is_some() || e.namespace_selector.is_some();
         if !e.not_nets.is_empty() && e.nets.is_empty() {
             return Err("`notNets` without `nets` cannot be written in the language".into());
@@ -513,6 +520,53 @@ impl Mapping<'_> {
         Ok(out)
     }
 
+    /// `serviceAccounts.names` (with the namespaces a `namespaceSelector` names, or the policy's
+    /// own): `serviceaccount(NS/NAME)` for each. Anything else in the entity would narrow the
+    /// match, which the language cannot say.
+    fn service_accounts(
+        &self,
+        accounts: &[String],
+        e: &Entity,
+        p: &Policy,
+    ) -> Result<Vec<Peer>, String> {
+        if e.selector.is_some() || !e.nets.is_empty() || !e.domains.is_empty() {
+            return Err(
+                "`serviceAccounts` together with selectors, nets or domains cannot be written in the language"
+                    .into(),
+            );
+        }
+        if accounts.is_empty() {
+            return Err("`serviceAccounts` without names cannot be written in the language".into());
+        }
+        let spaces: Vec<String> = match (&e.namespace_selector, &p.namespace) {
+            (Some(ns), _) => namespaces(ns, self.names)?
+                .into_iter()
+                .map(|n| match n {
+                    NamespaceSel::Named(n) => Ok(n),
+                    other => Err(format!(
+                        "service accounts of the namespaces `{other}` cannot be written in the language, which names one namespace"
+                    )),
+                })
+                .collect::<Result<_, _>>()?,
+            (None, Some(ns)) => vec![ns.clone()],
+            (None, None) => {
+                return Err(
+                    "service accounts of every namespace cannot be written in the language, which names one namespace"
+                        .into(),
+                );
+            }
+        };
+        Ok(spaces
+            .iter()
+            .flat_map(|namespace| {
+                accounts.iter().map(move |name| Peer::ServiceAccount {
+                    namespace: namespace.clone(),
+                    name: name.clone(),
+                })
+            })
+            .collect())
+    }
+
     /// `selector` and `namespaceSelector`: pods of the namespaces named (or of the policy's, or
     /// every namespace for a GlobalNetworkPolicy without one), one peer per alternative.
     fn pods(&self, e: &Entity, p: &Policy) -> Result<Vec<Peer>, String> {
@@ -548,11 +602,9 @@ impl Mapping<'_> {
             .filter(|s| sel.matches(&s.labels))
             .filter(
                 |s| match (&e.namespace_selector, &s.namespace, &p.namespace) {
-                    (Some(ns), Some(set_ns), _) => ns.matches(&namespace_labels(&Pod {
-                        namespace: set_ns.clone(),
-                        ns_labels: Labels::new(),
-                        labels: Labels::new(),
-                    })),
+                    (Some(ns), Some(set_ns), _) => {
+                        ns.matches(&namespace_labels(&Pod::new(set_ns.clone(), Labels::new())))
+                    }
                     (Some(_), None, _) | (None, _, None) => true,
                     (None, Some(set_ns), Some(home)) => set_ns == home,
                     (None, None, Some(_)) => false,

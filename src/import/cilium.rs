@@ -8,6 +8,7 @@
 //! | no `egress` or `egressDeny` (ingress only) | skipped (W0803) |
 //! | `enableDefaultDeny.egress: false` | refused (E0803): allowances that isolate nothing |
 //! | `toEndpoints` (with `k8s:io.kubernetes.pod.namespace`) | `pods{...}`, `pods(NS){...}`, `pods(*){...}` |
+//! | `toEndpoints` on `io.cilium.k8s.policy.serviceaccount` (one account, one namespace) | `serviceaccount(NS/NAME)` |
 //! | `toCIDR`, `toCIDRSet` (`except`) | address ranges (exceptions denied or carved) |
 //! | `toFQDNs` `matchName`, `matchPattern: "*.x"`, `"**.x"` | host names `x`, `*.x`, `**.x` |
 //! | other `matchPattern`s | left out (W0802) |
@@ -234,6 +235,7 @@ fn pod_labels(sel: &EndpointSelector) -> Result<LabelSelector, String> {
     shared::selector(&pods, |k| match k {
         Key::Label(k) => Ok(k.clone()),
         Key::Namespace | Key::NamespaceLabel(_) => Err("a namespace key".into()),
+        Key::ServiceAccount => Err("a service account key".into()),
     })
 }
 
@@ -259,13 +261,65 @@ fn namespace_key(k: &Key) -> Option<String> {
     match k {
         Key::Namespace => Some(NAMESPACE_NAME.to_owned()),
         Key::NamespaceLabel(l) => Some(l.clone()),
-        Key::Label(_) => None,
+        Key::Label(_) | Key::ServiceAccount => None,
     }
+}
+
+/// A `toEndpoints[]` selector on the identity label `io.cilium.k8s.policy.serviceaccount`:
+/// `serviceaccount(NS/NAME)`, when it names one account (`matchLabels`) of one namespace (its
+/// namespace label, or the one Cilium confines it to) and nothing else; `None` when it does not
+/// name a service account.
+fn service_account(sel: &EndpointSelector) -> Option<Result<Vec<ModelPeer>, String>> {
+    let labels = sel.labels();
+    let name = labels.match_labels.iter().find_map(|(k, v)| match k {
+        Key::ServiceAccount => Some(v.clone()),
+        _ => None,
+    });
+    let by_account = name.is_some()
+        || labels
+            .match_expressions
+            .iter()
+            .any(|r| r.key == Key::ServiceAccount);
+    if !by_account {
+        return None;
+    }
+    let refuse = |why: &str| Some(Err(why.to_owned()));
+    let Some(name) = name else {
+        return refuse(
+            "a service account chosen by an expression cannot be written in the language",
+        );
+    };
+    if !labels.match_expressions.is_empty() {
+        return refuse(
+            "a service account with other requirements cannot be written in the language",
+        );
+    }
+    let mut namespace = sel.namespace().map(str::to_owned);
+    for (k, v) in &labels.match_labels {
+        match k {
+            Key::ServiceAccount => {}
+            Key::Namespace => namespace = Some(v.clone()),
+            Key::NamespaceLabel(_) | Key::Label(_) => {
+                return refuse(
+                    "a service account with pod or namespace labels cannot be written in the language",
+                );
+            }
+        }
+    }
+    let Some(namespace) = namespace else {
+        return refuse(
+            "a service account of every namespace cannot be written in the language, which names one namespace",
+        );
+    };
+    Some(Ok(vec![ModelPeer::ServiceAccount { namespace, name }]))
 }
 
 /// `toEndpoints[]`: pods of the namespaces the selector names, selects by label, or is confined
 /// to.
 fn endpoints(sel: &EndpointSelector, names: &Names) -> Result<Vec<ModelPeer>, String> {
+    if let Some(accounts) = service_account(sel) {
+        return accounts;
+    }
     let labels = sel.labels();
     let mut by_namespace: labels::LabelSelector = labels::LabelSelector::default();
     by_namespace.match_labels = labels

@@ -116,6 +116,10 @@ fn peer(p: &Peer, home: Option<&str>) -> String {
         Peer::Net(n) => n.to_string(),
         Peer::Host(h) => h.to_string(),
         Peer::Any => "any".to_owned(),
+        Peer::ServiceAccount { namespace, name } if Some(namespace.as_str()) == home => {
+            format!("serviceaccount({name})")
+        }
+        Peer::ServiceAccount { namespace, name } => format!("serviceaccount({namespace}/{name})"),
         Peer::Pods {
             namespace: NamespaceSel::Named(ns),
             selector: s,

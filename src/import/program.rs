@@ -240,7 +240,7 @@ fn reaches(d: &Dest, net: &IpNet, ports: Option<PortRange>) -> bool {
         && match &d.peer {
             Peer::Net(n) => n.contains(net) || net.contains(n),
             Peer::Host(_) | Peer::Any => true,
-            Peer::Pods { .. } => false,
+            Peer::Pods { .. } | Peer::ServiceAccount { .. } => false,
         }
 }
 

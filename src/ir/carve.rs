@@ -52,12 +52,12 @@ pub fn carve(allow: &[Rule], deny: &[Rule]) -> Result<Vec<CarvedRule>, Vec<Carve
                 Peer::Host(_) => errors.push(CarveError::HostDeny {
                     deny: d.origin_of(p),
                 }),
-                Peer::Pods { .. } => {
+                Peer::Pods { .. } | Peer::ServiceAccount { .. } => {
                     for a in allow {
-                        let overlaps = a
-                            .peers
-                            .iter()
-                            .any(|q| matches!(q, Peer::Pods { .. }) && q.may_overlap(p));
+                        let overlaps = a.peers.iter().any(|q| {
+                            matches!(q, Peer::Pods { .. } | Peer::ServiceAccount { .. })
+                                && q.may_overlap(p)
+                        });
                         if overlaps && a.ports.intersects(&d.ports) {
                             errors.push(CarveError::PodDeny {
                                 allow: first(&a.origins),
@@ -107,7 +107,7 @@ pub fn carve(allow: &[Rule], deny: &[Rule]) -> Result<Vec<CarvedRule>, Vec<Carve
                 Peer::Net(c) => {
                     carve_net(*c, &rule.ports, &deny_nets, &deny_any, origin, &mut errors)
                 }
-                Peer::Pods { .. } | Peer::Any => {
+                Peer::Pods { .. } | Peer::ServiceAccount { .. } | Peer::Any => {
                     match ports_left(&rule.ports, &deny_any, peer, origin, &mut errors) {
                         Some(left) if !left.is_empty() => vec![(
                             CarvedPeer {

@@ -24,7 +24,9 @@ pub fn ports_of(t: &Dest) -> PortSet {
 pub fn is_dns(t: &Dest) -> bool {
     let ports = ports_of(t);
     match &t.peer {
-        p @ Peer::Pods { .. } => p.includes_cluster_dns() && ports.contains(Proto::Udp, 53),
+        p @ (Peer::Pods { .. } | Peer::ServiceAccount { .. }) => {
+            p.includes_cluster_dns() && ports.contains(Proto::Udp, 53)
+        }
         // A node-local DNS cache or a resolver reached by address.
         Peer::Net(_) => ports.contains(Proto::Udp, 53) && t.ports.is_some(),
         // Every destination, the cluster DNS included.

@@ -15,7 +15,7 @@ use super::locate::word_at;
 use super::markup::markdown;
 use super::program::Program;
 use super::recover::{self, is_ident_char};
-use super::vocabulary::{KEYWORDS, PORTLESS, TYPES};
+use super::vocabulary::{DESTINATION_KEYWORDS, KEYWORDS, PORTLESS, TYPES};
 
 /// What the cursor may be followed by.
 #[derive(Debug, PartialEq, Eq)]
@@ -279,6 +279,12 @@ pub fn completion(program: Option<&Program>, doc: &Document, pos: Position) -> V
                 items.extend(program.defs.iter().map(|d| def_item(d, edit)));
             }
             items.extend(keyword("pods"));
+            items.extend(
+                DESTINATION_KEYWORDS
+                    .iter()
+                    .filter(|(k, _)| *k == "serviceaccount")
+                    .map(|(k, w)| keyword_item(k, w, edit)),
+            );
         }
     }
     items

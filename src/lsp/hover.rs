@@ -12,7 +12,7 @@ use super::documents::Document;
 use super::locate::{self, Hit, param_of, word_at};
 use super::markup::markdown;
 use super::program::Program;
-use super::vocabulary::{KEYWORDS, OTHER_KEYWORDS, PORTLESS, TYPES};
+use super::vocabulary::{DESTINATION_KEYWORDS, KEYWORDS, OTHER_KEYWORDS, PORTLESS, TYPES};
 
 /// The hover text of a definition: its signature, its documentation, where it comes from.
 pub fn def_markdown(def: &DefInfo) -> String {
@@ -130,6 +130,7 @@ fn keyword_at(doc: &Document, offset: usize) -> Option<(&'static str, usize, usi
     let (_, what) = KEYWORDS
         .iter()
         .chain(&OTHER_KEYWORDS)
+        .chain(&DESTINATION_KEYWORDS)
         .find(|(k, _)| *k == word)?;
     Some((what, start, end))
 }

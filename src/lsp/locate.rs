@@ -145,6 +145,10 @@ fn in_dest<'a>(
                 })
             }
         }
+        ast::DestKind::ServiceAccount {
+            namespace: Some(n), ..
+        } if on(n.span, offset) => Some(Hit::Namespace(n)),
+        ast::DestKind::ServiceAccount { .. } => None,
         ast::DestKind::Pods { namespace, .. } => match namespace {
             Some(ast::NamespaceRef::Named(n)) if on(n.span, offset) => Some(Hit::Namespace(n)),
             _ => None,

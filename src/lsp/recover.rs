@@ -245,6 +245,10 @@ fn dest(mut x: ast::Dest, d: u32) -> ast::Dest {
             }),
             selector: selector(s, d),
         },
+        ast::DestKind::ServiceAccount { namespace, name } => ast::DestKind::ServiceAccount {
+            namespace: namespace.map(|n| spanned(n, d)),
+            name: spanned(name, d),
+        },
     };
     x.ports = x.ports.map(|p| ports(p, d));
     x.span = span(x.span, d);

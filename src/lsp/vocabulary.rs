@@ -72,6 +72,18 @@ pub const KEYWORDS: [(&str, &str); 7] = [
     ),
 ];
 
+/// Words that start a destination, for completion in a destination list and hover.
+pub const DESTINATION_KEYWORDS: [(&str, &str); 2] = [
+    (
+        "serviceaccount",
+        "`serviceaccount(NAMESPACE/NAME)`: the pods running as a service account (`serviceaccount(NAME)`: in the statement's namespace). Cilium and Calico; native NetworkPolicy cannot select them (E0509).",
+    ),
+    (
+        "ns",
+        "`pods(ns{KEY=VALUE, ...}){...}`: the pods of every namespace carrying these labels (inside `pods(...)`).",
+    ),
+];
+
 /// Keywords that only appear inside statements, for hover.
 pub const OTHER_KEYWORDS: [(&str, &str); 4] = [
     (

@@ -141,6 +141,9 @@ pub enum DestKind {
     Atom(Atom),
     /// `rds(10.20.30.0/24:5432, port = 6432)`
     Call { name: Name, args: Vec<Arg> },
+    /// `serviceaccount(payments/ledger)`: the pods running as a service account; without
+    /// `NAMESPACE/`, in the statement's namespace.
+    ServiceAccount { namespace: Option<Name>, name: Name },
     /// `pods(kube-system){k8s-app=kube-dns}`; `pods(kube-system)` has an empty selector.
     Pods {
         namespace: Option<NamespaceRef>,

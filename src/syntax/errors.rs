@@ -55,6 +55,8 @@ fn describe(rule: Rule) -> &'static str {
         Rule::ns_ref | Rule::any_ns => "a namespace name, `ns{...}` or `*`",
         Rule::ns_labels => "namespace labels `ns{key=value, ...}`",
         Rule::stray_selector => "a destination",
+        Rule::sa_dest => "a service account `serviceaccount(NAMESPACE/NAME)`",
+        Rule::kw_serviceaccount => "`serviceaccount`",
         Rule::deny_start => "`deny` and a destination",
         Rule::name => "a name",
         Rule::selector => "a label selector `{key=value, ...}`",

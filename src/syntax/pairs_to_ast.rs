@@ -82,6 +82,7 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_notin
             | Rule::kw_set
             | Rule::kw_resolving
+            | Rule::kw_serviceaccount
     )
 }
 
@@ -366,6 +367,32 @@ fn dest(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Dest> {
                     namespace,
                     selector,
                 });
+            }
+            Rule::sa_dest => {
+                let at = c.clone();
+                let Some(n) = children(c).next() else {
+                    cx.bug(&at, "in a service account");
+                    return None;
+                };
+                let whole = cx.spanned(&n);
+                let (namespace, name) = match whole.node.split_once('/') {
+                    Some((ns, name)) => {
+                        let start = whole.span.start as usize;
+                        let slash = start + ns.len();
+                        (
+                            Some(Spanned::new(
+                                ns.to_owned(),
+                                Span::new(cx.file, start, slash),
+                            )),
+                            Spanned::new(
+                                name.to_owned(),
+                                Span::new(cx.file, slash + 1, whole.span.end as usize),
+                            ),
+                        )
+                    }
+                    None => (None, whole),
+                };
+                kind = Some(DestKind::ServiceAccount { namespace, name });
             }
             Rule::stray_selector => {
                 let mut parts = c.into_inner();

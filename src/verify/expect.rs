@@ -36,11 +36,14 @@ fn destinations(t: &Dest, e: &Expectation) -> Vec<Destination> {
                 NamespaceSel::Labels(sel) => labelled(sel.example()),
             };
             Destination::Pod(Pod {
-                namespace,
                 ns_labels,
-                labels: selector.example(),
+                ..Pod::new(namespace, selector.example())
             })
         }
+        Peer::ServiceAccount { namespace, name } => Destination::Pod(Pod {
+            service_account: name.clone(),
+            ..Pod::new(namespace.clone(), Labels::new())
+        }),
         Peer::Any => {
             return vec![
                 Destination::Address(IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7))),

@@ -47,6 +47,9 @@ pub fn namespace_labels(namespace: &str) -> Labels {
     Labels::from([(NAMESPACE_NAME.to_owned(), namespace.to_owned())])
 }
 
+/// The service account of a pod that names none: every namespace has one called `default`.
+pub const DEFAULT_SERVICE_ACCOUNT: &str = "default";
+
 /// The cluster DNS pods of the standard library's `dns`.
 pub fn kube_dns() -> Pod {
     Pod::new(
@@ -64,6 +67,8 @@ pub struct Pod {
     /// The namespace's labels besides `kubernetes.io/metadata.name`.
     pub ns_labels: Labels,
     pub labels: Labels,
+    /// The service account the pod runs as (`default` unless the pod names one).
+    pub service_account: String,
 }
 
 impl Pod {
@@ -73,6 +78,7 @@ impl Pod {
             namespace: namespace.into(),
             ns_labels: Labels::new(),
             labels,
+            service_account: DEFAULT_SERVICE_ACCOUNT.to_owned(),
         }
     }
 
@@ -94,7 +100,7 @@ impl fmt::Display for Pod {
                 .join(", ")
         };
         if self.ns_labels.is_empty() {
-            write!(f, "pods({}){{{}}}", self.namespace, show(&self.labels))
+            write!(f, "pods({}){{{}}}", self.namespace, show(&self.labels))?;
         } else {
             write!(
                 f,
@@ -102,8 +108,12 @@ impl fmt::Display for Pod {
                 self.namespace,
                 show(&self.ns_labels),
                 show(&self.labels)
-            )
+            )?;
         }
+        if self.service_account != DEFAULT_SERVICE_ACCOUNT {
+            write!(f, " as {}", self.service_account)?;
+        }
+        Ok(())
     }
 }
 

@@ -63,6 +63,18 @@ fn peer_miss(peer: &Peer, dest: &Destination) -> Option<String> {
         }
         // `any`: every destination, a host name without a known address included.
         (Peer::Any, _) => None,
+        (Peer::ServiceAccount { namespace, name }, Destination::Pod(p)) => {
+            if p.namespace != *namespace {
+                Some(format!("{p} is not in namespace {namespace}"))
+            } else if p.service_account != *name {
+                Some(format!(
+                    "{p} runs as service account {}, not {name}",
+                    p.service_account
+                ))
+            } else {
+                None
+            }
+        }
         (Peer::Net(n), Destination::Pod(p)) => Some(format!(
             "{p} is a pod, and address rules like {n} match no pods"
         )),

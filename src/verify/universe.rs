@@ -135,9 +135,8 @@ pub(crate) fn pods(namespace: &NamespaceSel, selector: &LabelSelector, home: &st
     };
     let (inside, broken) = inside_and_broken(selector);
     let pod = |namespace: &str, ns_labels: &Labels, labels: Labels| Pod {
-        namespace: namespace.to_owned(),
         ns_labels: ns_labels.clone(),
-        labels,
+        ..Pod::new(namespace, labels)
     };
     let other = if ns == home { ELSEWHERE } else { home };
     let mut out = vec![
@@ -155,6 +154,22 @@ pub(crate) fn pods(namespace: &NamespaceSel, selector: &LabelSelector, home: &st
 /// Each range's ends and the values just outside them (ports, or ICMP messages numbered
 /// `type × 256 + code`), in its protocol and in its neighbours: the same port in every protocol
 /// with ports, the same message in the other ICMP family.
+/// Pods running as a service account and just missing it: the account in its namespace, the
+/// same pod as another account, and the account's name in another namespace.
+pub(crate) fn service_account_pods(namespace: &str, name: &str, home: &str) -> Vec<Pod> {
+    let labels = Labels::from([("app".to_owned(), "runs-as".to_owned())]);
+    let as_account = |ns: &str, account: &str| Pod {
+        service_account: account.to_owned(),
+        ..Pod::new(ns, labels.clone())
+    };
+    let other = if namespace == home { ELSEWHERE } else { home };
+    vec![
+        as_account(namespace, name),
+        as_account(namespace, &format!("{name}-other")),
+        as_account(other, name),
+    ]
+}
+
 fn ports(set: &PortSet, out: &mut BTreeSet<(Proto, u16)>) {
     if let PortSet::Ranges(rs) = set {
         for r in rs {
@@ -275,6 +290,9 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
                 } => dest_pods.extend(pods(namespace, selector, home)),
                 // Every destination: the addresses, names and pods the universe has anyway.
                 Peer::Any => {}
+                Peer::ServiceAccount { namespace, name } => {
+                    dest_pods.extend(service_account_pods(namespace, name, home))
+                }
             }
         }
     }
@@ -492,11 +510,10 @@ fn probes() -> Seeds {
 pub fn compare_scoped(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Comparison {
     let mut sources = want.sources();
     sources.extend(got.sources());
-    sources.insert(Pod {
-        namespace: ELSEWHERE.into(),
-        ns_labels: Labels::new(),
-        labels: Labels::from([("app".into(), "elsewhere".into())]),
-    });
+    sources.insert(Pod::new(
+        ELSEWHERE,
+        Labels::from([("app".into(), "elsewhere".into())]),
+    ));
     let probes = probes();
     let mut out = Comparison::default();
     for source in &sources {
@@ -544,10 +561,9 @@ pub fn subjects(namespace: &str, selector: &crate::model::LabelSelector) -> Vec<
         selector,
         namespace,
     );
-    out.push(Pod {
-        namespace: namespace.to_owned(),
-        ns_labels: Labels::new(),
-        labels: Labels::from([("egressc-test".into(), "unselected".into())]),
-    });
+    out.push(Pod::new(
+        namespace,
+        Labels::from([("egressc-test".into(), "unselected".into())]),
+    ));
     out
 }

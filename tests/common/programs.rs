@@ -34,6 +34,8 @@ pub const ALLOWS: &[&str] = &[
     "pods(kube-system)",
     "pods(ns{team=payments}){app=x}:80",
     "pods(ns{env in (prod, staging), !legacy})",
+    "serviceaccount(ledger):8443",
+    "serviceaccount(billing/reporter)",
 ];
 
 pub const DENIES: &[&str] = &[
@@ -48,6 +50,7 @@ pub const DENIES: &[&str] = &[
     "10.0.0.0/8:icmp",
     "any:25/tcp",
     "pods(ns{team=payments})",
+    "serviceaccount(ledger)",
 ];
 
 /// Names for the random programs' apps and namespace: statement keywords among them, which
@@ -64,7 +67,7 @@ pub fn program(
 ) -> String {
     let mut s = String::new();
     if guardrail {
-        s.push_str("cluster guard deny metadata, 10.9.0.0/16, pods(ns{team=red}){app=db}\n");
+        s.push_str("cluster guard deny metadata, 10.9.0.0/16, pods(ns{team=red}){app=db}, serviceaccount(kube-system/untrusted)\n");
     }
     s.push_str(if keyword_namespace {
         "namespace default\n"

@@ -21,6 +21,8 @@
 ] @keyword
 
 (namespace_labels "ns" @keyword)
+(service_account_destination "serviceaccount" @keyword)
+(service_account_destination name: (_) @module)
 (deny_clause "deny" @keyword)
 (default_deny "deny" @keyword)
 (cluster_rule "deny" @keyword)

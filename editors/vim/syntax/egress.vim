@@ -109,6 +109,8 @@ syn match egressDeny /\%([A-Za-z0-9_.:*\/-]\)\@<!deny\ze[ \t]\+[^ \t,)#]/
 syn match egressDeny /\%(^\s*expect\s.*\)\@<=\<deny\ze\s*\%(#.*\)\=$/
 syn match egressAllow /\%(^\s*expect\s.*\)\@<=\<allow\ze\s*\%(#.*\)\=$/
 syn match egressResolving /\%(^\s*expect\s.*\)\@<=\<resolving\ze\s\+[^ \t,)#]/
+" serviceaccount(payments/ledger): the pods running as a service account.
+syn match egressServiceAccount /\%([A-Za-z0-9_.:*\/-]\)\@<!serviceaccount\ze\s*(/ nextgroup=egressPodsNamespace skipwhite
 " The built-in destinations.
 syn match egressBuiltin /\%([A-Za-z0-9_.:*\/-]\)\@<!\%(none\|any\)\ze\%([^A-Za-z0-9_.*-]\|$\)/
 
@@ -124,7 +126,7 @@ syn match egressParamName contained /[A-Za-z_][A-Za-z0-9_-]*\ze\s*:/
 syn match egressParamColon contained /:/
 syn match egressParamType contained /\%(\%(:\||\)\s*\)\@<=[a-z]\+/
 
-syn cluster egressDestination contains=egressAtom,egressName,egressBuiltin,egressDeny,egressPortLiteral,egressHost,egressWildcard,egressIPv4,egressIPv6,egressIPv6Bracketed,egressPrefixSlash,egressPrefix,egressPortColon,egressPortParam,egressPort,egressPortProtocol,egressProtocolSlash,egressProtocolParam,egressProtocol,egressFunction,egressArgName,egressPods,egressSelector,egressDelimiter,egressParen,egressString
+syn cluster egressDestination contains=egressAtom,egressName,egressBuiltin,egressDeny,egressServiceAccount,egressPortLiteral,egressHost,egressWildcard,egressIPv4,egressIPv6,egressIPv6Bracketed,egressPrefixSlash,egressPrefix,egressPortColon,egressPortParam,egressPort,egressPortProtocol,egressProtocolSlash,egressProtocolParam,egressProtocol,egressFunction,egressArgName,egressPods,egressSelector,egressDelimiter,egressParen,egressString
 
 " @allow(W0101, "reason") or @allow(no-dns, "reason") on the line before a statement (lint
 " suppression, by code or name).
@@ -193,6 +195,7 @@ hi def link egressAnyNamespace    Special
 hi def link egressNamespaceRef    Type
 hi def link egressNsLabels        Keyword
 hi def link egressBuiltin         Constant
+hi def link egressServiceAccount  Statement
 hi def link egressBrace           Delimiter
 hi def link egressLabelKey        Identifier
 hi def link egressLabelValue      String

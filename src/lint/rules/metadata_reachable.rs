@@ -73,7 +73,7 @@ fn covers(peer: &Peer, addr: IpAddr) -> bool {
     match peer {
         Peer::Net(n) => n.contains(&addr),
         Peer::Any => true,
-        Peer::Host(_) | Peer::Pods { .. } => false,
+        Peer::Host(_) | Peer::Pods { .. } | Peer::ServiceAccount { .. } => false,
     }
 }
 

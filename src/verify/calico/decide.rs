@@ -146,6 +146,30 @@ fn entity_matches(e: &Entity, d: &Destination, policy: &Policy) -> Outcome {
             matched.push(format!("namespace {} matches `{ns}`", pod.namespace));
         }
     }
+    // The CRD's EntityRule `serviceAccounts`: the rule applies only to traffic that terminates
+    // at a pod running as a listed service account (`names`), within the scope of the entity's
+    // namespace selector.
+    if let Some(names) = &e.service_accounts {
+        let Destination::Pod(pod) = d else {
+            return Outcome::No(format!(
+                "{d} is not a pod, and serviceAccounts match only pods"
+            ));
+        };
+        if let Some(why) = out_of_scope(e, policy, pod) {
+            return Outcome::No(why);
+        }
+        if !names.is_empty() && !names.contains(&pod.service_account) {
+            return Outcome::No(format!(
+                "{pod} runs as {}, not one of serviceAccounts {}",
+                pod.service_account,
+                names.join(", ")
+            ));
+        }
+        matched.push(format!(
+            "{pod} runs as service account {}",
+            pod.service_account
+        ));
+    }
     // §np "Understanding notSelector": it negates the packet match, so everything except the
     // selected endpoints (in scope) matches, addresses outside the cluster included.
     if let Some(ns) = &e.not_selector {

@@ -182,6 +182,8 @@ pub struct Entity {
     pub ports: Vec<PortRange>,
     pub not_ports: Vec<PortRange>,
     pub domains: Vec<Domain>,
+    /// `serviceAccounts.names`: the service accounts a pod must run as.
+    pub service_accounts: Option<Vec<String>>,
 }
 
 /// Decides flows by the Calico policies of one YAML stream.

@@ -494,11 +494,26 @@ fn entity<'a>(
         "serviceAccounts",
         "services",
     ])?;
-    for k in ["serviceAccounts", "services"] {
-        if let Some(f) = m.get(k) {
-            return Err(f.unmodelled("not modelled: flows carry no service accounts or services"));
-        }
+    if let Some(f) = m.get("services") {
+        return Err(f.unmodelled("not modelled: flows carry no services"));
     }
+    let service_accounts = match m.get("serviceAccounts") {
+        None => None,
+        Some(f) => {
+            let sa = f.map(&["names", "selector"])?;
+            if let Some(s) = sa.get("selector")
+                && !s.str()?.trim().is_empty()
+            {
+                return Err(s.unmodelled("not modelled: service accounts carry no labels here"));
+            }
+            let names = sa
+                .list("names")?
+                .iter()
+                .map(|n| n.str().map(str::to_owned))
+                .collect::<Result<Vec<_>, _>>()?;
+            Some(names)
+        }
+    };
     let mut e = Entity {
         nets: nets(&m, "nets")?,
         not_nets: nets(&m, "notNets")?,
@@ -508,6 +523,7 @@ fn entity<'a>(
         ports: ports(&m, "ports")?,
         not_ports: ports(&m, "notPorts")?,
         domains: Vec::new(),
+        service_accounts,
     };
     if side == Side::Source {
         for k in ["ports", "notPorts"] {

@@ -120,6 +120,14 @@ fn entity(e: &Entity, p: &Policy, s: &mut Seeds) {
         (None, Some(ns)) => vec![ns.clone()],
         (None, None) => namespaces(None),
     };
+    // Pods running as each service account named, and just not.
+    for name in e.service_accounts.iter().flatten() {
+        for ns in &spaces {
+            for pod in crate::verify::universe::service_account_pods(ns, name, home(p)) {
+                s.destinations.insert(Destination::Pod(pod));
+            }
+        }
+    }
     // Namespaces with the labels a namespace selector selects, and just without them.
     let labelled: Vec<LabelSelector> = e.namespace_selector.iter().flat_map(selectors).collect();
     for sel in e

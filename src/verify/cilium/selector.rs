@@ -12,6 +12,8 @@ use crate::verify::{NAMESPACE_NAME, Pod};
 const NAMESPACE_LABEL: &str = "io.kubernetes.pod.namespace";
 /// The form `ParseToCiliumRule` overwrites in a CiliumNetworkPolicy's `endpointSelector` [parse].
 const NAMESPACE_MATCH: &str = "k8s:io.kubernetes.pod.namespace";
+/// The identity label with the service account a pod runs as.
+const SERVICE_ACCOUNT_LABEL: &str = "io.cilium.k8s.policy.serviceaccount";
 /// Identity labels carrying the labels of a pod's namespace.
 const NAMESPACE_LABELS: &str = "io.cilium.k8s.namespace.labels.";
 
@@ -22,6 +24,8 @@ pub enum Key {
     Namespace,
     /// `io.cilium.k8s.namespace.labels.<key>`: a label of the pod's namespace.
     NamespaceLabel(String),
+    /// `io.cilium.k8s.policy.serviceaccount`: the service account the pod runs as.
+    ServiceAccount,
     /// A label of the pod.
     Label(String),
 }
@@ -32,6 +36,7 @@ fn identity<'a>(key: &Key, pod: &'a Pod) -> Option<&'a str> {
         Key::Namespace => Some(&pod.namespace),
         Key::NamespaceLabel(k) if k == NAMESPACE_NAME => Some(&pod.namespace),
         Key::NamespaceLabel(k) => pod.ns_labels.get(k).map(String::as_str),
+        Key::ServiceAccount => Some(&pod.service_account),
         Key::Label(k) => pod.labels.get(k).map(String::as_str),
     }
 }
@@ -95,7 +100,7 @@ impl EndpointSelector {
         use crate::model::NamespaceSel;
         let model = self.labels.to_model(|k| match k {
             Key::Label(k) => Some(k.clone()),
-            Key::Namespace | Key::NamespaceLabel(_) => None,
+            Key::Namespace | Key::NamespaceLabel(_) | Key::ServiceAccount => None,
         });
         let named: Vec<String> = self
             .namespace
@@ -119,7 +124,7 @@ impl EndpointSelector {
         let mut spaces: Vec<NamespaceSel> = named.into_iter().map(NamespaceSel::Named).collect();
         let by_label = self.labels.to_model(|k| match k {
             Key::NamespaceLabel(l) => Some(l.clone()),
-            Key::Namespace | Key::Label(_) => None,
+            Key::Namespace | Key::Label(_) | Key::ServiceAccount => None,
         });
         if !by_label.reqs.is_empty() {
             spaces.push(NamespaceSel::Labels(by_label));
@@ -128,10 +133,33 @@ impl EndpointSelector {
             spaces.push(NamespaceSel::Named(home.to_owned()));
             spaces.push(NamespaceSel::Any);
         }
-        spaces
+        // Each pod also as every service account the selection names.
+        let accounts: Vec<String> = self
+            .labels
+            .match_labels
+            .iter()
+            .filter(|(k, _)| *k == Key::ServiceAccount)
+            .map(|(_, v)| v.clone())
+            .chain(
+                self.labels
+                    .match_expressions
+                    .iter()
+                    .filter(|r| r.key == Key::ServiceAccount)
+                    .flat_map(|r| r.values.iter().cloned()),
+            )
+            .collect();
+        let pods: Vec<Pod> = spaces
             .iter()
             .flat_map(|n| crate::verify::universe::pods(n, &model, home))
-            .collect()
+            .collect();
+        let mut out = pods.clone();
+        for account in &accounts {
+            out.extend(pods.iter().map(|p| Pod {
+                service_account: account.clone(),
+                ..p.clone()
+            }));
+        }
+        out
     }
 }
 
@@ -140,7 +168,7 @@ fn is_namespace(k: &Key) -> bool {
     match k {
         Key::Namespace => true,
         Key::NamespaceLabel(l) => l == NAMESPACE_NAME,
-        Key::Label(_) => false,
+        Key::Label(_) | Key::ServiceAccount => false,
     }
 }
 
@@ -169,6 +197,11 @@ fn key(raw: &str, at: &Cursor<'_>, place: Place<'_>) -> Result<Key, ReadError> {
             )));
         }
         return Ok(Key::NamespaceLabel(ns_key.to_owned()));
+    }
+    // [k8s] "ServiceAccounts": Cilium gives every pod the identity label
+    // `io.cilium.k8s.policy.serviceaccount` with its service account.
+    if name == SERVICE_ACCOUNT_LABEL {
+        return Ok(Key::ServiceAccount);
     }
     if name.starts_with("io.cilium.") || name.starts_with("io.kubernetes.pod.") {
         return Err(at.unmodelled(format!(

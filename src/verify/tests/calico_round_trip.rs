@@ -250,6 +250,13 @@ fn grid(ir: &crate::ir::Program) -> Vec<Flow> {
                     }
                     // Every destination: the others here already stand for it.
                     Peer::Any => {}
+                    Peer::ServiceAccount { namespace, name } => {
+                        dests.push(Destination::Pod(Pod {
+                            service_account: name.clone(),
+                            ..pod(namespace, &[("app", "runs-as")])
+                        }));
+                        dests.push(Destination::Pod(pod(namespace, &[("app", "runs-as")])));
+                    }
                 }
             }
         }

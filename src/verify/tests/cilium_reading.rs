@@ -21,7 +21,7 @@ fn what_is_not_understood_is_refused() {
         (cnp("p", "x", &format!("{sel}  egressDeny:\n  - toFQDNs:\n    - matchName: a.example\n")), "egressDeny[0].toFQDNs"),
         (cnp("p", "x", &format!("{sel}  egress:\n  - toCIDR: [10.0.0.0/8]\n    toEndpoints:\n    - {{}}\n")), "combining"),
         (cnp("p", "x", &format!("{sel}  egress:\n  - toEndpoints:\n    - matchLabels:\n        reserved:host: \"\"\n")), "label source `reserved:`"),
-        (cnp("p", "x", &format!("{sel}  egress:\n  - toEndpoints:\n    - matchLabels:\n        io.cilium.k8s.policy.serviceaccount: sa\n")), "identity label"),
+        (cnp("p", "x", &format!("{sel}  egress:\n  - toEndpoints:\n    - matchLabels:\n        io.cilium.k8s.policy.cluster: c1\n")), "identity label"),
         (cnp("p", "x", &format!("{sel}  egress:\n  - toEndpoints: []\n")), "empty list"),
         (cnp("p", "x", &format!("{sel}  egress:\n  - toCIDRSet:\n    - cidr: 10.0.0.0/8\n      except: [192.168.0.0/16]\n")), "not inside"),
         (cnp("p", "x", &format!("{sel}  egress:\n  - toFQDNs:\n    - matchPattern: \"**foo.example\"\n")), "`**` inside a label"),
@@ -56,4 +56,30 @@ fn every_example_loads() {
             panic!("{}: {e}", path.display());
         }
     }
+}
+
+#[test]
+fn service_accounts_are_identity_labels() {
+    use crate::verify::{Destination, Evaluator as _};
+    let sel = "  endpointSelector: {}\n";
+    let yaml = cnp(
+        "p",
+        "x",
+        &format!(
+            "{sel}  egress:\n  - toEndpoints:\n    - matchLabels:\n        k8s:io.cilium.k8s.policy.serviceaccount: ledger\n"
+        ),
+    );
+    let ev = CiliumEvaluator::load(&yaml).unwrap();
+    let mut ledger = pod("p", &[("app", "x")]);
+    ledger.service_account = "ledger".into();
+    let to = |p| {
+        flow(
+            &pod("p", &[("app", "api")]),
+            Destination::Pod(p),
+            crate::model::Proto::Tcp,
+            443,
+        )
+    };
+    assert!(ev.decide(&to(ledger)).unwrap().allowed);
+    assert!(!ev.decide(&to(pod("p", &[("app", "x")]))).unwrap().allowed);
 }

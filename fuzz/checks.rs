@@ -40,7 +40,7 @@ pub fn pipeline(data: &[u8]) {
             Ok(e) => e,
             Err(e) => panic!("{target} cannot read its own output back: {e}\n{yaml}"),
         };
-        let agreement = universe::compare(ir, evaluator.as_ref(), target.name(), 1);
+        let agreement = universe::compare(ir, evaluator.as_ref(), target, 1);
         if let Some(d) = agreement.disagreements.first() {
             panic!("{target} disagrees with the reference: {d}\n{yaml}");
         }

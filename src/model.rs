@@ -574,6 +574,57 @@ pub fn overlapping_pairs(selectors: &[(&str, &LabelSelector)]) -> Vec<(usize, us
     pairs.into_iter().collect()
 }
 
+/// What the program declares about the cluster's addresses (`set pod-cidrs`, `set
+/// service-cidrs`, `set node-cidrs`, `set apiserver`); each list is empty when not declared.
+///
+/// An address range in the language means the addresses in it outside the cluster: not pods,
+/// not nodes, not Services' cluster IPs. Targets that match pods and nodes by address (Calico's
+/// `nets`, native `ipBlock` under some implementations) exclude the declared ranges from it
+/// ([`ClusterFacts::outside`]); the API server's addresses and the node ranges stand for the
+/// destinations `kube-apiserver` and `nodes` where a target has no name for them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClusterFacts {
+    pub pods: Vec<IpNet>,
+    pub services: Vec<IpNet>,
+    pub nodes: Vec<IpNet>,
+    pub apiserver: Vec<IpNet>,
+}
+
+impl ClusterFacts {
+    /// The declared ranges that are not outside the cluster: pods, nodes and Services.
+    pub fn inside(&self) -> impl Iterator<Item = &IpNet> {
+        self.pods.iter().chain(&self.nodes).chain(&self.services)
+    }
+
+    /// The part of `net` outside the cluster, as the ranges to cut out of it: `None` when a
+    /// declared range holds all of `net` (nothing of it is outside), else the declared pod, node
+    /// and Service ranges strictly inside it (widest first, none inside another).
+    pub fn outside(&self, net: &IpNet) -> Option<Vec<IpNet>> {
+        cut(net, self.inside())
+    }
+
+    /// The part of node range `net` that is nodes: `None` when a declared pod or Service range
+    /// holds all of it, else those ranges strictly inside it.
+    pub fn node_part(&self, net: &IpNet) -> Option<Vec<IpNet>> {
+        cut(net, self.pods.iter().chain(&self.services))
+    }
+}
+
+/// `net` minus `ranges`: `None` when one of them holds all of it, else the ranges strictly
+/// inside it, aggregated (a range inside another is left out).
+fn cut<'a>(net: &IpNet, ranges: impl Iterator<Item = &'a IpNet>) -> Option<Vec<IpNet>> {
+    let mut inside = Vec::new();
+    for r in ranges {
+        if r.contains(net) {
+            return None;
+        }
+        if net.contains(r) {
+            inside.push(*r);
+        }
+    }
+    Some(IpNet::aggregate(&inside))
+}
+
 /// Which namespaces a pod peer lives in.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NamespaceSel {

@@ -9,15 +9,15 @@
     reason = "tests fail by panicking"
 )]
 
-use std::path::Path;
-
 #[path = "common/bin.rs"]
 mod bin;
+#[path = "common/examples.rs"]
+mod examples_program;
 
 use bin::{egressc, stderr, stdout, write};
 
 fn examples() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+    examples_program::root()
 }
 
 const CARD: &str = "namespace payments\napp payments-api -> dns, rds(10.20.30.0/24:5432), fqdn(api.stripe.com:443) deny metadata\n";
@@ -483,7 +483,8 @@ fn trace_explains_a_denied_flow_per_target() {
     }
 }
 
-/// Every example's expectations hold for the reference and for every target it lists.
+/// Every example's expectations hold for the reference and for every target it lists (with the
+/// cluster file, `examples/cluster.egress`).
 #[test]
 fn every_example_passes_egressc_test_on_its_targets() {
     let mut files: Vec<_> = std::fs::read_dir(examples())
@@ -505,7 +506,7 @@ fn every_example_passes_egressc_test_on_its_targets() {
             .replace(' ', "");
         let o = egressc()
             .args(["test", "--target", &targets])
-            .arg(&f)
+            .args(examples_program::paths(&f))
             .output()
             .unwrap();
         assert_eq!(

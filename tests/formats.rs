@@ -13,9 +13,16 @@
 use assert_cmd::Command;
 
 /// An error and two warnings, with a secondary label.
-const SOURCE: &str = "namespace payments\napp payments-api -> rds(10.20.30.1/24)\napp ledger -> dns, rds(10.20.0.0/16), rds(10.20.0.0/16)\n";
-const WARNINGS: &str =
-    "namespace payments\napp ledger -> dns, rds(10.20.0.0/16), rds(10.20.0.0/16)\n";
+// Each program declares the cluster's ranges after its statements (so that their lines stay
+// put): they are about other diagnostics than W0116.
+const SOURCE: &str = concat!(
+    "namespace payments\napp payments-api -> rds(10.20.30.1/24)\napp ledger -> dns, rds(10.20.0.0/16), rds(10.20.0.0/16)\n",
+    "set pod-cidrs = 10.244.0.0/16\nset node-cidrs = 10.0.0.0/20\n"
+);
+const WARNINGS: &str = concat!(
+    "namespace payments\napp ledger -> dns, rds(10.20.0.0/16), rds(10.20.0.0/16)\n",
+    "set pod-cidrs = 10.244.0.0/16\nset node-cidrs = 10.0.0.0/20\n"
+);
 
 fn run(source: &str, format: &str, extra: &[&str]) -> (String, i32) {
     let dir = tempfile::tempdir().unwrap();

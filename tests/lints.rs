@@ -114,6 +114,11 @@ fn wide_port_range() {
     assert_lint("wide-port-range");
 }
 
+#[test]
+fn undeclared_cluster_ranges() {
+    assert_lint("undeclared-cluster-ranges");
+}
+
 /// Every lint has a fixture and a test above (named after the lint), and every fixture is a
 /// lint's.
 #[test]

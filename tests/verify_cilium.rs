@@ -21,7 +21,7 @@ use egressc::{Input, compile};
 /// Disagreements between the reference and the Cilium evaluator over the universe, and how many
 /// flows were decided.
 fn disagreements(source: &str) -> (Vec<String>, usize) {
-    let (problems, agreed) = common::compare(source, Target::Cilium, usize::MAX)
+    let (problems, agreed, _) = common::compare(source, Target::Cilium, usize::MAX)
         .unwrap_or_else(|e| panic!("{source}\ndoes not compile for cilium: {e}"));
     assert!(agreed > 0);
     (problems, agreed)

@@ -18,7 +18,7 @@ mod common;
 
 /// Disagreements between the reference and the native evaluator over the universe.
 fn disagreements(source: &str) -> Vec<String> {
-    let (problems, agreed) = common::compare(source, Target::Native, usize::MAX)
+    let (problems, agreed, _) = common::compare(source, Target::Native, usize::MAX)
         .unwrap_or_else(|e| panic!("{source}\ndoes not compile for native: {e}"));
     assert!(agreed > 0);
     problems

@@ -33,7 +33,8 @@
 //!   `projectcalico.org/name == 'ns'`; any namespace is `all()`.
 //! - Ports: one rule per protocol (a Calico rule has one), ports as numbers or `"first:last"`;
 //!   a destination on every port of every protocol has neither `protocol` nor `ports`. Address
-//!   ranges go in `nets`, one IP family per rule.
+//!   ranges go in `nets`, one IP family per rule, with the declared cluster ranges inside them
+//!   in `notNets` (`nets` match pods' and nodes' addresses too).
 //! - Host names: refused by Calico Open Source (E0501). Calico Enterprise matches domains in
 //!   `Allow` rules only, and its `*` stands for one or more labels: our `**.x` is its `*.x`, our
 //!   exact names are exact, and our one-label `*.x` cannot be written, so it is refused (E0506)
@@ -44,7 +45,9 @@ use serde::Serialize;
 use super::{Document, Target, describe, host_denies, metadata, yaml};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::ir::{self, PolicyKind};
-use crate::model::{self, LabelReq, NamespaceSel, Peer, PortRange, PortSet, Proto, Wildcard};
+use crate::model::{
+    self, ClusterFacts, LabelReq, NamespaceSel, Peer, PortRange, PortSet, Proto, Wildcard,
+};
 use crate::source::{SourceMap, Span};
 
 /// Which Calico product the output is for.
@@ -160,6 +163,8 @@ struct Entity {
     namespace_selector: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     nets: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    not_nets: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     ports: Vec<Port>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -284,15 +289,30 @@ fn port_groups(ports: &PortSet) -> Vec<Match> {
 
 /// The Calico rules of one IR rule: its destinations (IPv4 ranges, IPv6 ranges, each pod
 /// peer, domains), each once per protocol.
-fn rules(r: &ir::Rule, action: &'static str, policy_ns: Option<&str>) -> Vec<Rule> {
+fn rules(
+    r: &ir::Rule,
+    action: &'static str,
+    policy_ns: Option<&str>,
+    facts: &ClusterFacts,
+) -> Vec<Rule> {
     let mut v4 = Vec::new();
     let mut v6 = Vec::new();
     let mut destinations = Vec::new();
     let mut domains = Vec::new();
     for p in &r.peers {
         match p {
-            Peer::Net(n @ ipnet::IpNet::V4(_)) => v4.push(n.to_string()),
-            Peer::Net(n @ ipnet::IpNet::V6(_)) => v6.push(n.to_string()),
+            Peer::Net(n) => {
+                // §np EntityRule `nets` matches every address, pods' and nodes' included: the
+                // declared cluster ranges inside the range go to `notNets`, and a range inside
+                // one of them has no address outside the cluster.
+                let Some(except) = facts.outside(n) else {
+                    continue;
+                };
+                match n {
+                    ipnet::IpNet::V4(_) => v4.push((*n, except)),
+                    ipnet::IpNet::V6(_) => v6.push((*n, except)),
+                }
+            }
             Peer::Pods {
                 namespace,
                 selector: s,
@@ -321,9 +341,18 @@ fn rules(r: &ir::Rule, action: &'static str, policy_ns: Option<&str>) -> Vec<Rul
     }
     let mut all = Vec::new();
     for nets in [v4, v6] {
-        all.extend(nets.chunks(MAX_NETS).map(|c| Entity {
-            nets: c.to_vec(),
-            ..Default::default()
+        all.extend(nets.chunks(MAX_NETS).map(|c| {
+            // The ranges are disjoint (aggregated), and a cut-out range lies inside one of
+            // them: the union of the cut-outs removes from each range exactly its own.
+            let cut: Vec<ipnet::IpNet> = c.iter().flat_map(|(_, e)| e.iter().copied()).collect();
+            Entity {
+                nets: c.iter().map(|(n, _)| n.to_string()).collect(),
+                not_nets: ipnet::IpNet::aggregate(&cut)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+                ..Default::default()
+            }
         }));
     }
     all.extend(destinations);
@@ -388,6 +417,7 @@ fn host_refusals(policy: &ir::Policy, edition: Edition) -> Diagnostics {
 fn policies(
     policy: &ir::Policy,
     edition: Edition,
+    facts: &ClusterFacts,
 ) -> Result<Vec<(String, PolicySpec)>, Diagnostics> {
     let all_pods = || "all()".to_owned();
     if policy.kind == PolicyKind::DefaultDeny {
@@ -413,7 +443,7 @@ fn policies(
     let deny: Vec<Rule> = policy
         .deny
         .iter()
-        .flat_map(|r| rules(r, "Deny", ns))
+        .flat_map(|r| rules(r, "Deny", ns, facts))
         .collect();
     if !deny.is_empty() {
         out.push((
@@ -434,7 +464,7 @@ fn policies(
             egress: policy
                 .allow
                 .iter()
-                .flat_map(|r| rules(r, "Allow", ns))
+                .flat_map(|r| rules(r, "Allow", ns, facts))
                 .collect(),
             namespace_selector: None,
             order: ALLOW_ORDER,
@@ -446,13 +476,21 @@ fn policies(
     Ok(out)
 }
 
-fn guardrail(g: &ir::Guardrail, edition: Edition) -> Result<PolicySpec, Diagnostics> {
+fn guardrail(
+    g: &ir::Guardrail,
+    edition: Edition,
+    facts: &ClusterFacts,
+) -> Result<PolicySpec, Diagnostics> {
     let diags = host_denies(&g.deny, edition.target());
     if diags.has_errors() {
         return Err(diags);
     }
     Ok(PolicySpec {
-        egress: g.deny.iter().flat_map(|r| rules(r, "Deny", None)).collect(),
+        egress: g
+            .deny
+            .iter()
+            .flat_map(|r| rules(r, "Deny", None, facts))
+            .collect(),
         namespace_selector: Some("all()".to_owned()),
         order: GUARDRAIL_ORDER,
         selector: "all()".to_owned(),
@@ -510,7 +548,7 @@ pub fn emit(
         }
     };
     for g in &program.guardrails {
-        let object = guardrail(g, edition).map(|spec| Object {
+        let object = guardrail(g, edition, &program.cluster).map(|spec| Object {
             api_version: API_VERSION,
             kind: "GlobalNetworkPolicy",
             metadata: metadata(&format!("{GUARDRAIL_TIER}.{}", g.name), None),
@@ -519,7 +557,7 @@ pub fn emit(
         push(object, None, g.origin, &format!("guardrail {}", g.name));
     }
     for p in &program.policies {
-        match policies(p, edition) {
+        match policies(p, edition, &program.cluster) {
             Ok(specs) => {
                 for (name, spec) in specs {
                     let object = Object {

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use ipnet::IpNet;
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyPeer, NetworkPolicyPort,
     NetworkPolicySpec,
@@ -20,7 +21,7 @@ use super::yaml;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::ir::carve::{self, CarveError, CarvedRule};
 use crate::ir::{self, PolicyKind};
-use crate::model::{self, LabelReq, NamespaceSel, Peer, PortSet};
+use crate::model::{self, ClusterFacts, LabelReq, NamespaceSel, Peer, PortSet};
 use crate::source::SourceMap;
 
 const CAN_RESOLVE_HOSTS: &str =
@@ -200,7 +201,38 @@ fn refusals(policy: &ir::Policy) -> Diagnostics {
     diags
 }
 
-fn object(policy: &ir::Policy) -> Result<NetworkPolicy, Diagnostics> {
+/// The carved rules with each address range cut down to its part outside the cluster: the
+/// declared pod, node and Service ranges inside it join its `except` list, and a range that a
+/// declared range holds entirely is dropped. Whether `ipBlock` matches pod and node addresses
+/// is left to the implementation (the NetworkPolicy concepts page: "ipBlock ... These should be
+/// cluster-external IPs, since Pod IPs are ephemeral and unpredictable"): Calico's matches them
+/// (projectcalico/calico#6634), Cilium's does not (cilium/cilium#19601, and the Cilium policy
+/// docs, "Selecting nodes with CIDR / ipBlock"); cutting them out makes the rule mean the same
+/// under every implementation.
+fn outside_the_cluster(rules: Vec<CarvedRule>, facts: &ClusterFacts) -> Vec<CarvedRule> {
+    rules
+        .into_iter()
+        .map(|r| CarvedRule {
+            peers: r
+                .peers
+                .into_iter()
+                .filter_map(|p| match &p.peer {
+                    Peer::Net(n) => {
+                        let mut except = facts.outside(n)?;
+                        except.extend(p.except.iter().copied());
+                        let except = IpNet::aggregate(&except);
+                        (!except.iter().any(|e| e.contains(n)))
+                            .then_some(carve::CarvedPeer { except, ..p })
+                    }
+                    _ => Some(p),
+                })
+                .collect(),
+            ..r
+        })
+        .collect()
+}
+
+fn object(policy: &ir::Policy, facts: &ClusterFacts) -> Result<NetworkPolicy, Diagnostics> {
     let diags = refusals(policy);
     if diags.has_errors() {
         return Err(diags);
@@ -213,7 +245,7 @@ fn object(policy: &ir::Policy) -> Result<NetworkPolicy, Diagnostics> {
         ));
         d
     })?;
-    let egress: Vec<NetworkPolicyEgressRule> = carved
+    let egress: Vec<NetworkPolicyEgressRule> = outside_the_cluster(carved, facts)
         .iter()
         .filter(|r| !r.peers.is_empty())
         .map(|r| rule(r, &policy.namespace))
@@ -315,7 +347,7 @@ pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>,
         );
     }
     for p in &program.policies {
-        match object(p) {
+        match object(p, &program.cluster) {
             Ok(np) => {
                 let what = match &p.kind {
                     PolicyKind::App { app } => format!("app {app}"),

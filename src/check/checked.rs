@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ipnet::IpNet;
 
 use crate::diagnostics::Code;
-use crate::model::{LabelSelector, Peer, PortRange};
+use crate::model::{ClusterFacts, LabelSelector, Peer, PortRange};
 use crate::source::Span;
 
 /// One destination after expansion, with the span of the user's source construct it came from.
@@ -145,6 +145,8 @@ pub struct Expectation {
     /// `resolving ADDRESS` for a host name.
     pub(crate) resolving: Option<std::net::IpAddr>,
     pub(crate) allow: bool,
+    /// The program's cluster facts, which place pods, nodes and the API server in the flows.
+    pub(crate) cluster: ClusterFacts,
     pub span: Span,
 }
 
@@ -160,6 +162,8 @@ pub struct Program {
     /// Definitions used by a statement, directly or through other definitions.
     pub used_defs: BTreeSet<String>,
     pub settings: Settings,
+    /// The cluster facts among the settings (`set pod-cidrs`, `set node-cidrs`, ...).
+    pub cluster: ClusterFacts,
     pub suppressions: Vec<Suppression>,
     pub expectations: Vec<Expectation>,
 }

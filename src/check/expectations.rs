@@ -79,6 +79,7 @@ pub(super) fn resolve(
                 dests,
                 resolving,
                 allow: e.allow,
+                cluster: program.cluster.clone(),
                 span: e.span,
             }),
             None => {

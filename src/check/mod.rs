@@ -39,6 +39,7 @@ pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics
     let mut program = Program::default();
     defs::check(&mut checker, &mut program, stdlib, files);
     let pending = statements::check(&mut checker, &mut program, files);
+    program.cluster = crate::lint::settings::cluster_facts(&program.settings);
     program.expectations = expectations::resolve(&mut checker.diags, &program, pending);
     program.used_defs = std::mem::take(&mut checker.used);
     (program, unique(checker.diags))

@@ -11,7 +11,7 @@ use super::checked;
 use super::literals;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
 use crate::lint::registry;
-use crate::lint::settings::Value;
+use crate::lint::settings::{APISERVER, Value};
 use crate::source::Span;
 use crate::syntax::ast;
 
@@ -50,7 +50,12 @@ fn setting(diags: &mut Diagnostics, set: &ast::Setting, settings: &mut checked::
             format!("unknown setting `{key}`"),
         )
         .label("not a setting");
-        d = match suggest::did_you_mean(key, registry::settings().map(|s| s.key)) {
+        // A key the text begins (`wide-cidr` of `wide-cidr-v4`), else the closest.
+        let begun = registry::settings()
+            .map(|s| s.key)
+            .find(|k| k.starts_with(key));
+        d = match begun.or_else(|| suggest::did_you_mean(key, registry::settings().map(|s| s.key)))
+        {
             Some(s) => d.help(format!("did you mean `{s}`?")),
             None => d.note(format!(
                 "the settings are {}",
@@ -82,7 +87,7 @@ fn setting(diags: &mut Diagnostics, set: &ast::Setting, settings: &mut checked::
                         Ok(n) => nets.push(n),
                         Err(e) => diags.push(e),
                     },
-                    _ => bad(diags, v.span),
+                    other => diags.push(not_a_range(key, v, other)),
                 }
             }
             settings.set(declared.key, checked::SettingValue::Cidrs(nets));
@@ -110,4 +115,29 @@ fn setting(diags: &mut Diagnostics, set: &ast::Setting, settings: &mut checked::
             }
         }
     }
+}
+
+/// E0716: a value of a cluster fact (`set node-cidrs = ...`) that is not an address or range.
+fn not_a_range(key: &str, v: &ast::Dest, kind: &ast::DestKind) -> Diagnostic {
+    let found = match kind {
+        ast::DestKind::Atom(ast::Atom::Ip { .. }) => "an address with a port",
+        ast::DestKind::Atom(ast::Atom::Host { .. }) => "a host name",
+        ast::DestKind::Atom(ast::Atom::Port(_)) => "a number",
+        ast::DestKind::Atom(ast::Atom::Name { .. }) => "a name",
+        ast::DestKind::Call { .. } => "a call",
+        ast::DestKind::Pods { .. } => "pods",
+        ast::DestKind::ServiceAccount { .. } => "a service account",
+    };
+    Diagnostic::new(
+        Code::E0716,
+        v.span,
+        format!("`{key}` takes addresses and ranges, found {found}"),
+    )
+    .label("not an address or a range")
+    .note("a cluster fact is read before anything is expanded: write the addresses themselves")
+    .help(if key == APISERVER.key {
+        format!("write the addresses without ports, as in `set {key} = 10.0.0.10`")
+    } else {
+        format!("write the ranges without ports, as in `set {key} = 10.0.0.0/16, fd00:10::/64`")
+    })
 }

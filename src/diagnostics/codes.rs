@@ -143,6 +143,7 @@ codes! {
         E0703 Error "unknown lint code or name";
         E0704 Error "suppression without a reason";
         E0705 Error "`@allow` not followed by a statement";
+        E0716 Error "a cluster fact that is not an address or a range";
     }
     lints {
         W0101 "egress without DNS";
@@ -156,6 +157,7 @@ codes! {
         W0109 "CIDR overlaps the cluster's pod or service range";
         W0110 "statements select overlapping pods";
         W0111 "wide port range";
+        W0116 "address range while the pod or node ranges are undeclared";
     }
     import {
         E0801 Error "YAML that cannot be read";

@@ -59,6 +59,7 @@ pub fn lower(program: &checked::Program) -> Program {
     Program {
         policies,
         guardrails,
+        cluster: program.cluster.clone(),
     }
 }
 

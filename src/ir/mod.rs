@@ -14,7 +14,7 @@ pub(crate) use lower::lower;
 
 use std::collections::BTreeMap;
 
-use crate::model::{LabelSelector, Peer, PortSet};
+use crate::model::{ClusterFacts, LabelSelector, Peer, PortSet};
 use crate::source::Span;
 
 /// Peers that share one port set.
@@ -81,4 +81,6 @@ pub(crate) struct Guardrail {
 pub struct Program {
     pub(crate) policies: Vec<Policy>,
     pub(crate) guardrails: Vec<Guardrail>,
+    /// What the program declares about the cluster's addresses.
+    pub(crate) cluster: ClusterFacts,
 }

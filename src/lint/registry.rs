@@ -40,6 +40,7 @@ pub const RULES: &[Rule] = &[
     rules::cidr_overlaps_cluster::RULE,
     rules::overlapping_workloads::RULE,
     rules::wide_port_range::RULE,
+    rules::undeclared_cluster_ranges::RULE,
 ];
 
 /// The lint with this code, if the code is a lint's.
@@ -78,9 +79,16 @@ pub fn listing() -> String {
         .join(", ")
 }
 
-/// Every setting, in the order of the lints that declare them.
+/// Every setting: the cluster facts, then the lints' own, in the order of the lints that
+/// declare them (a lint reading a cluster fact lists it among its settings too).
 pub fn settings() -> impl Iterator<Item = &'static Setting> {
-    RULES.iter().flat_map(|r| r.settings.iter())
+    let facts = &super::settings::CLUSTER_FACTS;
+    facts.iter().chain(
+        RULES
+            .iter()
+            .flat_map(|r| r.settings.iter())
+            .filter(|s| !facts.contains(s)),
+    )
 }
 
 /// The setting with this key.

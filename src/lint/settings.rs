@@ -1,12 +1,53 @@
-//! The `set KEY = VALUE` statements a lint reads, declared by that lint (`Rule::settings`).
+//! The `set KEY = VALUE` statements: a lint's thresholds, declared by that lint
+//! (`Rule::settings`), and the facts about the cluster, declared here ([`CLUSTER_FACTS`]) since
+//! the checker, the backends and several lints read them.
 //!
 //! The checker validates each `set` against these declarations and stores the values by key in
-//! `checked::Settings`; a lint reads them back through its own declaration, which also holds
-//! the default.
+//! `checked::Settings`; a lint reads them back through its declaration, which also holds the
+//! default.
 
 use ipnet::IpNet;
 
 use crate::check::checked::{SettingValue, Settings};
+use crate::model::ClusterFacts;
+
+/// The cluster's pod ranges.
+pub const POD_CIDRS: Setting = Setting {
+    key: "pod-cidrs",
+    value: Value::Cidrs,
+};
+
+/// The cluster's Service (cluster IP) ranges.
+pub const SERVICE_CIDRS: Setting = Setting {
+    key: "service-cidrs",
+    value: Value::Cidrs,
+};
+
+/// The nodes' addresses.
+pub const NODE_CIDRS: Setting = Setting {
+    key: "node-cidrs",
+    value: Value::Cidrs,
+};
+
+/// The API server's endpoint addresses (what the `kubernetes` Service in `default` forwards
+/// to).
+pub const APISERVER: Setting = Setting {
+    key: "apiserver",
+    value: Value::Cidrs,
+};
+
+/// The facts about the cluster a program may declare.
+pub const CLUSTER_FACTS: [Setting; 4] = [POD_CIDRS, SERVICE_CIDRS, NODE_CIDRS, APISERVER];
+
+/// The cluster facts a program declares.
+pub fn cluster_facts(settings: &Settings) -> ClusterFacts {
+    ClusterFacts {
+        pods: POD_CIDRS.cidrs(settings).to_vec(),
+        services: SERVICE_CIDRS.cidrs(settings).to_vec(),
+        nodes: NODE_CIDRS.cidrs(settings).to_vec(),
+        apiserver: APISERVER.cidrs(settings).to_vec(),
+    }
+}
 
 /// One setting: its key and what it takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +68,8 @@ pub enum Value {
         max: u32,
         default: u32,
     },
-    /// One or more CIDRs (`set pod-cidrs = 10.244.0.0/16, fd00:10:244::/56`), none when unset.
+    /// One or more addresses or CIDRs (`set pod-cidrs = 10.244.0.0/16, fd00:10:244::/56`,
+    /// `set apiserver = 10.0.0.10`), none when unset.
     Cidrs,
 }
 
@@ -36,7 +78,7 @@ impl Setting {
     pub fn takes(&self) -> String {
         match self.value {
             Value::Number { what, min, max, .. } => format!("{what} from {min} to {max}"),
-            Value::Cidrs => "one or more CIDRs".to_owned(),
+            Value::Cidrs => "one or more addresses or CIDRs".to_owned(),
         }
     }
 

@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use super::cluster::ClusterModel;
 use super::universe::{ELSEWHERE, labelled};
 use super::{Decision, Destination, Evaluator, Flow, Labels, Pod, Undecidable};
 use crate::check::checked::{Dest, Expectation};
@@ -12,20 +13,22 @@ use crate::model::{NamespaceSel, Peer, Proto, Wildcard};
 pub const DEFAULT_PORTS: [(Proto, u16); 3] =
     [(Proto::Tcp, 443), (Proto::Tcp, 80), (Proto::Udp, 53)];
 
-/// The destinations an expectation's destination stands for: one for an address, a name or
-/// pods; for `any` (every destination) an address of each family and a pod of another
-/// namespace, each of which must get the verdict.
-fn destinations(t: &Dest, e: &Expectation) -> Vec<Destination> {
-    let one = match &t.peer {
-        Peer::Net(n) => Destination::Address(n.network()),
-        Peer::Host(h) => Destination::Host {
+/// The destinations an expectation's destination stands for, placed in the program's cluster:
+/// an address is whatever the model says is there (an address outside the cluster, a pod's, a
+/// node's, the API server's), pods get a pod's address, and `any` (every destination) stands
+/// for an address of each family, a pod of another namespace, a node and the API server, each
+/// of which must get the verdict.
+fn destinations(t: &Dest, e: &Expectation, model: &ClusterModel) -> Vec<Destination> {
+    match &t.peer {
+        Peer::Net(n) => model.destinations_at(n.network(), &e.namespace),
+        Peer::Host(h) => vec![Destination::Host {
             name: match h.wildcard {
                 Wildcard::None => h.base.clone(),
                 Wildcard::OneLabel => format!("a.{}", h.base),
                 Wildcard::AnyLabels => format!("a.b.{}", h.base),
             },
             address: e.resolving,
-        },
+        }],
         Peer::Pods {
             namespace,
             selector,
@@ -35,40 +38,49 @@ fn destinations(t: &Dest, e: &Expectation) -> Vec<Destination> {
                 NamespaceSel::Any => (e.namespace.clone(), Labels::new()),
                 NamespaceSel::Labels(sel) => labelled(sel.example()),
             };
-            Destination::Pod(Pod {
+            vec![Destination::Pod(Pod {
                 ns_labels,
+                address: model.pod_address(0),
                 ..Pod::new(namespace, selector.example())
-            })
+            })]
         }
-        Peer::ServiceAccount { namespace, name } => Destination::Pod(Pod {
+        Peer::ServiceAccount { namespace, name } => vec![Destination::Pod(Pod {
             service_account: name.clone(),
+            address: model.pod_address(0),
             ..Pod::new(namespace.clone(), Labels::new())
-        }),
+        })],
         Peer::Any => {
-            return vec![
-                Destination::Address(IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7))),
-                Destination::Address(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 7))),
-                Destination::Pod(Pod::new(
-                    ELSEWHERE,
-                    Labels::from([("app".into(), "any".into())]),
-                )),
-            ];
+            let mut out: Vec<Destination> = [
+                IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7)),
+                IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 7)),
+            ]
+            .into_iter()
+            .chain(model.node_address(0))
+            .flat_map(|a| model.destinations_at(a, &e.namespace))
+            .collect();
+            out.push(Destination::Pod(Pod {
+                address: model.pod_address(0),
+                ..Pod::new(ELSEWHERE, Labels::from([("app".into(), "any".into())]))
+            }));
+            out.extend(model.apiservers().into_iter().map(Destination::ApiServer));
+            out
         }
-    };
-    vec![one]
+    }
 }
 
 /// The flows an expectation stands for: one per destination it names (a name such as `metadata`
-/// names several) and per port (its first port, or [`DEFAULT_PORTS`] when it names none).
+/// names several, a node address both this node and another) and per port (its first port, or
+/// [`DEFAULT_PORTS`] when it names none).
 pub fn flows(e: &Expectation) -> Vec<Flow> {
     let source = Pod::new(e.namespace.clone(), e.source.clone());
+    let model = ClusterModel::new(&e.cluster);
     let mut out = Vec::new();
     for t in &e.dests {
         let ports: Vec<(Proto, u16)> = match t.ports {
             Some(r) => vec![(r.proto, r.first)],
             None => DEFAULT_PORTS.to_vec(),
         };
-        for destination in destinations(t, e) {
+        for destination in destinations(t, e, &model) {
             for (proto, port) in &ports {
                 out.push(Flow {
                     source: source.clone(),

@@ -14,6 +14,7 @@
 pub mod calico;
 pub mod cilium;
 pub mod closest;
+pub mod cluster;
 pub mod cursor;
 pub mod expect;
 pub mod labels;
@@ -58,9 +59,10 @@ pub fn kube_dns() -> Pod {
     )
 }
 
-/// A pod: its namespace, the labels of its namespace and its own labels. Every namespace
-/// carries the label `kubernetes.io/metadata.name: <namespace>`, in every evaluator; the flow
-/// model gives some namespaces more labels (`ns_labels`), to tell `pods(ns{...})` apart.
+/// A pod: its namespace, the labels of its namespace and its own labels, and as a destination
+/// its address. Every namespace carries the label `kubernetes.io/metadata.name: <namespace>`,
+/// in every evaluator; the flow model gives some namespaces more labels (`ns_labels`), to tell
+/// `pods(ns{...})` apart.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pod {
     pub namespace: String,
@@ -69,16 +71,20 @@ pub struct Pod {
     pub labels: Labels,
     /// The service account the pod runs as (`default` unless the pod names one).
     pub service_account: String,
+    /// Where the flow model places it (`cluster::ClusterModel`); `None` for a flow's source,
+    /// whose address no rule reads.
+    pub address: Option<IpAddr>,
 }
 
 impl Pod {
-    /// A pod of a namespace that carries only its name label.
+    /// A pod of a namespace that carries only its name label, without an address.
     pub fn new(namespace: impl Into<String>, labels: Labels) -> Pod {
         Pod {
             namespace: namespace.into(),
             ns_labels: Labels::new(),
             labels,
             service_account: DEFAULT_SERVICE_ACCOUNT.to_owned(),
+            address: None,
         }
     }
 
@@ -113,22 +119,122 @@ impl fmt::Display for Pod {
         if self.service_account != DEFAULT_SERVICE_ACCOUNT {
             write!(f, " as {}", self.service_account)?;
         }
-        Ok(())
+        match self.address {
+            Some(a) => write!(f, " at {a}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A node of the cluster, at one of its addresses: the node the source pod runs on, or another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Node {
+    pub this: bool,
+    pub address: IpAddr,
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let which = if self.this {
+            "this node"
+        } else {
+            "another node"
+        };
+        write!(f, "{which} at {}", self.address)
+    }
+}
+
+/// The API server, at one of its endpoint addresses: on a node (the source pod's own, or
+/// another) or outside the cluster (a managed control plane).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ApiServer {
+    pub address: IpAddr,
+    /// `Some(true)` on the source pod's node, `Some(false)` on another node, `None` outside
+    /// the cluster.
+    pub on_node: Option<bool>,
+}
+
+impl ApiServer {
+    /// The API server at `a`: once outside the cluster, or on this node and on another.
+    pub fn at(a: IpAddr, on_node: bool) -> Vec<ApiServer> {
+        if on_node {
+            vec![
+                ApiServer {
+                    address: a,
+                    on_node: Some(true),
+                },
+                ApiServer {
+                    address: a,
+                    on_node: Some(false),
+                },
+            ]
+        } else {
+            vec![ApiServer {
+                address: a,
+                on_node: None,
+            }]
+        }
+    }
+
+    /// The node it runs on, if any.
+    pub fn node(&self) -> Option<Node> {
+        self.on_node.map(|this| Node {
+            this,
+            address: self.address,
+        })
+    }
+}
+
+impl fmt::Display for ApiServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "kube-apiserver at {}", self.address)?;
+        match self.on_node {
+            Some(true) => f.write_str(" (on this node)"),
+            Some(false) => f.write_str(" (on another node)"),
+            None => f.write_str(" (outside the cluster)"),
+        }
     }
 }
 
 /// Where a flow goes.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Destination {
-    /// An address that is not a pod of the cluster.
+    /// An address outside the cluster: not a pod's, a node's or the API server's.
     Address(IpAddr),
     /// A host name, looked up through cluster DNS, and the address it resolved to (if known).
     Host {
         name: String,
         address: Option<IpAddr>,
     },
-    /// A pod of the cluster (pod addresses are not modelled: address rules never match pods).
+    /// A pod of the cluster, at its address.
     Pod(Pod),
+    /// A node of the cluster.
+    Node(Node),
+    /// The API server.
+    ApiServer(ApiServer),
+}
+
+impl Destination {
+    /// The address the flow's packets carry, when the model knows it.
+    pub fn address(&self) -> Option<IpAddr> {
+        match self {
+            Destination::Address(a) => Some(*a),
+            Destination::Host { address, .. } => *address,
+            Destination::Pod(p) => p.address,
+            Destination::Node(n) => Some(n.address),
+            Destination::ApiServer(s) => Some(s.address),
+        }
+    }
+
+    /// Whether the destination is inside the cluster (a pod, a node, the API server on a node),
+    /// which address rules of the language never match.
+    pub fn in_cluster(&self) -> bool {
+        match self {
+            Destination::Address(_) | Destination::Host { .. } => false,
+            Destination::Pod(_) | Destination::Node(_) => true,
+            Destination::ApiServer(s) => s.on_node.is_some(),
+        }
+    }
 }
 
 impl fmt::Display for Destination {
@@ -144,6 +250,8 @@ impl fmt::Display for Destination {
                 address: Some(a),
             } => write!(f, "{name} resolving {a}"),
             Destination::Pod(p) => write!(f, "{p}"),
+            Destination::Node(n) => write!(f, "{n}"),
+            Destination::ApiServer(s) => write!(f, "{s}"),
         }
     }
 }

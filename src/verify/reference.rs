@@ -4,8 +4,9 @@
 //! - A pod that no policy selects is not isolated: everything is allowed.
 //! - A pod that some policies select may reach what any of them allows (a union), except what
 //!   any of them denies (a deny of a policy applies to all egress of the pods it selects).
-//! - Address rules match addresses, never pods; a host name matches host rules by name and
-//!   address rules by the address it resolved to; `any` matches every destination.
+//! - Address rules match addresses outside the cluster, never pods or nodes (nor the API
+//!   server on a node); a host name matches host rules by name and address rules by the
+//!   address it resolved to; `any` matches every destination.
 //! - Pods match a pod peer when their namespace is the peer's (by name, any, or by the
 //!   namespace's labels) and their labels meet its selector.
 
@@ -75,9 +76,14 @@ fn peer_miss(peer: &Peer, dest: &Destination) -> Option<String> {
                 None
             }
         }
-        (Peer::Net(n), Destination::Pod(p)) => Some(format!(
-            "{p} is a pod, and address rules like {n} match no pods"
+        // An address range is the addresses in it outside the cluster: not pods, not nodes
+        // (nor the API server running on one).
+        (Peer::Net(n), d) if d.in_cluster() => Some(format!(
+            "{d} is in the cluster, and address rules like {n} match only addresses outside it"
         )),
+        (Peer::Net(n), Destination::ApiServer(s)) => {
+            (!n.contains(&s.address)).then(|| format!("{} is outside {n}", s.address))
+        }
         (peer, dest) => Some(format!("{dest} is not {peer}")),
     }
 }

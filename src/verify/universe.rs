@@ -16,7 +16,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use super::{Destination, Flow, Labels, Pod};
+use super::cluster::{ClusterModel, Place};
+use super::{Destination, Flow, Labels, Pod, kube_dns};
+use crate::backend::Target;
 use crate::ir::{self, Rule};
 use crate::model::{
     HostPattern, LabelReq, LabelSelector, NamespaceSel, Peer, PortRange, PortSet, Proto, Wildcard,
@@ -257,14 +259,20 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
         )
         .collect();
 
+    let model = ClusterModel::new(&program.cluster);
     let mut addresses = BTreeSet::from([
         IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)),
         IpAddr::V6(Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)),
         IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8)),
         IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
     ]);
+    // Every declared cluster range's edges, and a node of the cluster.
+    for n in program.cluster.inside().chain(&program.cluster.apiserver) {
+        edges(n, &mut addresses);
+    }
+    addresses.extend(model.node_address(0));
     let mut hosts: BTreeSet<String> = BTreeSet::from(["example.org".to_owned()]);
-    let mut dest_pods: BTreeSet<Pod> = BTreeSet::from([super::kube_dns()]);
+    let mut dest_pods: BTreeSet<Pod> = BTreeSet::from([kube_dns()]);
     let mut port_set: BTreeSet<(Proto, u16)> = BTreeSet::from([
         (Proto::Tcp, 53),
         (Proto::Udp, 53),
@@ -310,8 +318,13 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
         Labels::from([("app".into(), "elsewhere".into())]),
     ));
 
-    let mut destinations: Vec<Destination> =
-        addresses.into_iter().map(Destination::Address).collect();
+    // Each address as what the cluster has there.
+    let mut destinations: Vec<Destination> = addresses
+        .into_iter()
+        .filter(|a| !matches!(model.place(*a), Place::ApiServer { .. }))
+        .flat_map(|a| model.destinations_at(a, ELSEWHERE))
+        .collect();
+    destinations.extend(model.apiservers().into_iter().map(Destination::ApiServer));
     for h in hosts {
         destinations.push(Destination::Host {
             name: h.clone(),
@@ -322,7 +335,13 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
             address: Some(RESOLVED),
         });
     }
-    destinations.extend(dest_pods.into_iter().map(Destination::Pod));
+    // Every pod at an address of its own.
+    destinations.extend(dest_pods.into_iter().enumerate().map(|(i, p)| {
+        Destination::Pod(Pod {
+            address: model.pod_address(i),
+            ..p
+        })
+    }));
 
     let mut out = Vec::with_capacity(sources.len() * destinations.len() * port_set.len());
     for s in &sources {
@@ -345,21 +364,49 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
 pub struct Agreement {
     /// Flows both decided alike.
     pub agreed: usize,
+    /// Flows a target allows and the source does not, because an allowed address rule matches
+    /// a pod's or a node's address that the program did not declare (`set pod-cidrs`, `set
+    /// node-cidrs`), on a target whose address rules match them (native `ipBlock`, Calico
+    /// `nets`): the documented difference W0116 warns about, counted, never silent.
+    pub wider_undeclared: usize,
+    /// Flows a target denies and the source allows for the same reason, through a denied
+    /// address rule (Calico's `Deny` on `nets`): narrower, and documented likewise.
+    pub narrower_undeclared: usize,
     /// One line per flow decided differently (or not decided), at most the limit given.
     pub disagreements: Vec<String>,
 }
 
-/// Holds `target` (named `name` in messages) to the reference on every flow of `program`'s
-/// universe. A host name without an address that a target matching addresses cannot decide is
-/// skipped: the universe gives every name a resolved twin, which it must decide.
+/// Whether `target` deciding `flow` otherwise than the reference is the documented difference:
+/// the flow goes to a pod or a node whose address only the default ranges place (the program
+/// declares no `pod-cidrs` or `node-cidrs` there), and `target`'s address rules match such
+/// addresses (native `ipBlock` in the wider reading, Calico `nets`; never Cilium's CIDR rules).
+pub fn undeclared_difference(model: &ClusterModel, target: Target, flow: &Flow) -> bool {
+    let matches_cluster_addresses = match target {
+        Target::Native | Target::Calico | Target::CalicoEnterprise => true,
+        Target::Cilium => false,
+    };
+    matches_cluster_addresses
+        && flow.destination.in_cluster()
+        && flow
+            .destination
+            .address()
+            .is_some_and(|a| model.undeclared(a))
+}
+
+/// Holds `target`'s evaluator to the reference on every flow of `program`'s universe. A host
+/// name without an address that a target matching addresses cannot decide is skipped: the
+/// universe gives every name a resolved twin, which it must decide. A flow to a pod or node
+/// placed by the default (undeclared) ranges is counted apart (`wider_undeclared`,
+/// `narrower_undeclared`) when a target matching such addresses decides it otherwise.
 pub fn compare(
     program: &ir::Program,
-    target: &dyn super::Evaluator,
-    name: &str,
+    evaluator: &dyn super::Evaluator,
+    target: Target,
     limit: usize,
 ) -> Agreement {
     use super::Evaluator as _;
     let reference = super::reference::Reference::new(program);
+    let model = ClusterModel::new(&program.cluster);
     let mut out = Agreement::default();
     for flow in flows(program) {
         let want = match reference.decide(&flow) {
@@ -370,10 +417,17 @@ pub fn compare(
                 continue;
             }
         };
-        match target.decide(&flow) {
+        match evaluator.decide(&flow) {
             Ok(got) if got.allowed == want.allowed => out.agreed += 1,
+            Ok(got) if undeclared_difference(&model, target, &flow) => {
+                if got.allowed {
+                    out.wider_undeclared += 1;
+                } else {
+                    out.narrower_undeclared += 1;
+                }
+            }
             Ok(got) => out.disagreements.push(format!(
-                "{flow}\n    ir:   {} by {} ({})\n    {name}: {} by {} ({}; closest: {})",
+                "{flow}\n    ir:   {} by {} ({})\n    {target}: {} by {} ({}; closest: {})",
                 want.verdict(),
                 want.rule.as_deref().unwrap_or("default"),
                 want.why,
@@ -386,7 +440,7 @@ pub fn compare(
                 if matches!(flow.destination, Destination::Host { address: None, .. }) => {}
             Err(e) => out
                 .disagreements
-                .push(format!("{flow}: {name} cannot decide: {e}")),
+                .push(format!("{flow}: {target} cannot decide: {e}")),
         }
         if out.disagreements.len() >= limit {
             break;

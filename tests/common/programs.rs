@@ -53,6 +53,17 @@ pub const DENIES: &[&str] = &[
     "serviceaccount(ledger)",
 ];
 
+/// Cluster facts to put before a random program: none (the default cluster, where the
+/// documented difference on undeclared pod and node addresses shows), and declared ranges
+/// overlapping the fragments' own (pods and nodes inside `10.0.0.0/8`, nodes in IPv6, Services,
+/// the API server on a node).
+#[allow(dead_code, reason = "tests/import.rs does not declare facts")]
+pub const FACTS: &[&str] = &[
+    "",
+    "set pod-cidrs = 10.244.0.0/16\nset node-cidrs = 10.1.0.0/20\n",
+    "set pod-cidrs = 10.1.2.64/26, fd00:10:244::/56\nset node-cidrs = 10.0.0.0/20, 2001:db8:5::/64\nset service-cidrs = 10.96.0.0/12\nset apiserver = 10.0.0.10\n",
+];
+
 /// Names for the random programs' apps and namespace: statement keywords among them, which
 /// are names wherever a name is expected.
 pub const NAMES: &[&str] = &["default", "deny", "set", "pods", "app-4", "app-5"];

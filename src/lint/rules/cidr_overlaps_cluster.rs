@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::diagnostics::{Code, Diagnostic};
-use crate::lint::settings::{Setting, Value};
+use crate::lint::settings::{POD_CIDRS, SERVICE_CIDRS};
 use crate::lint::{Context, Rule};
 use crate::model::Peer;
 
@@ -16,18 +16,6 @@ pub const RULE: Rule = Rule {
     explanation: EXPLANATION,
     settings: &[POD_CIDRS, SERVICE_CIDRS],
     check,
-};
-
-/// The cluster's pod ranges.
-const POD_CIDRS: Setting = Setting {
-    key: "pod-cidrs",
-    value: Value::Cidrs,
-};
-
-/// The cluster's service ranges.
-const SERVICE_CIDRS: Setting = Setting {
-    key: "service-cidrs",
-    value: Value::Cidrs,
 };
 
 const EXPLANATION: &str = r#"# W0109: CIDR overlaps the cluster's pod or service range (`cidr-overlaps-cluster`)

@@ -53,19 +53,19 @@ fn ports_text(ranges: &[PortRange]) -> String {
 /// The address a destination is matched by.
 enum Address {
     Known(IpAddr),
+    /// A host name without the address it resolved to.
     Missing,
-    /// Pods have no modelled address.
+    /// A pod the flow model gives no address (a source, or a pod built by hand in a test).
     Pod,
 }
 
+/// §np EntityRule `nets` and `notNets` match the packet's address, whatever is there: an
+/// address outside the cluster, a pod's, a node's, the API server's.
 fn address(d: &Destination) -> Address {
-    match d {
-        Destination::Address(a)
-        | Destination::Host {
-            address: Some(a), ..
-        } => Address::Known(*a),
-        Destination::Host { address: None, .. } => Address::Missing,
-        Destination::Pod(_) => Address::Pod,
+    match (d.address(), d) {
+        (Some(a), _) => Address::Known(a),
+        (None, Destination::Host { .. }) => Address::Missing,
+        (None, _) => Address::Pod,
     }
 }
 

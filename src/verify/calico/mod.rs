@@ -25,9 +25,11 @@
 //! says `Pass`); a pod that no tier acts on falls through to its namespace profile, which allows
 //! all egress.
 //!
-//! The flow model has no pod addresses: `nets` never match a pod, so a pod lies outside every
-//! `notNets` range. A host name matches `nets` by the address it resolved to, and `domains`
-//! (Calico Enterprise only) by name.
+//! `nets` and `notNets` match a packet's address, whatever holds it: in the flow model pods,
+//! nodes and the API server have addresses (`verify::cluster`), and a range that contains a
+//! pod's address matches that pod. A host name matches `nets` by the address it resolved to,
+//! and `domains` (Calico Enterprise only) by name. Selectors match pods only (host endpoints
+//! are not modelled).
 
 mod decide;
 pub mod domain;

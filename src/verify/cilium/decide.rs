@@ -144,13 +144,35 @@ impl Rule {
                         };
                     }
                     // [layer3] "CIDR rules do not apply to traffic where both sides of the
-                    // connection are ... managed by Cilium".
+                    // connection are either managed by Cilium or use an IP belonging to a node
+                    // in the cluster"; "By default, CIDR-based selectors do not match
+                    // in-cluster entities (pods or nodes)" (`--policy-cidr-match-mode` left
+                    // at its default).
                     Destination::Pod(p) => {
                         return Hit::Miss(Miss::new(
                             Near::OtherKind,
                             format!("{p} is a pod, and CIDR rules match no pods"),
                         ));
                     }
+                    Destination::Node(n) => {
+                        return Hit::Miss(Miss::new(
+                            Near::OtherKind,
+                            format!("{n} is a node, and CIDR rules match no nodes"),
+                        ));
+                    }
+                    // The API server outside the cluster has its CIDR identity with the
+                    // `kube-apiserver` label added, and CIDR rules select it (cilium/cilium
+                    // #25241: "ToCIDR netpols matching kube-apiserver IPs (when external to the
+                    // cluster)"); on a node it is that node's identity.
+                    Destination::ApiServer(s) => match s.node() {
+                        Some(n) => {
+                            return Hit::Miss(Miss::new(
+                                Near::OtherKind,
+                                format!("{s} runs on a node ({n}), and CIDR rules match no nodes"),
+                            ));
+                        }
+                        None => s.address,
+                    },
                 };
                 cidr_hit(cidrs, address)
             }

@@ -27,7 +27,8 @@
 //!
 //! Conventions shared with the reference evaluator: a pod's identity labels are its labels plus
 //! `io.kubernetes.pod.namespace` and the labels of its namespace (only
-//! `kubernetes.io/metadata.name`); address rules never match pods; a host name matches
+//! `kubernetes.io/metadata.name`); CIDR rules never match pods or nodes (the API server outside
+//! the cluster they match by address); a host name matches
 //! `toFQDNs` by name and CIDR rules by the address it resolved to. A host name without an address
 //! is `NeedsAddress` whenever an address rule could change the verdict.
 

@@ -33,35 +33,41 @@ fn describe_ports(ports: &[PortMatch]) -> String {
 
 fn peer_hit(policy: &Policy, peer: &Peer, dest: &Destination) -> Hit {
     match (peer, dest) {
+        (Peer::Block { .. }, Destination::Host { address: None, .. }) => Hit::NeedsAddress,
         // [concepts] "The NetworkPolicy resource", ipBlock: a CIDR range of destinations;
         // [api] IPBlock, field `except`: ranges removed from it. A host name matches by the
-        // address it resolved to.
-        (
-            Peer::Block { cidr, except, .. },
-            Destination::Address(a)
-            | Destination::Host {
-                address: Some(a), ..
-            },
-        ) => {
-            if !cidr.contains(a) {
-                Hit::Miss(Miss::new(Near::Elsewhere, format!("{a} is outside {cidr}")))
-            } else if let Some(e) = except.iter().find(|e| e.contains(a)) {
+        // address it resolved to. ipBlocks "should be cluster-external IPs, since Pod IPs are
+        // ephemeral and unpredictable", but whether one matches a pod's or a node's address is
+        // left to the implementation: Calico's does (projectcalico/calico#6634), Cilium's does
+        // not (cilium/cilium#19601). This model takes the wider reading, every address, so that
+        // a policy is exact only when it holds under every implementation.
+        (Peer::Block { cidr, except, .. }, dest) => {
+            let Some(a) = dest.address() else {
+                return Hit::Miss(Miss::new(
+                    Near::OtherKind,
+                    format!(
+                        "{dest} has no address in the flow model, and ipBlock {cidr} matches addresses only"
+                    ),
+                ));
+            };
+            let what = match dest {
+                Destination::Address(_) | Destination::Host { .. } => String::new(),
+                other => format!(" ({other})"),
+            };
+            if !cidr.contains(&a) {
+                Hit::Miss(Miss::new(
+                    Near::Elsewhere,
+                    format!("{a}{what} is outside {cidr}"),
+                ))
+            } else if let Some(e) = except.iter().find(|e| e.contains(&a)) {
                 Hit::Miss(Miss::new(
                     Near::Excluded,
-                    format!("{a} is in {cidr} but in except {e}"),
+                    format!("{a}{what} is in {cidr} but in except {e}"),
                 ))
             } else {
-                Hit::Match(format!("{a} is in ipBlock {cidr}"))
+                Hit::Match(format!("{a}{what} is in ipBlock {cidr}"))
             }
         }
-        (Peer::Block { .. }, Destination::Host { address: None, .. }) => Hit::NeedsAddress,
-        // [concepts] "The NetworkPolicy resource", ipBlock: meant for addresses outside the
-        // cluster, pod addresses being ephemeral; our flow model gives pods no address, so
-        // address ranges match no pod.
-        (Peer::Block { cidr, .. }, Destination::Pod(p)) => Hit::Miss(Miss::new(
-            Near::OtherKind,
-            format!("{p} is a pod, and ipBlock {cidr} matches addresses only"),
-        )),
         (
             Peer::Pods {
                 namespaces, pods, ..

@@ -175,8 +175,10 @@ fn round_trip_selectors_that_yaml_could_misread() {
 }
 
 /// Destinations and ports worth trying against a program: the peers it names (and near
-/// misses), well-known addresses, and the ports it names (and their neighbours).
+/// misses), well-known addresses (as what the program's cluster has there), and the ports it
+/// names (and their neighbours).
 fn grid(ir: &crate::ir::Program) -> Vec<Flow> {
+    let model = crate::verify::cluster::ClusterModel::new(&ir.cluster);
     let mut sources: Vec<Pod> = vec![pod("elsewhere", &[("app", "stranger")])];
     let mut dests: Vec<Destination> = [
         "10.20.30.7",
@@ -194,7 +196,7 @@ fn grid(ir: &crate::ir::Program) -> Vec<Flow> {
         "2001:db8::1",
     ]
     .into_iter()
-    .map(addr)
+    .flat_map(|a| model.destinations_at(a.parse().unwrap(), "elsewhere"))
     .collect();
     dests.push(dns_pod());
     dests.push(Destination::Pod(pod("elsewhere", &[("app", "stranger")])));
@@ -245,8 +247,9 @@ fn grid(ir: &crate::ir::Program) -> Vec<Flow> {
                         }
                     }
                     Peer::Net(n) => {
-                        dests.push(Destination::Address(n.network()));
-                        dests.push(Destination::Address(n.broadcast()));
+                        for a in [n.network(), n.broadcast()] {
+                            dests.extend(model.destinations_at(a, "elsewhere"));
+                        }
                     }
                     // Every destination: the others here already stand for it.
                     Peer::Any => {}

@@ -34,4 +34,5 @@ mod calico_reading;
 mod calico_round_trip;
 mod calico_selector;
 
+mod cluster_addresses;
 mod protocols;

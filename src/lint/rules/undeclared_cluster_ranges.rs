@@ -1,0 +1,132 @@
+//! W0116 `undeclared-cluster-ranges`: an allowed address range, while the cluster's pod or
+//! node ranges are not declared, so targets that match pods and nodes by address may reach
+//! more than the source says.
+
+use ipnet::IpNet;
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::lint::helpers::describe;
+use crate::lint::settings::{NODE_CIDRS, POD_CIDRS};
+use crate::lint::{Context, Rule};
+use crate::model::Peer;
+
+pub const RULE: Rule = Rule {
+    code: Code::W0116,
+    name: "undeclared-cluster-ranges",
+    explanation: EXPLANATION,
+    settings: &[POD_CIDRS, NODE_CIDRS],
+    check,
+};
+
+const EXPLANATION: &str = r#"# W0116: address range while the pod or node ranges are undeclared (`undeclared-cluster-ranges`)
+
+## What it does
+
+Checks for statements that allow an address range while the program does not declare the
+cluster's pod ranges (`set pod-cidrs = ...`) or node ranges (`set node-cidrs = ...`). Link-local
+ranges (`169.254.0.0/16`, `fe80::/10`), where no pod or node lives, are exempt.
+
+## Why is this bad?
+
+An address range means the addresses in it outside the cluster: pods are reached with
+`pods(...)` and nodes with `nodes`. Cilium's CIDR rules never match pods or nodes, but Calico's
+`nets` match every address, and whether native `ipBlock` matches pods and nodes is left to the
+network plugin (Calico's does). So on those targets `10.0.0.0/8:443` also reaches every pod and
+node whose address falls in `10.0.0.0/8`, which the source never allowed.
+
+When the ranges are declared, egressc cuts them out of every address rule (Calico `notNets`,
+native `except`) and the statement means the same on every target. Without them it cannot, and
+says so here.
+
+## Example
+
+```egress
+namespace payments
+default deny
+app payments-api -> dns, 10.0.0.0/8:443
+```
+
+egressc says `` on Calico and native NetworkPolicy, `10.0.0.0/8` may also reach pods and nodes
+whose addresses fall in it ``, with the label `an address range`.
+
+Use instead:
+
+```egress
+set pod-cidrs = 10.244.0.0/16
+set node-cidrs = 10.0.0.0/20
+set service-cidrs = 10.96.0.0/12
+
+namespace payments
+default deny
+app payments-api -> dns, 10.0.0.0/8:443
+```
+
+Calico writes `nets: [10.0.0.0/8]` with `notNets: [10.0.0.0/20, 10.96.0.0/12, 10.244.0.0/16]`,
+native an `ipBlock` with the same `except` list: the app reaches TCP 443 on `10.0.0.0/8` outside
+the cluster, and pods and nodes only where other destinations allow them.
+
+## Options
+
+- `set pod-cidrs = CIDR, ...`: the cluster's pod ranges.
+- `set node-cidrs = CIDR, ...`: the nodes' addresses.
+"#;
+
+/// Link-local ranges: no pod or node has such an address.
+fn link_local(n: &IpNet) -> bool {
+    let local: [IpNet; 2] = [
+        IpNet::V4(ipnet::Ipv4Net::new_assert(
+            std::net::Ipv4Addr::new(169, 254, 0, 0),
+            16,
+        )),
+        IpNet::V6(ipnet::Ipv6Net::new_assert(
+            std::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0),
+            10,
+        )),
+    ];
+    local.iter().any(|l| l.contains(n))
+}
+
+fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
+    let settings = &cx.program.settings;
+    let missing: Vec<&str> = [(POD_CIDRS, "pods"), (NODE_CIDRS, "nodes")]
+        .into_iter()
+        .filter(|(s, _)| s.cidrs(settings).is_empty())
+        .map(|(_, what)| what)
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let what = missing.join(" and ");
+    let keys: Vec<String> = [(POD_CIDRS, "10.244.0.0/16"), (NODE_CIDRS, "10.0.0.0/20")]
+        .into_iter()
+        .filter(|(s, _)| s.cidrs(settings).is_empty())
+        .map(|(s, example)| format!("`set {} = {example}`", s.key))
+        .collect();
+    for w in &cx.program.workloads {
+        let mut ranges = w.allow.iter().filter_map(|t| match &t.peer {
+            Peer::Net(n) if !link_local(n) => Some((n, t.origin)),
+            _ => None,
+        });
+        let Some((first, origin)) = ranges.next() else {
+            continue;
+        };
+        let more = ranges.count();
+        let mut d = Diagnostic::new(
+            Code::W0116,
+            origin,
+            format!(
+                "on Calico and native NetworkPolicy, `{first}` may also reach {what} whose addresses fall in it"
+            ),
+        )
+        .label("an address range")
+        .note(format!(
+            "the cluster's ranges of {what} are not declared, so egressc cannot cut them out of the ranges {} allows (Calico `notNets`, native `except`); Cilium never matches them by address",
+            describe(w)
+        ))
+        .help(format!("declare them: {}", keys.join(" and ")));
+        if more > 0 {
+            d = d.note(format!("{more} more range(s) of this statement alike"));
+        }
+        found.push(d);
+    }
+}

@@ -136,7 +136,8 @@ function! s:CheckExample(path) abort
     call s:CheckAll(lnum, line, '\%([A-Za-z0-9_-]\)\@<!resolving\s\+\zs[0-9A-Fa-f]*:[0-9A-Fa-f:.]*', ['egressIPv6'], 'resolved IPv6 address')
     call s:CheckAll(lnum, line, '\%([0-9.]\)\@<!\d\+\.\d\+\.\d\+\.\d\+\%([0-9.]\)\@!', ['egressIPv4'], 'IPv4 address')
     call s:CheckAll(lnum, line, '\%([A-Za-z0-9_]\/\)\@<=\%(tcp\|udp\|sctp\)\>', ['egressProtocol'], 'protocol')
-    call s:CheckAll(lnum, line, '[A-Za-z0-9.]\zs:\d\+', ['egressPortColon'], 'port')
+    " A port: `:443` not followed by more of an IPv6 address (`fd00:10::/64`).
+    call s:CheckAll(lnum, line, '[A-Za-z0-9.]\zs:\d\+\%([0-9A-Fa-f:]\)\@!', ['egressPortColon'], 'port')
   endfor
 endfunction
 

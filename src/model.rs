@@ -684,30 +684,56 @@ pub enum Peer {
 }
 
 impl Peer {
-    /// Whether this peer includes the cluster DNS pods (`k8s-app=kube-dns` in `kube-system`).
-    pub fn includes_cluster_dns(&self) -> bool {
-        match self {
-            Peer::Pods {
-                namespace,
-                selector,
-            } => {
-                let ns = namespace.matches(
-                    "kube-system",
-                    &std::collections::BTreeMap::from([(
-                        "kubernetes.io/metadata.name".to_owned(),
-                        "kube-system".to_owned(),
-                    )]),
-                );
-                let labels = std::collections::BTreeMap::from([(
-                    "k8s-app".to_owned(),
-                    "kube-dns".to_owned(),
-                )]);
-                ns && selector.matches(&labels)
-            }
-            Peer::Any => true,
-            Peer::ServiceAccount { namespace, .. } => namespace == "kube-system",
-            Peer::Net(_) | Peer::Host(_) => false,
+    /// The cluster's DNS server unless `set dns-server` says otherwise: the CoreDNS pods,
+    /// `k8s-app=kube-dns` in `kube-system`.
+    pub fn default_dns_server() -> Peer {
+        Peer::Pods {
+            namespace: NamespaceSel::Named("kube-system".to_owned()),
+            selector: LabelSelector::new(vec![LabelReq::Eq(
+                "k8s-app".to_owned(),
+                "kube-dns".to_owned(),
+            )]),
         }
+    }
+
+    /// Whether this peer includes some of the DNS server `server` (pods or addresses): pods
+    /// whose namespace and selector take in a pod of the server, an address range holding one
+    /// of its addresses, or `any`. A service account of the server's namespace counts (the
+    /// server's pods may run as it).
+    pub fn includes_dns_server(&self, server: &[Peer]) -> bool {
+        server.iter().any(|s| match (self, s) {
+            (Peer::Any, _) => true,
+            (
+                Peer::Pods {
+                    namespace,
+                    selector,
+                },
+                Peer::Pods {
+                    namespace: sn,
+                    selector: ss,
+                },
+            ) => {
+                let ns = match sn {
+                    NamespaceSel::Named(n) => namespace.matches(
+                        n,
+                        &std::collections::BTreeMap::from([(
+                            "kubernetes.io/metadata.name".to_owned(),
+                            n.clone(),
+                        )]),
+                    ),
+                    NamespaceSel::Any => *namespace == NamespaceSel::Any,
+                    NamespaceSel::Labels(l) => {
+                        *namespace == NamespaceSel::Any || namespace.matches("", &l.example())
+                    }
+                };
+                ns && selector.matches(&ss.example())
+            }
+            (Peer::ServiceAccount { namespace, .. }, Peer::Pods { namespace: sn, .. }) => {
+                sn.may_overlap(&NamespaceSel::Named(namespace.clone()))
+            }
+            (Peer::Net(a), Peer::Net(b)) => a.contains(b),
+            _ => false,
+        })
     }
 
     /// Whether two peers can match a common destination (conservative for pods).

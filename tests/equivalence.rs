@@ -26,7 +26,7 @@ mod files;
 #[path = "common/programs.rs"]
 mod programs;
 use common::{compare, compare_inputs};
-use programs::{ALLOWS, DENIES, FACTS, program};
+use programs::{ALLOWS, DENIES, DNS_SERVERS, FACTS, program_with_dns};
 
 fn example_files() -> Vec<std::path::PathBuf> {
     files::below(&examples::root(), "egress")
@@ -80,11 +80,12 @@ proptest! {
         guardrail in any::<bool>(),
         keyword_namespace in any::<bool>(),
         facts in 0..FACTS.len(),
+        dns_server in proptest::option::weighted(0.25, 0..DNS_SERVERS.len()),
     ) {
         let source = format!(
             "{}{}",
             FACTS[facts],
-            program(apps, default_deny, guardrail, keyword_namespace)
+            program_with_dns(dns_server, apps, default_deny, guardrail, keyword_namespace)
         );
         for t in Target::ALL {
             match compare(&source, *t, 5) {

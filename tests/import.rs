@@ -241,7 +241,7 @@ proptest! {
         guardrail in any::<bool>(),
         keyword_namespace in any::<bool>(),
     ) {
-        let source = programs::program(apps, default_deny, guardrail, keyword_namespace);
+        let source = programs::program_with_dns(None, apps, default_deny, guardrail, keyword_namespace);
         for t in Target::ALL {
             if let Err(e) = round_trip(&source, *t) {
                 prop_assert!(false, "{}", e);

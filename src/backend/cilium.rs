@@ -538,6 +538,31 @@ fn deny_rules(deny: &[ir::Rule], policy_ns: Option<&str>) -> Vec<EgressRule> {
         .collect()
 }
 
+/// E0510: DNS visibility (host names, `strict-dns`) when `set dns-server` names another DNS
+/// server than the CoreDNS pods. The DNS proxy rule goes on the DNS allowance, and which
+/// lookups that rule sees depends on where the pods send them, a fact of the cluster that
+/// egressc checks (and models) for the CoreDNS pods only: refused rather than written on a
+/// guess.
+fn dns_server_refused(policy: &ir::Policy, dns_server: &[Peer]) -> Option<Diagnostic> {
+    if dns_server == [Peer::default_dns_server()].as_slice() {
+        return None;
+    }
+    let (what, span) = match hosts(policy).next() {
+        Some((h, span)) => (format!("host name `{h}`"), span),
+        None if policy.strict_dns => ("`strict-dns`".to_owned(), policy.origin),
+        None => return None,
+    };
+    Some(
+        Diagnostic::new(
+            Code::E0510,
+            span,
+            format!("cilium's DNS visibility for {what} is written for the CoreDNS pods, and `set dns-server` names another DNS server"),
+        )
+        .label("needs the DNS proxy to see the lookups")
+        .help("reach these destinations by address, or build with `--target calico-enterprise`; on cilium, keep the CoreDNS pods as the DNS server"),
+    )
+}
+
 /// E0505: host names that Cilium can never resolve, as the app may not look them up.
 fn missing_dns(policy: &ir::Policy) -> Option<Diagnostic> {
     let mut names = hosts(policy);
@@ -571,11 +596,15 @@ fn missing_dns(policy: &ir::Policy) -> Option<Diagnostic> {
 
 /// E0505 too: host names while a deny (the policy's own or a guardrail's) covers the cluster
 /// DNS on port 53 — the proxy never sees the lookups, so `toFQDNs` never learns an address.
-fn blinded_dns(policy: &ir::Policy, guardrails: &[ir::Guardrail]) -> Option<Diagnostic> {
+fn blinded_dns(
+    policy: &ir::Policy,
+    guardrails: &[ir::Guardrail],
+    dns_server: &[Peer],
+) -> Option<Diagnostic> {
     let (first, span) = hosts(policy).next()?;
 
     let covers_dns = |r: &ir::Rule| {
-        !dns_ports(&r.ports).is_empty() && r.peers.iter().any(Peer::includes_cluster_dns)
+        !dns_ports(&r.ports).is_empty() && r.peers.iter().any(|p| p.includes_dns_server(dns_server))
     };
     let (deny_span, by) = policy
         .deny
@@ -607,7 +636,11 @@ fn blinded_dns(policy: &ir::Policy, guardrails: &[ir::Guardrail]) -> Option<Diag
     )
 }
 
-fn policy_spec(policy: &ir::Policy, guardrails: &[ir::Guardrail]) -> Result<Spec, Diagnostics> {
+fn policy_spec(
+    policy: &ir::Policy,
+    guardrails: &[ir::Guardrail],
+    dns_server: &[Peer],
+) -> Result<Spec, Diagnostics> {
     if policy.kind == PolicyKind::DefaultDeny {
         return Ok(Spec {
             egress: vec![EgressRule::default()],
@@ -627,7 +660,11 @@ fn policy_spec(policy: &ir::Policy, guardrails: &[ir::Guardrail]) -> Result<Spec
         Portless::IcmpTypes,
     ));
     diags.extend(namespace_labels_refused(policy));
-    if let Some(d) = missing_dns(policy).or_else(|| blinded_dns(policy, guardrails)) {
+    if let Some(d) = dns_server_refused(policy, dns_server) {
+        diags.push(d);
+    } else if let Some(d) =
+        missing_dns(policy).or_else(|| blinded_dns(policy, guardrails, dns_server))
+    {
         diags.push(d);
     }
     if diags.has_errors() {
@@ -704,7 +741,7 @@ pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>,
     };
     for p in &program.policies {
         push(
-            policy_spec(p, &program.guardrails),
+            policy_spec(p, &program.guardrails, &program.dns_server),
             POLICY,
             &p.name,
             Some(&p.namespace),

@@ -5,6 +5,8 @@
 //! - `none`: the whole allow list of a workload that may send nothing (`app batch -> none`);
 //!   read where the statement is checked (`statements.rs`), an error anywhere else (E0320).
 //! - `any`: every destination, inside the cluster or outside it ([`Peer::Any`]).
+//! - `dns-server`: the cluster's DNS server (`set dns-server`, read before anything is
+//!   expanded, by `settings::dns_server`; else the CoreDNS pods).
 
 use super::checked::DefInfo;
 use super::expand::Expanded;
@@ -20,8 +22,9 @@ pub(super) struct Builtin {
 
 pub(super) const NONE: &str = "none";
 pub(super) const ANY: &str = "any";
+pub(super) const DNS_SERVER: &str = "dns-server";
 
-pub(super) const BUILTINS: [Builtin; 2] = [
+pub(super) const BUILTINS: [Builtin; 3] = [
     Builtin {
         name: NONE,
         doc: "Nothing: `app batch-export -> none` isolates the pods for egress with nothing \
@@ -37,6 +40,14 @@ pod, node and the API server. Usually with a port: `any:443/tcp`, `any:53/udp`. 
 with `ports` and no `to`; cilium: `toPorts` alone (every port: `toEntities: [all]`); calico: a \
 rule with a protocol and ports and no other criterion. In a deny list it denies those ports \
 everywhere. Built into the language.",
+    },
+    Builtin {
+        name: DNS_SERVER,
+        doc: "The cluster's DNS server on every port: the CoreDNS pods (`k8s-app=kube-dns` in \
+`kube-system`) unless the program says otherwise with `set dns-server = \
+pods(openshift-dns){dns.operator.openshift.io/daemonset-dns=default}` (OpenShift) or `set \
+dns-server = 169.254.20.10` (a NodeLocal DNSCache). The standard library's `kube-dns`, `dns` and \
+`strict-dns` and the `no-dns` lint use it. Built into the language.",
     },
 ];
 
@@ -57,13 +68,19 @@ pub(super) fn infos() -> impl Iterator<Item = DefInfo> {
     })
 }
 
-/// The value of a built-in name used as a destination: `any`, or E0320 for `none`.
+/// The value of a built-in name used as a destination: `any`, the DNS server `dns_server`, or
+/// E0320 for `none`.
 pub(super) fn destination(
     name: &Spanned<String>,
     origin: Span,
+    dns_server: &[Peer],
 ) -> Result<Vec<Expanded>, Diagnostic> {
     match name.node.as_str() {
         ANY => Ok(vec![Expanded::new(Peer::Any, origin)]),
+        DNS_SERVER => Ok(dns_server
+            .iter()
+            .map(|p| Expanded::new(p.clone(), origin))
+            .collect()),
         _ => Err(misplaced_none(name.span)),
     }
 }

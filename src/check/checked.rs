@@ -166,4 +166,6 @@ pub struct Program {
     pub cluster: ClusterFacts,
     pub suppressions: Vec<Suppression>,
     pub expectations: Vec<Expectation>,
+    /// The cluster's DNS server (`set dns-server`, else the CoreDNS pods): pods or addresses.
+    pub dns_server: Vec<Peer>,
 }

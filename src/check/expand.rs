@@ -122,6 +122,9 @@ pub(super) struct Checker<'a> {
     pub(super) marking: bool,
     /// The definitions statements used (see `Program::used_defs`).
     pub(super) used: BTreeSet<String>,
+    /// The cluster's DNS server, the value of the built-in `dns-server` (`set dns-server`,
+    /// read before anything is expanded; else the CoreDNS pods).
+    pub(super) dns_server: Vec<Peer>,
     /// Definition cycles already reported (sorted member names), so that a cycle entered from
     /// each of its members is reported once.
     cycles: BTreeSet<String>,
@@ -171,6 +174,7 @@ impl<'a> Checker<'a> {
             saw_strict_dns: false,
             marking: false,
             used: BTreeSet::new(),
+            dns_server: vec![Peer::default_dns_server()],
             cycles: BTreeSet::new(),
             depth: 0,
             deepest: 0,
@@ -600,7 +604,7 @@ impl<'a> Checker<'a> {
                 } else if let Some(p) = Proto::parse(&name.node) {
                     Val::Proto(p)
                 } else if builtins::is_builtin(&name.node) {
-                    match builtins::destination(name, origin) {
+                    match builtins::destination(name, origin, &self.dns_server) {
                         Ok(ts) => Val::Dests(ts),
                         Err(e) => return self.err(e),
                     }

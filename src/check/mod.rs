@@ -37,11 +37,13 @@ pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics
         .sum();
     checker.set_budget(bytes);
     let mut program = Program::default();
+    settings::dns_server(&mut checker, files);
     defs::check(&mut checker, &mut program, stdlib, files);
     let pending = statements::check(&mut checker, &mut program, files);
     program.cluster = crate::lint::settings::cluster_facts(&program.settings);
     program.expectations = expectations::resolve(&mut checker.diags, &program, pending);
     program.used_defs = std::mem::take(&mut checker.used);
+    program.dns_server = std::mem::take(&mut checker.dns_server);
     (program, unique(checker.diags))
 }
 

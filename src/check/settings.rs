@@ -8,12 +8,89 @@
 use std::collections::BTreeMap;
 
 use super::checked;
+use super::expand::Checker;
 use super::literals;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
 use crate::lint::registry;
 use crate::lint::settings::{APISERVER, Value};
+use crate::model::Peer;
 use crate::source::Span;
 use crate::syntax::ast;
+
+/// The key of the cluster's DNS server, read before anything is expanded ([`dns_server`]).
+pub(super) const DNS_SERVER: &str = "dns-server";
+
+/// The value of the first `set dns-server = ...` of the program (a later one is E0702 when
+/// the statements are checked), into `checker.dns_server`: pods of a named namespace
+/// (`pods(openshift-dns){...}`) or addresses, without ports; anything else is E0706 and leaves
+/// the CoreDNS pods. Read before definitions and statements, which expand `dns-server`.
+pub(super) fn dns_server(checker: &mut Checker<'_>, files: &[ast::File]) {
+    let Some(set) = files.iter().flat_map(|f| &f.items).find_map(|i| match i {
+        ast::Item::Set(s) if s.key.node == DNS_SERVER => Some(s),
+        _ => None,
+    }) else {
+        return;
+    };
+    let mut peers = Vec::new();
+    let mut ok = true;
+    for v in &set.values {
+        let peer = match &v.kind {
+            ast::DestKind::Pods {
+                namespace: Some(_), ..
+            } if v.ports.is_none() => match checker.dests(std::slice::from_ref(v), None) {
+                Some(ts) => ts.into_iter().map(|t| t.peer).collect(),
+                None => {
+                    ok = false;
+                    continue;
+                }
+            },
+            ast::DestKind::Atom(ast::Atom::Ip {
+                addr,
+                prefix,
+                ports: None,
+            }) if v.ports.is_none() => match literals::ip_net(addr, prefix.as_ref()) {
+                Ok(n) => vec![Peer::Net(n)],
+                Err(e) => {
+                    checker.diags.push(e);
+                    ok = false;
+                    continue;
+                }
+            },
+            _ => {
+                checker.diags.push(invalid_dns_server(v));
+                ok = false;
+                continue;
+            }
+        };
+        peers.extend(peer);
+    }
+    if ok && !peers.is_empty() {
+        checker.dns_server = peers;
+    }
+}
+
+/// E0706: a DNS server that is neither pods of a named namespace nor addresses without ports.
+fn invalid_dns_server(v: &ast::Dest) -> Diagnostic {
+    let help = match &v.kind {
+        ast::DestKind::Pods {
+            namespace: None, ..
+        } => "name the namespace of the DNS pods: `pods(openshift-dns){...}`",
+        _ if v.ports.is_some()
+            || matches!(
+                &v.kind,
+                ast::DestKind::Atom(ast::Atom::Ip { ports: Some(_), .. })
+            ) =>
+        {
+            "write the DNS server without a port: `dns` gives it port 53 over UDP and TCP"
+        }
+        _ => {
+            "write the DNS server's pods (`pods(NAMESPACE){...}`) or its addresses (`169.254.20.10`)"
+        }
+    };
+    Diagnostic::new(Code::E0706, v.span, "invalid DNS server")
+        .label("not pods of a namespace or an address")
+        .help(help)
+}
 
 /// Checks a `set` statement: a second one for the same key is E0702, else it is applied.
 pub(super) fn statement(
@@ -33,7 +110,7 @@ pub(super) fn statement(
             .secondary(first, "first set here")
             .help("keep one `set` statement per setting"),
         );
-    } else {
+    } else if set.key.node != DNS_SERVER {
         setting(diags, set, settings);
     }
 }

@@ -130,6 +130,7 @@ codes! {
         E0521 Error "ICMP code not supported by this target";
         E0508 Error "namespaces chosen by label in a namespaced cilium policy";
         E0509 Error "service accounts are not supported by this target";
+        E0510 Error "DNS visibility on cilium with another DNS server";
         E0601 Error "invalid project file";
         E0602 Error "symlink in the output folder";
         E0603 Error "output folder locked by another build";
@@ -143,6 +144,7 @@ codes! {
         E0703 Error "unknown lint code or name";
         E0704 Error "suppression without a reason";
         E0705 Error "`@allow` not followed by a statement";
+        E0706 Error "invalid DNS server";
         E0716 Error "a cluster fact that is not an address or a range";
     }
     lints {

@@ -60,6 +60,7 @@ pub fn lower(program: &checked::Program) -> Program {
         policies,
         guardrails,
         cluster: program.cluster.clone(),
+        dns_server: program.dns_server.clone(),
     }
 }
 

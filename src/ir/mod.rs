@@ -83,4 +83,6 @@ pub struct Program {
     pub(crate) guardrails: Vec<Guardrail>,
     /// What the program declares about the cluster's addresses.
     pub(crate) cluster: ClusterFacts,
+    /// The cluster's DNS server: pods or addresses (`set dns-server`, else the CoreDNS pods).
+    pub(crate) dns_server: Vec<Peer>,
 }

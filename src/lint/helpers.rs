@@ -20,12 +20,13 @@ pub fn ports_of(t: &Dest) -> PortSet {
     }
 }
 
-/// Whether a destination is the cluster DNS (CoreDNS / kube-dns) on UDP 53.
-pub fn is_dns(t: &Dest) -> bool {
+/// Whether a destination is the cluster's DNS server (`server`: `set dns-server`, else the
+/// CoreDNS pods) on UDP 53.
+pub fn is_dns(t: &Dest, server: &[Peer]) -> bool {
     let ports = ports_of(t);
     match &t.peer {
         p @ (Peer::Pods { .. } | Peer::ServiceAccount { .. }) => {
-            p.includes_cluster_dns() && ports.contains(Proto::Udp, 53)
+            p.includes_dns_server(server) && ports.contains(Proto::Udp, 53)
         }
         // A node-local DNS cache or a resolver reached by address.
         Peer::Net(_) => ports.contains(Proto::Udp, 53) && t.ports.is_some(),

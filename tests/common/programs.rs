@@ -68,15 +68,30 @@ pub const FACTS: &[&str] = &[
 /// are names wherever a name is expected.
 pub const NAMES: &[&str] = &["default", "deny", "set", "pods", "app-4", "app-5"];
 
-/// A random program: its apps (allow and deny fragments, or `none`), whether the namespace
-/// has `default deny`, whether a guardrail applies, and whether the namespace is `default`.
-pub fn program(
+/// DNS servers a random program may declare (`set dns-server = ...`): OpenShift's DNS pods and a
+/// node-local DNS cache.
+pub const DNS_SERVERS: &[&str] = &[
+    "pods(openshift-dns){dns.operator.openshift.io/daemonset-dns=default}",
+    "169.254.20.10",
+];
+
+/// A random program: `set dns-server = DNS_SERVERS[i]` when `dns_server` is `Some(i)`, its
+/// apps (allow and deny fragments, or `none`), whether the namespace has `default deny`,
+/// whether a guardrail applies, and whether the namespace is `default`.
+pub fn program_with_dns(
+    dns_server: Option<usize>,
     apps: Vec<(Vec<usize>, Vec<usize>, bool)>,
     default_deny: bool,
     guardrail: bool,
     keyword_namespace: bool,
 ) -> String {
     let mut s = String::new();
+    if let Some(i) = dns_server {
+        s.push_str(&format!(
+            "set dns-server = {}\n",
+            DNS_SERVERS[i % DNS_SERVERS.len()]
+        ));
+    }
     if guardrail {
         s.push_str("cluster guard deny metadata, 10.9.0.0/16, pods(ns{team=red}){app=db}, serviceaccount(kube-system/untrusted)\n");
     }

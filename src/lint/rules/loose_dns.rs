@@ -85,7 +85,7 @@ fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
         let Some(dns) = w
             .allow
             .iter()
-            .find(|t| is_dns(t) && matches!(t.peer, Peer::Pods { .. }))
+            .find(|t| is_dns(t, &cx.program.dns_server) && matches!(t.peer, Peer::Pods { .. }))
         else {
             continue;
         };

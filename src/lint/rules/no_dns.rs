@@ -58,7 +58,8 @@ The pods may look names up through the cluster DNS (UDP and TCP 53) and reach th
 fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
     for w in &cx.program.workloads {
         // `-> none` allows nothing, so no lookup can hang: nothing to warn about.
-        if w.allow.is_empty() || w.allow.iter().any(is_dns) {
+        let server = &cx.program.dns_server;
+        if w.allow.is_empty() || w.allow.iter().any(|t| is_dns(t, server)) {
             continue;
         }
         found.push(

@@ -74,16 +74,17 @@ pub fn import(
     // belongs to one document.
     let mut by_object: BTreeMap<(Option<String>, String), usize> = BTreeMap::new();
     let mut read_well = Vec::new();
+    let tiers_yaml = yaml(&tier_docs);
     for i in &calico {
         let Some(d) = docs.get(*i) else { continue };
-        let mut ids = if d.kind == "Tier" {
-            Vec::new()
-        } else {
-            tier_docs.clone()
-        };
-        ids.push(*i);
         let reader = Reader::new(Mode::Import);
-        let read = read::tiers(&yaml(&ids), &reader, true);
+        let read = if d.kind == "Tier" || tier_docs.is_empty() {
+            read::tiers(std::slice::from_ref(&d.yaml), &reader, true)
+        } else {
+            let mut with_tiers = tiers_yaml.clone();
+            with_tiers.push(d.yaml.clone());
+            read::tiers(&with_tiers, &reader, true)
+        };
         for l in reader.losses() {
             report.loss(*i, sources, d.file, &l);
         }
@@ -621,11 +622,14 @@ impl Mapping<'_> {
         let Some(t) = tiers.tiers.iter().find(|t| t.name == DEFAULT_TIER) else {
             return;
         };
-        // The default tier's egress rules per namespace, in evaluation order, each with what it
-        // allows or denies.
-        let mut sequence: BTreeMap<&str, Vec<Step<'_>>> = BTreeMap::new();
+        // The default tier's policies and egress rules per namespace, in evaluation order, each
+        // rule with what it allows or denies.
+        let mut sequence: BTreeMap<&str, Sequence<'_>> = BTreeMap::new();
         for p in t.policies.iter().filter(|p| p.egress) {
             let Some(ns) = &p.namespace else { continue };
+            let seq = sequence.entry(ns).or_default();
+            let index = seq.policies.len();
+            seq.policies.push((p, overlap_key(&p.selector)));
             for r in &p.rules {
                 let dests = match r.action {
                     Action::Deny => self.destinations(r, p).map(denied),
@@ -633,26 +637,37 @@ impl Mapping<'_> {
                     Action::Log => continue,
                 };
                 if let Ok(d) = dests {
-                    sequence.entry(ns).or_default().push((p, r, d));
+                    seq.steps.push((index, r, d));
                 }
             }
         }
-        for (ns, rules) in sequence {
+        for (ns, seq) in sequence {
             let mut moot: Vec<(String, Dest)> = Vec::new();
             let mut kept: Vec<(String, Dest)> = Vec::new();
-            for (k, (p, r, denied_here)) in rules.iter().enumerate() {
+            // Which policies may select a pod of policy `i`, computed once per `i`.
+            let mut overlaps: BTreeMap<usize, Vec<bool>> = BTreeMap::new();
+            for (k, (i, r, denied_here)) in seq.steps.iter().enumerate() {
                 if r.action != Action::Deny {
                     continue;
                 }
-                let overlapping = |(q, a, allows): &Step<'_>| {
+                let Some((p, key)) = seq.policies.get(*i) else {
+                    continue;
+                };
+                let near = overlaps.entry(*i).or_insert_with(|| {
+                    seq.policies
+                        .iter()
+                        .map(|(_, other)| may_overlap(key, other))
+                        .collect()
+                });
+                let overlapping = |(j, a, allows): &(usize, &Rule, Vec<Dest>)| {
                     matches!(a.action, Action::Allow | Action::Pass)
-                        && may_overlap(&p.selector, &q.selector)
+                        && near.get(*j).copied().unwrap_or(true)
                         && allows
                             .iter()
                             .any(|x| denied_here.iter().any(|d| meet(x, d)))
                 };
-                let earlier = rules.iter().take(k).any(overlapping);
-                let later = rules.iter().skip(k + 1).any(overlapping);
+                let earlier = seq.steps.iter().take(k).any(overlapping);
+                let later = seq.steps.iter().skip(k + 1).any(overlapping);
                 if !later {
                     // Decides nothing: what it denies is allowed earlier or by no one.
                     moot.extend(denied_here.iter().map(|d| (p.id(), d.clone())));
@@ -690,8 +705,14 @@ impl Mapping<'_> {
     }
 }
 
-/// A rule of a namespace's sequence: its policy, the rule, and what it allows or denies.
-type Step<'a> = (&'a Policy, &'a Rule, Vec<Dest>);
+/// A namespace's policies of the default tier (with their selectors' alternatives) and their
+/// egress rules in evaluation order (each with its policy's index and what it allows or
+/// denies).
+#[derive(Default)]
+struct Sequence<'a> {
+    policies: Vec<(&'a Policy, Option<Vec<LabelSelector>>)>,
+    steps: Vec<(usize, &'a Rule, Vec<Dest>)>,
+}
 
 /// The destinations a Deny rule's mapping denies: exceptions as the ranges they leave.
 fn denied(m: Mapped) -> Vec<Dest> {
@@ -732,13 +753,19 @@ fn meet(a: &Dest, b: &Dest) -> bool {
             ))
 }
 
-/// Whether two Calico selectors may select a common pod (conservatively).
-fn may_overlap(a: &Selector, b: &Selector) -> bool {
-    match (a.expr().alternatives(), b.expr().alternatives()) {
-        (Ok(x), Ok(y)) => x.iter().any(|p| {
-            y.iter()
-                .any(|q| LabelSelector::new(p.clone()).may_overlap(&LabelSelector::new(q.clone())))
-        }),
+/// A Calico selector's alternatives, for overlap tests (`None`: it has none the language can
+/// write, and may select anything).
+fn overlap_key(s: &Selector) -> Option<Vec<LabelSelector>> {
+    s.expr()
+        .alternatives()
+        .ok()
+        .map(|alts| alts.into_iter().map(LabelSelector::new).collect())
+}
+
+/// Whether two selectors (as [`overlap_key`]s) may select a common pod (conservatively).
+fn may_overlap(a: &Option<Vec<LabelSelector>>, b: &Option<Vec<LabelSelector>>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => x.iter().any(|p| y.iter().any(|q| p.may_overlap(q))),
         _ => true,
     }
 }

@@ -281,11 +281,22 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        /// Below this many keys a duplicate is looked for among the entries, above it in a set
+        /// (most mappings are small: no allocation per key for them).
+        const SMALL: usize = 16;
         let mut entries: Vec<Entry> = Vec::new();
-        let mut seen = BTreeSet::new();
+        let mut seen: BTreeSet<String> = BTreeSet::new();
         while let Some(key) = map.next_key::<Spanned<String>>()? {
             let value = map.next_value::<Node>()?;
-            if !seen.insert(key.value.clone()) {
+            let duplicate = if entries.len() < SMALL {
+                entries.iter().any(|e| e.key == key.value)
+            } else {
+                if seen.is_empty() {
+                    seen.extend(entries.iter().map(|e| e.key.clone()));
+                }
+                !seen.insert(key.value.clone())
+            };
+            if duplicate {
                 return Err(de::Error::custom(format!(
                     "duplicate key `{}` at {}",
                     key.value,

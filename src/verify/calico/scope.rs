@@ -208,8 +208,10 @@ impl Scoped for Scope<'_> {
                     s.extend(seeds(p));
                 }
                 Tier {
+                    name: t.name.clone(),
+                    order: t.order,
+                    default_action: t.default_action,
                     policies,
-                    ..t.clone()
                 }
             })
             .collect();

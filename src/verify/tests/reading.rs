@@ -54,6 +54,16 @@ fn what_does_not_parse_says_where() {
     // Keys that are equal as text are duplicates, whatever their YAML type.
     let e = yaml::parse("'1': a\n1: b\n").unwrap_err();
     assert!(e.message.contains("duplicate key `1` at line 2"), "{e}");
+    // In a large mapping too.
+    let mut many: String = (0..40).map(|i| format!("k{i}: v\n")).collect();
+    many.push_str("k3: again\n");
+    let e = yaml::parse(&many).unwrap_err();
+    assert!(e.message.contains("duplicate"), "{e}");
+    assert_eq!(e.pos.map(|p| p.line), Some(41), "{e}");
+    let mut many: String = (0..40).map(|i| format!("'{i}': v\n")).collect();
+    many.push_str("3: again\n");
+    let e = yaml::parse(&many).unwrap_err();
+    assert!(e.message.contains("duplicate key `3` at line 41"), "{e}");
 }
 
 #[test]

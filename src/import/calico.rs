@@ -12,7 +12,7 @@
 //! | `destination.nets`, `notNets` | address ranges (exceptions denied or carved) |
 //! | `destination.selector`, `namespaceSelector` (by name or by labels) | `pods{...}`, `pods(NS){...}`, `pods(*){...}`, `pods(ns{...}){...}`; `||` as one peer per alternative |
 //! | `destination.serviceAccounts.names` (the policy's namespace, or the one `namespaceSelector` names) | `serviceaccount(NS/NAME)` |
-//! | a selector that also matches a NetworkSet of the input | the pods; the set's addresses left out (W0802) |
+//! | a selector that also selects network sets of the input (in its scope) | the pods, and the sets' addresses (by the set's definition name) |
 //! | `destination.domains` (Calico Enterprise) | host names (`*.x` is the language's `**.x`) |
 //! | `protocol` TCP, UDP, SCTP and `destination.ports` | `:PORT/PROTO`; no port: `:1-65535/PROTO` |
 //! | `protocol` ICMP, ICMPv6 with `icmp: {type, code}`, other protocols (by name or number) | `:icmp(TYPE, CODE)`, `:icmpv6(TYPE)`, `:gre` ... |
@@ -28,6 +28,7 @@ use ipnet::IpNet;
 
 use super::check::Model;
 use super::documents::{Dialect, Doc};
+use super::layout::STDLIB;
 use super::names::{self, Names};
 use super::program::{Dest, Exception, Guardrail, Origin, Program, Set, Statement};
 use super::report::{Report, span};
@@ -35,10 +36,12 @@ use super::shared::{self, WRITE_BY_HAND};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{LabelReq, LabelSelector, NamespaceSel, Peer, PortRange};
 use crate::source::{SourceMap, Span, Spanned};
-use crate::verify::calico::selector::{Selector, namespace_labels};
-use crate::verify::calico::{Action, Entity, NetworkSet, Policy, Rule, TierDefault, Tiers, read};
+use crate::verify::NAMESPACE_NAME;
+use crate::verify::calico::selector::Selector;
+use crate::verify::calico::{
+    Action, Entity, NetworkSet, Policy, Rule, TierDefault, Tiers, read, set_in_scope,
+};
 use crate::verify::cursor::{Mode, Reader};
-use crate::verify::{Labels, NAMESPACE_NAME, Pod};
 
 /// The tier where policies without a `tier` live.
 const DEFAULT_TIER: &str = "default";
@@ -183,9 +186,17 @@ impl Mapping<'_> {
             let Some((i, d)) = self.doc(&s.namespace, &s.name) else {
                 continue;
             };
-            let mut name = names::from_object(&s.name);
-            if !self.names.writable(&name) {
-                name = format!("{name}-set");
+            // A definition's name is the set's, unless the standard library or another set has
+            // it (sets of two namespaces may share a name).
+            let base = names::from_object(&s.name);
+            let mut name = base.clone();
+            let mut n = 1;
+            while !self.names.writable(&name)
+                || STDLIB.contains(&name.as_str())
+                || program.sets.iter().any(|other| other.name == name)
+            {
+                n += 1;
+                name = format!("{base}-set-{n}");
             }
             program.sets.push(Set {
                 name,
@@ -506,13 +517,10 @@ impl Mapping<'_> {
         if selects {
             let peers = self.pods(e, p)?;
             out.dests.extend(shared::dests(&peers, &ports));
+            // The selector also selects the addresses of the network sets in its scope.
             for set in self.sets_matched(e, p) {
-                out.left_out.push(format!(
-                    "its selector also matches the {} `{}` ({}), whose addresses the language reaches only by name",
-                    if set.namespace.is_some() { "NetworkSet" } else { "GlobalNetworkSet" },
-                    set.name,
-                    set.nets.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-                ));
+                let nets: Vec<Peer> = set.nets.iter().copied().map(Peer::Net).collect();
+                out.dests.extend(shared::dests(&nets, &ports));
             }
         }
         if e.nets.is_empty() && e.domains.is_empty() && !selects {
@@ -591,26 +599,14 @@ impl Mapping<'_> {
             .collect())
     }
 
-    /// The network sets of the input that an entity's selectors match (§networkset: a
-    /// NetworkPolicy matches the NetworkSets of its namespace, or of the namespaces its
-    /// `namespaceSelector` selects; a GlobalNetworkPolicy any set).
+    /// The network sets of the input that an entity's selector selects, in its scope.
     fn sets_matched(&self, e: &Entity, p: &Policy) -> Vec<&NetworkSet> {
         let Some(sel) = &e.selector else {
             return Vec::new();
         };
         self.sets
             .iter()
-            .filter(|s| sel.matches(&s.labels))
-            .filter(
-                |s| match (&e.namespace_selector, &s.namespace, &p.namespace) {
-                    (Some(ns), Some(set_ns), _) => {
-                        ns.matches(&namespace_labels(&Pod::new(set_ns.clone(), Labels::new())))
-                    }
-                    (Some(_), None, _) | (None, _, None) => true,
-                    (None, Some(set_ns), Some(home)) => set_ns == home,
-                    (None, None, Some(_)) => false,
-                },
-            )
+            .filter(|s| sel.matches(&s.labels) && set_in_scope(s, e, p))
             .collect()
     }
 

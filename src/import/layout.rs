@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ipnet::IpNet;
 
 use super::names::Names;
-use super::program::{Dest, Origin, Program, Statement};
+use super::program::{Dest, Origin, Program, Set, Statement};
 use crate::model::{LabelReq, LabelSelector, NamespaceSel, Peer, PortRange, Proto};
 use crate::source::SourceMap;
 
@@ -21,7 +21,7 @@ const WIDTH: usize = 100;
 const DEFINE_AFTER: usize = 3;
 
 /// The standard library's names, which a definition must not take.
-const STDLIB: &[&str] = &[
+pub const STDLIB: &[&str] = &[
     "kube-dns",
     "dns",
     "strict-dns",
@@ -147,10 +147,29 @@ struct Group {
     text: String,
 }
 
-/// The standard-library names that mean exactly some of `dests`, each with the destinations it
-/// stands for.
-fn stdlib_groups(dests: &BTreeSet<&Dest>, strict_dns: bool) -> Vec<Group> {
+/// The definitions of network sets (`sets`) and the standard-library names that mean exactly
+/// some of `dests`, each with the destinations it stands for.
+fn stdlib_groups(dests: &BTreeSet<&Dest>, strict_dns: bool, sets: &[Set]) -> Vec<Group> {
     let mut out = Vec::new();
+    let ports: BTreeSet<Option<PortRange>> = dests.iter().map(|d| d.ports).collect();
+    for set in sets {
+        for p in &ports {
+            let members: Vec<Dest> = set
+                .nets
+                .iter()
+                .map(|n| Dest {
+                    peer: Peer::Net(*n),
+                    ports: *p,
+                })
+                .collect();
+            if !members.is_empty() && members.iter().all(|m| dests.contains(m)) {
+                out.push(Group {
+                    members,
+                    text: format!("{}{}", set.name, suffix(*p)),
+                });
+            }
+        }
+    }
     let has = |d: &Dest| dests.contains(d);
     let d = |peer: Peer, ports: Option<PortRange>| Dest { peer, ports };
     // dns: the cluster DNS pods on UDP and TCP 53.
@@ -172,7 +191,6 @@ fn stdlib_groups(dests: &BTreeSet<&Dest>, strict_dns: bool) -> Vec<Group> {
         });
     }
     // Address sets, on any one port range.
-    let ports: BTreeSet<Option<PortRange>> = dests.iter().map(|d| d.ports).collect();
     for (name, nets) in [
         ("metadata", &["169.254.169.254/32", "fd00:ec2::254/128"][..]),
         ("internet", &["0.0.0.0/0", "::/0"][..]),
@@ -224,15 +242,10 @@ fn stdlib_groups(dests: &BTreeSet<&Dest>, strict_dns: bool) -> Vec<Group> {
 
 /// Destinations as written, standard-library names first where they mean exactly the same,
 /// each name at the place of its first member.
-fn dest_texts(
-    list: &[Dest],
-    home: Option<&str>,
-    defs: &BTreeMap<Peer, String>,
-    strict_dns: bool,
-) -> Vec<String> {
+fn dest_texts(list: &[Dest], home: Option<&str>, defs: &Defs<'_>, strict_dns: bool) -> Vec<String> {
     let all: BTreeSet<&Dest> = list.iter().collect();
     let mut by_member: BTreeMap<&Dest, usize> = BTreeMap::new();
-    let groups = stdlib_groups(&all, strict_dns);
+    let groups = stdlib_groups(&all, strict_dns, defs.sets);
     let mut taken: BTreeSet<Dest> = BTreeSet::new();
     let mut chosen = Vec::new();
     for g in groups {
@@ -261,7 +274,7 @@ fn dest_texts(
                 }
             }
             None => {
-                let p = match defs.get(&d.peer) {
+                let p = match defs.pods.get(&d.peer) {
                     Some(name) => name.clone(),
                     None => peer(&d.peer, home),
                 };
@@ -313,6 +326,12 @@ fn origin_comment(o: &Origin, sources: &SourceMap) -> String {
         o.object,
         sources.name(o.span.file)
     )
+}
+
+/// The definitions statements use: network sets, and pods destinations used often.
+struct Defs<'a> {
+    sets: &'a [Set],
+    pods: BTreeMap<Peer, String>,
 }
 
 /// Names for pods destinations used at least [`DEFINE_AFTER`] times: the value of their one
@@ -378,7 +397,7 @@ fn subject(s: &Statement, names: &Names, taken: &mut BTreeSet<String>) -> String
 fn statement(
     s: &Statement,
     namespace: &str,
-    defs: &BTreeMap<Peer, String>,
+    defs: &Defs<'_>,
     names: &Names,
     taken: &mut BTreeSet<String>,
     sources: &SourceMap,
@@ -423,8 +442,11 @@ pub fn print(program: &Program, files: &[&str], names: &Names, sources: &SourceM
         "# Imported by `egressc import` from {}.\n# Review the loss report it printed before relying on this program.\n",
         crate::source::printable(&from)
     ));
-    let defs = definitions(program, names);
-    if !program.sets.is_empty() || !defs.is_empty() {
+    let defs = Defs {
+        sets: &program.sets,
+        pods: definitions(program, names),
+    };
+    if !program.sets.is_empty() || !defs.pods.is_empty() {
         out.push('\n');
     }
     for set in &program.sets {
@@ -432,7 +454,7 @@ pub fn print(program: &Program, files: &[&str], names: &Names, sources: &SourceM
         let nets: Vec<String> = set.nets.iter().map(ToString::to_string).collect();
         out.push_str(&wrapped(&format!("def {} = ", set.name), &nets, "\n"));
     }
-    for (p, name) in &defs {
+    for (p, name) in &defs.pods {
         out.push_str(&format!("def {name} = {}\n", peer(p, None)));
     }
     for g in &program.guardrails {

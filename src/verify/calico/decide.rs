@@ -4,10 +4,10 @@ use std::fmt;
 use std::net::IpAddr;
 
 use super::selector::{namespace_labels, pod_labels};
-use super::{Action, CalicoEvaluator, Entity, Policy, Rule, TierDefault};
+use super::{Action, CalicoEvaluator, Entity, NetworkSet, Policy, Rule, TierDefault};
 use crate::verify::closest::{Closest, Hit, Miss, Near};
 use crate::verify::ports::{PortRange, Protocol};
-use crate::verify::{Decision, Destination, Evaluator, Flow, Pod, Undecidable};
+use crate::verify::{Decision, Destination, Evaluator, Flow, Labels, Pod, Undecidable};
 
 impl Policy {
     /// Whether the policy applies to the pod's egress. §np: a NetworkPolicy's `selector`
@@ -90,7 +90,53 @@ fn out_of_scope(e: &Entity, policy: &Policy, pod: &Pod) -> Option<String> {
     }
 }
 
-fn entity_matches(e: &Entity, d: &Destination, policy: &Policy) -> Outcome {
+/// Whether a network set is in the scope of an entity's selectors: §networkset, a NetworkSet
+/// "only applies to network policies in that namespace", or to the namespaces a
+/// `namespaceSelector` selects; §globalnetworkset, a GlobalNetworkSet to a GlobalNetworkPolicy's
+/// selectors, and to a `namespaceSelector` that includes `global()`.
+pub fn set_in_scope(set: &NetworkSet, e: &Entity, policy: &Policy) -> bool {
+    match (&set.namespace, &e.namespace_selector) {
+        (Some(ns), Some(sel)) => {
+            sel.matches(&namespace_labels(&Pod::new(ns.clone(), Labels::new())))
+        }
+        (Some(ns), None) => policy.namespace.as_ref().is_none_or(|p| p == ns),
+        (None, Some(sel)) => sel.expr().selects_global(),
+        (None, None) => policy.namespace.is_none(),
+    }
+}
+
+/// An address destination against the network sets that an entity's selector selects.
+fn in_network_set(e: &Entity, d: &Destination, policy: &Policy, sets: &[NetworkSet]) -> Outcome {
+    let Some(s) = &e.selector else {
+        return Outcome::No(format!(
+            "{d} is not a pod, and a namespaceSelector alone matches only endpoints"
+        ));
+    };
+    let mut selected = sets
+        .iter()
+        .filter(|set| set_in_scope(set, e, policy) && s.matches(&set.labels))
+        .peekable();
+    if selected.peek().is_none() {
+        return Outcome::No(format!(
+            "{d} is not a pod, and selector `{s}` selects no network set"
+        ));
+    }
+    match address(d) {
+        Address::Known(a) => match selected.find(|set| set.nets.iter().any(|n| n.contains(&a))) {
+            Some(set) => Outcome::Yes(vec![format!(
+                "{a} is in network set {} selected by `{s}`",
+                set.name
+            )]),
+            None => Outcome::No(format!("{a} is in no network set selected by `{s}`")),
+        },
+        Address::Missing => Outcome::Unknown {
+            matched: Vec::new(),
+        },
+        Address::Pod => Outcome::No(format!("{d} is a pod")),
+    }
+}
+
+fn entity_matches(e: &Entity, d: &Destination, policy: &Policy, sets: &[NetworkSet]) -> Outcome {
     let mut matched = Vec::new();
     let mut unknown = false;
     // §np EntityRule `nets`: the packet's address is in one of the CIDRs.
@@ -123,14 +169,21 @@ fn entity_matches(e: &Entity, d: &Destination, policy: &Policy) -> Outcome {
             )),
         }
     }
-    // §np EntityRule `selector`/`namespaceSelector`: positive matches on endpoints (and network
-    // sets, of which there are none here); "a rule with a selector all() won't match all
-    // packets", so an address or host name never matches them.
+    // §np EntityRule `selector`/`namespaceSelector`: positive matches on endpoints and on the
+    // network sets in scope (§networkset); "a rule with a selector all() won't match all
+    // packets", so another address or host name never matches them.
     if e.selector.is_some() || e.namespace_selector.is_some() {
         let Destination::Pod(pod) = d else {
-            return Outcome::No(format!(
-                "{d} is not a pod, and selectors match only endpoints"
-            ));
+            match in_network_set(e, d, policy, sets) {
+                Outcome::Yes(m) => matched.extend(m),
+                Outcome::Unknown { .. } => unknown = true,
+                no @ Outcome::No(_) => return no,
+            }
+            return if unknown {
+                Outcome::Unknown { matched }
+            } else {
+                Outcome::Yes(matched)
+            };
         };
         if let Some(why) = out_of_scope(e, policy, pod) {
             return Outcome::No(why);
@@ -250,8 +303,8 @@ fn ports_match(r: &Rule, flow: &Flow) -> Result<Vec<String>, String> {
 
 /// §np EntityRule: "all match criteria must match for the rule as a whole to match". A
 /// criterion that fails decides even when a host's address is unknown.
-fn rule_hit(r: &Rule, policy: &Policy, flow: &Flow) -> Hit {
-    let dest = entity_matches(&r.destination, &flow.destination, policy);
+fn rule_hit(r: &Rule, policy: &Policy, flow: &Flow, sets: &[NetworkSet]) -> Hit {
+    let dest = entity_matches(&r.destination, &flow.destination, policy, sets);
     if let Outcome::No(why) = dest {
         return Hit::Miss(Miss::new(Near::Elsewhere, why));
     }
@@ -265,7 +318,12 @@ fn rule_hit(r: &Rule, policy: &Policy, flow: &Flow) -> Hit {
             return Hit::Miss(Miss::new(Near::Port, why));
         }
     };
-    let source = match entity_matches(&r.source, &Destination::Pod(flow.source.clone()), policy) {
+    let source = match entity_matches(
+        &r.source,
+        &Destination::Pod(flow.source.clone()),
+        policy,
+        sets,
+    ) {
         Outcome::No(why) => {
             return Hit::Miss(Miss::new(Near::Elsewhere, format!("source: {why}")));
         }
@@ -301,7 +359,7 @@ impl Evaluator for CalicoEvaluator {
             let mut pass: Option<String> = None;
             'policies: for p in &applying {
                 for (i, r) in p.rules.iter().enumerate() {
-                    let why = match rule_hit(r, p, flow) {
+                    let why = match rule_hit(r, p, flow, &self.tiers.sets) {
                         Hit::Match(why) => why,
                         Hit::Miss(miss) => {
                             if r.action == Action::Allow {

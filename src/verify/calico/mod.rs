@@ -32,6 +32,8 @@
 //! are not modelled).
 
 mod decide;
+
+pub use decide::set_in_scope;
 pub mod domain;
 pub mod read;
 pub mod scope;

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::selector::Selector;
-use super::{CalicoEvaluator, Entity, Policy, Rule, Tier, Tiers};
+use super::{CalicoEvaluator, Entity, NetworkSet, Policy, Rule, Tier, Tiers};
 use crate::model::{LabelReq, LabelSelector, NamespaceSel, PortRange};
 use crate::verify::ports::Protocol;
 use crate::verify::universe::{self, ELSEWHERE, Scoped, Seeds};
@@ -105,9 +105,21 @@ fn ports(r: &Rule, s: &mut Seeds) {
     s.ports(PortRange::whole(proto));
 }
 
-fn entity(e: &Entity, p: &Policy, s: &mut Seeds) {
+fn entity(e: &Entity, p: &Policy, sets: &[NetworkSet], s: &mut Seeds) {
     for n in e.nets.iter().chain(&e.not_nets) {
         s.net(n);
+    }
+    // The network sets the entity's selector selects.
+    for set in sets {
+        if e.selector
+            .as_ref()
+            .is_some_and(|sel| sel.matches(&set.labels))
+            && super::set_in_scope(set, e, p)
+        {
+            for n in &set.nets {
+                s.net(n);
+            }
+        }
     }
     for d in &e.domains {
         let one = d.text.replace('*', "a");
@@ -150,11 +162,11 @@ fn entity(e: &Entity, p: &Policy, s: &mut Seeds) {
     }
 }
 
-fn seeds(p: &Policy) -> Seeds {
+fn seeds(p: &Policy, sets: &[NetworkSet]) -> Seeds {
     let mut s = Seeds::default();
     for r in &p.rules {
         ports(r, &mut s);
-        entity(&r.destination, p, &mut s);
+        entity(&r.destination, p, sets, &mut s);
     }
     s.destinations
         .insert(Destination::Pod(crate::verify::kube_dns()));
@@ -205,7 +217,7 @@ impl Scoped for Scope<'_> {
                     .cloned()
                     .collect();
                 for p in &policies {
-                    s.extend(seeds(p));
+                    s.extend(seeds(p, &self.tiers.sets));
                 }
                 Tier {
                     name: t.name.clone(),

@@ -43,6 +43,18 @@ pub enum Expr {
 }
 
 impl Expr {
+    /// Whether the expression selects the non-namespaced resources (the GlobalNetworkSets) when
+    /// it is a `namespaceSelector`: `global()` holds, and a label test meets no labels.
+    pub fn selects_global(&self) -> bool {
+        match self {
+            Expr::Global | Expr::All => true,
+            Expr::Not(e) => !e.selects_global(),
+            Expr::And(a, b) => a.selects_global() && b.selects_global(),
+            Expr::Or(a, b) => a.selects_global() || b.selects_global(),
+            other => other.eval(&Labels::new()),
+        }
+    }
+
     pub fn eval(&self, labels: &Labels) -> bool {
         match self {
             Expr::All => true,
@@ -466,10 +478,11 @@ impl Parser<'_> {
 const MAX_ALTERNATIVES: usize = 16;
 
 impl Expr {
-    /// The expression as alternatives (`||`) of Kubernetes-style requirements (`&&`), when it
-    /// can be written so: `k == 'v'`, `k != 'v'` (also matching pods without `k`, as `NotIn`
-    /// does), `k in {..}`, `k not in {..}`, `has(k)`, `!has(k)` and `all()`, under `!`, `&&` and
-    /// `||`. `Err` names what cannot (`contains`, `starts with`, `ends with`, `global()`).
+    /// The expression as alternatives (`||`) of Kubernetes-style requirements (`&&`) over the
+    /// labels of pods and namespaces, when it can be written so: `k == 'v'`, `k != 'v'` (also
+    /// matching pods without `k`, as `NotIn` does), `k in {..}`, `k not in {..}`, `has(k)`,
+    /// `!has(k)`, `all()`, and `global()` (which no pod or namespace meets), under `!`, `&&` and
+    /// `||`. `Err` names what cannot (`contains`, `starts with`, `ends with`).
     pub fn alternatives(&self) -> Result<Vec<Vec<crate::model::LabelReq>>, String> {
         self.dnf(false)
     }
@@ -479,8 +492,8 @@ impl Expr {
         let one = |r: LabelReq| Ok(vec![vec![r]]);
         let set = |v: &str| BTreeSet::from([v.to_owned()]);
         match (self, negated) {
-            (Expr::All, false) => Ok(vec![Vec::new()]),
-            (Expr::All, true) => Ok(Vec::new()),
+            (Expr::All, false) | (Expr::Global, true) => Ok(vec![Vec::new()]),
+            (Expr::All, true) | (Expr::Global, false) => Ok(Vec::new()),
             (Expr::Has(k), false) => one(LabelReq::Exists(k.clone())),
             (Expr::Has(k), true) => one(LabelReq::DoesNotExist(k.clone())),
             (Expr::Eq(k, v), false) | (Expr::Ne(k, v), true) => {
@@ -522,7 +535,6 @@ impl Expr {
             (Expr::Contains(..), _) => Err("`contains`".into()),
             (Expr::StartsWith(..), _) => Err("`starts with`".into()),
             (Expr::EndsWith(..), _) => Err("`ends with`".into()),
-            (Expr::Global, _) => Err("`global()`".into()),
         }
     }
 }

@@ -211,3 +211,53 @@ fn ports_ranges_and_protocols() {
     );
     assert!(!at(Proto::Udp, 443).allowed);
 }
+
+/// §networkset, §globalnetworkset: a selector also matches the addresses of the network sets it
+/// selects in its scope: NetworkSets of the policy's namespace, GlobalNetworkSets through
+/// `global()` (read when importing, the only reader that takes sets).
+#[test]
+fn selectors_match_network_sets_in_scope() {
+    let yaml = calico_egress(
+        "  - action: Allow
+    destination:
+      selector: role == 'partner'
+  - action: Allow
+    destination:
+      selector: role == 'db'
+      namespaceSelector: global()
+",
+    ) + "---
+apiVersion: projectcalico.org/v3
+kind: NetworkSet
+metadata: {name: partners, namespace: p, labels: {role: partner}}
+spec: {nets: [192.0.2.0/24]}
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkSet
+metadata: {name: others, namespace: q, labels: {role: partner}}
+spec: {nets: [198.51.100.0/24]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkSet
+metadata: {name: dbs, labels: {role: db}}
+spec: {nets: [203.0.113.0/24]}
+";
+    let docs = crate::verify::yaml::parse(&yaml).unwrap();
+    let reader = crate::verify::cursor::Reader::new(crate::verify::cursor::Mode::Import);
+    let m =
+        CalicoEvaluator::new(crate::verify::calico::read::tiers(&docs, &reader, false).unwrap());
+    let s = pod("p", &[]);
+    let d = |a| decide(&m, &flow(&s, addr(a), Proto::Tcp, 1)).allowed;
+    assert!(d("192.0.2.9"));
+    assert!(!d("198.51.100.9"), "a NetworkSet of another namespace");
+    assert!(d("203.0.113.9"));
+    assert!(!d("8.8.8.8"));
+    // The selectors still match pods.
+    assert!(
+        decide(
+            &m,
+            &to_pod(&s, pod("p", &[("role", "partner")]), Proto::Tcp, 1)
+        )
+        .allowed
+    );
+}

@@ -26,7 +26,6 @@ pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Diagnostics) {
         diags.push(d);
         return (None, diags);
     }
-    pest::set_error_detail(true);
     match parser::EgressParser::parse(Rule::file, text) {
         Ok(pairs) => {
             let ast = pairs_to_ast::file(file, text, pairs, &mut diags);
@@ -43,11 +42,31 @@ pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Diagnostics) {
             }
             (Some(ast), diags)
         }
-        Err(e) => {
+        Err(first) => {
+            let e = detailed_error(text).unwrap_or(first);
             diags.push(errors::syntax_error(file, text, &e));
             (None, diags)
         }
     }
+}
+
+/// Serialises the parses that collect pest's error details: the switch is global to the
+/// process, and a parse reads it when it starts.
+static ERROR_DETAIL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Parses a file that failed once more, with pest's detailed error tracking (what was tried at
+/// the furthest position, the punctuation of [`errors::syntax_error`]'s message). The tracking
+/// costs an allocation per token tried, so the first parse of every file goes without it; a
+/// parse that starts while the switch is on only does extra work, never gives another result.
+fn detailed_error(text: &str) -> Option<pest::error::Error<Rule>> {
+    use pest::Parser as _;
+    let _serial = ERROR_DETAIL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    pest::set_error_detail(true);
+    let reparsed = parser::EgressParser::parse(Rule::file, text);
+    pest::set_error_detail(false);
+    reparsed.err()
 }
 
 /// Checks that raw bytes are text we can compile, returning the text or a coded diagnostic.

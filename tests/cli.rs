@@ -82,7 +82,9 @@ fn json_errors_have_code_position_and_span() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    let line = stderr(&o);
+    // A report is stdout's when the command prints nothing else there.
+    assert_eq!(stderr(&o), "");
+    let line = stdout(&o);
     let v: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
     assert_eq!(v["code"], "E0303");
     assert_eq!(v["severity"], "error");

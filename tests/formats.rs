@@ -35,10 +35,14 @@ fn run(source: &str, format: &str, extra: &[&str]) -> (String, i32) {
         .args(extra)
         .output()
         .unwrap();
-    (
-        String::from_utf8(o.stderr).unwrap(),
-        o.status.code().unwrap(),
-    )
+    // Human text on stderr, a machine-readable report on stdout, never both.
+    let (out, rest) = if format == "human" {
+        (o.stderr, o.stdout)
+    } else {
+        (o.stdout, o.stderr)
+    };
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+    (String::from_utf8(out).unwrap(), o.status.code().unwrap())
 }
 
 #[test]

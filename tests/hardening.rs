@@ -131,14 +131,14 @@ fn file_names_are_escaped_in_every_diagnostic_format() {
         name,
         "namespace payments\napp api -> rds(10.0.0.1/24)\n",
     );
-    for format in ["human", "json", "sarif", "github"] {
+    for format in ["human", "json", "sarif", "github", "short"] {
         let o = egressc()
             .args(["check", "--error-format", format])
             .arg(&f)
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(1));
-        let e = stderr(&o);
+        let e = stderr(&o) + &stdout(&o);
         assert!(e.contains("E0303"), "{e}");
         assert!(
             !e.contains('\u{1b}') && !e.contains('\u{202e}'),
@@ -154,6 +154,14 @@ fn file_names_are_escaped_in_every_diagnostic_format() {
                 assert_eq!(e.lines().count(), 1, "{e}");
                 assert!(
                     e.starts_with("::error file=") && e.contains("a\\n%3A%3Aerror"),
+                    "{e}"
+                );
+            }
+            // one line, the name as shown
+            "short" => {
+                assert_eq!(e.lines().count(), 1, "{e}");
+                assert!(
+                    e.starts_with(&format!("{}/{shown}:2:", dir.path().display())),
                     "{e}"
                 );
             }
@@ -738,7 +746,7 @@ fn sources_over_the_size_limits_are_refused_unread() {
         .arg(&huge)
         .output()
         .unwrap();
-    assert!(stderr(&o).contains("\"code\":\"E0106\""), "{}", stderr(&o));
+    assert!(stdout(&o).contains("\"code\":\"E0106\""), "{}", stdout(&o));
 
     // Five files of 7 MiB: the fifth would pass 32 MiB in total.
     let many = dir.path().join("many");

@@ -32,8 +32,9 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// What the run reported: human text on stderr, a machine-readable report on stdout.
 fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    String::from_utf8_lossy(&o.stderr).into_owned() + &String::from_utf8_lossy(&o.stdout)
 }
 
 /// Exit status 1 (errors), not a crash, and `code` reported.
@@ -59,7 +60,7 @@ fn a_megabyte_line_of_errors_gives_a_bounded_report_in_every_format() {
     let f = write(dir.path(), "long.egress", &program(&line));
     let errors = i as usize;
     assert!(errors > 40_000);
-    for format in ["human", "json", "sarif", "github"] {
+    for format in ["human", "json", "sarif", "github", "short"] {
         let o = check(&f, format);
         refused_with(&o, "E0305");
         let err = stderr(&o);

@@ -8,9 +8,9 @@ use egressc::backend::Target;
 
 use super::inputs::resolve_inputs;
 use super::output::{Destination, write_tree};
-use super::report::{report, status};
+use super::report::{Stdout, status};
 use super::stdio;
-use super::{DiagOpts, Emit, Fatal, format, parse_targets};
+use super::{DiagOpts, Emit, Fatal, parse_targets};
 
 /// Compiles the inputs for the targets (named, else the project file's, else native) and prints
 /// the YAML or writes it into the output folder (`-o`, else the project file's).
@@ -22,7 +22,6 @@ pub(crate) fn run(
     emit: Emit,
     diag: &DiagOpts,
 ) -> Result<ExitCode, Fatal> {
-    let format = format(diag.error_format);
     let lints = diag.lints()?;
     let mut targets = parse_targets(&target)?;
     let (inputs, project) = resolve_inputs(paths)?;
@@ -46,20 +45,33 @@ pub(crate) fn run(
     if targets.is_empty() {
         targets.push(Target::Native);
     }
+    if check && output.is_none() {
+        return Err(Fatal(
+            "--check compares an output folder: give `-o DIR`, or run `egressc build --check` without paths in a project whose egressc.toml sets `output`"
+                .into(),
+        ));
+    }
+    // Stdout carries the YAML or the IR unless they go into a folder.
+    let reporter = diag.reporter(if output.is_some() && emit == Emit::Yaml {
+        Stdout::Free
+    } else {
+        Stdout::Taken
+    });
     if emit == Emit::Ir {
         let analysis = egressc::analyse_with(&inputs, &lints);
-        report(&analysis.sources, &analysis.diagnostics, format);
+        reporter.report(&analysis.sources, &analysis.diagnostics)?;
+        reporter.finish()?;
         if let Some(ir) = &analysis.ir {
             stdio::out(&egressc::ir::dump::dump(ir))?;
         }
         return Ok(status(&analysis.diagnostics));
     }
     let compilation = egressc::compile_with(&inputs, &targets, &lints);
-    report(
+    reporter.report(
         &compilation.analysis.sources,
         &compilation.analysis.diagnostics,
-        format,
-    );
+    )?;
+    reporter.finish()?;
     if compilation.has_errors() {
         return Ok(ExitCode::from(1));
     }
@@ -69,6 +81,11 @@ pub(crate) fn run(
             stdio::out(&streams.join("---\n"))?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(dest) => write_tree(&dest, &compilation.outputs, check, lock_timeout),
+        Some(dest) => write_tree(
+            &dest,
+            &compilation.outputs,
+            (check, lock_timeout),
+            reporter.takes_stdout(),
+        ),
     }
 }

@@ -1,21 +1,39 @@
-//! `egressc check`: parse, check and lint, and report; nothing is emitted.
+//! `egressc check`: parse, check and lint, and report; nothing is emitted. With targets (named,
+//! or the project file's), every target is built in memory too, so that `check` reports what
+//! `build` would refuse (E05xx).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::inputs::resolve_inputs;
-use super::report::{report, status};
-use super::{DiagOpts, Fatal, format};
+use super::report::{Stdout, status};
+use super::{DiagOpts, Fatal, parse_targets};
 
-/// Analyses the inputs and reports their diagnostics.
-pub(crate) fn run(paths: Vec<PathBuf>, diag: &DiagOpts) -> Result<ExitCode, Fatal> {
+/// Analyses the inputs (and builds them for the targets) and reports their diagnostics.
+pub(crate) fn run(
+    paths: Vec<PathBuf>,
+    target: &[String],
+    diag: &DiagOpts,
+) -> Result<ExitCode, Fatal> {
+    let reporter = diag.reporter(Stdout::Free);
     let lints = diag.lints()?;
-    let (inputs, _) = resolve_inputs(paths)?;
-    let analysis = egressc::analyse_with(&inputs, &lints);
-    report(
+    let mut targets = parse_targets(target)?;
+    let (inputs, project) = resolve_inputs(paths)?;
+    if targets.is_empty()
+        && let Some((_, p)) = &project
+    {
+        targets = p.targets.clone();
+    }
+    let analysis = if targets.is_empty() {
+        egressc::analyse_with(&inputs, &lints)
+    } else {
+        egressc::compile_with(&inputs, &targets, &lints).analysis
+    };
+    reporter.report_with(
         &analysis.sources,
         &analysis.diagnostics,
-        format(diag.error_format),
-    );
+        "nothing was written",
+    )?;
+    reporter.finish()?;
     Ok(status(&analysis.diagnostics))
 }

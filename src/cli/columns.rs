@@ -4,13 +4,12 @@
 use std::process::ExitCode;
 
 use egressc::backend::Target;
-use egressc::diagnostics::render::Format;
 use egressc::source::SourceMap;
 use egressc::verify::expect::Outcome;
 use egressc::verify::reference::Reference;
 use egressc::verify::{self, Column, Evaluator};
 
-use super::report::report;
+use super::report::Reporter;
 use super::stdio;
 
 /// A column of a test run and its evaluator.
@@ -23,7 +22,7 @@ pub(crate) fn evaluators<'a>(
     ir: &'a egressc::ir::Program,
     targets: &[Target],
     explicit: bool,
-    format: Format,
+    reporter: &Reporter,
 ) -> Result<Vec<Judge<'a>>, ExitCode> {
     let mut out: Vec<Judge<'a>> = vec![(Column::Reference, Box::new(Reference::new(ir)))];
     for t in targets {
@@ -36,7 +35,10 @@ pub(crate) fn evaluators<'a>(
                 }
             },
             Err(diags) if explicit => {
-                report(&analysis.sources, &diags, format);
+                // Stderr is all that is left when this report cannot be written.
+                if let Err(super::Fatal(e)) = reporter.report(&analysis.sources, &diags) {
+                    stdio::err(&format!("error: {e}\n"));
+                }
                 return Err(ExitCode::from(1));
             }
             Err(diags) => {

@@ -6,17 +6,15 @@
 //! left out (the program is still written) or the input is invalid (nothing is written);
 //! `--allow-loss` makes the first case 0 after reporting; 2 for usage and I/O errors.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use egressc::Input;
 use egressc::diagnostics::render::Format;
 use egressc::import::{self, Imported, Verdict};
-use egressc::input::MAX_FILE_BYTES;
 
 use super::inputs;
-use super::report::report_with;
+use super::report::{Reporter, Stdout};
 use super::stdio::{self, path as shown};
 use super::{ErrorFormat, Fatal, format};
 
@@ -46,12 +44,7 @@ fn inputs(paths: &[PathBuf]) -> Result<Vec<Input>, Fatal> {
             out.extend(read);
         }
         if stdin {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .take(MAX_FILE_BYTES + 1)
-                .read_to_end(&mut bytes)
-                .map_err(|e| Fatal(format!("standard input: {e}")))?;
-            out.push(Input::new("<stdin>", bytes));
+            out.push(inputs::stdin()?);
         }
     }
     Ok(out)
@@ -118,12 +111,19 @@ pub(crate) fn run(
     let format = format(error_format);
     let inputs = inputs(paths)?;
     let imported = import::import(&inputs);
-    report_with(
+    // The report has stdout when the program goes to a file.
+    let stdout = if output.is_some() {
+        Stdout::Free
+    } else {
+        Stdout::Taken
+    };
+    let reporter = Reporter::new(format, None, stdout);
+    reporter.report_with(
         &imported.sources,
         &imported.diagnostics,
-        format,
         "nothing was printed",
-    );
+    )?;
+    reporter.finish()?;
     let human = format == Format::Human;
     let Some(program) = &imported.program else {
         if human {

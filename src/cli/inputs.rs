@@ -16,7 +16,7 @@ use rustix::fs::{self as fs, Mode, OFlags};
 
 use egressc::diagnostics::Code;
 use egressc::diagnostics::render;
-use egressc::input::Refusal;
+use egressc::input::{MAX_FILE_BYTES, Refusal};
 use egressc::source::SourceMap;
 use egressc::{Input, project};
 
@@ -30,36 +30,44 @@ pub(crate) type ProjectRoot = (PathBuf, project::Project);
 /// The largest project file egressc reads.
 const MAX_PROJECT_BYTES: u64 = 1024 * 1024;
 
-/// The project file that governs `start`, if any: the first `egressc.toml` from `start`
-/// upwards. It must be a regular file, not a symlink (E0608).
-fn find_project(start: &Path) -> Result<Option<PathBuf>, Fatal> {
-    for dir in start.ancestors() {
-        let file = dir.join(project::FILE_NAME);
-        let Ok(meta) = std::fs::symlink_metadata(&file) else {
-            continue;
-        };
-        if meta.is_file() {
-            return Ok(Some(file));
+/// The project file that governs the working folder, if any: the first `egressc.toml` from it
+/// upwards, and its folder as a path relative to the working folder (`.`, `..`, `../..`), so
+/// that what is shown of it does not depend on where the repository is checked out. It must be
+/// a regular file, not a symlink (E0608).
+pub(crate) fn find_project() -> Result<Option<(PathBuf, PathBuf)>, Fatal> {
+    let cwd = std::env::current_dir()?;
+    let mut root = PathBuf::from(".");
+    for dir in cwd.ancestors() {
+        let file = root.join(project::FILE_NAME);
+        if let Ok(meta) = std::fs::symlink_metadata(dir.join(project::FILE_NAME)) {
+            if meta.is_file() {
+                return Ok(Some((root, file)));
+            }
+            let what = if meta.is_symlink() {
+                "a symlink"
+            } else {
+                "not a regular file"
+            };
+            return Err(Fatal::coded(
+                Code::E0608,
+                format!(
+                    "{} is {what}; the project file must be a regular file",
+                    shown(&file)
+                ),
+                "replace it with a regular file (a symlink could point at a file outside the project)",
+            ));
         }
-        let what = if meta.is_symlink() {
-            "a symlink"
+        root = if root == Path::new(".") {
+            PathBuf::from("..")
         } else {
-            "not a regular file"
+            root.join("..")
         };
-        return Err(Fatal::coded(
-            Code::E0608,
-            format!(
-                "{} is {what}; the project file must be a regular file",
-                shown(&file)
-            ),
-            "replace it with a regular file (a symlink could point at a file outside the project)",
-        ));
     }
     Ok(None)
 }
 
 /// The text of the project file, read without following a symlink and at most 1 MiB.
-fn read_project(file: &Path) -> Result<String, Fatal> {
+pub(crate) fn read_project(file: &Path) -> Result<String, Fatal> {
     let refuse = |why: String| {
         Fatal::coded(
             Code::E0608,
@@ -120,70 +128,83 @@ fn project_starts(root: &Path, p: &project::Project) -> Result<Vec<Start>, Fatal
     Ok(starts)
 }
 
-/// Expands paths into inputs (folders: every `*.egress` below, sorted). Without paths, reads the
-/// project file. Returns the inputs and the project (if one was used).
+/// The project file of the working folder, parsed: its folder (relative to the working
+/// folder) and its contents. An invalid file is reported and refused.
+pub(crate) fn load_project() -> Result<Option<ProjectRoot>, Fatal> {
+    let Some((root, file)) = find_project()? else {
+        return Ok(None);
+    };
+    let text = read_project(&file)?;
+    let mut map = SourceMap::new();
+    let id = map.add(shown(&file), text.clone());
+    match project::parse(id, &text) {
+        Ok(p) => Ok(Some((root, p))),
+        Err(diags) => {
+            stdio::err(&render::human(&map, &diags));
+            Err(Fatal(format!("{} is invalid", shown(&file))))
+        }
+    }
+}
+
+/// Expands paths into inputs (folders: every `*.egress` below, sorted; `-`: standard input).
+/// Without paths, reads the project file. Returns the inputs and the project (if one was used).
+/// Sources are named relative to the project's folder, or to the working folder.
 pub(crate) fn resolve_inputs(
     paths: Vec<PathBuf>,
 ) -> Result<(Vec<Input>, Option<ProjectRoot>), Fatal> {
+    let (read, project) = resolve_sources(paths)?;
+    Ok((read.into_iter().map(|(_, input)| input).collect(), project))
+}
+
+/// A source read and the path it was read from (`None`: standard input).
+pub(crate) type Source = (Option<PathBuf>, Input);
+
+/// [`resolve_inputs`], each input with the path it was read from.
+pub(crate) fn resolve_sources(
+    paths: Vec<PathBuf>,
+) -> Result<(Vec<Source>, Option<ProjectRoot>), Fatal> {
     let mut project = None;
-    let starts = if paths.is_empty() {
-        let cwd = std::env::current_dir()?;
-        let Some(file) = find_project(&cwd)? else {
+    let (starts, base) = if paths.is_empty() {
+        let Some((root, p)) = load_project()? else {
             return Err(Fatal(format!(
                 "no paths given and no {} found in {} or above it",
                 project::FILE_NAME,
-                shown(&cwd)
+                shown(&std::env::current_dir()?)
             )));
         };
-        let text = read_project(&file)?;
-        let mut map = SourceMap::new();
-        let id = map.add(shown(&file), text.clone());
-        match project::parse(id, &text) {
-            Ok(p) => {
-                let root = file.parent().map(Path::to_path_buf).unwrap_or_default();
-                let starts = project_starts(&root, &p)?;
-                project = Some((root, p));
-                starts
-            }
-            Err(diags) => {
-                stdio::err(&render::human(&map, &diags));
-                return Err(Fatal(format!("{} is invalid", shown(&file))));
-            }
-        }
+        let starts = project_starts(&root, &p)?;
+        let base = root.clone();
+        project = Some((root, p));
+        (starts, Some(base))
     } else {
-        let mut starts = Vec::new();
-        for path in paths {
-            let within = if path.is_dir() {
-                Some(
-                    std::fs::canonicalize(&path)
-                        .map_err(|e| Fatal(format!("{}: {e}", shown(&path))))?,
-                )
-            } else if std::fs::symlink_metadata(&path).is_ok() {
-                None
-            } else {
-                return Err(Fatal(format!("{}: no such file or folder", shown(&path))));
-            };
-            starts.push(Start { path, within });
-        }
-        starts
+        // Inside a project, sources are named as the project's build names them.
+        let root = find_project().ok().flatten().map(|(root, _)| root);
+        (command_line_starts(&paths)?, root)
     };
-    let inputs = Walk::new(&["egress"], true).starts(&starts)?;
+    let mut walk = Walk::new(&["egress"], true);
+    walk.base = base;
+    let inputs = walk.starts(&starts)?;
     if inputs.is_empty() {
         return Err(Fatal("no .egress files found".into()));
     }
     Ok((inputs, project))
 }
 
-/// The files named on the command line and those below the folders named whose extension is
-/// one of `extensions`, read as sources are (each real file once, symlinks kept inside the
-/// folder given, the same limits); `-` is not a path here.
-pub(crate) fn files(
-    paths: &[PathBuf],
-    extensions: &'static [&'static str],
-) -> Result<Vec<Input>, Fatal> {
+/// The paths named on the command line as walks to make: a folder is walked and stays inside
+/// itself, a file is read as named, `-` is standard input (once).
+fn command_line_starts(paths: &[PathBuf]) -> Result<Vec<Start>, Fatal> {
     let mut starts = Vec::new();
+    let mut stdin = false;
     for path in paths {
-        let within = if path.is_dir() {
+        if path.as_os_str() == STDIN {
+            if stdin {
+                return Err(Fatal("`-` (standard input) is given twice".into()));
+            }
+            stdin = true;
+        }
+        let within = if path.as_os_str() == STDIN {
+            None
+        } else if path.is_dir() {
             Some(std::fs::canonicalize(path).map_err(|e| Fatal(format!("{}: {e}", shown(path))))?)
         } else if std::fs::symlink_metadata(path).is_ok() {
             None
@@ -195,18 +216,50 @@ pub(crate) fn files(
             within,
         });
     }
-    Walk::new(extensions, false).starts(&starts)
+    Ok(starts)
+}
+
+/// The path that stands for standard input.
+pub(crate) const STDIN: &str = "-";
+
+/// The name standard input has in messages.
+pub(crate) const STDIN_NAME: &str = "<stdin>";
+
+/// Standard input as a source, read up to the limit of one input (which refuses more).
+pub(crate) fn stdin() -> Result<Input, Fatal> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Fatal(format!("standard input: {e}")))?;
+    Ok(Input::new(STDIN_NAME, bytes))
+}
+
+/// The files named on the command line and those below the folders named whose extension is
+/// one of `extensions`, read as sources are (each real file once, symlinks kept inside the
+/// folder given, the same limits); `-` is not a path here.
+pub(crate) fn files(
+    paths: &[PathBuf],
+    extensions: &'static [&'static str],
+) -> Result<Vec<Input>, Fatal> {
+    if let Some(p) = paths.iter().find(|p| p.as_os_str() == STDIN) {
+        return Err(Fatal(format!("{}: not a file here", shown(p))));
+    }
+    let read = Walk::new(extensions, false).starts(&command_line_starts(paths)?)?;
+    Ok(read.into_iter().map(|(_, input)| input).collect())
 }
 
 /// A walk over the sources: what was read and which real folders were visited.
 struct Walk {
-    inputs: Vec<Input>,
+    inputs: Vec<Source>,
     budget: Budget,
     folders: BTreeSet<(u64, u64)>,
     /// The extensions of the files a folder's walk reads.
     extensions: &'static [&'static str],
     /// Whether a subfolder with its own project file is a separate program, skipped.
     programs: bool,
+    /// The folder sources are named relative to (the project's); else the working folder.
+    base: Option<PathBuf>,
 }
 
 impl Walk {
@@ -217,17 +270,25 @@ impl Walk {
             folders: BTreeSet::new(),
             extensions,
             programs,
+            base: None,
         }
     }
 
+    /// How the source at `path` is named: relative to the walk's base, else to the working
+    /// folder.
+    fn shown_as(&self, path: &Path) -> PathBuf {
+        stdio::relative_to(path, self.base.as_deref())
+    }
+
     /// Reads every start, until the total limit is reached.
-    fn starts(mut self, starts: &[Start]) -> Result<Vec<Input>, Fatal> {
+    fn starts(mut self, starts: &[Start]) -> Result<Vec<Source>, Fatal> {
         for s in starts {
             if self.budget.full {
                 break;
             }
             match &s.within {
                 Some(within) if s.path.is_dir() => self.folder(&s.path, within)?,
+                _ if s.path.as_os_str() == STDIN => self.inputs.push((None, stdin()?)),
                 _ => self.file(&s.path),
             }
         }
@@ -236,8 +297,9 @@ impl Walk {
 
     /// Reads the file at `path` (unless its real file was read already).
     fn file(&mut self, path: &Path) {
-        if let Some(input) = read::source(path, &mut self.budget) {
-            self.inputs.push(input);
+        let shown_as = self.shown_as(path);
+        if let Some(input) = read::source(path, &shown_as, &mut self.budget) {
+            self.inputs.push((Some(path.to_path_buf()), input));
         }
     }
 
@@ -246,12 +308,13 @@ impl Walk {
         match std::fs::canonicalize(path) {
             Ok(real) if real.starts_with(within) => false,
             Ok(_) => {
-                self.inputs.push(Input::refused(
-                    shown(path),
+                let refused = Input::refused(
+                    shown(&self.shown_as(path)),
                     Refusal::Outside {
                         folder: shown(within),
                     },
-                ));
+                );
+                self.inputs.push((Some(path.to_path_buf()), refused));
                 true
             }
             // A dangling symlink: reading it says so.

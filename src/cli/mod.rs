@@ -30,6 +30,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use stdio::ColorChoice;
+
 use egressc::backend::Target;
 use egressc::diagnostics::render::Format;
 use egressc::diagnostics::{Code, suggest};
@@ -41,7 +43,17 @@ use egressc::lint::{Level, LintConfig, registry};
     version,
     about = "Compile egress policies to NetworkPolicy, Cilium and Calico YAML"
 )]
-struct Cli {
+pub(crate) struct Cli {
+    /// When to colour diagnostics on stderr: auto (on a terminal, unless NO_COLOR is set),
+    /// always, never.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        global = true,
+        value_name = "WHEN"
+    )]
+    color: ColorChoice,
     #[command(subcommand)]
     command: Command,
 }
@@ -56,13 +68,20 @@ enum ErrorFormat {
     Sarif,
     /// GitHub Actions workflow annotations.
     Github,
+    /// One line each, `file:line:col: severity[CODE]: message` (quickfix lists, grep).
+    Short,
 }
 
 /// How diagnostics are reported and which lints apply.
 #[derive(clap::Args)]
 struct DiagOpts {
+    /// The form of diagnostics: human text on stderr, or a report (json, sarif, github, short)
+    /// on stdout when the command prints nothing else there.
     #[arg(long, value_enum, default_value = "human")]
     error_format: ErrorFormat,
+    /// Write the diagnostics to FILE instead (replaced whole, never through a symlink).
+    #[arg(long, value_name = "FILE")]
+    output_file: Option<PathBuf>,
     /// Exit 1 (and write nothing) if there is any warning.
     #[arg(long)]
     deny_warnings: bool,
@@ -78,6 +97,11 @@ struct DiagOpts {
 }
 
 impl DiagOpts {
+    /// Where and how this command reports diagnostics.
+    fn reporter(&self, stdout: report::Stdout) -> report::Reporter {
+        report::Reporter::new(format(self.error_format), self.output_file.clone(), stdout)
+    }
+
     fn lints(&self) -> Result<LintConfig, Fatal> {
         let mut config = LintConfig {
             deny_warnings: self.deny_warnings,
@@ -134,8 +158,9 @@ enum Command {
         /// Write `DIR/<namespace>/<name>.yaml` and `DIR/kustomization.yaml` instead of printing.
         #[arg(long, short)]
         output: Option<PathBuf>,
-        /// With `-o`: write nothing, list stale files and exit 1 if any.
-        #[arg(long, requires = "output")]
+        /// With an output folder (`-o`, or the project file's `output`): write nothing, list
+        /// stale files and exit 1 if any.
+        #[arg(long)]
         check: bool,
         /// How long to wait for another build into the same output folder to finish.
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
@@ -146,9 +171,18 @@ enum Command {
         #[command(flatten)]
         diag: DiagOpts,
     },
-    /// Type-check and lint only.
+    /// Type-check and lint, and report what `build` would refuse for the targets named (or the
+    /// project file's); nothing is written.
+    #[command(
+        after_help = "Examples:\n  egressc check policies/ --target native,cilium\n  egressc check --deny-warnings --error-format sarif > egressc.sarif\n  egressc check --error-format short   (file:line:col: severity[CODE]: message)"
+    )]
     Check {
+        /// Files, folders or `-` (stdin); without any, the project file's sources.
         paths: Vec<PathBuf>,
+        /// Targets, comma separated (default: the project file's; without any, the language
+        /// alone is checked).
+        #[arg(long, short, value_delimiter = ',')]
+        target: Vec<String>,
         #[command(flatten)]
         diag: DiagOpts,
     },
@@ -224,6 +258,13 @@ impl<E: std::fmt::Display> From<E> for Fatal {
 /// Parses the arguments and runs the command; a usage or I/O failure is printed and exits 2.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
+        Ok(c) => {
+            stdio::init_color(c.color);
+            Ok(c)
+        }
+        Err(e) => Err(e),
+    };
+    let cli = match cli {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -266,7 +307,11 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             emit,
             &diag,
         ),
-        Command::Check { paths, diag } => check::run(paths, &diag),
+        Command::Check {
+            paths,
+            target,
+            diag,
+        } => check::run(paths, &target, &diag),
         Command::Test {
             paths,
             target,
@@ -299,6 +344,7 @@ fn format(f: ErrorFormat) -> Format {
         ErrorFormat::Json => Format::Json,
         ErrorFormat::Sarif => Format::Sarif,
         ErrorFormat::Github => Format::Github,
+        ErrorFormat::Short => Format::Short,
     }
 }
 

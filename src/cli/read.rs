@@ -74,10 +74,10 @@ fn on_pseudo_file_system(_fd: &std::os::fd::OwnedFd) -> bool {
     false
 }
 
-/// The input of the file at `path` (following a symlink, which the caller has checked), or why
-/// it is refused; `None` when this real file was read already.
-pub(crate) fn source(path: &Path, budget: &mut Budget) -> Option<Input> {
-    let name = shown(path);
+/// The input of the file at `path` (following a symlink, which the caller has checked), named
+/// `shown_as`, or why it is refused; `None` when this real file was read already.
+pub(crate) fn source(path: &Path, shown_as: &Path, budget: &mut Budget) -> Option<Input> {
+    let name = shown(shown_as);
     let refused = |r| Some(Input::refused(name.clone(), r));
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,

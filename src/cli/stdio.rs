@@ -2,8 +2,9 @@
 //! of stdout has gone (`egressc test | head -1`); these functions never do. Paths are shown
 //! through [`path`], so a file name cannot break a line or drive the terminal.
 
-use std::io::{ErrorKind, Write as _};
-use std::path::Path;
+use std::io::{ErrorKind, IsTerminal as _, Write as _};
+use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
 
 use egressc::source::printable;
 
@@ -42,4 +43,84 @@ pub(crate) fn path(p: &Path) -> String {
         }
     }
     printable(&text).into_owned()
+}
+
+/// When diagnostics on stderr are coloured (`--color`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set (and not empty) or `TERM` is `dumb`.
+    Auto,
+    Always,
+    Never,
+}
+
+static COLOR: OnceLock<bool> = OnceLock::new();
+
+/// Decides once, at start, whether human diagnostics on stderr are coloured.
+pub(crate) fn init_color(choice: ColorChoice) {
+    let on = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+                && std::io::stderr().is_terminal()
+        }
+    };
+    let _ = COLOR.set(on);
+}
+
+/// Whether human diagnostics on stderr are coloured.
+pub(crate) fn color() -> bool {
+    COLOR.get().copied().unwrap_or(false)
+}
+
+/// `path` as shown to a person: relative to `base` (the project's folder) when it is below
+/// it, else to the working folder when it is below that, else as given; `.` components left
+/// out, `..` resolved by name. So names do not depend on where a repository is checked out,
+/// nor on the folder egressc runs from inside a project.
+pub(crate) fn relative_to(path: &Path, base: Option<&Path>) -> PathBuf {
+    let Ok(cwd) = std::env::current_dir() else {
+        return path.to_path_buf();
+    };
+    let full = lexical(&cwd.join(path));
+    let below = |folder: &Path| {
+        full.strip_prefix(lexical(&cwd.join(folder)))
+            .ok()
+            .map(Path::to_path_buf)
+    };
+    let shown = base
+        .and_then(below)
+        .or_else(|| below(Path::new(".")))
+        .unwrap_or_else(|| {
+            path.components()
+                .filter(|c| *c != Component::CurDir)
+                .collect()
+        });
+    if shown.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        shown
+    }
+}
+
+/// [`relative_to`] the working folder.
+pub(crate) fn relative(path: &Path) -> PathBuf {
+    relative_to(path, None)
+}
+
+/// An absolute path with `.` and `..` resolved by name (symlinks are not looked at: this is for
+/// names only).
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }

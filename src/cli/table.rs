@@ -3,14 +3,13 @@
 //! diagnostics) and the count. Rendered first, printed after the JUnit file is written.
 
 use egressc::Expectation;
-use egressc::diagnostics::render::Format;
 use egressc::diagnostics::{Code, Diagnostics};
 use egressc::source::SourceMap;
 use egressc::verify::expect::Outcome;
 
 use super::Fatal;
 use super::columns::{Judge, describe_outcome, location};
-use super::report::report_with;
+use super::report::Reporter;
 use super::stdio;
 
 /// One expectation (its index) and its outcome in each column.
@@ -40,9 +39,9 @@ pub(crate) struct Results {
 
 impl Results {
     /// Prints the table and failures, the undecidable cells and the count.
-    pub(crate) fn print(&self, sources: &SourceMap, format: Format) -> Result<(), Fatal> {
+    pub(crate) fn print(&self, sources: &SourceMap, reporter: &Reporter) -> Result<(), Fatal> {
         stdio::out(&self.table)?;
-        report_with(sources, &self.undecidable, format, "the run fails");
+        reporter.report_with(sources, &self.undecidable, "the run fails")?;
         stdio::out(&format!(
             "\n{} passed, {} failed\n",
             self.total - self.bad,

@@ -8,10 +8,10 @@ use egressc::verify;
 
 use super::columns::evaluators;
 use super::inputs::resolve_inputs;
-use super::report::report;
+use super::report::Stdout;
 use super::stdio;
 use super::table::{self, Row};
-use super::{DiagOpts, Fatal, format, junit, targets_or_all};
+use super::{DiagOpts, Fatal, junit, targets_or_all};
 
 /// Decides every expectation in every column; exit 1 when a cell did not pass.
 pub(crate) fn run(
@@ -20,12 +20,12 @@ pub(crate) fn run(
     junit: Option<PathBuf>,
     diag: &DiagOpts,
 ) -> Result<ExitCode, Fatal> {
-    let format = format(diag.error_format);
+    let reporter = diag.reporter(Stdout::Taken);
     let lints = diag.lints()?;
     let (targets, explicit) = targets_or_all(target)?;
     let (inputs, _) = resolve_inputs(paths)?;
     let analysis = egressc::analyse_with(&inputs, &lints);
-    report(&analysis.sources, &analysis.diagnostics, format);
+    reporter.report(&analysis.sources, &analysis.diagnostics)?;
     let Some(ir) = &analysis.ir else {
         return Ok(ExitCode::from(1));
     };
@@ -36,7 +36,7 @@ pub(crate) fn run(
         );
         return Ok(ExitCode::from(1));
     }
-    let columns = match evaluators(&analysis, ir, &targets, explicit, format) {
+    let columns = match evaluators(&analysis, ir, &targets, explicit, &reporter) {
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
@@ -56,7 +56,8 @@ pub(crate) fn run(
     if let Some(path) = junit {
         junit::write(&path, &columns, &rows, &labels)?;
     }
-    results.print(&analysis.sources, format)?;
+    results.print(&analysis.sources, &reporter)?;
+    reporter.finish()?;
     Ok(if results.bad == 0 {
         ExitCode::SUCCESS
     } else {

@@ -10,9 +10,9 @@ use egressc::verify::{self, Column};
 
 use super::columns::{evaluators, location};
 use super::inputs::resolve_inputs;
-use super::report::report;
+use super::report::Stdout;
 use super::stdio;
-use super::{DiagOpts, Fatal, format, targets_or_all};
+use super::{DiagOpts, Fatal, targets_or_all};
 
 /// Adds the flow to the inputs as an expectation of its own and prints each column's decision.
 pub(crate) fn run(
@@ -22,7 +22,7 @@ pub(crate) fn run(
     target: &[String],
     diag: &DiagOpts,
 ) -> Result<ExitCode, Fatal> {
-    let format = format(diag.error_format);
+    let reporter = diag.reporter(Stdout::Taken);
     let lints = diag.lints()?;
     let (targets, explicit) = targets_or_all(target)?;
     let Some((ns, name)) = from.split_once('/') else {
@@ -42,14 +42,14 @@ pub(crate) fn run(
         .cloned()
         .collect::<Vec<_>>()
         .into();
-    report(&analysis.sources, &errors, format);
+    reporter.report(&analysis.sources, &errors)?;
     let Some(ir) = &analysis.ir else {
         return Ok(ExitCode::from(1));
     };
     let Some(e) = analysis.expectations().last() else {
         return Ok(ExitCode::from(1));
     };
-    let columns = match evaluators(&analysis, ir, &targets, explicit, format) {
+    let columns = match evaluators(&analysis, ir, &targets, explicit, &reporter) {
         Ok(c) => c,
         Err(code) => return Ok(code),
     };
@@ -90,5 +90,6 @@ pub(crate) fn run(
         }
     }
     stdio::out(&out)?;
+    reporter.finish()?;
     Ok(ExitCode::SUCCESS)
 }

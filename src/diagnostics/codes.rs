@@ -4,7 +4,8 @@
 //! a leaf that no stage-specific module feeds; `lint::explanation` covers every code.
 //!
 //! Blocks: E00xx internal, E01xx input and syntax, E02xx names, E03xx types and values,
-//! E04xx expectations, E05xx target capabilities, E06xx project file and output folder, E07xx settings and suppressions, W01xx lints,
+//! E04xx expectations, E05xx target capabilities, E06xx project file and output folder, E07xx settings and suppressions,
+//! E09xx the files `fmt`, `diff` and reports read and replace, W01xx lints,
 //! E08xx and W08xx `egressc import` (what it refuses and what it could not carry over: import
 //! diagnostics on YAML files, not lints; their pages are `explain/CODE.md` as for errors).
 
@@ -146,6 +147,7 @@ codes! {
         E0705 Error "`@allow` not followed by a statement";
         E0706 Error "invalid DNS server";
         E0716 Error "a cluster fact that is not an address or a range";
+        E0904 Error "not a regular file to replace";
     }
     lints {
         W0101 "egress without DNS";

@@ -1,5 +1,6 @@
 //! The only module that renders diagnostics: human text through codespan-reporting, JSON (one
-//! object per line), SARIF 2.1.0 for code-scanning tools, and GitHub workflow annotations.
+//! object per line), SARIF 2.1.0 for code-scanning tools, GitHub workflow annotations, and a
+//! short form of one line each (`file:line:col: severity[CODE]: message`) for quickfix lists.
 //!
 //! Every format shows at most the diagnostics [`caps::cap`] keeps, and the human form shows each
 //! through an [`Excerpt`] of its lines, so that output grows with the number of diagnostics
@@ -23,6 +24,7 @@ pub enum Format {
     Json,
     Sarif,
     Github,
+    Short,
 }
 
 /// The excerpts of one diagnostic, one per file its labels are in, as codespan-reporting reads
@@ -134,12 +136,34 @@ fn to_codespan(d: &Diagnostic) -> cs::Diagnostic<usize> {
 
 /// Plain text, no colour: what the CLI prints and what snapshots hold.
 pub fn human(map: &SourceMap, diags: &[Diagnostic]) -> String {
+    human_with(map, diags, |config, files, d| {
+        term::emit_into_string(config, files, d).ok()
+    })
+}
+
+/// The human form with ANSI colours, for a terminal.
+pub fn human_colored(map: &SourceMap, diags: &[Diagnostic]) -> String {
+    use term::termcolor::Ansi;
+    let styles = term::Styles::default();
+    human_with(map, diags, |config, files, d| {
+        let mut ansi = Ansi::new(Vec::new());
+        let mut writer = term::StylesWriter::new(&mut ansi, &styles);
+        term::emit_to_write_style(&mut writer, config, files, d).ok()?;
+        String::from_utf8(ansi.into_inner()).ok()
+    })
+}
+
+/// Plain or coloured human text, through `emit`.
+fn human_with(
+    map: &SourceMap,
+    diags: &[Diagnostic],
+    emit: impl Fn(&term::Config, &Excerpts<'_>, &cs::Diagnostic<usize>) -> Option<String>,
+) -> String {
     let config = term::Config::default();
     let mut out = String::new();
     for d in &caps::cap(diags) {
-        let shown = Excerpts::new(map, d).and_then(|(files, moved)| {
-            term::emit_into_string(&config, &files, &to_codespan(&moved)).ok()
-        });
+        let shown = Excerpts::new(map, d)
+            .and_then(|(files, moved)| emit(&config, &files, &to_codespan(&moved)));
         match shown {
             Some(s) => out.push_str(&s),
             // A span outside its file: still say what went wrong.
@@ -374,7 +398,25 @@ pub fn github(map: &SourceMap, diags: &[Diagnostic]) -> String {
     out
 }
 
-/// Renders in the chosen format.
+/// One line per diagnostic, `file:line:col: severity[CODE]: message` (what Vim's quickfix, grep
+/// and editors without the language server read), notes after the message (`; note: ...`); a
+/// diagnostic without a place starts at its severity.
+pub fn short(map: &SourceMap, diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in &caps::cap(diags) {
+        if let Some((file, (line, col), _)) = d.primary_span().and_then(|s| region(map, s)) {
+            out.push_str(&format!("{file}:{line}:{col}: "));
+        }
+        let mut message = d.message.clone();
+        for n in &d.notes {
+            message.push_str(&format!("; note: {n}"));
+        }
+        let message = message.replace(['\r', '\n'], " ");
+        out.push_str(&format!("{}[{}]: {message}\n", d.severity.as_str(), d.code));
+    }
+    out
+}
+
 /// Diagnostics in `format`; `explain` gives the long explanations SARIF carries.
 pub fn render(format: Format, map: &SourceMap, diags: &[Diagnostic], explain: Explain) -> String {
     match format {
@@ -382,5 +424,6 @@ pub fn render(format: Format, map: &SourceMap, diags: &[Diagnostic], explain: Ex
         Format::Json => json(map, diags),
         Format::Sarif => sarif(map, diags, explain),
         Format::Github => github(map, diags),
+        Format::Short => short(map, diags),
     }
 }

@@ -193,10 +193,24 @@ impl Folder {
     /// Creates the new file `name` holding `bytes`: never an existing name (`O_EXCL`), never
     /// through a symlink.
     pub(crate) fn create(&self, name: &OsStr, bytes: &[u8]) -> Result<(), Fatal> {
+        self.create_with_mode(name, bytes, None)
+    }
+
+    /// [`Folder::create`] with exactly the permission bits `mode` (those of a file it replaces),
+    /// or without them 0644 less the umask.
+    pub(crate) fn create_with_mode(
+        &self,
+        name: &OsStr,
+        bytes: &[u8],
+        mode: Option<u32>,
+    ) -> Result<(), Fatal> {
         let flags =
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let path = self.path_of(name);
         let fd = fs::openat(&self.fd, name, flags, Mode::from(0o644)).map_err(|e| io(&path, e))?;
+        if let Some(m) = mode {
+            fs::fchmod(&fd, Mode::from(m & 0o7777)).map_err(|e| io(&path, e))?;
+        }
         let mut file = File::from(fd);
         file.write_all(bytes)
             .and_then(|()| file.flush())
@@ -208,6 +222,27 @@ impl Folder {
         let name = temp_name(stem)?;
         self.create(&name, bytes)?;
         Ok(name)
+    }
+
+    /// The permission bits of the regular file `name` (`None` when it does not exist); a
+    /// symlink or anything else that is not a regular file is refused with `refuse`.
+    pub(crate) fn file_mode(
+        &self,
+        name: &OsStr,
+        refuse: impl Fn(&Path, &str) -> Fatal,
+    ) -> Result<Option<u32>, Fatal> {
+        let path = self.path_of(name);
+        match fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => match kind_of(FileType::from_raw_mode(st.st_mode)) {
+                Kind::File => Ok(Some(st.st_mode & 0o7777)),
+                Kind::Symlink => Err(refuse(&path, "a symlink")),
+                Kind::Folder => Err(refuse(&path, "a folder")),
+                Kind::Special(what) => Err(refuse(&path, what)),
+                Kind::Missing => Ok(None),
+            },
+            Err(Errno::NOENT) => Ok(None),
+            Err(e) => Err(io(&path, e)),
+        }
     }
 
     /// The same folder, opened again (for a handle of its own).

@@ -9,6 +9,7 @@
 //! egressc wrote are deleted. The manifest lists a build's temporary files before they are
 //! created, so the next build removes what a killed one left, and `--check` reports it.
 
+mod file;
 mod folder;
 mod lock;
 mod manifest;
@@ -25,6 +26,7 @@ use egressc::diagnostics::Code;
 
 use super::Fatal;
 use super::stdio::{self, path as shown};
+pub(crate) use file::replace_file;
 use folder::{Folder, Kind, TEMP_SUFFIX, symlink_refused};
 use manifest::Manifest;
 use plan::{GENERATED_MARK, plan};
@@ -270,21 +272,31 @@ fn assess(root: &Folder, files: &BTreeMap<String, String>) -> Result<Assessment,
 
 /// Writes (or with `check`, compares) the output folder. Files egressc did not generate are
 /// never touched; generated files no longer produced are removed.
+/// With `--check`, the stale files are listed on stdout, or on stderr when `report_on_stdout`
+/// (a machine-readable report has it).
 pub(crate) fn write_tree(
     dest: &Destination,
     outputs: &[Output],
-    check: bool,
-    lock_timeout: Duration,
+    (check, lock_timeout): (bool, Duration),
+    report_on_stdout: bool,
 ) -> Result<ExitCode, Fatal> {
     let files = plan(outputs)?;
-    let dir = dest.path();
+    let dir = stdio::relative(&dest.path());
+    let list = |text: &str| {
+        if report_on_stdout {
+            stdio::err(text);
+            Ok(())
+        } else {
+            stdio::out(text)
+        }
+    };
     let Some(root) = dest.open(!check)? else {
         // `--check` of a folder that does not exist: everything is missing.
-        let list: String = files
+        let missing: String = files
             .keys()
             .map(|p| format!("missing: {}\n", shown(&dir.join(p))))
             .collect();
-        stdio::out(&list)?;
+        list(&missing)?;
         return out_of_date(&dir);
     };
     let _lock = lock::take(&root, !check, lock_timeout)?;
@@ -324,7 +336,7 @@ pub(crate) fn write_tree(
             ));
             return Ok(ExitCode::SUCCESS);
         }
-        stdio::out(
+        list(
             &problems
                 .iter()
                 .map(|p| format!("{p}\n"))

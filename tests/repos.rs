@@ -1,7 +1,7 @@
 //! The real binary in an infrastructure repository, as a new user meets it: reports on stdout
 //! (or `--output-file`), human diagnostics on stderr, paths relative to the project, `check`
 //! reporting what `build` would refuse, `build --check` on a project's own output, colour,
-//! and standard input.
+//! standard input, completions, the manual page and the help's examples.
 
 #![allow(
     clippy::unwrap_used,
@@ -321,4 +321,40 @@ fn colour_follows_the_flag_no_color_and_the_terminal() {
         .output()
         .unwrap();
     assert!(!stdout(&o).contains('\u{1b}'));
+}
+
+#[test]
+fn completions_man_page_and_help_examples() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let o = egressc().args(["completions", shell]).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{shell}");
+        for command in ["build", "check", "completions"] {
+            assert!(stdout(&o).contains(command), "{shell} lacks {command}");
+        }
+    }
+    let o = egressc().arg("man").output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let page = stdout(&o);
+    assert!(page.starts_with(".ie"), "{page}");
+    assert!(page.contains(".TH egressc 1"));
+    for section in [
+        "\"EGRESSC BUILD\"",
+        "\"EGRESSC CHECK\"",
+        "\\-\\-error\\-format",
+    ] {
+        assert!(page.contains(section), "the page lacks {section}");
+    }
+    let o = egressc().arg("--help").output().unwrap();
+    assert!(
+        stdout(&o).contains("Examples:\n  egressc build"),
+        "{}",
+        stdout(&o)
+    );
+    for command in ["check", "completions", "man"] {
+        let o = egressc().args([command, "--help"]).output().unwrap();
+        assert!(
+            stdout(&o).contains("Examples:"),
+            "{command} --help has no examples"
+        );
+    }
 }

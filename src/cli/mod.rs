@@ -16,6 +16,7 @@ mod explain;
 mod import;
 mod inputs;
 mod junit;
+mod manual;
 mod output;
 mod read;
 mod report;
@@ -37,11 +38,23 @@ use egressc::diagnostics::render::Format;
 use egressc::diagnostics::{Code, suggest};
 use egressc::lint::{Level, LintConfig, registry};
 
+/// Examples shown after `egressc --help`.
+const EXAMPLES: &str = "\
+Examples:
+  egressc build policies/ --target native          YAML on stdout
+  egressc build policies/ -o generated/ --check     CI: exit 1 when generated/ is stale
+  egressc build                                     the project of egressc.toml
+  egressc check --error-format sarif > egressc.sarif
+  egressc explain E0501
+
+Exit status: 0 success, 1 errors in the policies (or stale output), 2 usage or I/O error.";
+
 #[derive(Parser)]
 #[command(
     name = "egressc",
     version,
-    about = "Compile egress policies to NetworkPolicy, Cilium and Calico YAML"
+    about = "Compile egress policies to NetworkPolicy, Cilium and Calico YAML",
+    after_help = EXAMPLES
 )]
 pub(crate) struct Cli {
     /// When to colour diagnostics on stderr: auto (on a terminal, unless NO_COLOR is set),
@@ -237,6 +250,19 @@ enum Command {
     Targets,
     /// Run the language server on stdin/stdout (for editors).
     Lsp,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  egressc completions bash > ~/.local/share/bash-completion/completions/egressc\n  egressc completions zsh > ~/.zfunc/_egressc"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    #[command(
+        after_help = "Examples:\n  egressc man > ~/.local/share/man/man1/egressc.1\n  egressc man | man -l -"
+    )]
+    Man,
 }
 
 /// A usage or I/O failure: message on stderr, exit 2.
@@ -334,6 +360,8 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         Command::Explain { what } => explain::run(&what),
         Command::Targets => targets::run(),
         Command::Lsp => Ok(egressc::lsp::run()?),
+        Command::Completions { shell } => manual::completions(shell),
+        Command::Man => manual::man(),
     }
 }
 

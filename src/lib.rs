@@ -34,6 +34,7 @@
 pub mod backend;
 pub(crate) mod check;
 pub mod diagnostics;
+pub mod fmt;
 pub mod import;
 pub mod input;
 pub mod ir;

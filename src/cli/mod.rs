@@ -13,6 +13,7 @@ mod build;
 mod check;
 mod columns;
 mod explain;
+mod fmt;
 mod import;
 mod inputs;
 mod junit;
@@ -45,9 +46,11 @@ Examples:
   egressc build policies/ -o generated/ --check     CI: exit 1 when generated/ is stale
   egressc build                                     the project of egressc.toml
   egressc check --error-format sarif > egressc.sarif
+  egressc fmt --check                               CI: exit 1 and a diff when not formatted
   egressc explain E0501
 
-Exit status: 0 success, 1 errors in the policies (or stale output), 2 usage or I/O error.";
+Exit status: 0 success, 1 errors in the policies (or stale output, unformatted files), 2 usage
+or I/O error.";
 
 #[derive(Parser)]
 #[command(
@@ -243,6 +246,21 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         error_format: ErrorFormat,
     },
+    /// Lay source files out canonically, in place; with `--check`, print a diff and exit 1
+    /// instead when a file is not formatted.
+    #[command(
+        after_help = "Examples:\n  egressc fmt                          the project file's sources\n  egressc fmt policies/ --check        CI: exit 1 and a diff when a file is not formatted\n  egressc fmt - < payments.egress      standard input, formatted on stdout"
+    )]
+    Fmt {
+        /// Files, folders (searched for `*.egress`) or `-` (stdin); without any, the project
+        /// file's sources.
+        paths: Vec<PathBuf>,
+        /// Write nothing: print a unified diff of each file that is not formatted, exit 1 if any.
+        #[arg(long)]
+        check: bool,
+        #[arg(long, value_enum, default_value = "human")]
+        error_format: ErrorFormat,
+    },
     /// Explain a diagnostic code (`E0303`), a lint name (`no-dns`) or a standard library name
     /// (`rds`).
     Explain { what: String },
@@ -357,6 +375,11 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             allow_loss,
             error_format,
         } => import::run(&paths, output, allow_loss, error_format),
+        Command::Fmt {
+            paths,
+            check,
+            error_format,
+        } => fmt::run(paths, check, error_format),
         Command::Explain { what } => explain::run(&what),
         Command::Targets => targets::run(),
         Command::Lsp => Ok(egressc::lsp::run()?),

@@ -147,6 +147,7 @@ codes! {
         E0705 Error "`@allow` not followed by a statement";
         E0706 Error "invalid DNS server";
         E0716 Error "a cluster fact that is not an address or a range";
+        E0901 Bug "the formatted text would not mean what the file means";
         E0904 Error "not a regular file to replace";
     }
     lints {

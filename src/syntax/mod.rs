@@ -1,5 +1,6 @@
-//! Stage 1: text → AST. `parser` is the generated pest parser, `pairs_to_ast` the only module
-//! that touches pest pairs, `errors` maps pest errors to coded diagnostics.
+//! Stage 1: text → AST. `parser` is the generated pest parser, `pairs_to_ast` the module that
+//! builds the AST from pest pairs (and `tokens` the one that reads them as a lossless token
+//! stream, for `egressc fmt`), `errors` maps pest errors to coded diagnostics.
 
 pub mod ast;
 mod atom;
@@ -9,6 +10,7 @@ mod pairs_to_ast;
 mod parser;
 #[cfg(test)]
 mod tests;
+pub(crate) mod tokens;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::source::{FileId, Span};
@@ -20,13 +22,8 @@ pub(crate) use parser::Rule;
 /// Brackets nested past [`crate::limits::MAX_NESTING_DEPTH`] are refused (E0110) before the
 /// parser, which recurses once per level, sees the text.
 pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Diagnostics) {
-    use pest::Parser as _;
     let mut diags = Diagnostics::new();
-    if let Some(d) = nesting::check(file, text) {
-        diags.push(d);
-        return (None, diags);
-    }
-    match parser::EgressParser::parse(Rule::file, text) {
+    match pairs(file, text) {
         Ok(pairs) => {
             let ast = pairs_to_ast::file(file, text, pairs, &mut diags);
             if ast.items.is_empty() && !diags.has_errors() {
@@ -42,9 +39,8 @@ pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Diagnostics) {
             }
             (Some(ast), diags)
         }
-        Err(first) => {
-            let e = detailed_error(text).unwrap_or(first);
-            diags.push(errors::syntax_error(file, text, &e));
+        Err(d) => {
+            diags.push(d);
             (None, diags)
         }
     }
@@ -67,6 +63,19 @@ fn detailed_error(text: &str) -> Option<pest::error::Error<Rule>> {
     let reparsed = parser::EgressParser::parse(Rule::file, text);
     pest::set_error_detail(false);
     reparsed.err()
+}
+
+/// The pest parse of a whole file, or its syntax error (from a second parse with the details,
+/// [`detailed_error`]); brackets nested past the limit are refused first.
+fn pairs(file: FileId, text: &str) -> Result<pest::iterators::Pairs<'_, Rule>, Diagnostic> {
+    use pest::Parser as _;
+    if let Some(d) = nesting::check(file, text) {
+        return Err(d);
+    }
+    parser::EgressParser::parse(Rule::file, text).map_err(|first| {
+        let e = detailed_error(text).unwrap_or(first);
+        errors::syntax_error(file, text, &e)
+    })
 }
 
 /// Checks that raw bytes are text we can compile, returning the text or a coded diagnostic.

@@ -4,11 +4,13 @@
 //! self-check included (it builds the imported program and decides every flow on both sides).
 //!
 //! `cargo bench --bench import` runs N = 1,000 and 10,000 for native, Cilium and Calico, each in
-//! a fresh child process, and prints the wall time of reading, mapping and laying out the
-//! program (`import::draft`), of the self-check (`Draft::check`, for N up to
-//! `--check-up-to`, 1,000 unless given: it decides every flow twice and grows with N), their
-//! peak resident memory and the input's size. `cargo bench --bench import -- 50000
-//! --check-up-to 50000` runs other sizes.
+//! a fresh child process, and prints the time of reading, mapping and laying out the program
+//! (`import::draft`) and of the self-check (`Draft::check`, for N up to `--check-up-to`, every
+//! size unless given), their peak resident memory and the input's size. Each time is given
+//! twice: the CPU time the process spent (user and system, from `/proc/self/schedstat`), which
+//! holds on a machine shared with other work, and the wall time, which other work stretches.
+//! `cargo bench --bench import -- 50000` runs other sizes; `-- --inputs DIR` keeps the inputs in
+//! `DIR/TARGET-N/` (for a profiler: `import-HASH --child N DIR/TARGET-N check` imports them).
 
 #![expect(
     clippy::expect_used,
@@ -17,6 +19,7 @@
 )]
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -41,6 +44,15 @@ fn program(n: usize) -> String {
     s
 }
 
+/// The CPU time (user and system) this process has run for, in seconds: the first field of
+/// `/proc/self/schedstat`, in nanoseconds.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(f64::NAN, |ns| ns as f64 / 1e9)
+}
+
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
@@ -50,13 +62,11 @@ fn peak_rss_kib() -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// Builds the YAML, imports it in this process (checking it when `check`) and prints
-/// `n draft_seconds check_seconds peak_kib bytes_in` (check_seconds -1 when not checked).
-fn child(n: usize, target: Target, check: bool) {
+/// The YAML of `program(n)` built for `target`, one file per namespace, as `kubectl get -n NS
+/// -o yaml` would give (and each under the limit of one input), written into `dir`.
+fn write_inputs(n: usize, target: Target, dir: &Path) -> usize {
     let built = compile(&[Input::new("bench.egress", program(n))], &[target]);
     assert!(!built.has_errors(), "generated program must compile");
-    // One file per namespace, as `kubectl get -n NS -o yaml` would give (and each under the
-    // limit of one input).
     let mut files: BTreeMap<String, String> = BTreeMap::new();
     for d in &built.outputs[0].documents {
         let file = files
@@ -65,23 +75,43 @@ fn child(n: usize, target: Target, check: bool) {
         file.push_str("---\n");
         file.push_str(&d.text);
     }
-    let bytes: usize = files.values().map(String::len).sum();
-    let inputs: Vec<Input> = files
-        .into_iter()
-        .map(|(ns, text)| Input::new(format!("{ns}.yaml"), text))
+    for (ns, text) in &files {
+        std::fs::write(dir.join(format!("{ns}.yaml")), text).expect("write input");
+    }
+    files.values().map(String::len).sum()
+}
+
+/// Imports the files of `dir` in this process (checking the result when `check`) and prints
+/// `n draft_wall draft_cpu check_wall check_cpu peak_kib` (seconds; the check's -1 when not
+/// checked). The YAML is built by the parent, so that the peak memory is the import's.
+fn child(n: usize, dir: &Path, check: bool) {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .expect("input folder")
+        .map(|e| e.expect("input file").path())
         .collect();
-    let start = Instant::now();
+    paths.sort();
+    let inputs: Vec<Input> = paths
+        .iter()
+        .map(|p| {
+            let name = p.file_name().expect("file name").to_string_lossy();
+            Input::new(name, std::fs::read_to_string(p).expect("read input"))
+        })
+        .collect();
+    let (start, cpu) = (Instant::now(), cpu_seconds());
     let draft = import::draft(&inputs);
-    let drafted = start.elapsed().as_secs_f64();
-    let checked = if check {
+    let (drafted, drafted_cpu) = (start.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    let (checked, checked_cpu) = if check {
         let imported = draft.check();
         assert!(imported.exact(), "the round trip must be exact");
-        start.elapsed().as_secs_f64() - drafted
+        (
+            start.elapsed().as_secs_f64() - drafted,
+            cpu_seconds() - cpu - drafted_cpu,
+        )
     } else {
-        -1.0
+        (-1.0, -1.0)
     };
     println!(
-        "{n} {drafted:.4} {checked:.4} {} {bytes}",
+        "{n} {drafted:.4} {drafted_cpu:.4} {checked:.4} {checked_cpu:.4} {}",
         peak_rss_kib().unwrap_or(0)
     );
 }
@@ -93,37 +123,54 @@ fn main() {
         .collect();
     if let Some(pos) = args.iter().position(|a| a == "--child") {
         let n: usize = args[pos + 1].parse().expect("size");
-        child(
-            n,
-            Target::parse(&args[pos + 2]).expect("target"),
-            args[pos + 3] == "check",
-        );
+        child(n, Path::new(&args[pos + 2]), args[pos + 3] == "check");
         return;
     }
     let check_up_to: usize = args
         .iter()
         .position(|a| a == "--check-up-to")
-        .map_or(1_000, |pos| args[pos + 1].parse().expect("--check-up-to N"));
+        .map_or(usize::MAX, |pos| {
+            args[pos + 1].parse().expect("--check-up-to N")
+        });
+    let keep = args
+        .iter()
+        .position(|a| a == "--inputs")
+        .map(|pos| PathBuf::from(&args[pos + 1]));
     let sizes: Vec<usize> = {
         let s: Vec<usize> = args
             .iter()
             .enumerate()
-            .filter(|(i, _)| *i == 0 || args[i - 1] != "--check-up-to")
+            .filter(|(i, _)| {
+                *i == 0 || !["--check-up-to", "--inputs"].contains(&args[i - 1].as_str())
+            })
             .filter_map(|(_, a)| a.parse().ok())
             .collect();
         if s.is_empty() { vec![1_000, 10_000] } else { s }
     };
     let exe = std::env::current_exe().expect("bench binary path");
+    println!(
+        "CPU time is user + system of the importing process; wall time includes waiting for a shared CPU"
+    );
     for t in [Target::Native, Target::Cilium, Target::Calico] {
         for n in &sizes {
             let check = if *n <= check_up_to { "check" } else { "draft" };
+            let temporary = tempfile::tempdir().expect("temporary folder");
+            let dir = match &keep {
+                Some(keep) => keep.join(format!("{t}-{n}")),
+                None => temporary.path().to_path_buf(),
+            };
+            std::fs::create_dir_all(&dir).expect("input folder");
+            let bytes = write_inputs(*n, t, &dir);
             let out = Command::new(&exe)
-                .args(["--child", &n.to_string(), t.name(), check])
+                .arg("--child")
+                .arg(n.to_string())
+                .arg(&dir)
+                .arg(check)
                 .output()
                 .expect("run child");
             let line = String::from_utf8_lossy(&out.stdout);
             let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() != 5 {
+            if f.len() != 6 {
                 println!(
                     "{t} n={n}: failed: {}",
                     String::from_utf8_lossy(&out.stderr)
@@ -131,16 +178,18 @@ fn main() {
                 continue;
             }
             let ms = |i: usize| f[i].parse::<f64>().unwrap_or(0.0) * 1000.0;
-            let check = if ms(2) < 0.0 {
+            let check = if ms(3) < 0.0 {
                 "not run".to_owned()
             } else {
-                format!("{:.1} ms", ms(2))
+                format!("{:>7.0} ms CPU ({:>7.0} ms wall)", ms(4), ms(3))
             };
             println!(
-                "{t:<8} n={n:>6} policies: read, map, lay out {:>8.1} ms; self-check {check:>11}; peak RSS {:>7.1} MiB; {:>6.1} MiB YAML in",
+                "{t:<8} n={n:>6} policies: read, map, lay out {:>6.0} ms CPU ({:>6.0} ms wall); self-check {check}; together {:>6.0} ms CPU; peak RSS {:>6.1} MiB; {:>5.1} MiB YAML in",
+                ms(2),
                 ms(1),
-                f[3].parse::<f64>().unwrap_or(0.0) / 1024.0,
-                f[4].parse::<f64>().unwrap_or(0.0) / (1024.0 * 1024.0)
+                ms(2) + ms(4).max(0.0),
+                f[5].parse::<f64>().unwrap_or(0.0) / 1024.0,
+                bytes as f64 / (1024.0 * 1024.0)
             );
         }
     }

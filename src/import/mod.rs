@@ -33,6 +33,8 @@ mod native;
 mod program;
 mod report;
 mod shared;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 

@@ -21,6 +21,7 @@ pub mod labels;
 pub mod native;
 pub mod ports;
 pub mod reference;
+pub mod texts;
 pub mod universe;
 pub mod yaml;
 
@@ -278,11 +279,12 @@ impl Flow {
 
     /// `tcp/443`, `icmp type 8 code 0`, `gre`: what the flow carries.
     pub fn packet(&self) -> String {
-        match self.icmp() {
-            Some((kind, code)) => format!("{} type {kind} code {code}", self.proto.as_str()),
-            None if self.proto.has_ports() => format!("{}/{}", self.proto.as_str(), self.port),
-            None => self.proto.as_str().to_owned(),
-        }
+        self.carries().to_string()
+    }
+
+    /// What the flow carries, written only when shown (see [`Flow::packet`]).
+    pub fn carries(&self) -> Packet<'_> {
+        Packet(self)
     }
 
     /// Why a target that matches addresses cannot decide this flow to a host without one.
@@ -296,6 +298,20 @@ impl Flow {
     }
 }
 
+/// A flow's protocol and port as shown: `tcp/443`, `icmp type 8 code 0`, `gre`.
+pub struct Packet<'a>(&'a Flow);
+
+impl fmt::Display for Packet<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let flow = self.0;
+        match flow.icmp() {
+            Some((kind, code)) => write!(f, "{} type {kind} code {code}", flow.proto.as_str()),
+            None if flow.proto.has_ports() => write!(f, "{}/{}", flow.proto.as_str(), flow.port),
+            None => f.write_str(flow.proto.as_str()),
+        }
+    }
+}
+
 impl fmt::Display for Flow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -303,7 +319,7 @@ impl fmt::Display for Flow {
             "{} -> {} {}",
             self.source,
             self.destination,
-            self.packet()
+            self.carries()
         )
     }
 }

@@ -562,6 +562,13 @@ fn probes() -> Seeds {
 /// edges of the rules that can decide it on either side. A host name without an address that a
 /// reading matching addresses cannot decide is skipped (its resolved twin is decided).
 pub fn compare_scoped(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Comparison {
+    super::texts::verdicts_only(|| compare_verdicts(want, got, limit))
+}
+
+/// [`compare_scoped`] with texts off: each flow is decided for its verdicts only, and a flow
+/// decided differently is decided again with its texts, for the report.
+fn compare_verdicts(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Comparison {
+    use super::texts::written;
     let mut sources = want.sources();
     sources.extend(got.sources());
     sources.insert(Pod::new(
@@ -575,21 +582,29 @@ pub fn compare_scoped(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Comp
         let (b, more) = got.scope(source);
         seeds.extend(more);
         seeds.extend(probes.clone());
-        for destination in &seeds.destinations {
-            for (proto, port) in &seeds.ports {
-                let flow = Flow {
-                    source: source.clone(),
-                    destination: destination.clone(),
-                    proto: *proto,
-                    port: *port,
-                };
-                let unresolved =
-                    matches!(flow.destination, Destination::Host { address: None, .. });
+        for destination in seeds.destinations {
+            let unresolved = matches!(destination, Destination::Host { address: None, .. });
+            let mut flow = Flow {
+                source: source.clone(),
+                destination,
+                proto: Proto::Tcp,
+                port: 0,
+            };
+            for &(proto, port) in &seeds.ports {
+                flow.proto = proto;
+                flow.port = port;
                 match (a.decide(&flow), b.decide(&flow)) {
                     (Ok(x), Ok(y)) if x.allowed == y.allowed => out.agreed += 1,
-                    (Ok(want), Ok(got)) => {
+                    (Ok(_), Ok(_)) => {
                         if out.differences.len() < limit {
-                            out.differences.push(Difference { flow, want, got });
+                            let (want, got) = written(|| (a.decide(&flow), b.decide(&flow)));
+                            if let (Ok(want), Ok(got)) = (want, got) {
+                                out.differences.push(Difference {
+                                    flow: flow.clone(),
+                                    want,
+                                    got,
+                                });
+                            }
                         }
                     }
                     (Err(super::Undecidable::NeedsAddress { .. }), _)

@@ -7,6 +7,7 @@ use super::selector::{namespace_labels, pod_labels};
 use super::{Action, CalicoEvaluator, Entity, NetworkSet, Policy, Rule, TierDefault};
 use crate::verify::closest::{Closest, Hit, Miss, Near};
 use crate::verify::ports::{PortRange, Protocol};
+use crate::verify::texts::text;
 use crate::verify::{Decision, Destination, Evaluator, Flow, Labels, Pod, Undecidable};
 
 impl Policy {
@@ -76,13 +77,13 @@ fn address(d: &Destination) -> Address {
 fn out_of_scope(e: &Entity, policy: &Policy, pod: &Pod) -> Option<String> {
     match &e.namespace_selector {
         Some(ns) => (!ns.matches(&namespace_labels(pod))).then(|| {
-            format!(
+            text!(
                 "namespace {} does not match namespaceSelector `{ns}`",
                 pod.namespace
             )
         }),
         None => match &policy.namespace {
-            Some(ns) if *ns != pod.namespace => Some(format!(
+            Some(ns) if *ns != pod.namespace => Some(text!(
                 "{pod} is not in namespace {ns}, the only one a selector without namespaceSelector looks in"
             )),
             _ => None,
@@ -108,7 +109,7 @@ pub fn set_in_scope(set: &NetworkSet, e: &Entity, policy: &Policy) -> bool {
 /// An address destination against the network sets that an entity's selector selects.
 fn in_network_set(e: &Entity, d: &Destination, policy: &Policy, sets: &[NetworkSet]) -> Outcome {
     let Some(s) = &e.selector else {
-        return Outcome::No(format!(
+        return Outcome::No(text!(
             "{d} is not a pod, and a namespaceSelector alone matches only endpoints"
         ));
     };
@@ -117,22 +118,22 @@ fn in_network_set(e: &Entity, d: &Destination, policy: &Policy, sets: &[NetworkS
         .filter(|set| set_in_scope(set, e, policy) && s.matches(&set.labels))
         .peekable();
     if selected.peek().is_none() {
-        return Outcome::No(format!(
+        return Outcome::No(text!(
             "{d} is not a pod, and selector `{s}` selects no network set"
         ));
     }
     match address(d) {
         Address::Known(a) => match selected.find(|set| set.nets.iter().any(|n| n.contains(&a))) {
-            Some(set) => Outcome::Yes(vec![format!(
+            Some(set) => Outcome::Yes(vec![text!(
                 "{a} is in network set {} selected by `{s}`",
                 set.name
             )]),
-            None => Outcome::No(format!("{a} is in no network set selected by `{s}`")),
+            None => Outcome::No(text!("{a} is in no network set selected by `{s}`")),
         },
         Address::Missing => Outcome::Unknown {
             matched: Vec::new(),
         },
-        Address::Pod => Outcome::No(format!("{d} is a pod")),
+        Address::Pod => Outcome::No(text!("{d} is a pod")),
     }
 }
 
@@ -143,12 +144,12 @@ fn entity_matches(e: &Entity, d: &Destination, policy: &Policy, sets: &[NetworkS
     if !e.nets.is_empty() {
         match address(d) {
             Address::Known(a) => match e.nets.iter().find(|n| n.contains(&a)) {
-                Some(n) => matched.push(format!("{a} is in {n}")),
-                None => return Outcome::No(format!("{a} is outside {}", list_of(&e.nets))),
+                Some(n) => matched.push(text!("{a} is in {n}")),
+                None => return Outcome::No(text!("{a} is outside {}", list_of(&e.nets))),
             },
             Address::Missing => unknown = true,
             Address::Pod => {
-                return Outcome::No(format!(
+                return Outcome::No(text!(
                     "{d} is a pod, and nets {} match addresses, never pods",
                     list_of(&e.nets)
                 ));
@@ -159,11 +160,11 @@ fn entity_matches(e: &Entity, d: &Destination, policy: &Policy, sets: &[NetworkS
     if !e.not_nets.is_empty() {
         match address(d) {
             Address::Known(a) => match e.not_nets.iter().find(|n| n.contains(&a)) {
-                Some(n) => return Outcome::No(format!("{a} is in notNets {n}")),
-                None => matched.push(format!("{a} is outside notNets {}", list_of(&e.not_nets))),
+                Some(n) => return Outcome::No(text!("{a} is in notNets {n}")),
+                None => matched.push(text!("{a} is outside notNets {}", list_of(&e.not_nets))),
             },
             Address::Missing => unknown = true,
-            Address::Pod => matched.push(format!(
+            Address::Pod => matched.push(text!(
                 "{d} is a pod, outside every notNets range {}",
                 list_of(&e.not_nets)
             )),
@@ -190,13 +191,13 @@ fn entity_matches(e: &Entity, d: &Destination, policy: &Policy, sets: &[NetworkS
         }
         match &e.selector {
             Some(s) if !s.matches(&pod_labels(pod)) => {
-                return Outcome::No(format!("{pod} does not match selector `{s}`"));
+                return Outcome::No(text!("{pod} does not match selector `{s}`"));
             }
-            Some(s) => matched.push(format!("{pod} matches selector `{s}`")),
+            Some(s) => matched.push(text!("{pod} matches selector `{s}`")),
             None => {}
         }
         if let Some(ns) = &e.namespace_selector {
-            matched.push(format!("namespace {} matches `{ns}`", pod.namespace));
+            matched.push(text!("namespace {} matches `{ns}`", pod.namespace));
         }
     }
     // The CRD's EntityRule `serviceAccounts`: the rule applies only to traffic that terminates
@@ -204,7 +205,7 @@ fn entity_matches(e: &Entity, d: &Destination, policy: &Policy, sets: &[NetworkS
     // namespace selector.
     if let Some(names) = &e.service_accounts {
         let Destination::Pod(pod) = d else {
-            return Outcome::No(format!(
+            return Outcome::No(text!(
                 "{d} is not a pod, and serviceAccounts match only pods"
             ));
         };
@@ -212,13 +213,13 @@ fn entity_matches(e: &Entity, d: &Destination, policy: &Policy, sets: &[NetworkS
             return Outcome::No(why);
         }
         if !names.is_empty() && !names.contains(&pod.service_account) {
-            return Outcome::No(format!(
+            return Outcome::No(text!(
                 "{pod} runs as {}, not one of serviceAccounts {}",
                 pod.service_account,
                 names.join(", ")
             ));
         }
-        matched.push(format!(
+        matched.push(text!(
             "{pod} runs as service account {}",
             pod.service_account
         ));
@@ -230,26 +231,29 @@ fn entity_matches(e: &Entity, d: &Destination, policy: &Policy, sets: &[NetworkS
             && out_of_scope(e, policy, pod).is_none()
             && ns.matches(&pod_labels(pod))
         {
-            return Outcome::No(format!("{pod} matches notSelector `{ns}`"));
+            return Outcome::No(text!("{pod} matches notSelector `{ns}`"));
         }
-        matched.push(format!("{d} is not selected by notSelector `{ns}`"));
+        matched.push(text!("{d} is not selected by notSelector `{ns}`"));
     }
     // §dns: domains match the names the pod looked up; addresses and pods are not names.
     if !e.domains.is_empty() {
-        let texts: Vec<&str> = e.domains.iter().map(|x| x.text.as_str()).collect();
+        let texts = || {
+            e.domains
+                .iter()
+                .map(|x| x.text.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let Destination::Host { name, .. } = d else {
-            return Outcome::No(format!(
+            return Outcome::No(text!(
                 "{d} is not a host name, and domains {} match only names",
-                texts.join(", ")
+                texts()
             ));
         };
         match e.domains.iter().find(|x| x.matches(name)) {
-            Some(x) => matched.push(format!("{name} matches domain {}", x.text)),
+            Some(x) => matched.push(text!("{name} matches domain {}", x.text)),
             None => {
-                return Outcome::No(format!(
-                    "{name} does not match domains {}",
-                    texts.join(", ")
-                ));
+                return Outcome::No(text!("{name} does not match domains {}", texts()));
             }
         }
     }
@@ -263,40 +267,40 @@ fn entity_matches(e: &Entity, d: &Destination, policy: &Policy, sets: &[NetworkS
 /// The protocol and destination-port criteria of a rule.
 fn ports_match(r: &Rule, flow: &Flow) -> Result<Vec<String>, String> {
     let proto = Protocol::of(flow.proto);
-    let shown = flow.packet();
+    let shown = flow.carries();
     let mut matched = Vec::new();
     if let Some(p) = r.protocol {
         if p != proto {
-            return Err(format!("{shown} is not protocol {p}"));
+            return Err(text!("{shown} is not protocol {p}"));
         }
-        matched.push(format!("protocol {p}"));
+        matched.push(text!("protocol {p}"));
     }
     if r.not_protocol == Some(proto) {
-        return Err(format!("{shown} is excluded by notProtocol {proto}"));
+        return Err(text!("{shown} is excluded by notProtocol {proto}"));
     }
     // §np Rule `icmp` / `notICMP`: the ICMP type (and code, when given) of the packet; the
     // reader admits them only with protocol ICMP or ICMPv6, checked above.
     let message = flow.icmp();
     if let Some(i) = &r.icmp {
         match message {
-            Some((kind, code)) if i.matches(kind, code) => matched.push(format!("icmp {i}")),
-            _ => return Err(format!("{shown} is not icmp {i}")),
+            Some((kind, code)) if i.matches(kind, code) => matched.push(text!("icmp {i}")),
+            _ => return Err(text!("{shown} is not icmp {i}")),
         }
     }
     if let (Some(i), Some((kind, code))) = (&r.not_icmp, message)
         && i.matches(kind, code)
     {
-        return Err(format!("{shown} is excluded by notICMP {i}"));
+        return Err(text!("{shown} is excluded by notICMP {i}"));
     }
     let e = &r.destination;
     if !e.ports.is_empty() {
         if !e.ports.iter().any(|p| p.contains(flow.port)) {
-            return Err(format!("{shown} is not in ports {}", ports_text(&e.ports)));
+            return Err(text!("{shown} is not in ports {}", ports_text(&e.ports)));
         }
-        matched.push(format!("port {} is in {}", flow.port, ports_text(&e.ports)));
+        matched.push(text!("port {} is in {}", flow.port, ports_text(&e.ports)));
     }
     if let Some(p) = e.not_ports.iter().find(|p| p.contains(flow.port)) {
-        return Err(format!("{shown} is in notPorts {}", p.text(':')));
+        return Err(text!("{shown} is in notPorts {}", p.text(':')));
     }
     Ok(matched)
 }
@@ -312,7 +316,7 @@ fn rule_hit(r: &Rule, policy: &Policy, flow: &Flow, sets: &[NetworkSet]) -> Hit 
         Ok(p) => p,
         Err(why) => {
             let why = match &dest {
-                Outcome::Yes(m) if !m.is_empty() => format!("{}, but {why}", m.join(", ")),
+                Outcome::Yes(m) if !m.is_empty() => text!("{}, but {why}", m.join(", ")),
                 _ => why,
             };
             return Hit::Miss(Miss::new(Near::Port, why));
@@ -325,7 +329,7 @@ fn rule_hit(r: &Rule, policy: &Policy, flow: &Flow, sets: &[NetworkSet]) -> Hit 
         sets,
     ) {
         Outcome::No(why) => {
-            return Hit::Miss(Miss::new(Near::Elsewhere, format!("source: {why}")));
+            return Hit::Miss(Miss::new(Near::Elsewhere, text!("source: {why}")));
         }
         Outcome::Yes(m) | Outcome::Unknown { matched: m, .. } => m,
     };
@@ -335,9 +339,11 @@ fn rule_hit(r: &Rule, policy: &Policy, flow: &Flow, sets: &[NetworkSet]) -> Hit 
             m.extend(ports);
             m.extend(source);
             if m.is_empty() {
-                Hit::Match("the rule has no match criteria, so it matches every flow".into())
+                Hit::Match(text!(
+                    "the rule has no match criteria, so it matches every flow"
+                ))
             } else {
-                Hit::Match(m.join(", "))
+                Hit::Match(text!("{}", m.join(", ")))
             }
         }
         Outcome::No(why) => Hit::Miss(Miss::new(Near::Elsewhere, why)),
@@ -364,7 +370,7 @@ impl Evaluator for CalicoEvaluator {
                         Hit::Miss(miss) => {
                             if r.action == Action::Allow {
                                 closest.offer_with(miss.near, || {
-                                    format!("{}: {}", p.rule_id(i), miss.why)
+                                    text!("{}: {}", p.rule_id(i), miss.why)
                                 });
                             }
                             continue;
@@ -382,12 +388,12 @@ impl Evaluator for CalicoEvaluator {
                             return Ok(Decision::by_rule(
                                 true,
                                 p.rule_id(i),
-                                format!("Allow in tier {}: {why}", tier.name),
+                                text!("Allow in tier {}: {why}", tier.name),
                             ));
                         }
                         Action::Deny => {
                             let closest = closest.into_why().unwrap_or_else(|| {
-                                format!(
+                                text!(
                                     "no Allow rule was reached: the Deny rule {} decided first",
                                     p.rule_id(i)
                                 )
@@ -397,12 +403,12 @@ impl Evaluator for CalicoEvaluator {
                                 ..Decision::by_rule(
                                     false,
                                     p.rule_id(i),
-                                    format!("Deny in tier {}: {why}", tier.name),
+                                    text!("Deny in tier {}: {why}", tier.name),
                                 )
                             });
                         }
                         Action::Pass => {
-                            pass = Some(format!(
+                            pass = Some(text!(
                                 "tier {} passed it ({} Pass: {why})",
                                 tier.name,
                                 p.rule_id(i)
@@ -416,11 +422,10 @@ impl Evaluator for CalicoEvaluator {
                 passed.push(pass);
                 continue;
             }
-            let names: Vec<String> = applying.iter().map(|p| p.id()).collect();
             match tier.default_action {
                 // §tier: a tier with defaultAction Pass hands what it did not act on to the
                 // next tier.
-                TierDefault::Pass => passed.push(format!(
+                TierDefault::Pass => passed.push(text!(
                     "tier {} took no action and passed it (defaultAction Pass)",
                     tier.name
                 )),
@@ -428,7 +433,7 @@ impl Evaluator for CalicoEvaluator {
                 // and takes no action drops the packet.
                 TierDefault::Deny => {
                     let closest = closest.into_why().unwrap_or_else(|| {
-                        format!(
+                        text!(
                             "no Allow rule of tier {} matched anything like it: its end-of-tier Deny decided",
                             tier.name
                         )
@@ -437,10 +442,14 @@ impl Evaluator for CalicoEvaluator {
                         closest: Some(closest),
                         ..Decision::by_default(
                             false,
-                            format!(
+                            text!(
                                 "end of tier {}: {} select {src} and no rule acted, so the tier's default action Deny applies",
                                 tier.name,
-                                names.join(", ")
+                                applying
+                                    .iter()
+                                    .map(|p| p.id())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             ),
                         )
                     });
@@ -451,11 +460,11 @@ impl Evaluator for CalicoEvaluator {
         // Profiles are evaluated"; §tiers "Default endpoint behavior": a Kubernetes workload's
         // profile allows all egress.
         let why = if passed.is_empty() {
-            format!(
+            text!(
                 "no Calico policy with Egress selects {src}: its namespace profile allows all egress"
             )
         } else {
-            format!(
+            text!(
                 "{}; no later tier selects {src}, so its namespace profile allows all egress",
                 passed.join("; ")
             )

@@ -6,11 +6,12 @@ use super::{Cidr, CiliumEvaluator, Entity, Peers, PortRule, Rule, Spec};
 use crate::model::Proto;
 use crate::verify::closest::{Closest, Hit, Miss, Near};
 use crate::verify::ports::PortMatch;
+use crate::verify::texts::{self, text};
 use crate::verify::{Decision, Destination, Evaluator, Flow, Pod, Undecidable, kube_dns};
 
 impl Spec {
     fn rule_name(&self, section: &str, i: usize) -> String {
-        format!("{} {}.{section}[{i}]", self.object, self.path)
+        text!("{} {}.{section}[{i}]", self.object, self.path)
     }
 
     /// `[intro]` "If any rule selects an endpoint and the rule has an egress section, the endpoint
@@ -31,7 +32,7 @@ fn port_text(p: &PortMatch) -> String {
         .protocol
         .map_or_else(|| "any".to_owned(), |p| p.to_string().to_ascii_lowercase());
     match p.ports {
-        Some(r) => format!("{proto}/{r}"),
+        Some(r) => text!("{proto}/{r}"),
         None => proto,
     }
 }
@@ -41,31 +42,31 @@ fn ports_text(rules: &[PortRule]) -> String {
         .iter()
         .flat_map(|r| r.ports.iter().map(port_text))
         .collect();
-    format!("[{}]", all.join(", "))
+    text!("[{}]", all.join(", "))
 }
 
 impl Rule {
     /// Whether the flow's protocol and port are allowed: why, or why not.
     fn ports_hit(&self, flow: &Flow) -> Result<String, String> {
-        let what = flow.packet();
+        let what = flow.carries();
         if !self.icmps.is_empty() {
             // [layer4] "Limit ICMP/ICMPv6 types": the rule allows ICMP messages of the listed
             // types (every code) and, like any L4 rule, nothing else.
             let shown = || {
                 let all: Vec<String> = self.icmps.iter().map(ToString::to_string).collect();
-                format!("[{}]", all.join(", "))
+                text!("[{}]", all.join(", "))
             };
             let hit = flow.icmp().and_then(|(kind, _)| {
                 let v6 = flow.proto == Proto::Icmpv6;
                 self.icmps.iter().find(|t| t.v6 == v6 && t.kind == kind)
             });
             return match hit {
-                Some(t) => Ok(format!("{what} is in icmps {t}")),
-                None => Err(format!("{what} is not in icmps {}", shown())),
+                Some(t) => Ok(text!("{what} is in icmps {t}")),
+                None => Err(text!("{what} is not in icmps {}", shown())),
             };
         }
         if self.ports.is_empty() {
-            return Ok(format!(
+            return Ok(text!(
                 "{what} is allowed (no toPorts: every port of every protocol)"
             ));
         }
@@ -73,7 +74,7 @@ impl Rule {
         // (TCP, UDP, SCTP) match"; "Matching on ICMP is not supported", and "if any layer 4
         // policy is specified, then ICMP will be blocked".
         if !flow.proto.has_ports() {
-            return Err(format!(
+            return Err(text!(
                 "{what} has no ports, and toPorts {} matches TCP, UDP and SCTP only",
                 ports_text(&self.ports)
             ));
@@ -84,8 +85,8 @@ impl Rule {
             .flat_map(|r| &r.ports)
             .find(|p| p.matches(flow.proto, flow.port))
         {
-            Some(p) => Ok(format!("{what} is in toPorts {}", port_text(p))),
-            None => Err(format!(
+            Some(p) => Ok(text!("{what} is in toPorts {}", port_text(p))),
+            None => Err(text!(
                 "{what} is not in toPorts {}",
                 ports_text(&self.ports)
             )),
@@ -114,21 +115,21 @@ impl Rule {
                     "the empty rule `{}` matches nothing (it only enables default deny)",
                 ));
             }
-            None => Ok(format!("{dest} is any destination (toPorts without peers)")),
+            None => Ok(text!("{dest} is any destination (toPorts without peers)")),
             Some(Peers::Endpoints(sels)) => match dest {
                 Destination::Pod(p) => match sels.iter().find(|s| s.matches(p)) {
-                    Some(s) => Ok(format!("{p} is selected by toEndpoints {}", s.text())),
-                    None => {
-                        let all: Vec<&str> = sels.iter().map(|s| s.text()).collect();
-                        Err(Miss::new(
-                            Near::Elsewhere,
-                            format!("{p} is not selected by toEndpoints {}", all.join(", ")),
-                        ))
-                    }
+                    Some(s) => Ok(text!("{p} is selected by toEndpoints {}", s.text())),
+                    None => Err(Miss::new(
+                        Near::Elsewhere,
+                        text!(
+                            "{p} is not selected by toEndpoints {}",
+                            sels.iter().map(|s| s.text()).collect::<Vec<_>>().join(", ")
+                        ),
+                    )),
                 },
                 other => Err(Miss::new(
                     Near::OtherKind,
-                    format!("{other} is not a pod, and toEndpoints selects pods only"),
+                    text!("{other} is not a pod, and toEndpoints selects pods only"),
                 )),
             },
             Some(Peers::Cidrs(cidrs)) => {
@@ -151,13 +152,13 @@ impl Rule {
                     Destination::Pod(p) => {
                         return Hit::Miss(Miss::new(
                             Near::OtherKind,
-                            format!("{p} is a pod, and CIDR rules match no pods"),
+                            text!("{p} is a pod, and CIDR rules match no pods"),
                         ));
                     }
                     Destination::Node(n) => {
                         return Hit::Miss(Miss::new(
                             Near::OtherKind,
-                            format!("{n} is a node, and CIDR rules match no nodes"),
+                            text!("{n} is a node, and CIDR rules match no nodes"),
                         ));
                     }
                     // The API server outside the cluster has its CIDR identity with the
@@ -168,7 +169,7 @@ impl Rule {
                         Some(n) => {
                             return Hit::Miss(Miss::new(
                                 Near::OtherKind,
-                                format!("{s} runs on a node ({n}), and CIDR rules match no nodes"),
+                                text!("{s} runs on a node ({n}), and CIDR rules match no nodes"),
                             ));
                         }
                         None => s.address,
@@ -178,26 +179,27 @@ impl Rule {
             }
             // [layer3] "Entities Based": `all` is every destination, in the cluster or not.
             Some(Peers::Entities(es)) => match es.iter().find(|e| **e == Entity::All) {
-                Some(e) => Ok(format!("{dest} is in toEntities {e}")),
-                None => Err(Miss::new(
-                    Near::Elsewhere,
-                    format!("{dest} is in no entity"),
-                )),
+                Some(e) => Ok(text!("{dest} is in toEntities {e}")),
+                None => Err(Miss::new(Near::Elsewhere, text!("{dest} is in no entity"))),
             },
             Some(Peers::Fqdns(fqdns)) => match dest {
                 Destination::Host { name, .. } => match fqdns.iter().find(|f| f.matches(name)) {
-                    Some(f) => Ok(format!("{name} matches toFQDNs {f}")),
-                    None => {
-                        let all: Vec<String> = fqdns.iter().map(ToString::to_string).collect();
-                        Err(Miss::new(
-                            Near::Elsewhere,
-                            format!("{name} does not match toFQDNs {}", all.join(", ")),
-                        ))
-                    }
+                    Some(f) => Ok(text!("{name} matches toFQDNs {f}")),
+                    None => Err(Miss::new(
+                        Near::Elsewhere,
+                        text!(
+                            "{name} does not match toFQDNs {}",
+                            fqdns
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )),
                 },
                 other => Err(Miss::new(
                     Near::OtherKind,
-                    format!("{other} is not a host name, and toFQDNs matches names only"),
+                    text!("{other} is not a host name, and toFQDNs matches names only"),
                 )),
             },
         };
@@ -207,23 +209,23 @@ impl Rule {
         };
         let ports = match ports {
             Ok(p) => p,
-            Err(m) => return Hit::Miss(Miss::new(Near::Port, format!("{peer}, but {m}"))),
+            Err(m) => return Hit::Miss(Miss::new(Near::Port, text!("{peer}, but {m}"))),
         };
         // [layer3] toFQDNs learns addresses only from DNS responses the proxy intercepted;
         // [layer7] "This interception is, itself, a separate policy rule governing DNS requests,
         // and must be specified separately".
         if let (Some(Peers::Fqdns(_)), Destination::Host { name, .. }) = (&self.peers, dest) {
             return match dns(name) {
-                Ok(seen) => Hit::Match(format!("{peer} ({seen}) and {ports}")),
+                Ok(seen) => Hit::Match(text!("{peer} ({seen}) and {ports}")),
                 Err(why) => Hit::Miss(Miss::new(
                     Near::Unseen,
-                    format!(
+                    text!(
                         "{peer} and {ports}, but the DNS proxy never learns its addresses: {why}"
                     ),
                 )),
             };
         }
-        Hit::Match(format!("{peer} and {ports}"))
+        Hit::Match(text!("{peer} and {ports}"))
     }
 }
 
@@ -231,13 +233,13 @@ fn cidr_hit(cidrs: &[Cidr], a: IpAddr) -> Result<String, Miss> {
     let mut miss = Closest::default();
     for c in cidrs {
         if !c.net.contains(&a) {
-            miss.offer_with(Near::Elsewhere, || format!("{a} is outside {c}"));
+            miss.offer_with(Near::Elsewhere, || text!("{a} is outside {c}"));
             continue;
         }
         match c.except.iter().find(|e| e.contains(&a)) {
-            None => return Ok(format!("{a} is in {c}")),
+            None => return Ok(text!("{a} is in {c}")),
             Some(e) => miss.offer_with(Near::Excluded, || {
-                format!("{a} is in {}, but in its except range {e}", c.net)
+                text!("{a} is in {}, but in its except range {e}", c.net)
             }),
         }
     }
@@ -302,13 +304,13 @@ impl CiliumEvaluator {
                             };
                             match Self::denied(selecting, &lookup).0 {
                                 None => {
-                                    return Ok(format!(
+                                    return Ok(text!(
                                         "its lookups pass the DNS proxy by {} rules.dns {sel}",
                                         s.rule_name("egress", i)
                                     ));
                                 }
                                 Some((rule, _)) => {
-                                    blocked.get_or_insert(format!(
+                                    blocked.get_or_insert(text!(
                                         "its lookup on {}/53 is denied by {rule}",
                                         proto.as_str()
                                     ));
@@ -321,10 +323,12 @@ impl CiliumEvaluator {
         }
         Err(match (blocked, any_rule) {
             (Some(b), _) => b,
-            (None, true) => format!(
+            (None, true) => text!(
                 "no toPorts[].rules.dns of the pod's cluster DNS rules matches {name}, so its lookups are refused"
             ),
-            (None, false) => "no policy selecting the pod allows cluster DNS on port 53 with toPorts[].rules.dns, so the DNS proxy sees none of its lookups".into(),
+            (None, false) => text!(
+                "no policy selecting the pod allows cluster DNS on port 53 with toPorts[].rules.dns, so the DNS proxy sees none of its lookups"
+            ),
         })
     }
 }
@@ -347,7 +351,7 @@ impl Evaluator for CiliumEvaluator {
             return Ok(Decision::by_rule(
                 false,
                 rule,
-                format!("{why}: egressDeny wins over every allow"),
+                text!("{why}: egressDeny wins over every allow"),
             ));
         }
 
@@ -357,7 +361,9 @@ impl Evaluator for CiliumEvaluator {
             if deny_unknown {
                 return Err(flow.needs_address());
             }
-            let why = if selecting.is_empty() {
+            let why = if !texts::on() {
+                String::new()
+            } else if selecting.is_empty() {
                 format!("no policy selects {src}: its egress is not isolated")
             } else {
                 let names: Vec<String> = selecting
@@ -395,7 +401,7 @@ impl Evaluator for CiliumEvaluator {
                     }
                     Hit::NeedsAddress => allow_unknown = true,
                     Hit::Miss(m) => closest.offer(Miss {
-                        why: format!("{}: {}", s.rule_name("egress", i), m.why),
+                        why: text!("{}: {}", s.rule_name("egress", i), m.why),
                         ..m
                     }),
                 }
@@ -404,14 +410,17 @@ impl Evaluator for CiliumEvaluator {
         if allow_unknown {
             return Err(flow.needs_address());
         }
-        let names: Vec<&str> = isolating.iter().map(|s| s.object.as_str()).collect();
         Ok(Decision {
             closest: closest.into_why(),
             ..Decision::by_default(
                 false,
-                format!(
+                text!(
                     "{src} is in egress default deny (by {}) and no egress rule allows it",
-                    names.join(", ")
+                    isolating
+                        .iter()
+                        .map(|s| s.object.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })

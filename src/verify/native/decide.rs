@@ -4,6 +4,7 @@ use super::{NativeEvaluator, Peer, Policy, Rule};
 use crate::verify::closest::{Closest, Hit, Miss, Near};
 use crate::verify::labels::LabelSelector;
 use crate::verify::ports::PortMatch;
+use crate::verify::texts::{self, text};
 use crate::verify::{Decision, Destination, Evaluator, Flow, Pod, Undecidable};
 
 /// A selector as the messages show it.
@@ -19,8 +20,8 @@ fn shown(s: &LabelSelector) -> &str {
 fn port_text(p: &PortMatch) -> String {
     let proto = p.protocol.map(|p| p.to_string()).unwrap_or_default();
     match p.ports {
-        None => format!("every {proto} port"),
-        Some(r) => format!("{proto} {r}"),
+        None => text!("every {proto} port"),
+        Some(r) => text!("{proto} {r}"),
     }
 }
 
@@ -45,27 +46,27 @@ fn peer_hit(policy: &Policy, peer: &Peer, dest: &Destination) -> Hit {
             let Some(a) = dest.address() else {
                 return Hit::Miss(Miss::new(
                     Near::OtherKind,
-                    format!(
+                    text!(
                         "{dest} has no address in the flow model, and ipBlock {cidr} matches addresses only"
                     ),
                 ));
             };
             let what = match dest {
                 Destination::Address(_) | Destination::Host { .. } => String::new(),
-                other => format!(" ({other})"),
+                other => text!(" ({other})"),
             };
             if !cidr.contains(&a) {
                 Hit::Miss(Miss::new(
                     Near::Elsewhere,
-                    format!("{a}{what} is outside {cidr}"),
+                    text!("{a}{what} is outside {cidr}"),
                 ))
             } else if let Some(e) = except.iter().find(|e| e.contains(&a)) {
                 Hit::Miss(Miss::new(
                     Near::Excluded,
-                    format!("{a}{what} is in {cidr} but in except {e}"),
+                    text!("{a}{what} is in {cidr} but in except {e}"),
                 ))
             } else {
-                Hit::Match(format!("{a}{what} is in ipBlock {cidr}"))
+                Hit::Match(text!("{a}{what} is in ipBlock {cidr}"))
             }
         }
         (
@@ -83,7 +84,7 @@ fn peer_hit(policy: &Policy, peer: &Peer, dest: &Destination) -> Hit {
                 None if p.namespace != policy.namespace => {
                     return Hit::Miss(Miss::new(
                         Near::Elsewhere,
-                        format!(
+                        text!(
                             "{p} is not in namespace {} (a podSelector without namespaceSelector selects the policy's own namespace)",
                             policy.namespace
                         ),
@@ -92,7 +93,7 @@ fn peer_hit(policy: &Policy, peer: &Peer, dest: &Destination) -> Hit {
                 Some(ns) if !ns.matches_labels(&p.namespace_labels()) => {
                     return Hit::Miss(Miss::new(
                         Near::Elsewhere,
-                        format!(
+                        text!(
                             "namespace {} does not match namespaceSelector {}",
                             p.namespace,
                             shown(ns)
@@ -104,10 +105,10 @@ fn peer_hit(policy: &Policy, peer: &Peer, dest: &Destination) -> Hit {
             match pods {
                 Some(sel) if !sel.matches_labels(&p.labels) => Hit::Miss(Miss::new(
                     Near::Excluded,
-                    format!("{p} does not match podSelector {}", shown(sel)),
+                    text!("{p} does not match podSelector {}", shown(sel)),
                 )),
-                Some(sel) => Hit::Match(format!("{p} matches podSelector {}", shown(sel))),
-                None => Hit::Match(format!(
+                Some(sel) => Hit::Match(text!("{p} matches podSelector {}", shown(sel))),
+                None => Hit::Match(text!(
                     "{p} is in a namespace matching namespaceSelector {}",
                     namespaces.as_ref().map(shown).unwrap_or_default()
                 )),
@@ -115,7 +116,7 @@ fn peer_hit(policy: &Policy, peer: &Peer, dest: &Destination) -> Hit {
         }
         (Peer::Pods { .. }, dest) => Hit::Miss(Miss::new(
             Near::OtherKind,
-            format!("{dest} is not a pod, and namespaceSelector/podSelector peers match pods only"),
+            text!("{dest} is not a pod, and namespaceSelector/podSelector peers match pods only"),
         )),
     }
 }
@@ -127,29 +128,27 @@ fn peer_hit(policy: &Policy, peer: &Peer, dest: &Destination) -> Hit {
 /// port", whatever its protocol).
 fn ports_miss(ports: &[PortMatch], flow: &Flow) -> Option<String> {
     let hit = ports.is_empty() || ports.iter().any(|p| p.matches(flow.proto, flow.port));
-    (!hit).then(|| format!("{} is not in {}", flow.packet(), describe_ports(ports)))
+    (!hit).then(|| text!("{} is not in {}", flow.packet(), describe_ports(ports)))
 }
 
 /// [api] NetworkPolicyEgressRule: a flow must match the rule's `ports` and its `to`; the `to`
 /// entries are ORed.
 fn rule_hit(policy: &Policy, rule: &Rule, flow: &Flow) -> Hit {
     let ports_miss = ports_miss(&rule.ports, flow);
-    let ports_ok = || format!("{} is in {}", flow.packet(), describe_ports(&rule.ports));
+    let ports_ok = || text!("{} is in {}", flow.packet(), describe_ports(&rule.ports));
     if rule.to.is_empty() {
         let why = "the rule has no `to` (every destination)";
         return match ports_miss {
-            None => Hit::Match(format!("{why} and {}", ports_ok())),
-            Some(m) => Hit::Miss(Miss::new(Near::Port, format!("{why}, but {m}"))),
+            None => Hit::Match(text!("{why} and {}", ports_ok())),
+            Some(m) => Hit::Miss(Miss::new(Near::Port, text!("{why}, but {m}"))),
         };
     }
     let mut best = Closest::default();
     let mut needs_address = false;
     for p in &rule.to {
         match (peer_hit(policy, p, &flow.destination), &ports_miss) {
-            (Hit::Match(m), None) => return Hit::Match(format!("{m} and {}", ports_ok())),
-            (Hit::Match(m), Some(pm)) => {
-                best.offer(Miss::new(Near::Port, format!("{m}, but {pm}")))
-            }
+            (Hit::Match(m), None) => return Hit::Match(text!("{m} and {}", ports_ok())),
+            (Hit::Match(m), Some(pm)) => best.offer(Miss::new(Near::Port, text!("{m}, but {pm}"))),
             (Hit::NeedsAddress, None) => needs_address = true,
             (Hit::NeedsAddress, Some(pm)) => best.offer(Miss::new(Near::Port, pm.clone())),
             (Hit::Miss(m), pm) => best.offer(Miss {
@@ -188,7 +187,7 @@ impl Evaluator for NativeEvaluator {
             // egress may connect anywhere.
             return Ok(Decision::by_default(
                 true,
-                "no NetworkPolicy with Egress selects the pod",
+                text!("no NetworkPolicy with Egress selects the pod"),
             ));
         }
         // [concepts] "The two sorts of pod isolation": policies add up; an isolated pod may
@@ -198,12 +197,12 @@ impl Evaluator for NativeEvaluator {
         let mut needs_address = false;
         for p in &applying {
             for (i, r) in p.rules.iter().enumerate() {
-                let at = format!("{}/{} spec.egress[{i}]", p.namespace, p.name);
+                let at = text!("{}/{} spec.egress[{i}]", p.namespace, p.name);
                 match rule_hit(p, r, flow) {
                     Hit::Match(why) => return Ok(Decision::by_rule(true, at, why)),
                     Hit::NeedsAddress => needs_address = true,
                     Hit::Miss(m) => closest.offer(Miss {
-                        why: format!("{at}: {}", m.why),
+                        why: text!("{at}: {}", m.why),
                         ..m
                     }),
                 }
@@ -211,6 +210,9 @@ impl Evaluator for NativeEvaluator {
         }
         if needs_address {
             return Err(flow.needs_address());
+        }
+        if !texts::on() {
+            return Ok(Decision::by_default(false, String::new()));
         }
         let names: Vec<String> = applying
             .iter()

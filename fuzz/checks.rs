@@ -3,7 +3,7 @@
 
 use egressc::backend::Target;
 use egressc::diagnostics::render::{self, Format};
-use egressc::lsp::{serve, transport::Transport};
+use egressc::lsp::{NoFiles, serve, transport::Transport};
 use egressc::verify::{self, universe};
 use egressc::{Input, compile};
 use serde_json::{Value, json};
@@ -121,7 +121,10 @@ pub fn lsp(data: &[u8]) {
         rest.to_vec()
     };
     let mut output = Vec::new();
-    let code = serve(Transport::new(input.as_slice(), &mut output));
+    let code = serve(
+        Transport::new(std::io::Cursor::new(input), &mut output),
+        &NoFiles,
+    );
     assert!(code.is_ok(), "the server failed: {code:?}");
     if scripted {
         let text = String::from_utf8_lossy(&output);

@@ -17,6 +17,7 @@ use rustix::fs::{self as fs, Mode, OFlags};
 use egressc::diagnostics::Code;
 use egressc::diagnostics::render;
 use egressc::input::{MAX_FILE_BYTES, Refusal};
+use egressc::lsp::Loaded;
 use egressc::source::SourceMap;
 use egressc::{Input, project};
 
@@ -35,9 +36,13 @@ const MAX_PROJECT_BYTES: u64 = 1024 * 1024;
 /// that what is shown of it does not depend on where the repository is checked out. It must be
 /// a regular file, not a symlink (E0608).
 pub(crate) fn find_project() -> Result<Option<(PathBuf, PathBuf)>, Fatal> {
-    let cwd = std::env::current_dir()?;
+    find_project_from(&std::env::current_dir()?)
+}
+
+/// [`find_project`] from the folder `start`: the project's folder and file relative to it.
+fn find_project_from(start: &Path) -> Result<Option<(PathBuf, PathBuf)>, Fatal> {
     let mut root = PathBuf::from(".");
-    for dir in cwd.ancestors() {
+    for dir in start.ancestors() {
         let file = root.join(project::FILE_NAME);
         if let Ok(meta) = std::fs::symlink_metadata(dir.join(project::FILE_NAME)) {
             if meta.is_file() {
@@ -190,6 +195,58 @@ pub(crate) fn resolve_sources(
     Ok((inputs, project))
 }
 
+/// The program the files of `folder` (an absolute path) belong to, for the language server:
+/// the sources of the project file that governs `folder` (found, resolved and walked as
+/// `egressc check` does without paths), else the `.egress` files of `folder` itself (not its
+/// subfolders: a project file says when a program spans folders).
+pub(crate) fn program_of(folder: &Path) -> Result<Loaded, Fatal> {
+    let (root, project, starts) = match find_project_from(folder)? {
+        Some((relative, file)) => {
+            // `relative` is `.` or `..` repeated: the project's folder is an ancestor.
+            let up = relative
+                .components()
+                .filter(|c| *c == std::path::Component::ParentDir)
+                .count();
+            let root = folder.ancestors().nth(up).unwrap_or(folder).to_path_buf();
+            let file = folder.join(file);
+            let text = read_project(&file)?;
+            let mut map = SourceMap::new();
+            let id = map.add(shown(&file), text.clone());
+            let p = project::parse(id, &text).map_err(|diags| {
+                let first = diags
+                    .first()
+                    .map(|d| format!("{}: {}", d.code.as_str(), d.message))
+                    .unwrap_or_default();
+                Fatal(format!("{} is invalid: {first}", shown(&file)))
+            })?;
+            let starts = project_starts(&root, &p)?;
+            (root, true, starts)
+        }
+        None => {
+            let within = std::fs::canonicalize(folder)
+                .map_err(|e| Fatal(format!("{}: {e}", shown(folder))))?;
+            let start = Start {
+                path: folder.to_path_buf(),
+                within: Some(within),
+            };
+            (folder.to_path_buf(), false, vec![start])
+        }
+    };
+    let mut walk = Walk::new(&["egress"], true);
+    walk.base = Some(root.clone());
+    walk.deep = project;
+    let files = walk
+        .starts(&starts)?
+        .into_iter()
+        .filter_map(|(path, input)| Some((path?, input)))
+        .collect();
+    Ok(Loaded {
+        root,
+        project,
+        files,
+    })
+}
+
 /// The paths named on the command line as walks to make: a folder is walked and stays inside
 /// itself, a file is read as named, `-` is standard input (once).
 fn command_line_starts(paths: &[PathBuf]) -> Result<Vec<Start>, Fatal> {
@@ -260,6 +317,8 @@ struct Walk {
     programs: bool,
     /// The folder sources are named relative to (the project's); else the working folder.
     base: Option<PathBuf>,
+    /// Whether a folder's walk goes into its subfolders.
+    deep: bool,
 }
 
 impl Walk {
@@ -271,6 +330,7 @@ impl Walk {
             extensions,
             programs,
             base: None,
+            deep: true,
         }
     }
 
@@ -342,6 +402,9 @@ impl Walk {
             }
             let is_link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_symlink());
             if p.is_dir() {
+                if !self.deep {
+                    continue;
+                }
                 if is_link && self.escapes(&p, within) {
                     continue;
                 }

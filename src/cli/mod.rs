@@ -17,6 +17,7 @@ mod fmt;
 mod import;
 mod inputs;
 mod junit;
+mod lsp;
 mod manual;
 mod output;
 mod read;
@@ -382,7 +383,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         } => fmt::run(paths, check, error_format),
         Command::Explain { what } => explain::run(&what),
         Command::Targets => targets::run(),
-        Command::Lsp => Ok(egressc::lsp::run()?),
+        Command::Lsp => lsp::run(),
         Command::Completions { shell } => manual::completions(shell),
         Command::Man => manual::man(),
     }

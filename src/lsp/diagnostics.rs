@@ -1,62 +1,72 @@
-//! Compiler diagnostics → protocol diagnostics, per document.
+//! Compiler diagnostics → protocol diagnostics, per file of a program.
 //!
 //! Same code, message and severity as the CLI. The primary label gives the range; its text, the
 //! notes and the help line are appended to the message (`label`, `note: ...`, `help: ...`, one
 //! per line, as the CLI prints them under the source). Secondary labels become related
-//! information; those that point into the standard library, which is no document, are appended
-//! to the message with their place (`stdlib/prelude.egress:23`).
-
-use std::collections::BTreeMap;
+//! information (in the standard library's read-only document when there is one); those that
+//! point nowhere are appended to the message with their place (`stdlib/prelude.egress:23`).
 
 use lsp_types::{
     Diagnostic as LspDiagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location,
-    NumberOrString, Range, Uri,
+    NumberOrString, Range,
 };
 
 use crate::diagnostics::{Diagnostic, Severity, caps};
 use crate::source::Span;
 
-use super::documents::Documents;
+use super::documents::Document;
 use super::program::Program;
+use super::server::Stdlib;
 
 pub const SOURCE: &str = "egressc";
 
-fn range_of(docs: &Documents, program: &Program, span: Span) -> Option<(Uri, Range)> {
-    let uri = program.uri_of(span.file)?;
-    let doc = docs.get(uri)?;
-    Some((
-        uri.clone(),
-        doc.range(span.start as usize, span.end as usize),
-    ))
+/// The document a span is in (a file of the program or of the standard library), and its range.
+pub fn locate<'a>(
+    program: &'a Program,
+    stdlib: &'a Stdlib,
+    span: Span,
+) -> Option<(&'a Document, Range)> {
+    let doc = program
+        .doc_of(span.file)
+        .or_else(|| stdlib.doc_of(span.file))?;
+    Some((doc, doc.span_range(span)))
 }
 
-/// The diagnostics of every document of `program` (documents without any get an empty list).
-pub fn by_document(docs: &Documents, program: &Program) -> BTreeMap<String, Vec<LspDiagnostic>> {
-    let mut out: BTreeMap<String, Vec<LspDiagnostic>> = program
-        .uris
-        .iter()
-        .map(|u| (u.as_str().to_owned(), Vec::new()))
-        .collect();
-    let Some(first) = program.uris.first() else {
-        return out;
-    };
+/// The diagnostics of every file of `program`, in file order (files without any get an empty
+/// list).
+pub fn by_document<'a>(
+    program: &'a Program,
+    stdlib: &Stdlib,
+) -> Vec<(&'a Document, Vec<LspDiagnostic>)> {
+    let mut out: Vec<(&Document, Vec<LspDiagnostic>)> =
+        program.docs.iter().map(|d| (d, Vec::new())).collect();
     // Capped as on the command line: an editor gets no more than a terminal does.
     let all: Vec<Diagnostic> = program.analysis.diagnostics.iter().cloned().collect();
     for d in &caps::cap(&all) {
-        let primary = d.primary_span();
-        // A diagnostic without a place in a document (a defect, or a span in the standard
-        // library) is still shown, at the start of the first document.
-        let (uri, range) = primary
-            .and_then(|s| range_of(docs, program, s))
-            .unwrap_or_else(|| (first.clone(), Range::default()));
-        out.entry(uri.as_str().to_owned())
-            .or_default()
-            .push(convert(docs, program, d, range));
+        // A diagnostic without a place in a file of the program (a defect, or a span in the
+        // standard library) is still shown, at the start of the first file.
+        let place = d
+            .primary_span()
+            .and_then(|s| Some((program.doc_of(s.file)?, s)));
+        let (i, range) = match place {
+            Some((doc, span)) => (
+                program
+                    .docs
+                    .iter()
+                    .position(|x| x.uri == doc.uri)
+                    .unwrap_or(0),
+                doc.span_range(span),
+            ),
+            None => (0, Range::default()),
+        };
+        if let Some((_, list)) = out.get_mut(i) {
+            list.push(convert(program, stdlib, d, range));
+        }
     }
     out
 }
 
-fn convert(docs: &Documents, program: &Program, d: &Diagnostic, range: Range) -> LspDiagnostic {
+fn convert(program: &Program, stdlib: &Stdlib, d: &Diagnostic, range: Range) -> LspDiagnostic {
     let mut message = d.message.clone();
     let mut related = Vec::new();
     for l in &d.labels {
@@ -72,9 +82,9 @@ fn convert(docs: &Documents, program: &Program, d: &Diagnostic, range: Range) ->
         } else {
             l.message.clone()
         };
-        match range_of(docs, program, l.span) {
-            Some((uri, range)) => related.push(DiagnosticRelatedInformation {
-                location: Location::new(uri, range),
+        match locate(program, stdlib, l.span) {
+            Some((doc, range)) => related.push(DiagnosticRelatedInformation {
+                location: Location::new(doc.uri.clone(), range),
                 message: text,
             }),
             None => {

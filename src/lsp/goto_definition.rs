@@ -1,27 +1,30 @@
-//! Go to definition: of a user definition, a parameter, a named argument, a workload, a
-//! guardrail or a namespace (where the program first declares it).
+//! Go to definition: of a definition (in any file of the program, or in the standard library's
+//! read-only document), a parameter, a named argument, a workload, a guardrail or a namespace
+//! (where the program first declares it).
 
 use lsp_types::{GotoDefinitionResponse, Location, Position};
 
 use crate::source::Span;
 use crate::syntax::ast;
 
-use super::documents::{Document, Documents};
+use super::diagnostics::locate;
+use super::documents::Document;
 use super::locate::{self, Hit, param_of};
 use super::program::Program;
+use super::server::Stdlib;
 
-/// Where `span` is, in the open document of its file.
-fn location(program: &Program, docs: &Documents, span: Span) -> Option<Location> {
-    let uri = program.uri_of(span.file)?;
-    let doc = docs.get(uri)?;
-    Some(Location::new(uri.clone(), doc.span_range(span)))
+/// Where `span` is, in the file of the program or of the standard library it is in.
+fn location(program: &Program, stdlib: &Stdlib, span: Span) -> Option<Location> {
+    let (doc, range) = locate(program, stdlib, span)?;
+    Some(Location::new(doc.uri.clone(), range))
 }
 
-/// Where a name is defined: a parameter of the enclosing definition, or a user definition.
-/// Standard library definitions are not in any document: no result (hover shows them whole).
+/// Where a name is defined: a parameter of the enclosing definition, or a definition (the
+/// standard library's when its document could be written; otherwise no result, and hover shows
+/// it whole).
 pub fn definition(
     program: &Program,
-    docs: &Documents,
+    stdlib: &Stdlib,
     doc: &Document,
     pos: Position,
 ) -> Option<GotoDefinitionResponse> {
@@ -32,17 +35,15 @@ pub fn definition(
         Hit::Param { param, .. } => param.name.span,
         Hit::Use { name, within } => match param_of(within, &name.node) {
             Some(p) => p.name.span,
-            None => {
-                let def = program.def(&name.node).filter(|d| !d.from_stdlib)?;
-                def.name_span
-            }
+            None => program.def(&name.node)?.name_span,
         },
         Hit::Port { name, within } => param_of(within, &name.node)?.name.span,
         Hit::ArgName { name, callee } => {
-            program.def(&callee.node).filter(|d| !d.from_stdlib)?;
-            param_of(program.def_ast(&callee.node), &name.node)?
-                .name
-                .span
+            let def = program.def(&callee.node)?;
+            match param_of(program.def_ast(&callee.node), &name.node) {
+                Some(p) => p.name.span,
+                None => def.name_span,
+            }
         }
         Hit::Workload(w) => w.name.span,
         Hit::Cluster(c) => c.name.span,
@@ -57,5 +58,5 @@ pub fn definition(
             })?,
         Hit::Type(_) | Hit::Proto(_) => return None,
     };
-    location(program, docs, span).map(GotoDefinitionResponse::Scalar)
+    location(program, stdlib, span).map(GotoDefinitionResponse::Scalar)
 }

@@ -1,4 +1,5 @@
-//! One program as the server sees it: a group of open documents analysed together.
+//! One program as the server sees it: the files of a project (or of a folder) analysed
+//! together, open documents as the editor has them and the other files as they are on disk.
 //!
 //! Diagnostics come from [`crate::analyse`], exactly as `egressc check` reports them. Editor
 //! features use ASTs that survive syntax errors ([`super::recover`]) and the definitions the
@@ -14,6 +15,7 @@ use crate::source::{FileId, Span};
 use crate::syntax::ast;
 use crate::{Analysis, Input, analyse, check, stdlib, syntax};
 
+use super::documents::Document;
 use super::recover;
 
 /// How documents are grouped into programs (`initializationOptions.program`).
@@ -62,14 +64,27 @@ pub fn stdlib_files() -> Vec<ast::File> {
     files
 }
 
-/// The analysis of one group of documents.
+/// One file of a program as it is analysed: an open document's text, or a file as read from
+/// the file system (perhaps refused).
+#[derive(Debug)]
+pub struct Member {
+    pub uri: Uri,
+    /// The version of an open document; `None` for a file read from the file system.
+    pub version: Option<i32>,
+    pub input: Input,
+}
+
+/// The analysis of one program.
 #[derive(Debug)]
 pub struct Program {
-    /// The documents, in file-id order: document `i` is file `stdlib::FILES.len() + i`.
-    pub uris: Vec<Uri>,
+    /// The files, in file-id order: file `i` is file `stdlib::FILES.len() + i`; each text as
+    /// the compiler saw it (a refused file is empty).
+    pub docs: Vec<Document>,
+    /// The version of each file that was an open document.
+    pub versions: Vec<Option<i32>>,
     /// The compiler's analysis: the diagnostics to publish.
     pub analysis: Analysis,
-    /// One AST per document, statements that do not parse left out.
+    /// One AST per file, statements that do not parse left out.
     pub files: Vec<ast::File>,
     /// Every definition, standard library first.
     pub defs: Vec<DefInfo>,
@@ -78,48 +93,80 @@ pub struct Program {
 }
 
 impl Program {
-    /// Analyses documents (uri, text), in the given order.
-    pub fn build(docs: &[(Uri, &str)], stdlib: &[ast::File]) -> Program {
-        let inputs: Vec<Input> = docs
-            .iter()
-            .map(|(uri, text)| Input::new(uri.as_str(), text.as_bytes()))
-            .collect();
+    /// Analyses the members, in the given order.
+    pub fn build(members: Vec<Member>, stdlib: &[ast::File]) -> Program {
+        let mut uris = Vec::with_capacity(members.len());
+        let mut versions = Vec::with_capacity(members.len());
+        let mut inputs = Vec::with_capacity(members.len());
+        for m in members {
+            uris.push(m.uri);
+            versions.push(m.version);
+            inputs.push(m.input);
+        }
         let analysis = analyse(&inputs);
+        let docs: Vec<Document> = uris
+            .into_iter()
+            .zip(&versions)
+            .enumerate()
+            .map(|(i, (uri, version))| {
+                let text = analysis
+                    .sources
+                    .get(file_id(i))
+                    .map(|f| f.text.clone())
+                    .unwrap_or_default();
+                Document::new(uri, version.unwrap_or(0), text)
+            })
+            .collect();
         let files: Vec<ast::File> = docs
             .iter()
             .enumerate()
-            .map(|(i, (_, text))| {
+            .map(|(i, doc)| {
                 let id = file_id(i);
                 match analysis.files.iter().find(|f| f.id == id) {
                     Some(f) => f.clone(),
-                    None => recover::parse(id, text),
+                    None => recover::parse(id, &doc.text),
                 }
             })
             .collect();
-        let (checked, _) = check::check(stdlib, &files);
+        let defs = match &analysis.checked {
+            Some(checked) if analysis.files.len() == docs.len() => checked.defs.clone(),
+            _ => check::check(stdlib, &files).0.defs,
+        };
         let mut by_name = HashMap::new();
-        for (i, d) in checked.defs.iter().enumerate() {
+        for (i, d) in defs.iter().enumerate() {
             by_name.entry(d.name.clone()).or_insert(i);
         }
         Program {
             by_name,
-            uris: docs.iter().map(|(u, _)| u.clone()).collect(),
+            docs,
+            versions,
             analysis,
             files,
-            defs: checked.defs,
+            defs,
         }
     }
 
     /// The file id of a document of this program.
     pub fn id_of(&self, uri: &Uri) -> Option<FileId> {
-        self.uris.iter().position(|u| u == uri).map(file_id)
+        self.docs.iter().position(|d| &d.uri == uri).map(file_id)
     }
 
-    /// The document a file id belongs to (`None` for the standard library).
-    pub fn uri_of(&self, id: FileId) -> Option<&Uri> {
+    /// The document of a file id, as analysed (`None` for the standard library).
+    pub fn doc_of(&self, id: FileId) -> Option<&Document> {
         (id.0 as usize)
             .checked_sub(stdlib::FILES.len())
-            .and_then(|i| self.uris.get(i))
+            .and_then(|i| self.docs.get(i))
+    }
+
+    /// The version of an open document, as analysed.
+    pub fn version_of(&self, uri: &Uri) -> Option<i32> {
+        let i = self.docs.iter().position(|d| &d.uri == uri)?;
+        self.versions.get(i).copied().flatten()
+    }
+
+    /// The document of a URI, as analysed.
+    pub fn doc(&self, uri: &Uri) -> Option<&Document> {
+        self.docs.iter().find(|d| &d.uri == uri)
     }
 
     pub fn file(&self, id: FileId) -> Option<&ast::File> {

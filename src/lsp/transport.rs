@@ -58,6 +58,11 @@ impl<R: BufRead, W: Write> Transport<R, W> {
         Transport { reader, writer }
     }
 
+    /// The reader and the writer, to read and write on different threads.
+    pub fn into_parts(self) -> (R, W) {
+        (self.reader, self.writer)
+    }
+
     /// One header line, without its line break, at most [`MAX_HEADER_BYTES`] (the rest of a
     /// longer line is read and dropped). `None` at the end of the stream.
     fn header_line(&mut self) -> io::Result<Option<Vec<u8>>> {

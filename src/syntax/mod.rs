@@ -4,6 +4,7 @@
 
 pub mod ast;
 mod atom;
+mod delimiters;
 mod errors;
 mod nesting;
 mod pairs_to_ast;
@@ -74,7 +75,11 @@ fn pairs(file: FileId, text: &str) -> Result<pest::iterators::Pairs<'_, Rule>, D
     }
     parser::EgressParser::parse(Rule::file, text).map_err(|first| {
         let e = detailed_error(text).unwrap_or(first);
-        errors::syntax_error(file, text, &e)
+        let error = errors::syntax_error(file, text, &e);
+        // A delimiter left open before the place the parser gave up is the real error.
+        delimiters::unclosed(file, text)
+            .filter(|d| d.primary_span().map(|s| s.start) <= error.primary_span().map(|s| s.start))
+            .unwrap_or(error)
     })
 }
 

@@ -18,16 +18,6 @@ use serde_json::{Value, json};
 
 const URI: &str = "file:///work/policies/payments.egress";
 
-/// The labels of a completion answer.
-fn completion_labels(items: &Value) -> Vec<&str> {
-    items
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["label"].as_str().unwrap())
-        .collect()
-}
-
 const BROKEN: &str = "namespace payments
 default deny
 

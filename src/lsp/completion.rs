@@ -15,7 +15,10 @@ use super::locate::word_at;
 use super::markup::markdown;
 use super::program::Program;
 use super::recover::{self, is_ident_char};
-use super::vocabulary::{DESTINATION_KEYWORDS, KEYWORDS, PORTLESS, TYPES};
+use super::vocabulary::{
+    ALLOW, DESTINATION_KEYWORDS, KEYWORDS, PORTLESS, STATEMENT_KEYWORDS, TYPES,
+};
+use crate::lint::registry;
 
 /// What the cursor may be followed by.
 #[derive(Debug, PartialEq, Eq)]
@@ -32,6 +35,10 @@ enum Expect {
     /// parameter name too.
     Params,
     Deny,
+    /// A setting's name, after `set`.
+    Settings,
+    /// A lint's code, as the first argument of `@allow(`.
+    Lints,
 }
 
 /// The parameter names and declarations written in a definition statement (text, so that it
@@ -110,6 +117,20 @@ fn expect(text: &str, stmt_start: usize, line_start: usize, word_start: usize) -
     }
     if head.ends_with(':') {
         return Expect::Params;
+    }
+    if stmt.trim_start().starts_with("set ") && !stmt.contains('=') {
+        return Expect::Settings;
+    }
+    if head.trim_start() == "@" {
+        return Expect::Statement { deny: false };
+    }
+    if head.trim_start().starts_with("@allow(") {
+        // The code, then the reason: a string.
+        return if head.contains(',') {
+            Expect::Nothing
+        } else {
+            Expect::Lints
+        };
     }
     let workload = matches!(kw, "app" | "pods" | "cluster");
     if head.is_empty() {
@@ -231,10 +252,33 @@ pub fn completion(program: Option<&Program>, doc: &Document, pos: Position) -> V
             items.extend(
                 KEYWORDS
                     .iter()
+                    .chain(&STATEMENT_KEYWORDS)
                     .filter(|(k, _)| deny || *k != "deny")
                     .map(|(k, w)| keyword_item(k, w, edit)),
             );
+            // `@allow`: the `@` typed so far is replaced too.
+            let at = word_start.saturating_sub(1);
+            let start = if text.get(at..word_start) == Some("@") {
+                at
+            } else {
+                word_start
+            };
+            items.push(keyword_item(ALLOW.0, ALLOW.1, doc.range(start, offset)));
         }
+        Expect::Settings => items.extend(registry::settings().map(|s| {
+            simple_item(
+                s.key,
+                CompletionItemKind::PROPERTY,
+                &format!("takes {}", s.takes()),
+                edit,
+            )
+        })),
+        Expect::Lints => items.extend(registry::RULES.iter().map(|r| {
+            let code = r.code.as_str();
+            let mut item = simple_item(code, CompletionItemKind::VALUE, r.name, edit);
+            item.filter_text = Some(format!("{code} {}", r.name));
+            item
+        })),
         Expect::Deny => items.extend(keyword("deny")),
         Expect::Types => items.extend(
             TYPES
@@ -338,6 +382,12 @@ mod tests {
         assert_eq!(at("app x -> 10.0.0.0/8:53/^"), Expect::Protocols);
         assert_eq!(at("app x -> 10.0.0.0/8:^"), Expect::Params);
         assert_eq!(at("app x -> rds(^"), dests);
+        assert_eq!(at("set w^"), Expect::Settings);
+        assert_eq!(at("set ^"), Expect::Settings);
+        assert_eq!(at("@^"), statement);
+        assert_eq!(at("@allow(W^"), Expect::Lints);
+        assert_eq!(at("@allow(W0101, ^"), Expect::Nothing);
+        assert_eq!(at("namespace a\ns^"), statement);
     }
 
     #[test]

@@ -23,17 +23,22 @@
 //! malformed parameters get an `InvalidParams` error, and a defect in a handler is caught and
 //! answered with an `InternalError` instead of ending the server.
 
+mod code_actions;
 mod completion;
 mod diagnostics;
 mod dispatch;
 mod documents;
+mod folding;
 mod goto_definition;
 mod hover;
 mod locate;
 mod markup;
+mod occurrences;
 mod position;
 mod program;
 mod recover;
+mod references;
+mod semantic_tokens;
 mod server;
 mod symbols;
 pub mod transport;
@@ -54,6 +59,11 @@ use lsp_types::notification::{
     Notification as NotificationTrait,
 };
 use lsp_types::request::Request as RequestTrait;
+use lsp_types::{
+    CodeActionKind, CodeActionOptions, CodeActionProviderCapability,
+    FoldingRangeProviderCapability, RenameOptions, SemanticTokensFullOptions,
+    SemanticTokensOptions, SemanticTokensServerCapabilities, WorkDoneProgressOptions,
+};
 use lsp_types::{
     CompletionOptions, HoverProviderCapability, InitializeResult, OneOf, PositionEncodingKind,
     SaveOptions, ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
@@ -111,6 +121,25 @@ pub fn capabilities() -> ServerCapabilities {
             ..CompletionOptions::default()
         }),
         document_symbol_provider: Some(OneOf::Left(true)),
+        workspace_symbol_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Right(RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: WorkDoneProgressOptions::default(),
+        })),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+            ..CodeActionOptions::default()
+        })),
+        folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+        semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(
+            SemanticTokensOptions {
+                legend: semantic_tokens::legend(),
+                full: Some(SemanticTokensFullOptions::Bool(true)),
+                range: None,
+                work_done_progress_options: WorkDoneProgressOptions::default(),
+            },
+        )),
         ..ServerCapabilities::default()
     }
 }

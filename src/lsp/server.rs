@@ -195,6 +195,9 @@ impl<'w> Server<'w> {
         let disk: Vec<OnDisk> = files
             .into_iter()
             .filter_map(|(path, input)| {
+                // `sources = ["."]` gives `root/./a.egress`: the path an editor opens is
+                // `root/a.egress`.
+                let path: PathBuf = path.components().collect();
                 Some(OnDisk {
                     uri: uri::from_path(&path)?,
                     path,
@@ -485,6 +488,11 @@ impl<'w> Server<'w> {
     pub fn lookup(&self, u: &Uri) -> Option<(&Program, &Document)> {
         let program = self.programs.get(&self.key_of(u))?.analysis.as_ref()?;
         Some((program, program.doc(u)?))
+    }
+
+    /// Every analysed program.
+    pub fn programs(&self) -> impl Iterator<Item = &Program> {
+        self.programs.values().filter_map(|p| p.analysis.as_ref())
     }
 
     /// Answers a request with `f`, catching a defect in it.

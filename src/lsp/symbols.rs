@@ -1,5 +1,6 @@
 //! Document symbols: namespaces, each with the statements that follow it as children
-//! (definitions, workloads, `default deny`, guardrails).
+//! (definitions, workloads, `default deny`, guardrails); workspace symbols: the declarations of
+//! every program, by name.
 
 use lsp_types::{DocumentSymbol, Range, SymbolKind};
 
@@ -7,6 +8,7 @@ use crate::check::checked::DefInfo;
 use crate::syntax::ast;
 
 use super::documents::Document;
+use super::occurrences::{self, Symbol};
 use super::program::Program;
 
 /// A symbol (every field but `deprecated`, which the protocol has replaced with `tags`).
@@ -133,5 +135,62 @@ pub fn symbols(program: &Program, doc: &Document) -> Vec<DocumentSymbol> {
         }
     }
     close(open.take(), &mut out);
+    out
+}
+
+/// The most symbols a workspace search returns.
+const MOST_WORKSPACE_SYMBOLS: usize = 1000;
+
+/// Workspace symbols: the declarations of every file of every program (definitions, workloads,
+/// guardrails, namespaces) whose name holds `query` (case-insensitive), at most
+/// [`MOST_WORKSPACE_SYMBOLS`].
+#[expect(
+    deprecated,
+    reason = "`SymbolInformation::deprecated` must be written to build one"
+)]
+pub fn workspace<'a>(
+    programs: impl Iterator<Item = &'a Program>,
+    query: &str,
+) -> Vec<lsp_types::SymbolInformation> {
+    let query = query.to_lowercase();
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for program in programs {
+        for file in &program.files {
+            let Some(doc) = program.doc_of(file.id) else {
+                continue;
+            };
+            for o in occurrences::occurrences(file) {
+                if !o.declaration {
+                    continue;
+                }
+                let (name, kind, container) = match &o.symbol {
+                    Symbol::Def(n) => (n.clone(), SymbolKind::FUNCTION, None),
+                    Symbol::Workload { namespace, name } => {
+                        (name.clone(), SymbolKind::CLASS, Some(namespace.clone()))
+                    }
+                    Symbol::Cluster(n) => (n.clone(), SymbolKind::EVENT, None),
+                    Symbol::Namespace(n) => (n.clone(), SymbolKind::NAMESPACE, None),
+                    Symbol::Param { .. } => continue,
+                };
+                if !name.to_lowercase().contains(&query)
+                    || !seen.insert((doc.uri.as_str().to_owned(), o.span.start))
+                {
+                    continue;
+                }
+                out.push(lsp_types::SymbolInformation {
+                    name,
+                    kind,
+                    tags: None,
+                    deprecated: None,
+                    location: lsp_types::Location::new(doc.uri.clone(), doc.span_range(o.span)),
+                    container_name: container.filter(|c| !c.is_empty()),
+                });
+                if out.len() >= MOST_WORKSPACE_SYMBOLS {
+                    return out;
+                }
+            }
+        }
+    }
     out
 }

@@ -72,6 +72,24 @@ pub const KEYWORDS: [(&str, &str); 7] = [
     ),
 ];
 
+/// The other statements, completed at the start of a line.
+pub const STATEMENT_KEYWORDS: [(&str, &str); 2] = [
+    (
+        "expect",
+        "`expect WORKLOAD -> DESTINATION allow|deny`: a flow the policies must allow or deny (`egressc test`).",
+    ),
+    (
+        "set",
+        "`set KEY = VALUE`: a lint setting (a threshold or a fact about the cluster).",
+    ),
+];
+
+/// The attribute that allows a lint's finding on the next statement.
+pub const ALLOW: (&str, &str) = (
+    "@allow",
+    "`@allow(CODE, \"reason\")`: the next statement may have this lint's finding (W01xx, or its name), for the reason given.",
+);
+
 /// Words that start a destination, for completion in a destination list and hover.
 pub const DESTINATION_KEYWORDS: [(&str, &str); 2] = [
     (

@@ -305,3 +305,13 @@ pub fn col(text: &str, line: usize, needle: &str) -> u32 {
     let byte = l.find(needle).unwrap();
     u32::try_from(l[..byte].encode_utf16().count()).unwrap()
 }
+
+/// The labels of a completion answer.
+pub fn completion_labels(items: &Value) -> Vec<&str> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect()
+}

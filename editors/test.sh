@@ -19,6 +19,8 @@ VIM_DIR="$EDITORS/vim"
 # The generated parser in tree-sitter-egress/src/ is committed; another CLI version would
 # generate different code, so the version is pinned.
 TREE_SITTER_VERSION="0.27.1"
+# The parser's ABI: 14, which Debian 12's Neovim (0.7) loads, and newer editors too.
+TREE_SITTER_ABI=14
 # Node's major version for @vscode/vsce 3.9 (4.x needs Node 22).
 NODE_MIN_MAJOR=20
 
@@ -146,6 +148,13 @@ install_tools() {
   fi
   command -v vim >/dev/null 2>&1 && vim --version | head -n 1
 
+  # Debian's Neovim (0.7 on Debian 12): the oldest Neovim the tree-sitter parser must load in.
+  if ! command -v nvim >/dev/null 2>&1; then
+    echo "installing neovim (Debian's)"
+    apt_install neovim || status=1
+  fi
+  command -v nvim >/dev/null 2>&1 && nvim --version | head -n 1
+
   if [ "$status" -eq 0 ]; then
     record "install tools" PASS $((SECONDS - start)) "node, npm packages, tree-sitter, vim"
   else
@@ -168,7 +177,7 @@ sample_files() {
 
 ts_generate_is_current() {
   cd "$TS_DIR"
-  tree-sitter generate
+  tree-sitter generate --abi "$TREE_SITTER_ABI"
   if ! git -C "$REPO" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     echo "not a git checkout: cannot compare src/ with the committed files"
     return 1
@@ -203,6 +212,21 @@ ts_build() {
 }
 
 # ts_parse_files FILE...: every file parses without an ERROR or MISSING node.
+# Neovim loads the parser built by ts_build and highlights an example.
+ts_neovim() {
+  local out="$WORK/nvim-ts.out" status=0
+  cd "$REPO"
+  EGRESS_SO="$WORK/egress.so" EGRESS_EXAMPLE="$REPO/examples/payments.egress" EGRESS_OUT="$out" \
+    timeout 120 nvim --headless -u NONE -i NONE -c "luafile $TS_DIR/test/nvim.lua" || status=$?
+  if [ -f "$out" ]; then
+    cat "$out"
+  else
+    echo "nvim wrote no results (exit status $status)"
+    status=1
+  fi
+  return "$status"
+}
+
 ts_parse_files() {
   if [ "$#" -eq 0 ]; then
     echo "no files to parse"
@@ -297,6 +321,7 @@ if install_tools; then
   if run "tree-sitter build" ts_build; then
     run "tree-sitter parse examples" ts_parse_samples
     run "tree-sitter parse snippets" ts_parse_snippets
+    run "neovim loads the parser" ts_neovim
   else
     skip "tree-sitter parse examples" "the parser did not build"
   fi

@@ -1,9 +1,23 @@
-//! Compile-time benchmark: N generated apps (each with DNS, a database subnet, a pod peer, an
-//! internet allowance with metadata denied, and a user definition) compiled for every target.
+//! Compile-time benchmark of the release binary, as users run it.
 //!
-//! `cargo bench --bench compile` runs N = 1,000 and 10,000 (each in a fresh child process so
-//! that peak memory is per run) and prints wall time, peak resident memory and the growth
-//! factor. `cargo bench --bench compile -- 50000` runs other sizes.
+//! Two generated workloads, N workloads each:
+//! - `peers`: the workload every peer tool was timed on: N apps in 50 namespaces, one file per
+//!   namespace, each `dns, 10.a.b.0/24:5432/tcp, 0.0.0.0/0:443/tcp deny metadata` (one policy
+//!   per app);
+//! - `apps`: a richer mix in one file: namespaces of 100 apps with a default deny, each app with
+//!   DNS, a database through a standard-library call, a pod peer, a user definition and the
+//!   internet with metadata denied.
+//!
+//! Each command (`build --target native` to stdout and with `-o DIR`, every target with
+//! `-o DIR`, `check`) runs `--runs` times (5 unless given) under `/usr/bin/time`; the figures
+//! are medians of CPU seconds (user + system: the machine may be shared, so wall time says
+//! little) and of peak resident memory, with the growth of CPU time from one size to the next
+//! and the cost of every target against one. Without `/usr/bin/time` only wall time is shown.
+//!
+//! `cargo bench --bench compile` runs N = 1,000 and 10,000; `cargo bench --bench compile --
+//! 100000 --runs 3 --workload peers` other sizes, one workload; `-- 100 --runs 1` is the
+//! smoke test. `EGRESSC_BENCH_BIN=PATH cargo bench --bench compile` measures another build of
+//! egressc (an older one, for a before and after).
 
 #![expect(
     clippy::expect_used,
@@ -11,13 +25,36 @@
     reason = "benchmark harness: a failed setup aborts the run"
 )]
 
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use egressc::backend::Target;
-use egressc::{Input, compile};
+const NAMESPACES: usize = 50;
 
-fn program(n: usize) -> String {
+/// A workload's source files: names and texts.
+type Sources = Vec<(String, String)>;
+
+/// A workload's generator: N → its sources.
+type Generator = fn(usize) -> Sources;
+
+/// The `peers` workload: one file per namespace.
+fn peers(n: usize) -> Sources {
+    (0..NAMESPACES)
+        .map(|ns| {
+            let mut s = format!("namespace team-{ns}\n");
+            for i in (ns..n).step_by(NAMESPACES) {
+                let (a, b) = ((i / 256) % 256, i % 256);
+                s.push_str(&format!(
+                    "app svc-{i} -> dns, 10.{a}.{b}.0/24:5432/tcp, 0.0.0.0/0:443/tcp deny metadata\n"
+                ));
+            }
+            (format!("team-{ns:02}.egress"), s)
+        })
+        .collect()
+}
+
+/// The `apps` workload: one file.
+fn apps(n: usize) -> Sources {
     let mut s = String::from(
         "## A shared internal API.\ndef internal-api(net: cidr, port: port = 8443) = net:port/tcp\n\n",
     );
@@ -25,35 +62,106 @@ fn program(n: usize) -> String {
     for ns in 0..namespaces {
         s.push_str(&format!("namespace team-{ns}\ndefault deny\n"));
         for i in (ns * 100)..((ns + 1) * 100).min(n) {
-            let a = (i / 256) % 256;
-            let b = i % 256;
+            let (a, b) = ((i / 256) % 256, i % 256);
             s.push_str(&format!(
                 "app svc-{i} -> dns, rds(10.{a}.{b}.0/24:5432), pods{{app=svc-{}}}:8080, internal-api(10.200.{b}.0/24),\n    internet:443/tcp deny metadata\n",
                 (i + 1) % n.max(1)
             ));
         }
     }
-    s
+    vec![("apps.egress".to_owned(), s)]
 }
 
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
+/// One run's figures: CPU seconds (user, system), peak RSS in KiB, wall seconds.
+#[derive(Clone, Copy)]
+struct Run {
+    user: f64,
+    sys: f64,
+    rss_kib: Option<u64>,
+    wall: f64,
 }
 
-/// Runs one size in this process and prints `n seconds peak_kib bytes_out`.
-fn child(n: usize, targets: &[Target]) {
-    let src = program(n);
+/// Runs `egressc ARGS` once, output to the null device, measured by `/usr/bin/time` when
+/// present; `fresh` (the output folder) is removed first, so that every run writes every file.
+fn run_once(exe: &Path, args: &[String], timer: Option<&Path>, fresh: Option<&Path>) -> Run {
+    if let Some(dir) = fresh.filter(|d| d.exists()) {
+        std::fs::remove_dir_all(dir).expect("remove the output folder");
+    }
+    let report = tempfile::NamedTempFile::new().expect("temporary file");
+    let mut command = match timer {
+        Some(time) => {
+            let mut c = Command::new(time);
+            c.arg("-f")
+                .arg("%U %S %M")
+                .arg("-o")
+                .arg(report.path())
+                .arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
     let start = Instant::now();
-    let c = compile(&[Input::new("bench.egress", src.into_bytes())], targets);
-    let elapsed = start.elapsed().as_secs_f64();
-    assert!(!c.has_errors(), "generated program must compile");
-    let bytes: usize = c.outputs.iter().map(|o| o.stream().len()).sum();
-    println!("{n} {elapsed:.4} {} {bytes}", peak_rss_kib().unwrap_or(0));
+    let status = command
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run egressc");
+    let wall = start.elapsed().as_secs_f64();
+    assert!(
+        status.success(),
+        "egressc {} failed: {status}",
+        args.join(" ")
+    );
+    let figures = std::fs::read_to_string(report.path()).unwrap_or_default();
+    let f: Vec<&str> = figures
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    match (timer, f.as_slice()) {
+        (Some(_), [user, sys, rss]) => Run {
+            user: user.parse().unwrap_or(0.0),
+            sys: sys.parse().unwrap_or(0.0),
+            rss_kib: rss.parse().ok(),
+            wall,
+        },
+        _ => Run {
+            user: wall,
+            sys: 0.0,
+            rss_kib: None,
+            wall,
+        },
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Median figures of `runs` runs.
+fn measure(
+    exe: &Path,
+    args: &[String],
+    timer: Option<&Path>,
+    fresh: Option<&Path>,
+    runs: usize,
+) -> Run {
+    let all: Vec<Run> = (0..runs)
+        .map(|_| run_once(exe, args, timer, fresh))
+        .collect();
+    Run {
+        user: median(all.iter().map(|r| r.user).collect()),
+        sys: median(all.iter().map(|r| r.sys).collect()),
+        rss_kib: all
+            .iter()
+            .map(|r| r.rss_kib)
+            .collect::<Option<Vec<u64>>>()
+            .map(|v| median(v.into_iter().map(|k| k as f64).collect()) as u64),
+        wall: median(all.iter().map(|r| r.wall).collect()),
+    }
 }
 
 fn main() {
@@ -61,47 +169,111 @@ fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
-    if let Some(pos) = args.iter().position(|a| a == "--child") {
-        let n: usize = args[pos + 1].parse().expect("size");
-        let targets: Vec<Target> = args[pos + 2]
-            .split(',')
-            .map(|t| Target::parse(t).expect("target"))
-            .collect();
-        child(n, &targets);
-        return;
-    }
+    let runs = args
+        .iter()
+        .position(|a| a == "--runs")
+        .map(|i| args[i + 1].parse().expect("--runs N"))
+        .unwrap_or(5_usize)
+        .max(1);
     let sizes: Vec<usize> = {
-        let s: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+        let s: Vec<usize> = args
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i == 0 || args[i - 1] != "--runs")
+            .filter_map(|(_, a)| a.parse().ok())
+            .collect();
         if s.is_empty() { vec![1_000, 10_000] } else { s }
     };
-    let exe = std::env::current_exe().expect("bench binary path");
-    for t in Target::ALL {
-        let mut previous: Option<f64> = None;
-        for n in &sizes {
-            let out = Command::new(&exe)
-                .args(["--child", &n.to_string(), t.name()])
-                .output()
-                .expect("run child");
-            let line = String::from_utf8_lossy(&out.stdout);
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() != 4 {
-                println!(
-                    "{t} n={n}: failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                continue;
+    let exe = std::env::var_os("EGRESSC_BENCH_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_egressc")),
+        PathBuf::from,
+    );
+    let timer = Some(Path::new("/usr/bin/time")).filter(|p| p.exists());
+    if timer.is_none() {
+        println!("/usr/bin/time not found: wall time only (CPU time and memory unknown)");
+    }
+    println!(
+        "{} ({} CPUs), medians of {runs} runs; cpu = user + sys",
+        exe.display(),
+        std::thread::available_parallelism().map_or(0, usize::from)
+    );
+    let only = args
+        .iter()
+        .position(|a| a == "--workload")
+        .map(|i| args[i + 1].clone());
+    let generators: [(&str, Generator); 2] = [("peers", peers), ("apps", apps)];
+    for (workload, generate) in generators {
+        if only.as_ref().is_some_and(|o| o != workload) {
+            continue;
+        }
+        let mut previous: Vec<Option<f64>> = vec![None; 4];
+        for &n in &sizes {
+            let dir = tempfile::tempdir().expect("temporary folder");
+            let src = dir.path().join("src");
+            std::fs::create_dir(&src).expect("source folder");
+            for (name, text) in generate(n) {
+                std::fs::write(src.join(name), text).expect("write source");
             }
-            let secs: f64 = f[1].parse().unwrap_or(0.0);
-            let growth = previous
-                .map(|p| format!(", x{:.1} time vs previous size", secs / p))
-                .unwrap_or_default();
-            println!(
-                "{t:<18} n={n:>6}: {:>8.1} ms, peak RSS {:>7.1} MiB, {:>6.1} MiB YAML{growth}",
-                secs * 1000.0,
-                f[2].parse::<f64>().unwrap_or(0.0) / 1024.0,
-                f[3].parse::<f64>().unwrap_or(0.0) / (1024.0 * 1024.0)
-            );
-            previous = Some(secs);
+            let src = src.display().to_string();
+            let s = |v: &[&str]| v.iter().map(|a| (*a).to_owned()).collect::<Vec<String>>();
+            let all = "native,cilium,calico,calico-enterprise";
+            // What, the arguments, and whether with `-o DIR`.
+            let commands: [(&str, Vec<String>, bool); 4] = [
+                (
+                    "build --target native",
+                    s(&["build", "--target", "native", &src]),
+                    false,
+                ),
+                (
+                    "build --target native -o DIR",
+                    s(&["build", "--target", "native", &src]),
+                    true,
+                ),
+                (
+                    "build, all four targets -o DIR",
+                    s(&["build", "--target", all, &src]),
+                    true,
+                ),
+                ("check", s(&["check", &src]), false),
+            ];
+            let mut one_target = None;
+            for (k, (what, command, with_out)) in commands.iter().enumerate() {
+                let out = dir.path().join(format!("out-{k}"));
+                let r = measure(
+                    &exe,
+                    command,
+                    timer,
+                    with_out.then_some(out.as_path()),
+                    runs,
+                );
+                let cpu = r.user + r.sys;
+                let mut notes = Vec::new();
+                if let Some(p) = previous[k] {
+                    notes.push(format!("x{:.1} cpu vs previous size", cpu / p));
+                }
+                if k == 1 {
+                    one_target = Some(cpu);
+                }
+                if let (2, Some(one)) = (k, one_target) {
+                    notes.push(format!("x{:.1} cpu vs one target -o DIR", cpu / one));
+                }
+                previous[k] = Some(cpu);
+                let rss = r
+                    .rss_kib
+                    .map_or("?".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0));
+                println!(
+                    "{workload:<5} n={n:>6} {what:<32} cpu {:>8.1} ms (user {:>7.1} + sys {:>6.1}), peak RSS {rss:>6} MiB, wall {:>7.1} ms{}",
+                    cpu * 1000.0,
+                    r.user * 1000.0,
+                    r.sys * 1000.0,
+                    r.wall * 1000.0,
+                    if notes.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {}", notes.join(", "))
+                    }
+                );
+            }
         }
     }
 }

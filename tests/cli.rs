@@ -530,3 +530,32 @@ fn every_example_passes_egressc_test_on_its_targets() {
         assert!(stdout(&o).contains(" 0 failed"), "{}", stdout(&o));
     }
 }
+
+/// A build writes each folder's files through one open folder, not one per file: 300 policies
+/// for every target (1,200 files) are written with 64 files open at most.
+#[test]
+fn output_folder_is_written_with_few_files_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("namespace many\n");
+    for i in 0..300 {
+        text.push_str(&format!("app a{i} -> dns, 10.0.{}.0/24:443/tcp\n", i % 256));
+    }
+    let src = write(dir.path(), "many.egress", &text);
+    let out = dir.path().join("out");
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 64 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_egressc"))
+        .args([
+            "build",
+            "--target",
+            "native,cilium,calico,calico-enterprise",
+        ])
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(out.join("calico-enterprise/many/a299-egress.yaml").exists());
+}

@@ -653,9 +653,8 @@ fn policy_spec(
         });
     }
     let mut diags = host_denies(&policy.deny, Target::Cilium);
-    let rules: Vec<ir::Rule> = policy.allow.iter().chain(&policy.deny).cloned().collect();
     diags.extend(protocol_refusals(
-        &rules,
+        policy.allow.iter().chain(&policy.deny),
         Target::Cilium,
         Portless::IcmpTypes,
     ));

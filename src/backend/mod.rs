@@ -159,7 +159,11 @@ enum Portless {
 
 /// E0520 for every protocol without ports that `target` cannot express in `rules`, and E0521
 /// for ICMP codes where it matches ICMP by type only; one report per protocol and place.
-fn protocol_refusals(rules: &[ir::Rule], target: Target, takes: Portless) -> Diagnostics {
+fn protocol_refusals<'a>(
+    rules: impl IntoIterator<Item = &'a ir::Rule>,
+    target: Target,
+    takes: Portless,
+) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let mut seen = std::collections::BTreeSet::new();
     for r in rules {

@@ -122,17 +122,16 @@ fn rule(r: &CarvedRule, policy_ns: &str) -> NetworkPolicyEgressRule {
     }
 }
 
-/// The refusals for one policy, if any.
-fn refusals(policy: &ir::Policy) -> Diagnostics {
+/// The policy's rules with its denies carved out, or its refusals.
+fn carved(policy: &ir::Policy) -> Result<Vec<CarvedRule>, Diagnostics> {
     let mut diags = super::host_denies(&policy.deny, super::Target::Native);
-    let rules: Vec<ir::Rule> = policy.allow.iter().chain(&policy.deny).cloned().collect();
     diags.extend(super::protocol_refusals(
-        &rules,
+        policy.allow.iter().chain(&policy.deny),
         super::Target::Native,
         super::Portless::None,
     ));
     if diags.has_errors() {
-        return diags;
+        return Err(diags);
     }
     for r in policy.allow.iter().chain(&policy.deny) {
         for p in &r.peers {
@@ -165,40 +164,43 @@ fn refusals(policy: &ir::Policy) -> Diagnostics {
             }
         }
     }
-    if let Err(errors) = carve::carve(&policy.allow, &policy.deny) {
-        for e in errors {
-            diags.push(match e {
-                // Reported with the host's name by `host_denies`, as on every target.
-                CarveError::HostDeny { .. } => continue,
-                CarveError::PodDeny { allow, deny } => Diagnostic::new(
-                    Code::E0502,
-                    deny,
-                    "this pod deny overlaps pods the app may reach, and native NetworkPolicy cannot subtract selectors",
-                )
-                .label("denied pods")
-                .secondary(allow, "allowed pods that may overlap")
-                .help("narrow the allowed selector so it excludes these pods, or build with `--target cilium` or `--target calico`, which have deny rules"),
-                CarveError::FromAny { allow, deny, peer } => Diagnostic::new(
-                    Code::E0502,
-                    deny,
-                    format!("`{peer}` cannot be carved out of `any` in native NetworkPolicy"),
-                )
-                .label("denied here")
-                .secondary(allow, "allows every destination")
-                .note("a native rule for every destination has no `to`, and only an `ipBlock` can take `except` entries")
-                .help("allow the address ranges and pods instead of `any`, deny ports only (as in `deny any:25/tcp`), or build with `--target cilium` or `--target calico`, which have deny rules"),
-                CarveError::PartialPortsOfAll { allow, deny, peer } => Diagnostic::new(
-                    Code::E0502,
-                    deny,
-                    format!("denying some ports of `{peer}` cannot be carved out of an allowance for every protocol"),
-                )
-                .label("port-specific deny")
-                .secondary(allow, "allows every port of every protocol")
-                .help("give the allowance explicit ports (e.g. `:1-65535/tcp`), or build with `--target cilium` or `--target calico`, which have deny rules"),
-            });
-        }
+    let errors = match carve::carve(&policy.allow, &policy.deny) {
+        Ok(rules) if !diags.has_errors() => return Ok(rules),
+        Ok(_) => Vec::new(),
+        Err(errors) => errors,
+    };
+    for e in errors {
+        diags.push(match e {
+            // Reported with the host's name by `host_denies`, as on every target.
+            CarveError::HostDeny { .. } => continue,
+            CarveError::PodDeny { allow, deny } => Diagnostic::new(
+                Code::E0502,
+                deny,
+                "this pod deny overlaps pods the app may reach, and native NetworkPolicy cannot subtract selectors",
+            )
+            .label("denied pods")
+            .secondary(allow, "allowed pods that may overlap")
+            .help("narrow the allowed selector so it excludes these pods, or build with `--target cilium` or `--target calico`, which have deny rules"),
+            CarveError::FromAny { allow, deny, peer } => Diagnostic::new(
+                Code::E0502,
+                deny,
+                format!("`{peer}` cannot be carved out of `any` in native NetworkPolicy"),
+            )
+            .label("denied here")
+            .secondary(allow, "allows every destination")
+            .note("a native rule for every destination has no `to`, and only an `ipBlock` can take `except` entries")
+            .help("allow the address ranges and pods instead of `any`, deny ports only (as in `deny any:25/tcp`), or build with `--target cilium` or `--target calico`, which have deny rules"),
+            CarveError::PartialPortsOfAll { allow, deny, peer } => Diagnostic::new(
+                Code::E0502,
+                deny,
+                format!("denying some ports of `{peer}` cannot be carved out of an allowance for every protocol"),
+            )
+            .label("port-specific deny")
+            .secondary(allow, "allows every port of every protocol")
+            .help("give the allowance explicit ports (e.g. `:1-65535/tcp`), or build with `--target cilium` or `--target calico`, which have deny rules"),
+        });
     }
-    diags
+    Err(diags)
 }
 
 /// The carved rules with each address range cut down to its part outside the cluster: the
@@ -233,18 +235,7 @@ fn outside_the_cluster(rules: Vec<CarvedRule>, facts: &ClusterFacts) -> Vec<Carv
 }
 
 fn object(policy: &ir::Policy, facts: &ClusterFacts) -> Result<NetworkPolicy, Diagnostics> {
-    let diags = refusals(policy);
-    if diags.has_errors() {
-        return Err(diags);
-    }
-    let carved = carve::carve(&policy.allow, &policy.deny).map_err(|_| {
-        let mut d = Diagnostics::new();
-        d.push(Diagnostic::bug(
-            policy.origin,
-            "carving failed after its refusals were checked",
-        ));
-        d
-    })?;
+    let carved = carved(policy)?;
     let egress: Vec<NetworkPolicyEgressRule> = outside_the_cluster(carved, facts)
         .iter()
         .filter(|r| !r.peers.is_empty())

@@ -75,11 +75,10 @@ pub(crate) fn run(
     if compilation.has_errors() {
         return Ok(ExitCode::from(1));
     }
-    match output {
+    let written = match output {
         None => {
             let streams: Vec<String> = compilation.outputs.iter().map(|o| o.stream()).collect();
-            stdio::out(&streams.join("---\n"))?;
-            Ok(ExitCode::SUCCESS)
+            stdio::out(&streams.join("---\n")).map(|()| ExitCode::SUCCESS)
         }
         Some(dest) => write_tree(
             &dest,
@@ -87,5 +86,7 @@ pub(crate) fn run(
             (check, lock_timeout),
             reporter.takes_stdout(),
         ),
-    }
+    };
+    super::leave(compilation);
+    written
 }

@@ -35,5 +35,7 @@ pub(crate) fn run(
         "nothing was written",
     )?;
     reporter.finish()?;
-    Ok(status(&analysis.diagnostics))
+    let code = status(&analysis.diagnostics);
+    super::leave(analysis);
+    Ok(code)
 }

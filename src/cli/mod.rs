@@ -287,6 +287,13 @@ enum Command {
 /// A usage or I/O failure: message on stderr, exit 2.
 struct Fatal(String);
 
+/// Ends the life of a command's result without freeing it piece by piece: the process exits
+/// right after, and the system takes its memory back at once (dropping the values of 100,000
+/// workloads one allocation at a time costs more than a tenth of the build).
+fn leave<T>(result: T) {
+    std::mem::forget(result);
+}
+
 impl Fatal {
     /// A failure with a diagnostic code, printed as `error[CODE]: message` and a help line.
     fn coded(code: Code, message: impl std::fmt::Display, help: &str) -> Fatal {

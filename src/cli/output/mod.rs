@@ -349,6 +349,13 @@ pub(crate) fn write_tree(
     Ok(ExitCode::SUCCESS)
 }
 
+/// A file to write: the temporary name it is written under, its name and its path.
+struct Staged<'a> {
+    temp: OsString,
+    name: OsString,
+    path: &'a String,
+}
+
 /// The end of a `--check` that found differences: exit 1.
 fn out_of_date(dir: &Path) -> Result<ExitCode, Fatal> {
     stdio::err(&format!(
@@ -398,18 +405,28 @@ fn write(
     }
     // First the manifest that lists, with what is already there, every file this build may
     // leave behind: a build killed from here on leaves nothing the next one cannot clean.
-    let mut staged = Vec::new();
+    // Staged per folder, each folder opened once: one open folder per file would hold more
+    // files open than the system allows on a large build (every target of 10,000 workloads).
+    let mut staged: BTreeMap<&str, (Folder, Vec<Staged<'_>>)> = BTreeMap::new();
     let mut pending = BTreeSet::new();
     for path in &to_write {
-        let Some((folder, name)) = locate(root, path, true)? else {
-            return Err(symlink_refused(&dir.join(path.as_str())));
+        let (parent, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
+        let files = match staged.entry(parent) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let Some((folder, _)) = locate(root, path, true)? else {
+                    return Err(symlink_refused(&dir.join(path.as_str())));
+                };
+                e.insert((folder, Vec::new()))
+            }
         };
-        let temp_name = folder::temp_name(&name.to_string_lossy())?;
-        pending.insert(join(
-            path.rsplit_once('/').map_or("", |(f, _)| f),
-            &temp_name,
-        ));
-        staged.push((folder, temp_name, name, *path));
+        let temp = folder::temp_name(name)?;
+        pending.insert(join(parent, &temp));
+        files.1.push(Staged {
+            temp,
+            name: OsString::from(name),
+            path,
+        });
     }
     let mut during = found
         .manifest
@@ -422,12 +439,16 @@ fn write(
         manifest::FILE_NAME,
         &Manifest::new(during, pending).to_text(),
     )?;
-    for (folder, temp, _, path) in &staged {
-        let text = files.get(*path).map(String::as_bytes).unwrap_or_default();
-        folder.create(temp, text)?;
+    for (folder, written) in staged.values() {
+        for f in written {
+            let text = files.get(f.path).map(String::as_bytes).unwrap_or_default();
+            folder.create(&f.temp, text)?;
+        }
     }
-    for (folder, temp, name, _) in &staged {
-        folder.rename(temp, name)?;
+    for (folder, written) in staged.values() {
+        for f in written {
+            folder.rename(&f.temp, &f.name)?;
+        }
     }
     for path in &found.stale {
         if let Some((folder, name)) = locate(root, path, false)? {

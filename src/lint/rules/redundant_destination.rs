@@ -229,11 +229,20 @@ fn holders(uniques: &[Unique<'_>]) -> Vec<Earliest> {
             }),
         }
     }
+    // The prefix lengths of the list's ranges, per family: only supernets of those lengths can
+    // be in the list.
+    let mut lengths: BTreeSet<(bool, u8)> = BTreeSet::new();
+    for p in peers.keys() {
+        if let Peer::Net(n) = p {
+            lengths.insert((is_v6(n), n.prefix_len()));
+        }
+    }
     for (i, u) in uniques.iter().enumerate() {
         // The peers that hold this one: itself, and for an address range its supernets.
         let wider = match u.peer {
-            Peer::Net(n) => (0..n.prefix_len())
-                .filter_map(|p| ipnet::IpNet::new(n.network(), p).ok())
+            Peer::Net(n) => lengths
+                .range((is_v6(n), 0)..(is_v6(n), n.prefix_len()))
+                .filter_map(|(_, p)| ipnet::IpNet::new(n.network(), *p).ok())
                 .filter_map(|s| peers.get(&Peer::Net(s.trunc())).copied())
                 .collect(),
             _ => Vec::new(),
@@ -294,9 +303,16 @@ fn holders(uniques: &[Unique<'_>]) -> Vec<Earliest> {
     best
 }
 
+fn is_v6(n: &ipnet::IpNet) -> bool {
+    matches!(n, ipnet::IpNet::V6(_))
+}
+
 /// One warning per destination that is listed again or held by another, on the first written
 /// destination not yet reported.
 fn report(w: &Workload, list: &[Dest], found: &mut Vec<Diagnostic>) {
+    if list.len() < 2 {
+        return;
+    }
     let uniques = uniques(list);
     let holders = holders(&uniques);
     let mut reported = BTreeSet::new();

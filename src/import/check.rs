@@ -10,12 +10,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::backend::Target;
 use crate::diagnostics::{Code, Diagnostic, render};
 use crate::source::{FileId, Span};
-use crate::verify::cursor::{Mode, ReadError, Reader};
-use crate::verify::universe::{Comparison, compare_scoped};
-use crate::verify::{calico, cilium, native, yaml};
 use crate::{Input, compile};
 
 use super::program::Origin;
@@ -25,62 +21,7 @@ use super::report::Report;
 const LIMIT: usize = 20;
 
 /// The input as its product reads it.
-#[derive(Debug)]
-pub enum Model {
-    Native(native::Policies),
-    Cilium(cilium::Policies),
-    Calico {
-        tiers: calico::Tiers,
-        /// Whether the input uses Calico Enterprise's `domains`.
-        enterprise: bool,
-    },
-}
-
-impl Model {
-    /// The target whose semantics the input has.
-    pub fn target(&self) -> Target {
-        match self {
-            Model::Native(_) => Target::Native,
-            Model::Cilium(_) => Target::Cilium,
-            Model::Calico {
-                enterprise: false, ..
-            } => Target::Calico,
-            Model::Calico {
-                enterprise: true, ..
-            } => Target::CalicoEnterprise,
-        }
-    }
-
-    /// The emitted YAML of that target, read the same way (refusing anything not modelled).
-    fn reread(&self, text: &str) -> Result<Model, String> {
-        let docs = yaml::parse(text).map_err(|e| e.to_string())?;
-        let reader = Reader::new(Mode::Evaluate);
-        let shown = |e: ReadError| e.to_string();
-        Ok(match self {
-            Model::Native(_) => {
-                Model::Native(native::read::policies(&docs, &reader).map_err(shown)?)
-            }
-            Model::Cilium(_) => {
-                Model::Cilium(cilium::read::policies(&docs, &reader).map_err(shown)?)
-            }
-            Model::Calico { enterprise, .. } => Model::Calico {
-                tiers: calico::read::tiers(&docs, &reader, *enterprise).map_err(shown)?,
-                enterprise: *enterprise,
-            },
-        })
-    }
-
-    fn compare(&self, rebuilt: &Model) -> Option<Comparison> {
-        Some(match (self, rebuilt) {
-            (Model::Native(a), Model::Native(b)) => compare_scoped(&a.scoped(), &b.scoped(), LIMIT),
-            (Model::Cilium(a), Model::Cilium(b)) => compare_scoped(&a.scoped(), &b.scoped(), LIMIT),
-            (Model::Calico { tiers: a, .. }, Model::Calico { tiers: b, .. }) => {
-                compare_scoped(&a.scoped(), &b.scoped(), LIMIT)
-            }
-            _ => return None,
-        })
-    }
-}
+pub use crate::verify::reading::Reading as Model;
 
 /// Where a program-wide problem is shown: the start of the first file.
 fn nowhere() -> Span {
@@ -133,7 +74,7 @@ pub fn against(model: &Model, printed: &str, origins: &[Origin], report: &mut Re
             return;
         }
     };
-    let Some(comparison) = model.compare(&rebuilt) else {
+    let Some(comparison) = model.compare(&rebuilt, LIMIT) else {
         return;
     };
     for u in &comparison.undecided {

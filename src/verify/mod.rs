@@ -9,7 +9,8 @@
 //! product's policies) and `decide.rs` (the product's semantics). What they share is here:
 //! `yaml.rs` (a YAML stream as a tree with positions), `cursor.rs` (reading it by path, with
 //! the rule for unknown fields), `labels.rs` (Kubernetes label selectors), `ports.rs`
-//! (protocols and port ranges) and `closest.rs` (how near a rule came, for `egressc trace`).
+//! (protocols and port ranges), `closest.rs` (how near a rule came, for `egressc trace`) and
+//! `reading.rs` (a stream as its product reads it, and two readings compared: `import`, `diff`).
 
 pub mod calico;
 pub mod cilium;
@@ -20,6 +21,7 @@ pub mod expect;
 pub mod labels;
 pub mod native;
 pub mod ports;
+pub mod reading;
 pub mod reference;
 pub mod texts;
 pub mod universe;

@@ -14,6 +14,7 @@ use super::closest::{Closest, Miss, Near};
 use super::{Decision, Destination, Evaluator, Flow, Undecidable};
 use crate::ir::{self, Rule};
 use crate::model::{Peer, PortSet};
+use crate::source::Span;
 
 /// Decides flows by the IR.
 pub struct Reference<'a> {
@@ -92,9 +93,10 @@ fn port_miss(ports: &PortSet, flow: &Flow) -> Option<String> {
     (!ports.contains(flow.proto, flow.port)).then(|| format!("{} is not in {ports}", flow.packet()))
 }
 
-/// The first peer of `rule` that matches the flow, or the closest miss (peer matched but the
-/// port did not counts as closer than a peer that did not match).
-fn matches(rule: &Rule, flow: &Flow) -> Result<String, Miss> {
+/// Why the first peer of `rule` that matches the flow matches it, and the source of that peer;
+/// or the closest miss (peer matched but the port did not counts as closer than a peer that did
+/// not match).
+fn matches(rule: &Rule, flow: &Flow) -> Result<(String, Span), Miss> {
     let mut best = Closest::default();
     for peer in &rule.peers {
         let miss = match (
@@ -102,10 +104,8 @@ fn matches(rule: &Rule, flow: &Flow) -> Result<String, Miss> {
             port_miss(&rule.ports, flow),
         ) {
             (None, None) => {
-                return Ok(format!(
-                    "{} matches {peer} on {}",
-                    flow.destination, rule.ports
-                ));
+                let why = format!("{} matches {peer} on {}", flow.destination, rule.ports);
+                return Ok((why, rule.origin_of(peer)));
             }
             (None, Some(p)) => Miss::new(Near::Port, format!("{peer} matches, but {p}")),
             (Some(m), _) => Miss::new(Near::Elsewhere, m),
@@ -121,9 +121,9 @@ impl Evaluator for Reference<'_> {
     fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable> {
         for g in &self.program.guardrails {
             for (i, r) in g.deny.iter().enumerate() {
-                if let Ok(why) = matches(r, flow) {
+                if let Ok((why, source)) = matches(r, flow) {
                     return Ok(Decision {
-                        source: r.origins.first().copied(),
+                        source: Some(source),
                         ..Decision::by_rule(false, format!("guardrail {} deny[{i}]", g.name), why)
                     });
                 }
@@ -148,9 +148,9 @@ impl Evaluator for Reference<'_> {
         }
         for p in &selecting {
             for (i, r) in p.deny.iter().enumerate() {
-                if let Ok(why) = matches(r, flow) {
+                if let Ok((why, source)) = matches(r, flow) {
                     return Ok(Decision {
-                        source: r.origins.first().copied(),
+                        source: Some(source),
                         ..Decision::by_rule(
                             false,
                             format!("{}/{} deny[{i}]", p.namespace, p.name),
@@ -164,9 +164,9 @@ impl Evaluator for Reference<'_> {
         for p in &selecting {
             for (i, r) in p.allow.iter().enumerate() {
                 match matches(r, flow) {
-                    Ok(why) => {
+                    Ok((why, source)) => {
                         return Ok(Decision {
-                            source: r.origins.first().copied(),
+                            source: Some(source),
                             ..Decision::by_rule(
                                 true,
                                 format!("{}/{} allow[{i}]", p.namespace, p.name),

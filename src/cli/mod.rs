@@ -14,6 +14,7 @@ mod check;
 mod columns;
 mod explain;
 mod fmt;
+mod graph;
 mod import;
 mod inputs;
 mod junit;
@@ -48,6 +49,7 @@ Examples:
   egressc build                                     the project of egressc.toml
   egressc check --error-format sarif > egressc.sarif
   egressc fmt --check                               CI: exit 1 and a diff when not formatted
+  egressc graph policies/ --format mermaid          who reaches what, as a picture
   egressc explain E0501
 
 Exit status: 0 success, 1 errors in the policies (or stale output, unformatted files), 2 usage
@@ -262,6 +264,17 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         error_format: ErrorFormat,
     },
+    /// Draw which workloads reach which destinations (allowed and denied edges, per namespace)
+    /// as Mermaid or DOT.
+    #[command(
+        after_help = "Examples:\n  egressc graph policies/                     Mermaid, for a ```mermaid block in markdown\n  egressc graph policies/ --format dot | dot -Tsvg > egress.svg"
+    )]
+    Graph {
+        /// Files, folders or `-` (stdin); without any, the project file's sources.
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "mermaid")]
+        format: graph::GraphFormat,
+    },
     /// Explain a diagnostic code (`E0303`), a lint name (`no-dns`) or a standard library name
     /// (`rds`).
     Explain { what: String },
@@ -388,6 +401,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             check,
             error_format,
         } => fmt::run(paths, check, error_format),
+        Command::Graph { paths, format } => graph::run(paths, format),
         Command::Explain { what } => explain::run(&what),
         Command::Targets => targets::run(),
         Command::Lsp => lsp::run(),

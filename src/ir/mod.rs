@@ -8,6 +8,7 @@
 
 pub(crate) mod carve;
 pub mod dump;
+pub mod graph;
 mod lower;
 
 pub(crate) use lower::lower;

@@ -34,6 +34,7 @@
 pub mod backend;
 pub(crate) mod check;
 pub mod diagnostics;
+pub mod diff;
 pub mod fmt;
 pub mod import;
 pub mod input;

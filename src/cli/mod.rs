@@ -12,8 +12,10 @@
 mod build;
 mod check;
 mod columns;
+mod diff;
 mod explain;
 mod fmt;
+mod git;
 mod graph;
 mod import;
 mod inputs;
@@ -49,11 +51,12 @@ Examples:
   egressc build                                     the project of egressc.toml
   egressc check --error-format sarif > egressc.sarif
   egressc fmt --check                               CI: exit 1 and a diff when not formatted
+  egressc diff --base origin/main --format markdown what a pull request changes
   egressc graph policies/ --format mermaid          who reaches what, as a picture
   egressc explain E0501
 
-Exit status: 0 success, 1 errors in the policies (or stale output, unformatted files), 2 usage
-or I/O error.";
+Exit status: 0 success, 1 errors in the policies (or stale output, unformatted files, a wider
+diff with --fail-on wider), 2 usage or I/O error.";
 
 #[derive(Parser)]
 #[command(
@@ -264,6 +267,28 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         error_format: ErrorFormat,
     },
+    /// What a change to the policies does: per target and workload, the flows gained and lost
+    /// (decided by the evaluators, not by comparing text), and the new refusals and warnings.
+    #[command(
+        after_help = "Examples:\n  egressc diff --base origin/main                  the project's sources against a git revision\n  egressc diff --base origin/main --format markdown --fail-on wider   a pull-request comment; exit 1 when wider\n  egressc diff old/ policies/                      two folders (or files)\n  egressc diff live.yaml policies/                 YAML from the cluster (as import reads it) against the program"
+    )]
+    Diff {
+        /// OLD and NEW (files or folders; OLD may be YAML policies); with `--base`, the paths
+        /// to compare at that revision (without any, the project file's sources).
+        paths: Vec<PathBuf>,
+        /// Compare with the same paths at this git revision (a branch, tag or commit).
+        #[arg(long, value_name = "REV")]
+        base: Option<String>,
+        /// Targets, comma separated (default: the project file's, else native; for YAML, its
+        /// own product).
+        #[arg(long, short, value_delimiter = ',')]
+        target: Vec<String>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: diff::DiffFormat,
+        /// `wider`: exit 1 when anything becomes reachable that was not.
+        #[arg(long, value_enum, value_name = "WHAT")]
+        fail_on: Option<diff::FailOn>,
+    },
     /// Draw which workloads reach which destinations (allowed and denied edges, per namespace)
     /// as Mermaid or DOT.
     #[command(
@@ -401,6 +426,13 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             check,
             error_format,
         } => fmt::run(paths, check, error_format),
+        Command::Diff {
+            paths,
+            base,
+            target,
+            format,
+            fail_on,
+        } => diff::run(paths, base, &target, format, fail_on),
         Command::Graph { paths, format } => graph::run(paths, format),
         Command::Explain { what } => explain::run(&what),
         Command::Targets => targets::run(),

@@ -148,6 +148,8 @@ codes! {
         E0706 Error "invalid DNS server";
         E0716 Error "a cluster fact that is not an address or a range";
         E0901 Bug "the formatted text would not mean what the file means";
+        E0902 Error "the program at a git revision cannot be read";
+        E0903 Error "a git revision refused";
         E0904 Error "not a regular file to replace";
     }
     lints {

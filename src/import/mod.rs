@@ -42,6 +42,7 @@ use crate::Input;
 use crate::backend::Target;
 use crate::diagnostics::Diagnostics;
 use crate::source::SourceMap;
+use crate::verify::reading::Reading;
 
 pub use documents::Dialect;
 
@@ -112,6 +113,35 @@ impl Imported {
 /// input. Names in `inputs` are shown in diagnostics and comments.
 pub fn import(inputs: &[Input]) -> Imported {
     draft(inputs).check()
+}
+
+/// YAML policies as the importer reads them, before any program is written: what `egressc diff`
+/// compares a program with.
+#[derive(Debug)]
+pub struct Live {
+    /// The YAML files read, for rendering the diagnostics.
+    pub sources: SourceMap,
+    /// What the reading refused or left out (E08xx, W08xx).
+    pub diagnostics: Diagnostics,
+    /// The policies as their product reads them; `None` when they cannot be read (an error
+    /// other than one about writing them as a program).
+    pub reading: Option<Reading>,
+}
+
+/// Reads YAML policies as [`import`] does, leaving out what it leaves out (and reporting it),
+/// without writing or checking a program.
+pub fn live(inputs: &[Input]) -> Live {
+    let draft = draft(inputs);
+    let diagnostics = draft.report.into_diagnostics();
+    // E0803 is about writing the policies as a program, not about reading them.
+    let readable = diagnostics
+        .iter()
+        .all(|d| !d.is_error() || d.code == crate::diagnostics::Code::E0803);
+    Live {
+        sources: draft.sources,
+        diagnostics,
+        reading: draft.model.filter(|_| readable),
+    }
 }
 
 /// An import before its self-check: the program as printed, and what the input means.

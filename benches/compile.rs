@@ -82,11 +82,9 @@ struct Run {
 }
 
 /// Runs `egressc ARGS` once, output to the null device, measured by `/usr/bin/time` when
-/// present; `fresh` (the output folder) is removed first, so that every run writes every file.
-fn run_once(exe: &Path, args: &[String], timer: Option<&Path>, fresh: Option<&Path>) -> Run {
-    if let Some(dir) = fresh.filter(|d| d.exists()) {
-        std::fs::remove_dir_all(dir).expect("remove the output folder");
-    }
+/// present; with `-o OUT` when `out` is given (a folder that does not exist yet, so that every
+/// run writes every file). `None` when it fails.
+fn run_once(exe: &Path, args: &[String], timer: Option<&Path>, out: Option<&Path>) -> Option<Run> {
     let report = tempfile::NamedTempFile::new().expect("temporary file");
     let mut command = match timer {
         Some(time) => {
@@ -101,18 +99,19 @@ fn run_once(exe: &Path, args: &[String], timer: Option<&Path>, fresh: Option<&Pa
         None => Command::new(exe),
     };
     let start = Instant::now();
+    command.args(args);
+    if let Some(out) = out {
+        command.arg("-o").arg(out);
+    }
     let status = command
-        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .expect("run egressc");
     let wall = start.elapsed().as_secs_f64();
-    assert!(
-        status.success(),
-        "egressc {} failed: {status}",
-        args.join(" ")
-    );
+    if !status.success() {
+        return None;
+    }
     let figures = std::fs::read_to_string(report.path()).unwrap_or_default();
     let f: Vec<&str> = figures
         .lines()
@@ -120,7 +119,7 @@ fn run_once(exe: &Path, args: &[String], timer: Option<&Path>, fresh: Option<&Pa
         .unwrap_or_default()
         .split_whitespace()
         .collect();
-    match (timer, f.as_slice()) {
+    Some(match (timer, f.as_slice()) {
         (Some(_), [user, sys, rss]) => Run {
             user: user.parse().unwrap_or(0.0),
             sys: sys.parse().unwrap_or(0.0),
@@ -133,7 +132,7 @@ fn run_once(exe: &Path, args: &[String], timer: Option<&Path>, fresh: Option<&Pa
             rss_kib: None,
             wall,
         },
-    }
+    })
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -141,18 +140,21 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Median figures of `runs` runs.
+/// Median figures of `runs` runs; `None` when a run failed.
 fn measure(
     exe: &Path,
     args: &[String],
     timer: Option<&Path>,
-    fresh: Option<&Path>,
+    out: Option<&Path>,
     runs: usize,
-) -> Run {
+) -> Option<Run> {
     let all: Vec<Run> = (0..runs)
-        .map(|_| run_once(exe, args, timer, fresh))
-        .collect();
-    Run {
+        .map(|k| {
+            let fresh = out.map(|o| o.join(format!("run-{k}")));
+            run_once(exe, args, timer, fresh.as_deref())
+        })
+        .collect::<Option<Vec<Run>>>()?;
+    Some(Run {
         user: median(all.iter().map(|r| r.user).collect()),
         sys: median(all.iter().map(|r| r.sys).collect()),
         rss_kib: all
@@ -161,7 +163,7 @@ fn measure(
             .collect::<Option<Vec<u64>>>()
             .map(|v| median(v.into_iter().map(|k| k as f64).collect()) as u64),
         wall: median(all.iter().map(|r| r.wall).collect()),
-    }
+    })
 }
 
 fn main() {
@@ -239,13 +241,17 @@ fn main() {
             let mut one_target = None;
             for (k, (what, command, with_out)) in commands.iter().enumerate() {
                 let out = dir.path().join(format!("out-{k}"));
-                let r = measure(
+                let Some(r) = measure(
                     &exe,
                     command,
                     timer,
                     with_out.then_some(out.as_path()),
                     runs,
-                );
+                ) else {
+                    println!("{workload:<5} n={n:>6} {what:<32} failed");
+                    previous[k] = None;
+                    continue;
+                };
                 let cpu = r.user + r.sys;
                 let mut notes = Vec::new();
                 if let Some(p) = previous[k] {

@@ -1,6 +1,6 @@
 //! Checked program → IR, with normalisation.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ipnet::IpNet;
 
@@ -91,9 +91,13 @@ pub fn normalise(dests: &[Dest]) -> Vec<Rule> {
             _ => None,
         })
         .collect();
-    let mut supernets: HashMap<IpNet, Vec<usize>> = HashMap::with_capacity(nets.len());
+    let mut supernets = Supernets {
+        at: HashMap::with_capacity(nets.len()),
+        lengths: BTreeSet::new(),
+    };
     for (i, (net, _)) in nets.iter().enumerate() {
-        supernets.entry(net.trunc()).or_default().push(i);
+        supernets.at.entry(net.trunc()).or_default().push(i);
+        supernets.lengths.insert((is_v6(net), net.prefix_len()));
     }
     let mut absorbed: Vec<(Peer, Peer)> = Vec::new();
     for (inner, inner_ports) in &nets {
@@ -137,19 +141,33 @@ pub fn normalise(dests: &[Dest]) -> Vec<Rule> {
     rules
 }
 
+/// The ranges of a list by network (their positions in the list), and the prefix lengths
+/// the list holds, per family (IPv6 or not).
+struct Supernets {
+    at: HashMap<IpNet, Vec<usize>>,
+    lengths: BTreeSet<(bool, u8)>,
+}
+
+fn is_v6(net: &IpNet) -> bool {
+    matches!(net, IpNet::V6(_))
+}
+
 /// The narrowest range of `nets` other than `inner` that holds it with ports covering
 /// `inner_ports`, the first in `nets` order among equally narrow ones. Only the supernets of
-/// `inner` can hold it: at most 33 (IPv4) or 129 (IPv6) lookups in `supernets` (the positions
-/// in `nets` of each network), never a scan of `nets`.
+/// `inner` of a length the list holds can hold it: at most 33 (IPv4) or 129 (IPv6) lookups,
+/// a few in practice, never a scan of `nets`.
 fn narrowest_cover(
     nets: &[(IpNet, PortSet)],
-    supernets: &HashMap<IpNet, Vec<usize>>,
+    supernets: &Supernets,
     inner: IpNet,
     inner_ports: &PortSet,
 ) -> Option<IpNet> {
-    (0..=inner.prefix_len()).rev().find_map(|len| {
-        let wider = IpNet::new(inner.network(), len).ok()?.trunc();
+    let v6 = is_v6(&inner);
+    let lengths = supernets.lengths.range((v6, 0)..=(v6, inner.prefix_len()));
+    lengths.rev().find_map(|(_, len)| {
+        let wider = IpNet::new(inner.network(), *len).ok()?.trunc();
         supernets
+            .at
             .get(&wider)?
             .iter()
             .filter_map(|i| nets.get(*i))

@@ -16,8 +16,9 @@
 //!
 //! `cargo bench --bench compile` runs N = 1,000 and 10,000; `cargo bench --bench compile --
 //! 100000 --runs 3 --workload peers` other sizes, one workload; `-- 100 --runs 1` is the
-//! smoke test. `EGRESSC_BENCH_BIN=PATH cargo bench --bench compile` measures another build of
-//! egressc (an older one, for a before and after).
+//! smoke test (CI runs it; a failed command fails the run). `EGRESSC_BENCH_BIN=PATH cargo
+//! bench --bench compile` measures another build of egressc (an older one, for a before and
+//! after).
 
 #![expect(
     clippy::expect_used,
@@ -204,6 +205,7 @@ fn main() {
         .position(|a| a == "--workload")
         .map(|i| args[i + 1].clone());
     let generators: [(&str, Generator); 2] = [("peers", peers), ("apps", apps)];
+    let mut failures = 0_usize;
     for (workload, generate) in generators {
         if only.as_ref().is_some_and(|o| o != workload) {
             continue;
@@ -249,6 +251,7 @@ fn main() {
                     runs,
                 ) else {
                     println!("{workload:<5} n={n:>6} {what:<32} failed");
+                    failures += 1;
                     previous[k] = None;
                     continue;
                 };
@@ -281,5 +284,9 @@ fn main() {
                 );
             }
         }
+    }
+    if failures > 0 {
+        println!("{failures} command(s) failed");
+        std::process::exit(1);
     }
 }

@@ -64,7 +64,7 @@ run() {
   wait "$!" || status=$?
   sed 's/^/    /' "$log"
   local detail
-  detail="$(grep -Eo '[0-9]+ (passed|corpus tests).*[0-9]+ failed.*' "$log" | tail -n 1 || true)"
+  detail="$(grep -aEo '[0-9]+ (passed|corpus tests).*[0-9]+ failed.*' "$log" | tail -n 1 || true)"
   if [ "$status" -eq 0 ]; then
     record "$name" PASS $((SECONDS - start)) "$detail"
   else
@@ -312,6 +312,38 @@ vim_test() {
   return "$status"
 }
 
+# vim_compiler BINARY: compiler/egressc.vim fills the quickfix list from the real egressc.
+vim_compiler() {
+  local out="$WORK/vim-compiler.$1.out" status=0
+  cd "$REPO"
+  cargo build --quiet --bin egressc
+  EGRESSC="$REPO/target/debug/egressc" EGRESS_VIM_TEST_OUT="$out" \
+    timeout 300 "$1" -Es -N -u NONE -i NONE -S "$VIM_DIR/test/compiler.vim" >/dev/null || status=$?
+  if [ -f "$out" ]; then
+    cat "$out"
+  else
+    echo "$1 wrote no results (exit status $status)"
+    status=1
+  fi
+  return "$status"
+}
+
+# Debian's Neovim as a real client of `egressc lsp` on a program of two files.
+nvim_lsp() {
+  local out="$WORK/nvim-lsp.out" status=0
+  cd "$REPO"
+  cargo build --quiet --bin egressc
+  EGRESSC="$REPO/target/debug/egressc" EGRESS_OUT="$out" \
+    timeout 300 nvim --headless -u NONE -i NONE -c "luafile $VIM_DIR/test/lsp.lua" || status=$?
+  if [ -f "$out" ]; then
+    cat "$out"
+  else
+    echo "nvim wrote no results (exit status $status)"
+    status=1
+  fi
+  return "$status"
+}
+
 # ---------------------------------------------------------------------------------------
 
 echo "editors/test.sh: repository $REPO"
@@ -331,8 +363,12 @@ if install_tools; then
   run "vscode extension unit tests" vscode_unit
   run "vsce package + vsix smoke" vsce_package
   run "vim syntax test" vim_test vim
+  run "vim compiler (quickfix)" vim_compiler vim
   if command -v nvim >/dev/null 2>&1; then
     run "neovim syntax test" vim_test nvim
+    run "neovim lsp client" nvim_lsp
+  else
+    skip "neovim lsp client" "nvim is not installed"
   fi
 else
   skip "all checks" "tools are missing"

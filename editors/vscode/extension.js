@@ -2,9 +2,11 @@
 //
 // Highlighting and snippets are declarative (package.json); this file starts the language
 // server, `egressc lsp`, over stdio when the `egressc` binary can be found (setting
-// `egressc.path`, default `egressc` on PATH). Diagnostics, hover, go to definition and
-// completion come from the server. Without the binary the extension shows one warning and
-// keeps the rest working.
+// `egressc.path`, default `egressc` on PATH). Diagnostics, hover, go to definition,
+// references, rename, code actions, formatting, semantic tokens and completion come from the
+// server. Without the binary the extension shows one warning, saying how to install it, and
+// keeps the rest working. The published extension is this file bundled by esbuild
+// (`npm run bundle`: dist/extension.js, with vscode-languageclient inside).
 'use strict';
 
 const fs = require('fs');
@@ -13,6 +15,9 @@ const path = require('path');
 
 const CONFIG_SECTION = 'egressc';
 const DEFAULT_COMMAND = 'egressc';
+/** How to install egressc, for the warning shown when it is not found. */
+const INSTALL = 'Install it with `cargo install --path .` in a checkout of the egressc repository ' +
+  '(Rust from rustup.rs), which puts it in ~/.cargo/bin, or set `egressc.path` to the binary.';
 
 /** @type {import('vscode-languageclient/node').LanguageClient | undefined} */
 let client;
@@ -83,7 +88,8 @@ async function startClient(context, vscode) {
       warnedMissing = true;
       const choice = await vscode.window.showWarningMessage(
         `egressc was not found (egressc.path = "${configured}"): highlighting and snippets work, ` +
-          'but diagnostics, hover, go to definition and completion need `egressc lsp`.',
+          'but diagnostics, hover, go to definition and the other language features need `egressc lsp`. ' +
+          INSTALL,
         'Open Settings',
       );
       if (choice === 'Open Settings') {
@@ -104,7 +110,8 @@ async function startClient(context, vscode) {
       { scheme: 'untitled', language: 'egress' },
     ],
     synchronize: {
-      fileEvents: vscode.workspace.createFileSystemWatcher('**/*.egress'),
+      // Unopened files of a program, and its project file, kept in sync.
+      fileEvents: vscode.workspace.createFileSystemWatcher('**/{*.egress,egressc.toml}'),
     },
     outputChannelName: 'egressc',
   };

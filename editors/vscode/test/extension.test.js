@@ -126,6 +126,7 @@ test('a missing binary gives one warning and no client', async () => {
   await extension.activate(fakeContext());
   assert.equal(fakes.calls.warnings.length, 1, 'a single warning');
   assert.match(fakes.calls.warnings[0].message, /egressc was not found/);
+  assert.match(fakes.calls.warnings[0].message, /cargo install --path \./, 'it says how to install egressc');
   assert.deepEqual(fakes.calls.openedSettings, [['workbench.action.openSettings', 'egressc.path']]);
   assert.equal(fakes.calls.clients.length, 0);
   await extension.deactivate();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Smoke test of a packaged .vsix: it holds the manifest, grammar, snippets and language
-// configuration, and its extension.js loads with the bundled node_modules (vscode-languageclient
-// and its dependencies), against a stand-in for the `vscode` module.
+// Smoke test of a packaged .vsix: it holds the manifest, grammar, snippets, language
+// configuration and the extension bundled by esbuild (dist/extension.js, vscode-languageclient
+// inside: no node_modules, no unbundled JavaScript), which loads against a stand-in for the
+// `vscode` module and warns once, saying how to install egressc, when it cannot find it.
 //
 // Usage: node test/vsix-smoke.js FILE.vsix
 'use strict';
@@ -87,24 +88,32 @@ async function main() {
     const names = await extract(path.resolve(vsix), dest);
     const required = [
       'extension/package.json',
-      'extension/extension.js',
+      'extension/dist/extension.js',
       'extension/language-configuration.json',
       'extension/syntaxes/egress.tmLanguage.json',
       'extension/snippets/egress.json',
-      'extension/node_modules/vscode-languageclient/package.json',
     ];
     const missing = required.filter((name) => !names.includes(name));
     if (missing.length > 0) {
       console.error(`vsix lacks: ${missing.join(', ')}`);
       return 1;
     }
-    const leaked = names.filter((name) => name.startsWith('extension/test/') || name.includes('node_modules/@vscode/vsce/'));
+    const scripts = names.filter((name) => name.endsWith('.js'));
+    if (scripts.length !== 1) {
+      console.error(`vsix holds ${scripts.length} JavaScript files, not the one bundle: ${scripts.slice(0, 5).join(', ')}`);
+      return 1;
+    }
+    const leaked = names.filter((name) => name.startsWith('extension/test/') || name.includes('node_modules/'));
     if (leaked.length > 0) {
       console.error(`vsix holds files it should not: ${leaked.slice(0, 5).join(', ')}`);
       return 1;
     }
     const manifest = JSON.parse(fs.readFileSync(path.join(dest, 'extension/package.json'), 'utf8'));
     const grammar = manifest.contributes.grammars[0];
+    if (manifest.main !== './dist/extension.js' || manifest.dependencies) {
+      console.error('the manifest must run the bundle and declare no runtime dependency');
+      return 1;
+    }
     if (manifest.contributes.languages[0].id !== 'egress' || grammar.scopeName !== 'source.egress') {
       console.error('unexpected language id or grammar scope in the manifest');
       return 1;
@@ -117,19 +126,15 @@ async function main() {
       return request === 'vscode' ? vscode : originalLoad.call(this, request, parent, isMain);
     };
     try {
-      const client = require(path.join(dest, 'extension/node_modules/vscode-languageclient/node'));
-      if (typeof client.LanguageClient !== 'function') {
-        console.error('vscode-languageclient/node does not export LanguageClient');
-        return 1;
-      }
-      const extension = require(path.join(dest, 'extension/extension.js'));
+      // Outside the repository's node_modules: the bundle must need nothing but `vscode`.
+      const extension = require(path.join(dest, 'extension/dist/extension.js'));
       await extension.activate({ subscriptions: [] });
       await extension.deactivate();
     } finally {
       Module._load = originalLoad;
     }
-    if (warnings.length !== 1) {
-      console.error(`expected one warning about the missing egressc, got ${warnings.length}`);
+    if (warnings.length !== 1 || !/cargo install/.test(warnings[0])) {
+      console.error(`expected one warning saying how to install egressc, got ${JSON.stringify(warnings)}`);
       return 1;
     }
     console.log(`vsix ok: ${names.length} entries, extension loads, one warning without egressc`);

@@ -399,3 +399,50 @@ fn semantic_tokens_folding_symbols_and_completion() {
     assert_eq!(w0101["detail"], "no-dns");
     c.shutdown_and_exit();
 }
+
+#[test]
+fn formatting_is_egressc_fmt() {
+    let messy = "namespace   payments\napp  x ->dns,10.0.0.0/8:443/tcp\n";
+    // What `egressc fmt` makes of the file.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("messy.egress");
+    std::fs::write(&path, messy).unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_egressc"))
+        .arg("fmt")
+        .arg(&path)
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.success());
+    let formatted = std::fs::read_to_string(&path).unwrap();
+    assert_ne!(formatted, messy);
+
+    let u = "file:///nowhere/messy.egress";
+    let mut c = Client::initialized(json!({"program": "document"}));
+    c.open(u, messy);
+    let options = json!({"tabSize": 4, "insertSpaces": true});
+    let edits = c.result(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": u}, "options": options}),
+    );
+    assert_eq!(edits.as_array().unwrap().len(), 1, "{edits}");
+    assert_eq!(edits[0]["newText"], formatted.as_str());
+    assert_eq!(edits[0]["range"]["start"], json!({"line": 0, "character": 0}));
+    assert_eq!(edits[0]["range"]["end"], json!({"line": 2, "character": 0}));
+    // Formatted already: no edit.
+    c.change(u, 2, &formatted);
+    let edits = c.result(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": u}, "options": options}),
+    );
+    assert_eq!(edits, json!([]));
+    // A document that does not parse is refused with its syntax error.
+    c.change(u, 3, "namespace payments\napp x -> rds(10.0.0.0/8\n");
+    let resp = c.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": u}, "options": options}),
+    );
+    let message = resp["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("cannot format: unclosed `(`"), "{resp}");
+    c.shutdown_and_exit();
+}

@@ -2,9 +2,9 @@
 
 use lsp_server::{ErrorCode, Request, RequestId, Response};
 use lsp_types::request::{
-    CodeActionRequest, Completion, DocumentSymbolRequest, FoldingRangeRequest, GotoDefinition,
-    HoverRequest, PrepareRenameRequest, References, Rename, Request as RequestTrait,
-    SemanticTokensFullRequest, WorkspaceSymbolRequest,
+    CodeActionRequest, Completion, DocumentSymbolRequest, FoldingRangeRequest, Formatting,
+    GotoDefinition, HoverRequest, PrepareRenameRequest, References, Rename,
+    Request as RequestTrait, SemanticTokensFullRequest, WorkspaceSymbolRequest,
 };
 use lsp_types::{
     CompletionResponse, DocumentSymbolResponse, SemanticTokensResult, WorkspaceSymbolResponse,
@@ -12,7 +12,8 @@ use lsp_types::{
 
 use super::server::Server;
 use super::{
-    code_actions, completion, folding, goto_definition, hover, references, semantic_tokens, symbols,
+    code_actions, completion, folding, formatting, goto_definition, hover, references,
+    semantic_tokens, symbols,
 };
 
 /// Answers one request.
@@ -64,6 +65,13 @@ pub fn request(s: &Server<'_>, req: Request) -> Response {
         CodeActionRequest::METHOD => handle::<CodeActionRequest>(s, req, |s, p| {
             let (program, doc) = s.lookup(&p.text_document.uri)?;
             Some(code_actions::actions(program, doc, &p))
+        }),
+        Formatting::METHOD => fallible::<Formatting>(s, req, |s, p| {
+            // An open document, formatted as the editor has it (it need not have been analysed).
+            match s.docs.get(&p.text_document.uri) {
+                Some(doc) => formatting::format(doc),
+                None => Ok(None),
+            }
         }),
         FoldingRangeRequest::METHOD => handle::<FoldingRangeRequest>(s, req, |s, p| {
             let (_, doc) = s.lookup(&p.text_document.uri)?;

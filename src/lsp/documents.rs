@@ -63,6 +63,10 @@ pub struct Documents {
 }
 
 impl Documents {
+    pub fn get(&self, uri: &Uri) -> Option<&Document> {
+        self.docs.get(uri.as_str())
+    }
+
     pub fn open(&mut self, doc: Document) {
         self.docs.insert(doc.uri.as_str().to_owned(), doc);
     }

@@ -2,11 +2,12 @@
 //! and writes the frames (`lsp-server` gives the message types), and a malformed frame is
 //! answered with a JSON-RPC error instead of ending the server.
 //!
-//! Features: full text sync; diagnostics on open and change (the compiler's codes, messages and
-//! severities); hover on names, parameters, types and keywords; go to definition of user
-//! definitions and parameters; completion of definitions, keywords, parameter types and
-//! protocols; document symbols (namespaces with their statements). Positions are UTF-16, as the
-//! protocol requires.
+//! Features: full text sync; diagnostics for every file of a program; hover on names,
+//! parameters, types and keywords; go to definition (other files, the standard library);
+//! references and rename; code actions (did-you-mean, `dns`, `default deny`, `@allow`);
+//! formatting (`egressc fmt`'s layout); semantic tokens; folding ranges; document and
+//! workspace symbols; completion of definitions, keywords, statements, parameter types,
+//! protocols, setting names and lint codes. Positions are UTF-16, as the protocol requires.
 //!
 //! Programs: by default a document belongs to the program `egressc check` would build from
 //! its folder: the sources of the project file that governs it (`egressc.toml`, found upwards),
@@ -29,6 +30,7 @@ mod diagnostics;
 mod dispatch;
 mod documents;
 mod folding;
+mod formatting;
 mod goto_definition;
 mod hover;
 mod locate;
@@ -132,6 +134,7 @@ pub fn capabilities() -> ServerCapabilities {
             ..CodeActionOptions::default()
         })),
         folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+        document_formatting_provider: Some(OneOf::Left(true)),
         semantic_tokens_provider: Some(SemanticTokensServerCapabilities::SemanticTokensOptions(
             SemanticTokensOptions {
                 legend: semantic_tokens::legend(),

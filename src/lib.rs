@@ -94,6 +94,20 @@ pub fn analyse(inputs: &[Input]) -> Analysis {
 
 /// [`analyse`] with lint levels.
 pub fn analyse_with(inputs: &[Input], lints: &lint::LintConfig) -> Analysis {
+    analyse_parsing(inputs, lints, &mut syntax::parse)
+}
+
+/// How [`analyse_parsing`] parses one input file.
+pub(crate) type Parse<'a> =
+    dyn FnMut(source::FileId, &str) -> (Option<syntax::ast::File>, Diagnostics) + 'a;
+
+/// [`analyse_with`], each input file parsed by `parse` (the language server's reuses the syntax
+/// trees of files whose text did not change since the last analysis).
+pub(crate) fn analyse_parsing(
+    inputs: &[Input],
+    lints: &lint::LintConfig,
+    parse: &mut Parse<'_>,
+) -> Analysis {
     let mut sources = SourceMap::new();
     let mut diagnostics = Diagnostics::new();
     let mut stdlib_files = Vec::new();
@@ -157,7 +171,7 @@ pub fn analyse_with(inputs: &[Input], lints: &lint::LintConfig) -> Analysis {
             Ok(text) => {
                 sources.add(input.name.clone(), text);
                 let text = sources.get(id).map(|f| f.text.as_str()).unwrap_or_default();
-                let (ast, d) = syntax::parse(id, text);
+                let (ast, d) = parse(id, text);
                 diagnostics.extend(d);
                 files.extend(ast);
             }

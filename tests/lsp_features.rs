@@ -427,7 +427,10 @@ fn formatting_is_egressc_fmt() {
     );
     assert_eq!(edits.as_array().unwrap().len(), 1, "{edits}");
     assert_eq!(edits[0]["newText"], formatted.as_str());
-    assert_eq!(edits[0]["range"]["start"], json!({"line": 0, "character": 0}));
+    assert_eq!(
+        edits[0]["range"]["start"],
+        json!({"line": 0, "character": 0})
+    );
     assert_eq!(edits[0]["range"]["end"], json!({"line": 2, "character": 0}));
     // Formatted already: no edit.
     c.change(u, 2, &formatted);

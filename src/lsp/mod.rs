@@ -1,6 +1,12 @@
-//! `egressc lsp`: a language server over stdio, synchronous, on one thread: [`transport`] reads
-//! and writes the frames (`lsp-server` gives the message types), and a malformed frame is
-//! answered with a JSON-RPC error instead of ending the server.
+//! `egressc lsp`: a language server over stdio: [`transport`] reads frames on a thread of its
+//! own and the serving loop handles them in order on another (`lsp-server` gives the message
+//! types); a malformed frame is answered with a JSON-RPC error instead of ending the server.
+//!
+//! Latency: edits only mark their program stale; a program is analysed once for a burst of
+//! edits, at the latest version (after 15 ms without another edit, or before a request that
+//! needs it, every edit already queued applied first), and a file whose text did not change
+//! keeps its syntax tree from the analysis before (`program::Parsed`). A `$/cancelRequest` for
+//! a request still queued answers it without doing its work.
 //!
 //! Features: full text sync; diagnostics for every file of a program; hover on names,
 //! parameters, types and keywords; go to definition (other files, the standard library);

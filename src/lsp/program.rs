@@ -11,9 +11,11 @@ use std::collections::HashMap;
 use lsp_types::Uri;
 
 use crate::check::checked::DefInfo;
+use crate::diagnostics::Diagnostics;
+use crate::lint::LintConfig;
 use crate::source::{FileId, Span};
 use crate::syntax::ast;
-use crate::{Analysis, Input, analyse, check, stdlib, syntax};
+use crate::{Analysis, Input, analyse_parsing, check, stdlib, syntax};
 
 use super::documents::Document;
 use super::recover;
@@ -64,6 +66,31 @@ pub fn stdlib_files() -> Vec<ast::File> {
     files
 }
 
+/// The syntax trees of a program's files as last parsed, by file id, with the text each was
+/// parsed from: a file whose text did not change is not parsed again.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    files: HashMap<FileId, (String, Option<ast::File>, Diagnostics)>,
+    /// How many files the last analysis parsed (the others were reused).
+    pub last_parsed: usize,
+}
+
+impl Parsed {
+    /// The parse of `text` as file `id`: the one kept when the text is the same.
+    fn parse(&mut self, id: FileId, text: &str) -> (Option<ast::File>, Diagnostics) {
+        if let Some((kept, ast, diags)) = self.files.get(&id)
+            && kept == text
+        {
+            return (ast.clone(), diags.clone());
+        }
+        self.last_parsed += 1;
+        let (ast, diags) = syntax::parse(id, text);
+        self.files
+            .insert(id, (text.to_owned(), ast.clone(), diags.clone()));
+        (ast, diags)
+    }
+}
+
 /// One file of a program as it is analysed: an open document's text, or a file as read from
 /// the file system (perhaps refused).
 #[derive(Debug)]
@@ -93,8 +120,9 @@ pub struct Program {
 }
 
 impl Program {
-    /// Analyses the members, in the given order.
-    pub fn build(members: Vec<Member>, stdlib: &[ast::File]) -> Program {
+    /// Analyses the members, in the given order, reusing the syntax trees of `parsed` where a
+    /// file's text did not change.
+    pub fn build(members: Vec<Member>, stdlib: &[ast::File], parsed: &mut Parsed) -> Program {
         let mut uris = Vec::with_capacity(members.len());
         let mut versions = Vec::with_capacity(members.len());
         let mut inputs = Vec::with_capacity(members.len());
@@ -103,7 +131,13 @@ impl Program {
             versions.push(m.version);
             inputs.push(m.input);
         }
-        let analysis = analyse(&inputs);
+        parsed.last_parsed = 0;
+        // Files past the last member are gone: their trees are dropped.
+        let ids: std::collections::HashSet<FileId> = (0..inputs.len()).map(file_id).collect();
+        parsed.files.retain(|id, _| ids.contains(id));
+        let analysis = analyse_parsing(&inputs, &LintConfig::default(), &mut |id, text| {
+            parsed.parse(id, text)
+        });
         let docs: Vec<Document> = uris
             .into_iter()
             .zip(&versions)
@@ -203,4 +237,54 @@ impl Program {
 
 fn file_id(doc: usize) -> FileId {
     FileId(u32::try_from(stdlib::FILES.len() + doc).unwrap_or(u32::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(i: usize, text: &str) -> Member {
+        Member {
+            uri: format!("file:///p/{i}.egress").parse().unwrap(),
+            version: None,
+            input: Input::new(format!("{i}.egress"), text),
+        }
+    }
+
+    #[test]
+    fn files_that_did_not_change_are_not_parsed_again() {
+        let stdlib = stdlib_files();
+        let mut parsed = Parsed::default();
+        let texts = [
+            "namespace a\napp x -> dns, ledger\n",
+            "def ledger = 10.1.0.0/16:443/tcp\n",
+        ];
+        let members = |first: &str| vec![member(0, first), member(1, texts[1])];
+        let p = Program::build(members(texts[0]), &stdlib, &mut parsed);
+        assert_eq!(parsed.last_parsed, 2);
+        assert!(!p.analysis.diagnostics.has_errors());
+        // One file edited: only it is parsed, and the analysis sees both.
+        let p = Program::build(
+            members("namespace a\napp x -> ledgr\n"),
+            &stdlib,
+            &mut parsed,
+        );
+        assert_eq!(parsed.last_parsed, 1);
+        let codes: Vec<_> = p.analysis.diagnostics.iter().map(|d| d.code).collect();
+        assert!(
+            codes.contains(&crate::diagnostics::Code::E0201),
+            "{codes:?}"
+        );
+        // Nothing changed: nothing parsed; the same diagnostics.
+        let again = Program::build(
+            members("namespace a\napp x -> ledgr\n"),
+            &stdlib,
+            &mut parsed,
+        );
+        assert_eq!(parsed.last_parsed, 0);
+        assert_eq!(
+            again.analysis.diagnostics.iter().count(),
+            p.analysis.diagnostics.iter().count()
+        );
+    }
 }

@@ -24,7 +24,7 @@ use crate::syntax::ast;
 
 use super::diagnostics;
 use super::documents::{Document, Documents};
-use super::program::{self, Member, Model, Program};
+use super::program::{self, Member, Model, Parsed, Program};
 use super::uri;
 use super::workspace::{Loaded, Workspace};
 
@@ -45,6 +45,8 @@ struct Prog {
     root: Option<(PathBuf, bool)>,
     disk: Vec<OnDisk>,
     analysis: Option<Program>,
+    /// The syntax trees of its files, reused where a file did not change.
+    parsed: Parsed,
     /// Whether a file changed since the analysis.
     stale: bool,
     /// The documents diagnostics were last published for.
@@ -466,7 +468,8 @@ impl<'w> Server<'w> {
             return;
         }
         self.analyses += 1;
-        let program = Program::build(members, &self.stdlib.files);
+        let mut parsed = std::mem::take(&mut prog.parsed);
+        let program = Program::build(members, &self.stdlib.files, &mut parsed);
         let mut published = BTreeSet::new();
         for (doc, list) in diagnostics::by_document(&program, &self.stdlib) {
             published.insert(doc.uri.as_str().to_owned());
@@ -481,6 +484,7 @@ impl<'w> Server<'w> {
         if let Some(prog) = self.programs.get_mut(key) {
             prog.published = published;
             prog.analysis = Some(program);
+            prog.parsed = parsed;
         }
     }
 

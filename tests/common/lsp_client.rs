@@ -76,6 +76,11 @@ impl Client {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Starts the server and goes through `initialize` and `initialized`.
     pub fn initialized(options: Value) -> Client {
         Client::initialized_with(

@@ -324,7 +324,7 @@ fn unopened_documents_and_bad_requests_get_answers() {
     // Malformed parameters and unknown methods get error responses.
     let resp = c.request("textDocument/hover", json!({"nonsense": true}));
     assert_eq!(resp["error"]["code"], -32602, "{resp}");
-    let resp = c.request("textDocument/formatting", json!({}));
+    let resp = c.request("egressc/noSuchMethod", json!({}));
     assert_eq!(resp["error"]["code"], -32601, "{resp}");
     // Positions far outside the document are clamped.
     c.open(URI, "namespace a\napp b -> dns\n");

@@ -625,10 +625,15 @@ fn cut<'a>(net: &IpNet, ranges: impl Iterator<Item = &'a IpNet>) -> Option<Vec<I
     Some(IpNet::aggregate(&inside))
 }
 
+/// The one label every namespace carries, set by the control plane to the namespace's name
+/// (<https://kubernetes.io/docs/reference/labels-annotations-taints/#kubernetes-io-metadata-name>).
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
 /// Which namespaces a pod peer lives in.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum NamespaceSel {
     Named(String),
+    #[default]
     Any,
     /// `ns{team=payments}`: every namespace whose labels match.
     Labels(LabelSelector),
@@ -661,6 +666,38 @@ impl fmt::Display for NamespaceSel {
             NamespaceSel::Any => f.write_str("*"),
             NamespaceSel::Labels(sel) => write!(f, "ns{sel}"),
         }
+    }
+}
+
+/// The pods a cluster-wide statement selects: those its label selector selects in the namespaces
+/// it chooses (every namespace, or those whose labels match; `except NS, ...` is a requirement
+/// on the namespace's name label).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Subject {
+    pub namespaces: NamespaceSel,
+    pub selector: LabelSelector,
+}
+
+impl Subject {
+    /// Whether a pod with these labels, in a namespace with this name and labels, is selected.
+    pub fn matches(
+        &self,
+        namespace: &str,
+        namespace_labels: &std::collections::BTreeMap<String, String>,
+        labels: &std::collections::BTreeMap<String, String>,
+    ) -> bool {
+        self.namespaces.matches(namespace, namespace_labels) && self.selector.matches(labels)
+    }
+
+    /// Whether it selects every pod of the cluster.
+    pub fn is_every_pod(&self) -> bool {
+        self.namespaces == NamespaceSel::Any && self.selector.reqs.is_empty()
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "pods({}){}", self.namespaces, self.selector)
     }
 }
 
@@ -717,7 +754,7 @@ impl Peer {
                     NamespaceSel::Named(n) => namespace.matches(
                         n,
                         &std::collections::BTreeMap::from([(
-                            "kubernetes.io/metadata.name".to_owned(),
+                            NAMESPACE_NAME_LABEL.to_owned(),
                             n.clone(),
                         )]),
                     ),

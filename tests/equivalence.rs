@@ -26,7 +26,10 @@ mod files;
 #[path = "common/programs.rs"]
 mod programs;
 use common::{compare, compare_inputs};
-use programs::{ALLOWS, DENIES, DNS_SERVERS, FACTS, program_with_dns};
+use programs::{
+    ALLOWS, CLUSTER_ALLOWS, CLUSTER_DENIES, CLUSTER_SUBJECTS, DENIES, DNS_SERVERS, FACTS,
+    cluster_statement, program_with_dns,
+};
 
 fn example_files() -> Vec<std::path::PathBuf> {
     files::below(&examples::root(), "egress")
@@ -81,10 +84,16 @@ proptest! {
         keyword_namespace in any::<bool>(),
         facts in 0..FACTS.len(),
         dns_server in proptest::option::weighted(0.25, 0..DNS_SERVERS.len()),
+        cluster in proptest::option::weighted(0.4, (
+            0..CLUSTER_SUBJECTS.len(),
+            proptest::collection::vec(0..CLUSTER_ALLOWS.len(), 1..3),
+            proptest::collection::vec(0..CLUSTER_DENIES.len(), 0..2),
+        )),
     ) {
         let source = format!(
-            "{}{}",
+            "{}{}{}",
             FACTS[facts],
+            cluster.map_or_else(String::new, |(s, a, d)| cluster_statement(s, &a, &d)),
             program_with_dns(dns_server, apps, default_deny, guardrail, keyword_namespace)
         );
         for t in Target::ALL {

@@ -124,14 +124,14 @@ module.exports = grammar({
     // A keyword called as a definition (`deny(...)`); `pods(` is always a pods destination.
     _keyword_callee: $ => alias(choice(
       'namespace', 'def', 'app', 'default', 'deny', 'allow', 'cluster', 'expect', 'set',
-      'resolving', 'in', 'notin', 'ns',
+      'resolving', 'in', 'notin', 'ns', 'except',
     ), $.identifier),
 
     // A keyword where a name is expected is a name (`serviceaccount(` is always a service
     // account destination, as `pods(` is a pods destination).
     _keyword_name: $ => alias(choice(
       'namespace', 'def', 'app', 'pods', 'default', 'deny', 'allow', 'cluster', 'expect', 'set',
-      'resolving', 'in', 'notin', 'ns', 'serviceaccount',
+      'resolving', 'in', 'notin', 'ns', 'serviceaccount', 'except',
     ), $.identifier),
 
     // ----------------------------------------------------------------------------------------
@@ -195,12 +195,29 @@ module.exports = grammar({
     // `default deny`
     default_deny: _ => seq('default', 'deny'),
 
-    // `cluster block-metadata deny metadata`
+    // `cluster block-metadata deny metadata` (a guardrail) and `cluster agents {app=agent}
+    // in ns{team=obs} except kube-system -> dns deny metadata` (a cluster-wide allow-list).
     cluster_rule: $ => seq(
       'cluster',
       field('name', $._name),
-      'deny',
-      field('deny', $.destinations),
+      optional(field('selector', $.selector)),
+      optional(field('namespaces', $.cluster_namespaces)),
+      optional(field('except', $.except_clause)),
+      choice(
+        seq('deny', field('deny', $.destinations)),
+        seq('->', field('allow', $.destinations), optional(field('deny', $.deny_clause))),
+      ),
+    ),
+
+    // `in ns{team=obs}`: the namespaces whose pods a cluster statement selects.
+    cluster_namespaces: $ => seq('in', $.namespace_labels),
+
+    // `except kube-system, calico-system`: namespaces left out (the compiler refuses an empty
+    // list, E0360). A keyword after `except` is not a name here: `except deny ...` reads as an
+    // empty list before a guardrail's `deny`.
+    except_clause: $ => seq(
+      'except',
+      commaSep(field('namespace', choice($.identifier, $.loose_name))),
     ),
 
     // `expect payments-api -> 10.20.30.7:5432/tcp allow`, `expect payments-api -> metadata deny`,

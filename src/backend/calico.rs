@@ -413,12 +413,18 @@ fn host_refusals(policy: &ir::Policy, edition: Edition) -> Diagnostics {
 }
 
 /// The NetworkPolicies of one policy: its deny policy (if it denies anything) and its
-/// allow-list.
+/// allow-list; with `subject`, the GlobalNetworkPolicies of a cluster-wide allow-list, in the
+/// `default` tier at the same orders as the namespaced ones (denies at 100, allows at 1000), so
+/// that with the pods' namespaced policies they form one union and every deny comes first.
+/// [gnp] "namespaceSelector ... if specified, the policy applies only to workload endpoints":
+/// it is always written (`all()` for every namespace), so that host endpoints are left alone.
 fn policies(
     policy: &ir::Policy,
+    subject: Option<&model::Subject>,
     edition: Edition,
     facts: &ClusterFacts,
 ) -> Result<Vec<(String, PolicySpec)>, Diagnostics> {
+    let namespace_selector = subject.and_then(|s| namespace_selector(&s.namespaces, None));
     let all_pods = || "all()".to_owned();
     if policy.kind == PolicyKind::DefaultDeny {
         return Ok(vec![(
@@ -438,7 +444,7 @@ fn policies(
     if diags.has_errors() {
         return Err(diags);
     }
-    let ns = Some(policy.namespace.as_str());
+    let ns = policy.home();
     let mut out = Vec::new();
     let deny: Vec<Rule> = policy
         .deny
@@ -450,7 +456,7 @@ fn policies(
             format!("{}-deny", policy.name),
             PolicySpec {
                 egress: deny,
-                namespace_selector: None,
+                namespace_selector: namespace_selector.clone(),
                 order: DENY_ORDER,
                 selector: selector(&policy.selector),
                 tier: None,
@@ -466,7 +472,7 @@ fn policies(
                 .iter()
                 .flat_map(|r| rules(r, "Allow", ns, facts))
                 .collect(),
-            namespace_selector: None,
+            namespace_selector,
             order: ALLOW_ORDER,
             selector: selector(&policy.selector),
             tier: None,
@@ -491,9 +497,10 @@ fn guardrail(
             .iter()
             .flat_map(|r| rules(r, "Deny", None, facts))
             .collect(),
-        namespace_selector: Some("all()".to_owned()),
+        // Pods only, as for cluster-wide allow-lists: `all()` for every namespace.
+        namespace_selector: namespace_selector(&g.subject.namespaces, None),
         order: GUARDRAIL_ORDER,
-        selector: "all()".to_owned(),
+        selector: selector(&g.subject.selector),
         tier: Some(GUARDRAIL_TIER),
         types: vec!["Egress"],
     })
@@ -556,8 +563,25 @@ pub fn emit(
         });
         push(object, None, g.origin, &format!("guardrail {}", g.name));
     }
+    for c in &program.cluster_policies {
+        let p = &c.policy;
+        match policies(p, Some(&c.subject), edition, &program.cluster) {
+            Ok(specs) => {
+                for (name, spec) in specs {
+                    let object = Object {
+                        api_version: API_VERSION,
+                        kind: "GlobalNetworkPolicy",
+                        metadata: metadata(&name, None),
+                        spec,
+                    };
+                    push(Ok(object), None, p.origin, &describe(p));
+                }
+            }
+            Err(d) => push(Err(d), None, p.origin, ""),
+        }
+    }
     for p in &program.policies {
-        match policies(p, edition, &program.cluster) {
+        match policies(p, None, edition, &program.cluster) {
             Ok(specs) => {
                 for (name, spec) in specs {
                     let object = Object {

@@ -282,13 +282,22 @@ fn endpoints(
         // `io.cilium.k8s.namespace.labels.<key>` carry the labels of a pod's namespace.
         NamespaceSel::Labels(sel) => {
             let ns = label_selector(sel);
+            // A namespace's name label is its name: Cilium's own namespace label says the same
+            // (`except kube-system` is `io.kubernetes.pod.namespace NotIn [kube-system]`).
+            let key = |k: &str| {
+                if k == model::NAMESPACE_NAME_LABEL {
+                    NAMESPACE_LABEL.to_owned()
+                } else {
+                    format!("{NAMESPACE_LABELS}{k}")
+                }
+            };
             for (k, v) in ns.match_labels.into_iter().flatten() {
                 s.match_labels
                     .get_or_insert_with(BTreeMap::new)
-                    .insert(format!("{NAMESPACE_LABELS}{k}"), v);
+                    .insert(key(&k), v);
             }
             for mut r in ns.match_expressions.into_iter().flatten() {
-                r.key = format!("{NAMESPACE_LABELS}{}", r.key);
+                r.key = key(&r.key);
                 s.match_expressions.get_or_insert_with(Vec::new).push(r);
             }
             // Every namespace whose labels match, not only the policy's own.
@@ -482,7 +491,7 @@ fn hosts(policy: &ir::Policy) -> impl Iterator<Item = (&HostPattern, Span)> {
 /// The `egress` rules of a policy, with DNS visibility on its DNS allowance when it needs it.
 fn allow_rules(policy: &ir::Policy) -> Vec<EgressRule> {
     let visible = policy.strict_dns || hosts(policy).next().is_some();
-    let ns = Some(policy.namespace.as_str());
+    let ns = policy.home();
     let mut out = Vec::new();
     for r in &policy.allow {
         let dns = dns_ports(&r.ports);
@@ -636,8 +645,11 @@ fn blinded_dns(
     )
 }
 
+/// The spec of a policy: a namespaced one, or with `subject` a cluster-wide allow-list, whose
+/// pod peers always name their namespaces and which may select namespaces by label.
 fn policy_spec(
     policy: &ir::Policy,
+    subject: Option<&model::Subject>,
     guardrails: &[ir::Guardrail],
     dns_server: &[Peer],
 ) -> Result<Spec, Diagnostics> {
@@ -658,7 +670,9 @@ fn policy_spec(
         Target::Cilium,
         Portless::IcmpTypes,
     ));
-    diags.extend(namespace_labels_refused(policy));
+    if subject.is_none() {
+        diags.extend(namespace_labels_refused(policy));
+    }
     if let Some(d) = dns_server_refused(policy, dns_server) {
         diags.push(d);
     } else if let Some(d) =
@@ -678,13 +692,25 @@ fn policy_spec(
     }
     Ok(Spec {
         egress,
-        egress_deny: deny_rules(&policy.deny, Some(&policy.namespace)),
+        egress_deny: deny_rules(&policy.deny, policy.home()),
         enable_default_deny: isolated.then_some(DefaultDeny {
             egress: true,
             ingress: None,
         }),
-        endpoint_selector: label_selector(&policy.selector),
+        endpoint_selector: match subject {
+            None => label_selector(&policy.selector),
+            Some(s) => cluster_subject(s),
+        },
     })
+}
+
+/// The `endpointSelector` of a CiliumClusterwideNetworkPolicy for the pods of `subject`: its
+/// labels, and the namespace criterion of a pod peer in a clusterwide policy ([layer3] "the
+/// pods in all namespaces": an `Exists` requirement on `k8s:io.kubernetes.pod.namespace`,
+/// which every pod carries and Cilium's reserved identities such as `reserved:health` do not;
+/// namespaces by label through `k8s:io.cilium.k8s.namespace.labels.<key>`).
+fn cluster_subject(subject: &model::Subject) -> LabelSelector {
+    endpoints(&subject.namespaces, &subject.selector, None)
 }
 
 fn guardrail_spec(g: &ir::Guardrail) -> Result<Spec, Diagnostics> {
@@ -704,11 +730,17 @@ fn guardrail_spec(g: &ir::Guardrail) -> Result<Spec, Diagnostics> {
             egress: false,
             ingress: Some(false),
         }),
-        endpoint_selector: LabelSelector::default(),
+        // Every pod: the empty selector, as before guardrails had subjects.
+        endpoint_selector: if g.subject.is_every_pod() {
+            LabelSelector::default()
+        } else {
+            cluster_subject(&g.subject)
+        },
     })
 }
 
-/// One CiliumNetworkPolicy per policy, then one CiliumClusterwideNetworkPolicy per guardrail.
+/// One CiliumNetworkPolicy per policy, then one CiliumClusterwideNetworkPolicy per
+/// cluster-wide allow-list and per guardrail.
 pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut docs = Vec::new();
@@ -740,10 +772,26 @@ pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>,
     };
     for p in &program.policies {
         push(
-            policy_spec(p, &program.guardrails, &program.dns_server),
+            policy_spec(p, None, &program.guardrails, &program.dns_server),
             POLICY,
             &p.name,
             Some(&p.namespace),
+            p.origin,
+            describe(p),
+        );
+    }
+    for c in &program.cluster_policies {
+        let p = &c.policy;
+        push(
+            policy_spec(
+                p,
+                Some(&c.subject),
+                &program.guardrails,
+                &program.dns_server,
+            ),
+            CLUSTERWIDE,
+            &p.name,
+            None,
             p.origin,
             describe(p),
         );

@@ -238,6 +238,7 @@ fn describe(policy: &ir::Policy) -> String {
         ir::PolicyKind::App { app } => format!("app {app}"),
         ir::PolicyKind::Pods { name } => format!("pods {name}"),
         ir::PolicyKind::DefaultDeny => format!("default deny in {}", policy.namespace),
+        ir::PolicyKind::Cluster { name } => format!("cluster {name}"),
     }
 }
 

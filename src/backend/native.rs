@@ -16,11 +16,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::Document;
 use super::yaml;
+use super::{Document, describe};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::ir;
 use crate::ir::carve::{self, CarveError, CarvedRule};
-use crate::ir::{self, PolicyKind};
 use crate::model::{self, ClusterFacts, LabelReq, NamespaceSel, Peer, PortSet};
 use crate::source::SourceMap;
 
@@ -322,7 +322,7 @@ fn cross_policy_denies(program: &ir::Program) -> Diagnostics {
     diags
 }
 
-/// One NetworkPolicy per policy; guardrails are refused.
+/// One NetworkPolicy per policy; guardrails and cluster-wide allow-lists are refused.
 pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>, Diagnostics> {
     let mut diags = cross_policy_denies(program);
     let mut docs = Vec::with_capacity(program.policies.len());
@@ -333,28 +333,39 @@ pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>,
                 g.origin,
                 format!("native NetworkPolicy has no cluster-wide object for guardrail `{}`", g.name),
             )
-            .label("applies to every pod of the cluster")
+            .label("applies to pods of every namespace")
             .help("build guardrails with `--target cilium` (CiliumClusterwideNetworkPolicy) or `--target calico` (GlobalNetworkPolicy)"),
+        );
+    }
+    // [k8s] NetworkPolicy: "a namespaced resource"; its podSelector "selects pods in the
+    // same namespace as the NetworkPolicy". One per namespace would miss namespaces created
+    // later, so a cluster-wide allow-list is refused rather than approximated.
+    for c in &program.cluster_policies {
+        diags.push(
+            Diagnostic::new(
+                Code::E0535,
+                c.policy.origin,
+                format!(
+                    "native NetworkPolicy has no cluster-wide object for `cluster {}`",
+                    c.subject_name()
+                ),
+            )
+            .label("selects pods in every namespace it chooses")
+            .note("a NetworkPolicy selects pods of its own namespace only")
+            .help("build cluster-wide allow-lists with `--target cilium` (CiliumClusterwideNetworkPolicy) or `--target calico` (GlobalNetworkPolicy), or write the statement in each namespace"),
         );
     }
     for p in &program.policies {
         match object(p, &program.cluster) {
-            Ok(np) => {
-                let what = match &p.kind {
-                    PolicyKind::App { app } => format!("app {app}"),
-                    PolicyKind::Pods { name } => format!("pods {name}"),
-                    PolicyKind::DefaultDeny => format!("default deny in {}", p.namespace),
-                };
-                match yaml::document(&np, sources, p.origin, &what) {
-                    Ok(text) => docs.push(Document {
-                        namespace: Some(p.namespace.clone()),
-                        name: p.name.clone(),
-                        kind: "NetworkPolicy",
-                        text,
-                    }),
-                    Err(d) => diags.push(d),
-                }
-            }
+            Ok(np) => match yaml::document(&np, sources, p.origin, &describe(p)) {
+                Ok(text) => docs.push(Document {
+                    namespace: Some(p.namespace.clone()),
+                    name: p.name.clone(),
+                    kind: "NetworkPolicy",
+                    text,
+                }),
+                Err(d) => diags.push(d),
+            },
             Err(d) => diags.extend(d),
         }
     }

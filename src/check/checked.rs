@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ipnet::IpNet;
 
 use crate::diagnostics::Code;
-use crate::model::{ClusterFacts, LabelSelector, Peer, PortRange};
+use crate::model::{ClusterFacts, LabelSelector, Peer, PortRange, Subject};
 use crate::source::Span;
 
 /// One destination after expansion, with the span of the user's source construct it came from.
@@ -50,12 +50,27 @@ pub struct DefaultDeny {
     pub span: Span,
 }
 
-/// `cluster NAME deny ...`: a guardrail for every pod of the cluster.
+/// `cluster NAME deny ...`: a guardrail for the pods of its subject (every pod of the cluster
+/// unless it narrows it), which isolates none.
 #[derive(Clone, Debug)]
 pub struct Guardrail {
     pub name: String,
+    pub subject: Subject,
     pub deny: Vec<Dest>,
     pub span: Span,
+}
+
+/// `cluster NAME ... -> ...`: an allow-list for the pods of its subject in every namespace it
+/// chooses, isolating them as an `app` statement isolates its pods.
+#[derive(Clone, Debug)]
+pub struct ClusterWorkload {
+    pub name: String,
+    pub subject: Subject,
+    pub allow: Vec<Dest>,
+    pub deny: Vec<Dest>,
+    /// As [`Workload::strict_dns`].
+    pub strict_dns: bool,
+    pub name_span: Span,
 }
 
 /// A parameter of a definition, for documentation and editors.
@@ -156,6 +171,7 @@ pub struct Program {
     pub workloads: Vec<Workload>,
     pub default_denies: Vec<DefaultDeny>,
     pub guardrails: Vec<Guardrail>,
+    pub cluster_workloads: Vec<ClusterWorkload>,
     pub defs: Vec<DefInfo>,
     /// Each namespace and where it is first declared.
     pub namespaces: Vec<(String, Span)>,

@@ -71,11 +71,28 @@ pub(super) fn resolve(
         .map(|w| ((w.namespace.as_str(), w.name.as_str()), w))
         .collect();
     let mut expectations = Vec::new();
+    // A cluster statement is named from any namespace: the source is a pod of that namespace
+    // that its selector selects (whether the namespace is among its namespaces or not).
+    let clusterwide: BTreeMap<&str, &crate::model::LabelSelector> = program
+        .cluster_workloads
+        .iter()
+        .map(|w| (w.name.as_str(), &w.subject.selector))
+        .chain(
+            program
+                .guardrails
+                .iter()
+                .map(|g| (g.name.as_str(), &g.subject.selector)),
+        )
+        .collect();
     for (ns, e, dests, resolving) in pending {
-        match by_name.get(&(ns.as_str(), e.workload.node.as_str())) {
-            Some(w) => expectations.push(checked::Expectation {
+        let selector = by_name
+            .get(&(ns.as_str(), e.workload.node.as_str()))
+            .map(|w| &w.selector)
+            .or_else(|| clusterwide.get(e.workload.node.as_str()).copied());
+        match selector {
+            Some(selector) => expectations.push(checked::Expectation {
                 namespace: ns.clone(),
-                source: w.selector.example(),
+                source: selector.example(),
                 dests,
                 resolving,
                 allow: e.allow,
@@ -88,12 +105,13 @@ pub(super) fn resolve(
                     .iter()
                     .filter(|w| w.namespace == ns)
                     .map(|w| w.name.as_str())
+                    .chain(clusterwide.keys().copied())
                     .collect();
                 let mut d = Diagnostic::new(
                     Code::E0401,
                     e.workload.span,
                     format!(
-                        "no app or workload `{}` in namespace `{ns}`",
+                        "no app or workload `{}` in namespace `{ns}`, nor a cluster statement",
                         e.workload.node
                     ),
                 )
@@ -101,7 +119,7 @@ pub(super) fn resolve(
                 d = match suggest::did_you_mean(&e.workload.node, names.iter().copied()) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None => d.help(
-                        "expectations name an `app` or `pods` statement of the same namespace",
+                        "expectations name an `app` or `pods` statement of the same namespace, or a `cluster` statement",
                     ),
                 };
                 diags.push(d);

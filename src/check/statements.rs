@@ -11,12 +11,14 @@
 use std::collections::BTreeMap;
 
 use super::builtins;
-use super::checked::{DefaultDeny, Guardrail, Program, Workload, WorkloadKind};
+use super::checked::{
+    ClusterWorkload, DefaultDeny, Dest, Guardrail, Program, Workload, WorkloadKind,
+};
 use super::expand::Checker;
 use super::expectations::{self, Pending};
 use super::{literals, settings, suppress};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
-use crate::model::{LabelReq, LabelSelector};
+use crate::model::{LabelReq, LabelSelector, NAMESPACE_NAME_LABEL, NamespaceSel, Subject};
 use crate::source::Span;
 use crate::syntax::ast;
 
@@ -143,7 +145,7 @@ pub(super) fn check<'a>(
                     };
                     workload(checker, &mut claims, program, w, ns);
                 }
-                ast::Item::Cluster(c) => guardrail(checker, &mut claims, program, c),
+                ast::Item::Cluster(c) => cluster(checker, &mut claims, program, c),
             }
         }
         suppress::unattached(&mut checker.diags, pending);
@@ -186,38 +188,7 @@ fn workload(
         )])),
         ast::WorkloadSelector::Labels(s) => checker.selector(s),
     };
-    (checker.saw_dns, checker.saw_strict_dns) = (false, false);
-    let allow = match none_spans(&w.allow).as_slice() {
-        [] => checker.dests(&w.allow, Some(&ns)),
-        // `-> none`: nothing allowed, and so nothing to deny.
-        [_] if w.allow.len() == 1 => match (w.deny.first(), w.deny.last()) {
-            (Some(first), Some(last)) => {
-                checker
-                    .diags
-                    .push(deny_after_none(first.span.to(last.span)));
-                None
-            }
-            _ => Some(Vec::new()),
-        },
-        spans => {
-            for span in spans {
-                checker.diags.push(
-                    Diagnostic::new(
-                        Code::E0320,
-                        *span,
-                        "`none` cannot stand with other destinations",
-                    )
-                    .label("allows nothing, next to destinations it allows")
-                    .help("write the destinations without `none`"),
-                );
-            }
-            let rest: Vec<ast::Dest> = w.allow.iter().filter(|d| !is_none(d)).cloned().collect();
-            let _ = checker.dests(&rest, Some(&ns));
-            None
-        }
-    };
-    let strict_dns = checker.saw_strict_dns && !checker.saw_dns;
-    let deny = checker.dests(&w.deny, Some(&ns));
+    let (allow, deny, strict_dns) = allow_list(checker, &w.allow, &w.deny, Some(&ns));
     let object = format!("{}-egress", w.name.node);
     let fresh = claims.claim(
         &mut checker.diags,
@@ -242,6 +213,51 @@ fn workload(
     }
 }
 
+/// The allow list and deny clause of a statement that isolates its pods (`app`, `pods`,
+/// `cluster NAME -> ...`), checked in namespace `ns` (`None`: a cluster statement), and
+/// whether its DNS allowance is `strict-dns` alone. `-> none` allows nothing (E0320 beside
+/// other destinations, E0321 before a deny clause).
+fn allow_list(
+    checker: &mut Checker<'_>,
+    allow: &[ast::Dest],
+    deny: &[ast::Dest],
+    ns: Option<&str>,
+) -> (Option<Vec<Dest>>, Option<Vec<Dest>>, bool) {
+    (checker.saw_dns, checker.saw_strict_dns) = (false, false);
+    let allowed = match none_spans(allow).as_slice() {
+        [] => checker.dests(allow, ns),
+        // `-> none`: nothing allowed, and so nothing to deny.
+        [_] if allow.len() == 1 => match (deny.first(), deny.last()) {
+            (Some(first), Some(last)) => {
+                checker
+                    .diags
+                    .push(deny_after_none(first.span.to(last.span)));
+                None
+            }
+            _ => Some(Vec::new()),
+        },
+        spans => {
+            for span in spans {
+                checker.diags.push(
+                    Diagnostic::new(
+                        Code::E0320,
+                        *span,
+                        "`none` cannot stand with other destinations",
+                    )
+                    .label("allows nothing, next to destinations it allows")
+                    .help("write the destinations without `none`"),
+                );
+            }
+            let rest: Vec<ast::Dest> = allow.iter().filter(|d| !is_none(d)).cloned().collect();
+            let _ = checker.dests(&rest, ns);
+            None
+        }
+    };
+    let strict_dns = checker.saw_strict_dns && !checker.saw_dns;
+    let denied = checker.dests(deny, ns);
+    (allowed, denied, strict_dns)
+}
+
 /// Whether `d` is the bare word `none` (no port).
 fn is_none(d: &ast::Dest) -> bool {
     matches!(&d.kind, ast::DestKind::Atom(ast::Atom::Name { name, ports: None })
@@ -260,14 +276,21 @@ fn deny_after_none(span: Span) -> Diagnostic {
         .help("remove the deny clause, or list what the workload may reach instead of `none`")
 }
 
-/// A `cluster NAME deny ...` guardrail: no namespace, names unique across the cluster.
-fn guardrail(
+/// A `cluster` statement: a guardrail (`cluster NAME deny ...`) or a cluster-wide allow-list
+/// (`cluster NAME -> ...`), with its subject; no namespace, names unique across the cluster
+/// (guardrails and allow-lists share them).
+fn cluster(
     checker: &mut Checker<'_>,
     claims: &mut Claims,
     program: &mut Program,
     c: &ast::Cluster,
 ) {
-    let name_ok = match literals::dns_label(&c.name, "guardrail") {
+    let what = if c.allow.is_some() {
+        "cluster statement"
+    } else {
+        "guardrail"
+    };
+    let name_ok = match literals::dns_label(&c.name, what) {
         Ok(()) => true,
         Err(e) => {
             checker.diags.push(e);
@@ -279,16 +302,88 @@ fn guardrail(
         "",
         c.name.node.clone(),
         c.name.span,
-        &format!("guardrail `{}`", c.name.node),
+        &format!("{what} `{}`", c.name.node),
     );
-    let deny = checker.dests(&c.deny, None);
-    if let (true, true, Some(deny)) = (name_ok, fresh, deny) {
-        program.guardrails.push(Guardrail {
-            name: c.name.node.clone(),
-            deny,
-            span: c.span,
-        });
+    let subject = subject(checker, c);
+    match &c.allow {
+        None => {
+            let deny = checker.dests(&c.deny, None);
+            if let (true, true, Some(subject), Some(deny)) = (name_ok, fresh, subject, deny) {
+                program.guardrails.push(Guardrail {
+                    name: c.name.node.clone(),
+                    subject,
+                    deny,
+                    span: c.span,
+                });
+            }
+        }
+        Some(list) => {
+            let (allow, deny, strict_dns) = allow_list(checker, list, &c.deny, None);
+            if let (true, true, Some(subject), Some(allow), Some(deny)) =
+                (name_ok, fresh, subject, allow, deny)
+            {
+                program.cluster_workloads.push(ClusterWorkload {
+                    name: c.name.node.clone(),
+                    subject,
+                    allow,
+                    deny,
+                    strict_dns,
+                    name_span: c.name.span,
+                });
+            }
+        }
     }
+}
+
+/// The pods a cluster statement selects: its label selector (none: every pod) in the
+/// namespaces `in ns{...}` chooses (none: every namespace) but those `except` names. An
+/// `except` naming no namespace is E0360.
+fn subject(checker: &mut Checker<'_>, c: &ast::Cluster) -> Option<Subject> {
+    let selector = match &c.selector {
+        Some(s) => checker.selector(s),
+        None => Some(LabelSelector::default()),
+    };
+    let mut reqs = match &c.namespaces {
+        Some((s, _)) => checker.selector(s).map(|s| s.reqs),
+        None => Some(Vec::new()),
+    };
+    if let Some(except) = &c.except {
+        if except.names.is_empty() {
+            checker.diags.push(
+                Diagnostic::new(Code::E0360, except.span, "`except` names no namespace")
+                    .label("an exclusion list with nothing in it")
+                    .help("name the namespaces to leave out, as in `except kube-system, calico-system`, or remove `except`"),
+            );
+            reqs = None;
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for n in &except.names {
+            match literals::dns_label(n, "namespace") {
+                Ok(()) => {
+                    names.insert(n.node.clone());
+                }
+                Err(e) => {
+                    checker.diags.push(e);
+                    reqs = None;
+                }
+            }
+        }
+        // `except A, B`: the namespaces whose name label is neither (every namespace carries
+        // `kubernetes.io/metadata.name`, set by the control plane to its name).
+        if let Some(r) = reqs.as_mut()
+            && !names.is_empty()
+        {
+            r.push(LabelReq::NotIn(NAMESPACE_NAME_LABEL.to_owned(), names));
+        }
+    }
+    let namespaces = match reqs? {
+        r if r.is_empty() => NamespaceSel::Any,
+        r => NamespaceSel::Labels(LabelSelector::new(r)),
+    };
+    Some(Subject {
+        namespaces,
+        selector: selector?,
+    })
 }
 
 /// E0204: a statement that needs a namespace before any `namespace` line of its file.

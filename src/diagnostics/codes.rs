@@ -118,6 +118,7 @@ codes! {
         E0320 Error "`none` with other destinations or outside an allow list";
         E0321 Error "a deny after `none`";
         E0322 Error "a label selector on something that is not pods or a namespace";
+        E0360 Error "an exclusion list naming no namespace";
         E0401 Error "expectation names an unknown workload";
         E0402 Error "`resolving` needs a host name and one address";
         E0403 Error "expectation cannot be decided by this target";
@@ -125,6 +126,7 @@ codes! {
         E0502 Error "deny cannot be expressed by this target";
         E0503 Error "a host-name deny cannot be enforced";
         E0504 Error "cluster-wide guardrails are not supported by this target";
+        E0535 Error "cluster-wide allow-lists are not supported by this target";
         E0505 Error "host names without a DNS allowance on cilium";
         E0506 Error "one-label wildcard cannot be expressed by this target";
         E0520 Error "protocol not supported by this target";

@@ -3,10 +3,20 @@
 use std::fmt::Write as _;
 
 use super::{PolicyKind, Program, Rule};
+use crate::model::Subject;
 
 fn rule_line(out: &mut String, verb: &str, r: &Rule) {
     let peers: Vec<String> = r.peers.iter().map(ToString::to_string).collect();
     let _ = writeln!(out, "  {verb} {} on {}", peers.join(", "), r.ports);
+}
+
+/// What a cluster-wide statement selects: `every pod`, or its pods and namespaces.
+fn selection(s: &Subject) -> String {
+    if s.is_every_pod() {
+        "every pod".to_owned()
+    } else {
+        s.to_string()
+    }
 }
 
 /// One line per policy header and per rule.
@@ -17,6 +27,7 @@ pub fn dump(program: &Program) -> String {
             PolicyKind::App { app } => format!("app {app}"),
             PolicyKind::Pods { name } => format!("pods {name}"),
             PolicyKind::DefaultDeny => "default deny".to_owned(),
+            PolicyKind::Cluster { name } => format!("cluster {name}"),
         };
         let _ = writeln!(
             out,
@@ -30,8 +41,27 @@ pub fn dump(program: &Program) -> String {
             rule_line(&mut out, "deny", r);
         }
     }
+    for c in &program.cluster_policies {
+        let _ = writeln!(
+            out,
+            "cluster policy {} selects {}",
+            c.policy.name,
+            selection(&c.subject)
+        );
+        for r in &c.policy.allow {
+            rule_line(&mut out, "allow", r);
+        }
+        for r in &c.policy.deny {
+            rule_line(&mut out, "deny", r);
+        }
+    }
     for g in &program.guardrails {
-        let _ = writeln!(out, "guardrail {} selects every pod", g.name);
+        let _ = writeln!(
+            out,
+            "guardrail {} selects {}",
+            g.name,
+            selection(&g.subject)
+        );
         for r in &g.deny {
             rule_line(&mut out, "deny", r);
         }

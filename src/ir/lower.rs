@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ipnet::IpNet;
 
-use super::{Guardrail, Policy, PolicyKind, Program, Rule};
+use super::{ClusterPolicy, Guardrail, Policy, PolicyKind, Program, Rule};
 use crate::check::checked::{self, Dest, WorkloadKind};
 use crate::model::{LabelSelector, Peer, PortSet};
 use crate::source::Span;
@@ -51,14 +51,36 @@ pub fn lower(program: &checked::Program) -> Program {
         .iter()
         .map(|g| Guardrail {
             name: g.name.clone(),
+            subject: g.subject.clone(),
             deny: normalise(&g.deny),
             origin: g.span,
         })
         .collect();
     guardrails.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut cluster_policies: Vec<ClusterPolicy> = program
+        .cluster_workloads
+        .iter()
+        .map(|w| ClusterPolicy {
+            subject: w.subject.clone(),
+            policy: Policy {
+                namespace: String::new(),
+                name: format!("{}-egress", w.name),
+                kind: PolicyKind::Cluster {
+                    name: w.name.clone(),
+                },
+                selector: w.subject.selector.clone(),
+                allow: normalise(&w.allow),
+                deny: normalise(&w.deny),
+                strict_dns: w.strict_dns,
+                origin: w.name_span,
+            },
+        })
+        .collect();
+    cluster_policies.sort_by(|a, b| a.policy.name.cmp(&b.policy.name));
     Program {
         policies,
         guardrails,
+        cluster_policies,
         cluster: program.cluster.clone(),
         dns_server: program.dns_server.clone(),
     }

@@ -1,5 +1,6 @@
 //! Stage 3: the backend-neutral IR. One `Policy` per selected workload (plus one per
-//! namespace default-deny), one `Guardrail` per cluster-wide statement. Rules are normalised:
+//! namespace default-deny), one `Guardrail` per cluster-wide deny and one `ClusterPolicy` per
+//! cluster-wide allow-list. Rules are normalised:
 //! identical destinations merged, ports merged per peer, nested and adjacent CIDRs aggregated,
 //! deterministic order. `deny` is the set of flows that must never be allowed, whatever else is.
 //!
@@ -15,7 +16,7 @@ pub(crate) use lower::lower;
 
 use std::collections::BTreeMap;
 
-use crate::model::{ClusterFacts, LabelSelector, Peer, PortSet};
+use crate::model::{ClusterFacts, LabelSelector, Peer, PortSet, Subject};
 use crate::source::Span;
 
 /// Peers that share one port set.
@@ -50,6 +51,8 @@ pub(crate) enum PolicyKind {
     Pods { name: String },
     /// `default deny`: selects every pod of the namespace, allows nothing.
     DefaultDeny,
+    /// `cluster NAME ... -> ...`: a cluster-wide allow-list ([`ClusterPolicy`]).
+    Cluster { name: String },
 }
 
 /// The egress policy of one workload in one namespace.
@@ -69,12 +72,46 @@ pub(crate) struct Policy {
     pub origin: Span,
 }
 
-/// A cluster-wide deny that applies to every pod, without isolating any pod.
+impl Policy {
+    /// The namespace whose pods a pod peer without one means (and that needs no namespace
+    /// criterion in a namespaced object): the policy's own; `None` for a cluster-wide one.
+    pub fn home(&self) -> Option<&str> {
+        match self.kind {
+            PolicyKind::Cluster { .. } => None,
+            _ => Some(self.namespace.as_str()),
+        }
+    }
+}
+
+/// A cluster-wide deny that applies to the pods of its subject (every pod unless the statement
+/// narrows it), without isolating any pod.
 #[derive(Clone, Debug)]
 pub(crate) struct Guardrail {
     pub name: String,
+    pub subject: Subject,
     pub deny: Vec<Rule>,
     pub origin: Span,
+}
+
+/// A cluster-wide allow-list: the pods of `subject`, in every namespace it chooses, are
+/// isolated for egress and may reach what `policy` allows, minus what it denies; with the
+/// namespaced policies that select a pod it forms one union, as policies do.
+/// `policy.namespace` is empty (the policy has none) and `policy.kind` is
+/// [`PolicyKind::Cluster`]; no pod peer of its rules is in "the policy's own namespace".
+#[derive(Clone, Debug)]
+pub(crate) struct ClusterPolicy {
+    pub subject: Subject,
+    pub policy: Policy,
+}
+
+impl ClusterPolicy {
+    /// The statement's name, as written after `cluster`.
+    pub fn subject_name(&self) -> &str {
+        match &self.policy.kind {
+            PolicyKind::Cluster { name } => name,
+            _ => &self.policy.name,
+        }
+    }
 }
 
 /// A whole program, sorted by (namespace, name).
@@ -82,6 +119,8 @@ pub(crate) struct Guardrail {
 pub struct Program {
     pub(crate) policies: Vec<Policy>,
     pub(crate) guardrails: Vec<Guardrail>,
+    /// Cluster-wide allow-lists, sorted by name.
+    pub(crate) cluster_policies: Vec<ClusterPolicy>,
     /// What the program declares about the cluster's addresses.
     pub(crate) cluster: ClusterFacts,
     /// The cluster's DNS server: pods or addresses (`set dns-server`, else the CoreDNS pods).

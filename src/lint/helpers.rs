@@ -2,7 +2,9 @@
 //! a destination is the cluster DNS, and large numbers written for people.
 
 use crate::check::checked::{Dest, Workload, WorkloadKind};
-use crate::model::{Peer, PortSet, Proto};
+use crate::model::{
+    LabelSelector, NAMESPACE_NAME_LABEL, NamespaceSel, Peer, PortSet, Proto, Subject,
+};
 
 /// `app `payments-api``, `workload `web-tier``: a statement as messages name it.
 pub fn describe(w: &Workload) -> String {
@@ -47,4 +49,27 @@ pub fn group(c: u64) -> String {
         out.push(ch);
     }
     out
+}
+
+/// Whether `subject` selects every pod that `selector` selects in `namespace`, whatever labels
+/// the namespace carries besides its name: its namespaces are every namespace or chosen by the
+/// name label alone, and each of its pod requirements is one of the selector's.
+pub fn surely_selects(subject: &Subject, namespace: &str, selector: &LabelSelector) -> bool {
+    let namespace_ok = match &subject.namespaces {
+        NamespaceSel::Any => true,
+        NamespaceSel::Named(n) => n == namespace,
+        NamespaceSel::Labels(l) => {
+            l.reqs.iter().all(|r| r.key() == NAMESPACE_NAME_LABEL)
+                && l.matches(&std::collections::BTreeMap::from([(
+                    NAMESPACE_NAME_LABEL.to_owned(),
+                    namespace.to_owned(),
+                )]))
+        }
+    };
+    namespace_ok
+        && subject
+            .selector
+            .reqs
+            .iter()
+            .all(|r| selector.reqs.contains(r))
 }

@@ -104,13 +104,24 @@ fn hover_at(program: &Program, doc: &Document, hit: Hit<'_>) -> Option<(String, 
             };
             Some((format!("workload `{}`: {what}", w.name.node), w.name.span))
         }
-        Hit::Cluster(c) => Some((
-            format!(
-                "guardrail `{}`: denies its destinations to every pod of the cluster",
-                c.name.node
-            ),
-            c.name.span,
-        )),
+        Hit::Cluster(c) => {
+            let whose = if c.selector.is_none() && c.namespaces.is_none() && c.except.is_none() {
+                "every pod of the cluster"
+            } else {
+                "the pods it selects in every namespace it chooses"
+            };
+            let what = match c.allow {
+                Some(_) => format!(
+                    "cluster-wide allow-list `{}`: isolates {whose} and allows its destinations",
+                    c.name.node
+                ),
+                None => format!(
+                    "guardrail `{}`: denies its destinations to {whose}",
+                    c.name.node
+                ),
+            };
+            Some((what, c.name.span))
+        }
     }
 }
 

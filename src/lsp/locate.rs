@@ -67,7 +67,7 @@ pub fn at(file: &ast::File, offset: usize) -> Option<Hit<'_>> {
                 if on(c.name.span, offset) {
                     Some(Hit::Cluster(c))
                 } else {
-                    in_dests(&c.deny, offset, None)
+                    in_dests(c.allow.iter().flatten().chain(&c.deny), offset, None)
                 }
             }
             // `default deny`, settings, attributes: no names to look up.

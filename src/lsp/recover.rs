@@ -175,6 +175,13 @@ fn shift_item(item: ast::Item, d: u32) -> Option<ast::Item> {
         }
         ast::Item::Cluster(mut c) => {
             c.name = spanned(c.name, d);
+            c.selector = c.selector.map(|s| selector(s, d));
+            c.namespaces = c.namespaces.map(|(s, at)| (selector(s, d), span(at, d)));
+            c.except = c.except.map(|e| ast::Except {
+                names: e.names.into_iter().map(|n| spanned(n, d)).collect(),
+                span: span(e.span, d),
+            });
+            c.allow = c.allow.map(|a| dests(a, d));
             c.deny = dests(c.deny, d);
             c.span = span(c.span, d);
             ast::Item::Cluster(c)

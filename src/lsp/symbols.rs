@@ -77,7 +77,14 @@ fn item_symbol(
         ),
         ast::Item::Cluster(c) => (
             c.name.node.clone(),
-            Some("cluster guardrail".to_owned()),
+            Some(
+                if c.allow.is_some() {
+                    "cluster allow-list"
+                } else {
+                    "cluster guardrail"
+                }
+                .to_owned(),
+            ),
             SymbolKind::EVENT,
             c.span,
             c.name.span,

@@ -68,7 +68,7 @@ pub const KEYWORDS: [(&str, &str); 7] = [
     ),
     (
         "cluster",
-        "`cluster NAME deny DESTINATIONS`: a guardrail for every pod of the cluster.",
+        "`cluster NAME [{SELECTOR}] [in ns{...}] [except NS, ...] -> DESTINATIONS`: an allow-list for pods of every namespace (cilium, calico); `cluster NAME ... deny DESTINATIONS`: a guardrail, a deny that isolates no pod.",
     ),
 ];
 

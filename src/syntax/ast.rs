@@ -117,11 +117,29 @@ pub struct Workload {
     pub span: Span,
 }
 
-/// `cluster block-metadata deny metadata`
+/// `cluster block-metadata deny metadata` (a guardrail) or `cluster agents {app=agent} in
+/// ns{team=obs} except kube-system -> collector deny metadata` (a cluster-wide allow-list).
 #[derive(Clone, Debug)]
 pub struct Cluster {
     pub name: Name,
+    /// `{app=agent}`: the pods selected in each namespace; `None` selects every pod.
+    pub selector: Option<Selector>,
+    /// `in ns{team=obs}`: the namespaces whose pods are selected (the span is the `ns{...}`).
+    pub namespaces: Option<(Selector, Span)>,
+    /// `except kube-system, calico-system`: namespaces left out.
+    pub except: Option<Except>,
+    /// `-> ...`: the allow list of a cluster-wide allow-list; `None` for a guardrail
+    /// (`cluster NAME deny ...`).
+    pub allow: Option<Vec<Dest>>,
     pub deny: Vec<Dest>,
+    pub span: Span,
+}
+
+/// `except kube-system, calico-system`
+#[derive(Clone, Debug)]
+pub struct Except {
+    pub names: Vec<Name>,
+    /// The whole clause, `except` included.
     pub span: Span,
 }
 

@@ -15,7 +15,9 @@ fn describe(rule: Rule) -> &'static str {
             "a statement (`namespace`, `def`, `app`, `pods`, `default deny`, `cluster`)"
         }
         Rule::default_deny => "`default deny`",
-        Rule::cluster_stmt => "a `cluster` guardrail",
+        Rule::cluster_stmt => "a `cluster` statement",
+        Rule::cluster_in => "`in ns{...}`",
+        Rule::kw_except | Rule::cluster_except => "`except NAMESPACE, ...`",
         Rule::kw_allow => "`allow`",
         Rule::kw_namespace => "`namespace`",
         Rule::kw_def => "`def`",

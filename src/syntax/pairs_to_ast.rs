@@ -83,6 +83,7 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_set
             | Rule::kw_resolving
             | Rule::kw_serviceaccount
+            | Rule::kw_except
     )
 }
 
@@ -172,16 +173,52 @@ fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
         }
         Rule::cluster_stmt => {
             let mut name = None;
+            let mut sel = None;
+            let mut namespaces = None;
+            let mut except = None;
+            let mut lists = Vec::new();
             let mut deny = Vec::new();
-            for c in children(p) {
+            // A `deny` right in the statement (not in a deny clause) makes it a guardrail.
+            let mut guardrail = false;
+            for c in p.into_inner() {
                 match c.as_rule() {
+                    Rule::kw_cluster => {}
+                    Rule::kw_deny => guardrail = true,
                     Rule::name => name = Some(cx.spanned(&c)),
-                    Rule::dest_list => deny = dest_list(cx, c),
+                    Rule::selector => sel = Some(selector(cx, c)),
+                    Rule::cluster_in => {
+                        for n in children(c) {
+                            let s = cx.span(&n);
+                            namespaces = n.into_inner().next().map(|x| (selector(cx, x), s));
+                        }
+                    }
+                    Rule::cluster_except => {
+                        let s = cx.span(&c);
+                        let names = children(c).map(|n| cx.spanned(&n)).collect();
+                        except = Some(Except { names, span: s });
+                    }
+                    Rule::dest_list => lists.push(dest_list(cx, c)),
+                    Rule::deny_clause => {
+                        for d in children(c) {
+                            deny.extend(dest_list(cx, d));
+                        }
+                    }
                     _ => cx.bug(&c, "in a cluster statement"),
                 }
             }
+            // `-> A deny B` (an allow-list) or `deny B` alone (a guardrail).
+            let first = lists.into_iter().next().unwrap_or_default();
+            let (allow, deny) = if guardrail {
+                (None, first)
+            } else {
+                (Some(first), deny)
+            };
             Some(Item::Cluster(Cluster {
                 name: name?,
+                selector: sel,
+                namespaces,
+                except,
+                allow,
                 deny,
                 span,
             }))

@@ -44,7 +44,7 @@ pub type Labels = BTreeMap<String, String>;
 /// The one label every namespace carries, set by the control plane to the namespace's name
 /// (<https://kubernetes.io/docs/reference/labels-annotations-taints/#kubernetes-io-metadata-name>);
 /// the flow model gives namespaces no other label.
-pub const NAMESPACE_NAME: &str = "kubernetes.io/metadata.name";
+pub const NAMESPACE_NAME: &str = crate::model::NAMESPACE_NAME_LABEL;
 
 /// The labels of a namespace: only [`NAMESPACE_NAME`].
 pub fn namespace_labels(namespace: &str) -> Labels {

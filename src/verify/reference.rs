@@ -1,6 +1,9 @@
 //! The reference evaluator: the meaning of the source, decided on the IR.
 //!
-//! - A cluster-wide guardrail's deny applies to every pod and wins over any allow.
+//! - A cluster-wide guardrail's deny applies to the pods of its subject (every pod unless the
+//!   statement narrows it) and wins over any allow.
+//! - A cluster-wide allow-list selects the pods of its subject in every namespace it chooses,
+//!   as a namespaced policy selects pods of its namespace: one union with them.
 //! - A pod that no policy selects is not isolated: everything is allowed.
 //! - A pod that some policies select may reach what any of them allows (a union), except what
 //!   any of them denies (a deny of a policy applies to all egress of the pods it selects).
@@ -89,6 +92,14 @@ fn peer_miss(peer: &Peer, dest: &Destination) -> Option<String> {
     }
 }
 
+/// `payments/api-egress`, or a cluster-wide policy's name alone.
+fn qualified(p: &ir::Policy) -> String {
+    match p.home() {
+        Some(ns) => format!("{ns}/{}", p.name),
+        None => p.name.clone(),
+    }
+}
+
 fn port_miss(ports: &PortSet, flow: &Flow) -> Option<String> {
     (!ports.contains(flow.proto, flow.port)).then(|| format!("{} is not in {ports}", flow.packet()))
 }
@@ -119,7 +130,16 @@ fn matches(rule: &Rule, flow: &Flow) -> Result<(String, Span), Miss> {
 
 impl Evaluator for Reference<'_> {
     fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable> {
-        for g in &self.program.guardrails {
+        let source = &flow.source;
+        let ns_labels = source.namespace_labels();
+        let selects =
+            |s: &crate::model::Subject| s.matches(&source.namespace, &ns_labels, &source.labels);
+        for g in self
+            .program
+            .guardrails
+            .iter()
+            .filter(|g| selects(&g.subject))
+        {
             for (i, r) in g.deny.iter().enumerate() {
                 if let Ok((why, source)) = matches(r, flow) {
                     return Ok(Decision {
@@ -136,6 +156,13 @@ impl Evaluator for Reference<'_> {
             .filter(|p| {
                 p.namespace == flow.source.namespace && p.selector.matches(&flow.source.labels)
             })
+            .chain(
+                self.program
+                    .cluster_policies
+                    .iter()
+                    .filter(|c| selects(&c.subject))
+                    .map(|c| &c.policy),
+            )
             .collect();
         if selecting.is_empty() {
             return Ok(Decision::by_default(
@@ -151,11 +178,7 @@ impl Evaluator for Reference<'_> {
                 if let Ok((why, source)) = matches(r, flow) {
                     return Ok(Decision {
                         source: Some(source),
-                        ..Decision::by_rule(
-                            false,
-                            format!("{}/{} deny[{i}]", p.namespace, p.name),
-                            why,
-                        )
+                        ..Decision::by_rule(false, format!("{} deny[{i}]", qualified(p)), why)
                     });
                 }
             }
@@ -167,23 +190,16 @@ impl Evaluator for Reference<'_> {
                     Ok((why, source)) => {
                         return Ok(Decision {
                             source: Some(source),
-                            ..Decision::by_rule(
-                                true,
-                                format!("{}/{} allow[{i}]", p.namespace, p.name),
-                                why,
-                            )
+                            ..Decision::by_rule(true, format!("{} allow[{i}]", qualified(p)), why)
                         });
                     }
                     Err(miss) => closest.offer_with(miss.near, || {
-                        format!("{}/{} allow[{i}]: {}", p.namespace, p.name, miss.why)
+                        format!("{} allow[{i}]: {}", qualified(p), miss.why)
                     }),
                 }
             }
         }
-        let names: Vec<String> = selecting
-            .iter()
-            .map(|p| format!("{}/{}", p.namespace, p.name))
-            .collect();
+        let names: Vec<String> = selecting.iter().map(|p| qualified(p)).collect();
         Ok(Decision {
             closest: closest.into_why(),
             ..Decision::by_default(false, format!("no rule of {} allows it", names.join(", ")))

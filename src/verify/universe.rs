@@ -3,8 +3,9 @@
 //! (which covers every `except` edge, as denies are rules too), each port and the ports just
 //! outside each range, every protocol, host names that match and nearly match each pattern,
 //! pods inside and just outside every selector, the cluster DNS pods and the metadata addresses.
-//! Sources are a pod of every policy's selection, an unselected pod of each namespace, and a pod
-//! of a namespace with no policy.
+//! Sources are a pod of every policy's selection, an unselected pod of each namespace, pods
+//! inside and just outside each cluster-wide statement's subject, and a pod of a namespace with
+//! no policy.
 //!
 //! Two readings of policies (the YAML an importer read and the YAML its program rebuilds to)
 //! are compared one source pod at a time ([`compare_scoped`]): each side says which of its
@@ -257,6 +258,13 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
                 .iter()
                 .flat_map(|g| g.deny.iter().map(|r| (r, ELSEWHERE))),
         )
+        .chain(program.cluster_policies.iter().flat_map(|c| {
+            c.policy
+                .allow
+                .iter()
+                .chain(&c.policy.deny)
+                .map(|r| (r, ELSEWHERE))
+        }))
         .collect();
 
     let model = ClusterModel::new(&program.cluster);
@@ -312,6 +320,15 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
             p.namespace.clone(),
             Labels::from([("egressc-test".into(), "unselected".into())]),
         ));
+    }
+    // A cluster-wide statement's pods, and pods just outside its selector or its namespaces.
+    let subjects = program
+        .cluster_policies
+        .iter()
+        .map(|c| &c.subject)
+        .chain(program.guardrails.iter().map(|g| &g.subject));
+    for s in subjects {
+        sources.extend(pods(&s.namespaces, &s.selector, ELSEWHERE));
     }
     sources.insert(Pod::new(
         ELSEWHERE,

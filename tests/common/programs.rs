@@ -120,3 +120,71 @@ pub fn program_with_dns(
     s.push_str("pods batch {tier=batch, !app} -> dns, 10.50.0.0/24:443\n");
     s
 }
+
+/// Subjects of a random cluster-wide allow-list (what follows `cluster NAME`): every pod, pods
+/// by label in every namespace, namespaces by label, namespaces left out (the random apps'
+/// own among them).
+#[allow(
+    dead_code,
+    reason = "only tests/equivalence.rs writes cluster-wide allow-lists"
+)]
+pub const CLUSTER_SUBJECTS: &[&str] = &[
+    "",
+    "{app=agent}",
+    "in ns{team=obs}",
+    "except kube-system, payments",
+    "{tier=batch} except default",
+    "{app=app-4} in ns{env in (prod, staging)} except kube-system",
+];
+
+/// Destinations of a random cluster-wide allow-list (pods always with their namespace);
+/// `none` is written alone.
+#[allow(
+    dead_code,
+    reason = "only tests/equivalence.rs writes cluster-wide allow-lists"
+)]
+pub const CLUSTER_ALLOWS: &[&str] = &[
+    "dns",
+    "strict-dns",
+    "none",
+    "internet:443/tcp",
+    "pods(monitoring){app=prometheus}:9090",
+    "pods(*){app=otel}:4317",
+    "10.1.2.0/24:443",
+    "any:53/udp",
+    "pods(ns{team=payments}){app=x}:80",
+    "serviceaccount(billing/reporter)",
+];
+
+#[allow(
+    dead_code,
+    reason = "only tests/equivalence.rs writes cluster-wide allow-lists"
+)]
+pub const CLUSTER_DENIES: &[&str] = &["metadata", "10.1.2.0/25", "pods(kube-system)", "any:25/tcp"];
+
+/// A cluster-wide allow-list: `cluster everywhere SUBJECT -> ALLOWS deny DENIES`, or `-> none`
+/// when the allows hold `none`.
+#[allow(
+    dead_code,
+    reason = "only tests/equivalence.rs writes cluster-wide allow-lists"
+)]
+pub fn cluster_statement(subject: usize, allow: &[usize], deny: &[usize]) -> String {
+    let subject = CLUSTER_SUBJECTS[subject % CLUSTER_SUBJECTS.len()];
+    let allow: Vec<&str> = allow
+        .iter()
+        .map(|a| CLUSTER_ALLOWS[*a % CLUSTER_ALLOWS.len()])
+        .collect();
+    if allow.contains(&"none") {
+        return format!("cluster everywhere {subject} -> none\n");
+    }
+    let mut s = format!("cluster everywhere {subject} -> {}", allow.join(", "));
+    if !deny.is_empty() {
+        let deny: Vec<&str> = deny
+            .iter()
+            .map(|d| CLUSTER_DENIES[*d % CLUSTER_DENIES.len()])
+            .collect();
+        s.push_str(&format!(" deny {}", deny.join(", ")));
+    }
+    s.push('\n');
+    s
+}

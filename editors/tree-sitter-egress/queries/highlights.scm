@@ -26,12 +26,13 @@
 (deny_clause "deny" @keyword)
 (default_deny "deny" @keyword)
 (cluster_rule "deny" @keyword)
+(cluster_namespaces "in" @keyword)
+(except_clause "except" @keyword)
+(except_clause namespace: (_) @module)
 (verdict) @keyword
 
-[
-  "in"
-  "notin"
-] @keyword.operator
+(label_in "in" @keyword.operator)
+"notin" @keyword.operator
 
 ; Attributes: `@allow(W0101, "reason")`, `@allow(no-dns, "reason")`
 (attribute "@" @attribute)

@@ -105,6 +105,9 @@ syn match egressPods /\%([A-Za-z0-9_.:*\/-]\)\@<!pods\ze\s*[({]/ nextgroup=egres
 " `deny` followed by a destination (a deny clause or a guardrail's list); `deny` before `,`,
 " `)` or the end of the line is a name.
 syn match egressDeny /\%([A-Za-z0-9_.:*\/-]\)\@<!deny\ze[ \t]\+[^ \t,)#]/
+" A cluster statement's `in ns{...}` and `except NAMESPACE, ...`, before its arrow or `deny`.
+syn match egressStatement /\%(^\s*cluster\s[^>#]*\)\@<=\<in\ze\s\+ns{/
+syn match egressStatement /\%(^\s*cluster\s[^>#]*\)\@<=\<except\ze\%(\s\|$\)/ nextgroup=egressNamespaceName skipwhite
 " An expectation's verdict and `resolving ADDRESS` (the address is an egressIPv4 or egressIPv6).
 syn match egressDeny /\%(^\s*expect\s.*\)\@<=\<deny\ze\s*\%(#.*\)\=$/
 syn match egressAllow /\%(^\s*expect\s.*\)\@<=\<allow\ze\s*\%(#.*\)\=$/

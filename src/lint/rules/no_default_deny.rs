@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use crate::diagnostics::{Code, Diagnostic};
+use crate::lint::helpers::surely_selects;
 use crate::lint::{Context, Rule};
 
 pub const RULE: Rule = Rule {
@@ -67,7 +68,13 @@ fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
         .collect();
     for (ns, span) in &program.namespaces {
         let has_workloads = with_workloads.contains(ns.as_str());
-        let has_default = with_default.contains(ns.as_str());
+        // A cluster-wide allow-list that surely selects every pod of the namespace isolates
+        // them as `default deny` would.
+        let has_default = with_default.contains(ns.as_str())
+            || program
+                .cluster_workloads
+                .iter()
+                .any(|c| surely_selects(&c.subject, ns, &crate::model::LabelSelector::default()));
         if has_workloads && !has_default {
             found.push(
                 Diagnostic::new(

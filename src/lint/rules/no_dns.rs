@@ -1,7 +1,7 @@
 //! W0101 `no-dns`: an `app` or `pods` statement without a DNS allowance.
 
 use crate::diagnostics::{Code, Diagnostic};
-use crate::lint::helpers::{describe, is_dns};
+use crate::lint::helpers::{describe, is_dns, surely_selects};
 use crate::lint::{Context, Rule};
 
 pub const RULE: Rule = Rule {
@@ -60,6 +60,15 @@ fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
         // `-> none` allows nothing, so no lookup can hang: nothing to warn about.
         let server = &cx.program.dns_server;
         if w.allow.is_empty() || w.allow.iter().any(|t| is_dns(t, server)) {
+            continue;
+        }
+        // A cluster-wide allow-list that surely selects every pod of the workload and allows DNS
+        // allows it to them too (policies form a union).
+        let covered = cx.program.cluster_workloads.iter().any(|c| {
+            surely_selects(&c.subject, &w.namespace, &w.selector)
+                && c.allow.iter().any(|t| is_dns(t, server))
+        });
+        if covered {
             continue;
         }
         found.push(

@@ -17,8 +17,9 @@
 //! | `protocol` TCP, UDP, SCTP and `destination.ports` | `:PORT/PROTO`; no port: `:1-65535/PROTO` |
 //! | `protocol` ICMP, ICMPv6 with `icmp: {type, code}`, other protocols (by name or number) | `:icmp(TYPE, CODE)`, `:icmpv6(TYPE)`, `:gre` ... |
 //! | a rule with no destination | `any` |
-//! | a Tier before `default` with `defaultAction: Pass` holding GlobalNetworkPolicies that select every pod and only deny | `cluster NAME deny ...` |
-//! | GlobalNetworkPolicies elsewhere, other tiers | refused (E0803) |
+//! | a Tier before `default` with `defaultAction: Pass` holding GlobalNetworkPolicies that only deny | `cluster NAME [SUBJECT] deny ...` |
+//! | GlobalNetworkPolicy in the `default` tier with a `namespaceSelector` (pods only) | `cluster NAME [{SELECTOR}] [in ns{...}] [except NS, ...] -> ...` |
+//! | GlobalNetworkPolicies without `namespaceSelector` in `default` (host endpoints too), other tiers | refused (E0803) |
 //! | NetworkSet, GlobalNetworkSet | `def NAME = ...` |
 //! | `notProtocol`, `notICMP`, `notPorts`, `notSelector`, source criteria | left out (W0802) in an `Allow`, refused (E0803) in a `Deny` |
 
@@ -34,6 +35,7 @@ use super::program::{Dest, Exception, Guardrail, Origin, Program, Set, Statement
 use super::report::{Report, span};
 use super::shared::{self, WRITE_BY_HAND};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::model::Subject;
 use crate::model::{LabelReq, LabelSelector, NamespaceSel, Peer, PortRange};
 use crate::source::{SourceMap, Span, Spanned};
 use crate::verify::NAMESPACE_NAME;
@@ -241,14 +243,19 @@ impl Mapping<'_> {
                 if t.name == DEFAULT_TIER {
                     match &p.namespace {
                         Some(ns) => self.workload(p, ns, &o, report, program),
+                        // §gnp: with a `namespaceSelector` it applies to workload endpoints
+                        // only: the pods of a cluster-wide allow-list.
+                        None if p.namespace_selector.is_some() => {
+                            self.cluster_workload(p, &o, report, program)
+                        }
                         None => report.refuse(
                             o.doc,
                             o.span,
                             format!(
-                                "{} {}: a GlobalNetworkPolicy in the default tier decides for pods across the cluster, which the language cannot say yet",
+                                "{} {}: without a `namespaceSelector` it also applies to host endpoints, which the language cannot say yet",
                                 o.kind, o.object
                             ),
-                            "keep this policy outside egressc; the language writes cluster-wide denials for every pod as `cluster NAME deny ...`",
+                            "add `namespaceSelector: all()` if it is meant for pods only, or keep this policy outside egressc",
                         ),
                     }
                 } else if i < default_at && t.default_action == TierDefault::Pass {
@@ -269,31 +276,88 @@ impl Mapping<'_> {
         self.settle_denies(tiers, report, program);
     }
 
-    /// A GlobalNetworkPolicy of a passing tier before `default` that selects every pod and only
-    /// denies: a guardrail.
+    /// The pods a GlobalNetworkPolicy selects, as a cluster statement's subject: its
+    /// `selector` in the namespaces its `namespaceSelector` chooses (none: every namespace).
+    fn cluster_subject(&self, p: &Policy) -> Result<Subject, String> {
+        let selector = subject(&p.selector)?;
+        let namespaces = match &p.namespace_selector {
+            None => NamespaceSel::Any,
+            Some(sel) => match namespaces(sel, self.names)?.as_slice() {
+                [NamespaceSel::Any] => NamespaceSel::Any,
+                [NamespaceSel::Named(n)] => {
+                    NamespaceSel::Labels(LabelSelector::new(vec![LabelReq::Eq(
+                        NAMESPACE_NAME.to_owned(),
+                        n.clone(),
+                    )]))
+                }
+                [NamespaceSel::Labels(l)] => NamespaceSel::Labels(l.clone()),
+                _ => {
+                    return Err(
+                        "its namespace selector has alternatives (`||`), which one statement cannot select".into(),
+                    );
+                }
+            },
+        };
+        Ok(Subject {
+            namespaces,
+            selector,
+        })
+    }
+
+    /// A GlobalNetworkPolicy of the default tier for pods (with a `namespaceSelector`): a
+    /// cluster-wide allow-list, its Deny rules as its deny clause (checked as the namespaced
+    /// ones are, by [`Self::settle_denies`] and the import's own comparison).
+    fn cluster_workload(&self, p: &Policy, o: &Origin, report: &mut Report, program: &mut Program) {
+        let subject = match self.cluster_subject(p) {
+            Ok(s) => s,
+            Err(why) => {
+                return report.refuse(
+                    o.doc,
+                    o.span,
+                    format!("{} {} selects `{}`: {why}", o.kind, o.object, p.selector),
+                    "keep this policy outside egressc",
+                );
+            }
+        };
+        let mut statement = Statement {
+            name: names::from_object(p.name.rsplit('.').next().unwrap_or(&p.name)),
+            selector: subject.selector.clone(),
+            allow: Vec::new(),
+            deny: Vec::new(),
+            exceptions: Vec::new(),
+            strict_dns: false,
+            origins: vec![o.clone()],
+        };
+        self.rules_into(p, o, report, &mut statement);
+        program.add_cluster(subject.namespaces, statement);
+    }
+
+    /// A GlobalNetworkPolicy of a passing tier before `default` that only denies: a guardrail
+    /// for the pods it selects.
     fn guardrail(&self, p: &Policy, o: &Origin, report: &mut Report, program: &mut Program) {
-        let every_namespace = p.namespace_selector.as_ref().is_none_or(Selector::is_all);
+        let subject = self.cluster_subject(p);
         let why = if p.namespace.is_some() {
-            Some("a NetworkPolicy in a tier of its own decides before the default tier")
-        } else if !p.selector.is_all() || !every_namespace {
-            Some("it decides for some pods only; a guardrail applies to every pod")
+            Some("a NetworkPolicy in a tier of its own decides before the default tier".to_owned())
+        } else if let Err(why) = &subject {
+            Some(format!("it selects `{}`: {why}", p.selector))
         } else if p
             .rules
             .iter()
             .any(|r| matches!(r.action, Action::Allow | Action::Pass))
         {
-            Some("its Allow or Pass rules decide before the default tier")
+            Some("its Allow or Pass rules decide before the default tier".to_owned())
         } else {
             None
         };
-        if let Some(why) = why {
+        let (None, Ok(subject)) = (why.clone(), subject) else {
+            let why = why.unwrap_or_default();
             return report.refuse(
                 o.doc,
                 o.span,
                 format!("{} {}: {why}", o.kind, o.object),
                 "keep this policy outside egressc",
             );
-        }
+        };
         let mut deny = Vec::new();
         for r in &p.rules {
             if r.action == Action::Log {
@@ -311,6 +375,7 @@ impl Mapping<'_> {
         let name = names::from_object(p.name.rsplit('.').next().unwrap_or(&p.name));
         program.guardrails.push(Guardrail {
             name,
+            subject,
             deny,
             origin: o.clone(),
         });
@@ -377,6 +442,13 @@ impl Mapping<'_> {
             strict_dns: false,
             origins: vec![o.clone()],
         };
+        self.rules_into(p, o, report, &mut statement);
+        program.add(namespace, statement);
+    }
+
+    /// A policy's egress rules into `statement`: Allow and Pass rules allow, Deny rules deny,
+    /// Log rules are reported.
+    fn rules_into(&self, p: &Policy, o: &Origin, report: &mut Report, statement: &mut Statement) {
         for r in &p.rules {
             match r.action {
                 Action::Log => self.log(r, o, report),
@@ -418,7 +490,6 @@ impl Mapping<'_> {
                 },
             }
         }
-        program.add(namespace, statement);
     }
 
     /// What a rule's destination (and protocol) reach, or why it cannot be written.

@@ -18,8 +18,9 @@
 //! | `rules.dns` answering every name (`*`) | the DNS visibility `dns` gives |
 //! | `rules.dns` answering some names only | refused (E0803) |
 //! | `egressDeny` | `deny ...` |
-//! | CiliumClusterwideNetworkPolicy with `endpointSelector: {}`, only `egressDeny`, `enableDefaultDeny.egress: false` | `cluster NAME deny ...` |
-//! | other clusterwide policies | refused (E0803): cluster-wide allowances are not in the language yet |
+//! | CiliumClusterwideNetworkPolicy with only `egressDeny`, `enableDefaultDeny.egress: false` | `cluster NAME [SUBJECT] deny ...` |
+//! | CiliumClusterwideNetworkPolicy that isolates (`enableDefaultDeny.egress` not `false`) | `cluster NAME [{SELECTOR}] [in ns{...}] [except NS, ...] -> ...` |
+//! | clusterwide allowances that isolate nothing, subjects by service account | refused (E0803) |
 //! | `toEntities`, `toServices`, `toGroups`, `toNodes`, L7 rules, named ports, protocols without ports in `toPorts`, `cidrGroupRef` (the reader) | left out (W0802) |
 
 use std::collections::BTreeSet;
@@ -31,7 +32,9 @@ use super::program::{Dest, Guardrail, Origin, Program, Statement};
 use super::report::Report;
 use super::shared::{self, At, WRITE_BY_HAND};
 use crate::diagnostics::{Code, Diagnostic};
-use crate::model::{HostPattern, LabelSelector, Peer as ModelPeer, PortRange, Proto};
+use crate::model::{
+    HostPattern, LabelSelector, NamespaceSel, Peer as ModelPeer, PortRange, Proto, Subject,
+};
 use crate::source::{SourceMap, Span, Spanned};
 use crate::verify::NAMESPACE_NAME;
 use crate::verify::cilium::fqdn::Fqdn;
@@ -177,42 +180,147 @@ fn workload(
     program.add(namespace, statement);
 }
 
-/// A CiliumClusterwideNetworkPolicy's rule set: a guardrail, when it denies for every pod
-/// without isolating any.
+/// A CiliumClusterwideNetworkPolicy's rule set: a guardrail when it only denies without
+/// isolating (`enableDefaultDeny.egress: false`), else a cluster-wide allow-list; for the pods
+/// its endpoint selector selects.
 fn guardrail(s: &Spec, origin: Origin, at: &At<'_>, report: &mut Report, program: &mut Program) {
-    let mut refuse = |why: &str| {
+    let refuse = |report: &mut Report, why: &str| {
         report.refuse(
             at.doc,
             origin.span,
             format!("{} {}: {why}", at.d.kind, s.object),
-            "keep this policy outside egressc; the language writes cluster-wide denials for every pod as `cluster NAME deny ...`",
+            "keep this policy outside egressc; the language writes cluster-wide policies as `cluster NAME [{SELECTOR}] [in ns{...}] [except NS, ...] -> ...` and `... deny ...`",
         );
     };
-    if !s.egress.is_empty() {
-        return refuse("cluster-wide allowances are not in the language yet");
-    }
+    let subject = match cluster_subject(&s.subject) {
+        Ok(sub) => sub,
+        Err(why) => {
+            return refuse(
+                report,
+                &format!("its endpoint selector `{}`: {why}", s.subject.text()),
+            );
+        }
+    };
     if s.default_deny != Some(false) {
-        return refuse(
-            "it isolates every pod it selects across the cluster, which the language cannot say yet",
-        );
+        return cluster_workload(s, subject, origin, at, report, program);
     }
-    if !s.subject.labels().match_labels.is_empty()
-        || !s.subject.labels().match_expressions.is_empty()
-    {
-        return refuse("it denies for some pods only; a guardrail applies to every pod");
+    if !s.egress.is_empty() {
+        return refuse(
+            report,
+            "with `enableDefaultDeny.egress: false` its allowances add to other policies without isolating any pod, which the language cannot say",
+        );
     }
     let mut deny = Vec::new();
     for r in &s.deny {
         match deny_rule(r, at.names) {
             Ok(d) => deny.extend(d),
-            Err(why) => return refuse(&why),
+            Err(why) => return refuse(report, &why),
         }
     }
     let mut name = names::from_object(&s.object);
     if !at.names.writable(&name) {
         name = format!("{name}-guard");
     }
-    program.guardrails.push(Guardrail { name, deny, origin });
+    program.guardrails.push(Guardrail {
+        name,
+        subject,
+        deny,
+        origin,
+    });
+}
+
+/// A CiliumClusterwideNetworkPolicy that isolates the pods it selects: `cluster NAME ... ->`.
+fn cluster_workload(
+    s: &Spec,
+    subject: Subject,
+    origin: Origin,
+    at: &At<'_>,
+    report: &mut Report,
+    program: &mut Program,
+) {
+    let Some(dns) = answers(s) else {
+        report.refuse(
+            at.doc,
+            origin.span,
+            format!("{} {}: its DNS rules answer lookups of some names only; the language answers every name (`dns`) or the workload's host names and in-cluster names (`strict-dns`)", at.d.kind, s.object),
+            "keep this policy outside egressc, or answer every name (`matchPattern: \"*\"`)",
+        );
+        return;
+    };
+    let mut statement = Statement {
+        name: names::from_object(&s.object),
+        selector: subject.selector,
+        allow: Vec::new(),
+        deny: Vec::new(),
+        exceptions: Vec::new(),
+        strict_dns: dns == Answers::Strict,
+        origins: vec![origin.clone()],
+    };
+    for r in &s.egress {
+        allow_rule(r, s, dns, at, report, &mut statement);
+    }
+    for r in &s.deny {
+        match deny_rule(r, at.names) {
+            Ok(dests) => {
+                for d in dests {
+                    statement.deny(d);
+                }
+            }
+            Err(why) => {
+                return report.refuse(
+                    at.doc,
+                    origin.span,
+                    format!("{} {}: {why}", at.d.kind, s.object),
+                    "keep this policy outside egressc",
+                );
+            }
+        }
+    }
+    program.add_cluster(subject.namespaces, statement);
+}
+
+/// The `endpointSelector` of a CiliumClusterwideNetworkPolicy as the pods of a cluster
+/// statement: its pod labels, in the namespaces its namespace keys choose (`Exists` on the
+/// namespace label, which every pod carries, chooses every namespace).
+fn cluster_subject(sel: &EndpointSelector) -> Result<Subject, String> {
+    let labels = sel.labels();
+    if labels
+        .match_labels
+        .iter()
+        .map(|(k, _)| k)
+        .chain(labels.match_expressions.iter().map(|r| &r.key))
+        .any(|k| *k == Key::ServiceAccount)
+    {
+        return Err("it selects by service account, which a cluster statement cannot".into());
+    }
+    let mut by_namespace: labels::LabelSelector = labels::LabelSelector::default();
+    by_namespace.match_labels = labels
+        .match_labels
+        .iter()
+        .filter_map(|(k, v)| namespace_key(k).map(|k| (k, v.clone())))
+        .collect();
+    by_namespace.match_expressions = labels
+        .match_expressions
+        .iter()
+        .filter(|r| !(r.key == Key::Namespace && r.operator == labels::Operator::Exists))
+        .filter_map(|r| {
+            namespace_key(&r.key).map(|key| labels::Requirement {
+                key,
+                operator: r.operator,
+                values: r.values.clone(),
+            })
+        })
+        .collect();
+    let namespaces =
+        if by_namespace.match_labels.is_empty() && by_namespace.match_expressions.is_empty() {
+            NamespaceSel::Any
+        } else {
+            NamespaceSel::Labels(shared::selector(&by_namespace, |k| Ok(k.clone()))?)
+        };
+    Ok(Subject {
+        namespaces,
+        selector: pod_labels(sel)?,
+    })
 }
 
 /// An endpoint selector's pod requirements, without the namespace Cilium confines it to.

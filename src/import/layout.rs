@@ -11,7 +11,9 @@ use ipnet::IpNet;
 
 use super::names::Names;
 use super::program::{Dest, Origin, Program, Set, Statement};
-use crate::model::{LabelReq, LabelSelector, NamespaceSel, Peer, PortRange, Proto};
+use crate::model::{
+    LabelReq, LabelSelector, NAMESPACE_NAME_LABEL, NamespaceSel, Peer, PortRange, Proto, Subject,
+};
 use crate::source::SourceMap;
 
 /// Lines longer than this are broken after a comma.
@@ -364,6 +366,37 @@ fn definitions(program: &Program, names: &Names) -> BTreeMap<Peer, String> {
     out
 }
 
+/// What follows a cluster statement's name: ` {SELECTOR}`, ` in ns{...}` and ` except NS, ...`
+/// (the requirement that a namespace's name is none of them), each only when it narrows.
+fn cluster_subject(s: &Subject) -> String {
+    let mut out = String::new();
+    if !s.selector.reqs.is_empty() {
+        out.push_str(&format!(" {}", selector(&s.selector)));
+    }
+    if let NamespaceSel::Labels(l) = &s.namespaces {
+        let (except, rest): (Vec<&LabelReq>, Vec<&LabelReq>) = l
+            .reqs
+            .iter()
+            .partition(|r| matches!(r, LabelReq::NotIn(k, _) if k == NAMESPACE_NAME_LABEL));
+        if !rest.is_empty() {
+            let rest = LabelSelector::new(rest.into_iter().cloned().collect());
+            out.push_str(&format!(" in ns{}", selector(&rest)));
+        }
+        let names: BTreeSet<&String> = except
+            .iter()
+            .flat_map(|r| match r {
+                LabelReq::NotIn(_, vs) => vs.iter().collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        if !names.is_empty() {
+            let names: Vec<&str> = names.into_iter().map(String::as_str).collect();
+            out.push_str(&format!(" except {}", names.join(", ")));
+        }
+    }
+    out
+}
+
 /// The statement's subject: `app NAME` when it selects exactly `app=NAME` and that name is
 /// free, else `pods NAME {...}` with a free name from its objects.
 fn subject(s: &Statement, names: &Names, taken: &mut BTreeSet<String>) -> String {
@@ -457,11 +490,48 @@ pub fn print(program: &Program, files: &[&str], names: &Names, sources: &SourceM
     for (p, name) in &defs.pods {
         out.push_str(&format!("def {name} = {}\n", peer(p, None)));
     }
+    let mut cluster_names = BTreeSet::new();
     for g in &program.guardrails {
         out.push('\n');
         out.push_str(&origin_comment(&g.origin, sources));
+        cluster_names.insert(g.name.clone());
         let deny = dest_texts(&g.deny, None, &defs, false);
-        out.push_str(&wrapped(&format!("cluster {} deny ", g.name), &deny, "\n"));
+        out.push_str(&wrapped(
+            &format!("cluster {}{} deny ", g.name, cluster_subject(&g.subject)),
+            &deny,
+            "\n",
+        ));
+    }
+    for c in &program.cluster {
+        let s = &c.statement;
+        out.push('\n');
+        for o in &s.origins {
+            out.push_str(&origin_comment(o, sources));
+        }
+        let mut name = if names.writable(&s.name) {
+            s.name.clone()
+        } else {
+            "imported".to_owned()
+        };
+        let base = name.clone();
+        let mut n = 1;
+        while !cluster_names.insert(name.clone()) {
+            n += 1;
+            name = format!("{base}-{n}");
+        }
+        let head = format!("cluster {name}{} -> ", cluster_subject(&c.subject()));
+        if s.allow.is_empty() {
+            out.push_str(&head);
+            out.push_str("none\n");
+            continue;
+        }
+        let allow = dest_texts(&s.allow, None, &defs, s.strict_dns);
+        out.push_str(&wrapped(&head, &allow, "\n"));
+        let deny = dest_texts(&s.deny, None, &defs, false);
+        if !deny.is_empty() {
+            let indent = " ".repeat(head.chars().count().saturating_sub(3));
+            out.push_str(&wrapped(&format!("{indent}deny "), &deny, "\n"));
+        }
     }
     for (namespace, statements) in &program.namespaces {
         out.push_str(&format!("\nnamespace {namespace}\n"));

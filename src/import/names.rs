@@ -57,7 +57,11 @@ pub fn from_object(object: &str) -> String {
         name = name.replace("--", "-");
     }
     let name = name.trim_matches('-');
-    let name = name.strip_suffix("-egress").unwrap_or(name);
+    // `<name>-egress` and the deny policy beside it, `<name>-egress-deny`, as egressc writes them.
+    let name = name
+        .strip_suffix("-egress-deny")
+        .or_else(|| name.strip_suffix("-egress"))
+        .unwrap_or(name);
     let mut name: String = name.chars().take(56).collect();
     while name.ends_with('-') {
         name.pop();

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use ipnet::IpNet;
 
 use super::report::Report;
-use crate::model::{LabelSelector, Peer, PortRange};
+use crate::model::{LabelSelector, NamespaceSel, Peer, PortRange, Subject};
 use crate::source::Span;
 
 /// Where a statement came from: the object's kind and name, and where it starts in its file.
@@ -100,12 +100,33 @@ impl Statement {
     }
 }
 
-/// A `cluster NAME deny ...` guardrail.
+/// A `cluster NAME ... deny ...` guardrail.
 #[derive(Clone, Debug)]
 pub struct Guardrail {
     pub name: String,
+    /// The pods it applies to (every pod, unless the policy narrows it).
+    pub subject: Subject,
     pub deny: Vec<Dest>,
     pub origin: Origin,
+}
+
+/// A `cluster NAME ... -> ...` allow-list: a statement whose pods are those of `namespaces`
+/// that its selector selects. Its exceptions are written as the fewest ranges when it is
+/// added (a deny of a cluster-wide statement would apply to every namespaced statement of its
+/// pods too).
+#[derive(Clone, Debug)]
+pub struct ClusterStatement {
+    pub namespaces: NamespaceSel,
+    pub statement: Statement,
+}
+
+impl ClusterStatement {
+    pub fn subject(&self) -> Subject {
+        Subject {
+            namespaces: self.namespaces.clone(),
+            selector: self.statement.selector.clone(),
+        }
+    }
 }
 
 /// A named set of address ranges (a Calico NetworkSet or GlobalNetworkSet, a CiliumCIDRGroup),
@@ -122,6 +143,8 @@ pub struct Set {
 pub struct Program {
     pub namespaces: BTreeMap<String, Vec<Statement>>,
     pub guardrails: Vec<Guardrail>,
+    /// Cluster-wide allow-lists, in the order they were read.
+    pub cluster: Vec<ClusterStatement>,
     pub sets: Vec<Set>,
 }
 
@@ -156,9 +179,50 @@ impl Program {
         }
     }
 
+    /// Adds a cluster-wide allow-list; one with the same subject as an earlier one is merged
+    /// into it (a deny-only policy of the same pods, as Calico's deny policies are). Its
+    /// exceptions are written as the fewest ranges.
+    pub fn add_cluster(&mut self, namespaces: NamespaceSel, mut statement: Statement) {
+        for e in std::mem::take(&mut statement.exceptions) {
+            let own = Dest {
+                peer: Peer::Net(e.net),
+                ports: e.ports,
+            };
+            statement.allow.retain(|d| *d != own);
+            for n in super::shared::without(e.net, &e.except) {
+                statement.allow(Dest {
+                    peer: Peer::Net(n),
+                    ports: e.ports,
+                });
+            }
+        }
+        let same = self
+            .cluster
+            .iter_mut()
+            .find(|c| c.namespaces == namespaces && c.statement.selector == statement.selector);
+        match same {
+            Some(c) => {
+                for d in statement.allow {
+                    c.statement.allow(d);
+                }
+                for d in statement.deny {
+                    c.statement.deny(d);
+                }
+                c.statement.strict_dns &= statement.strict_dns;
+                c.statement.origins.extend(statement.origins);
+            }
+            None => self.cluster.push(ClusterStatement {
+                namespaces,
+                statement,
+            }),
+        }
+    }
+
     /// How many statements and guardrails there are.
     pub fn len(&self) -> usize {
-        self.namespaces.values().map(Vec::len).sum::<usize>() + self.guardrails.len()
+        self.namespaces.values().map(Vec::len).sum::<usize>()
+            + self.guardrails.len()
+            + self.cluster.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -172,6 +236,11 @@ impl Program {
             .flatten()
             .flat_map(|s| s.origins.iter().cloned())
             .chain(self.guardrails.iter().map(|g| g.origin.clone()))
+            .chain(
+                self.cluster
+                    .iter()
+                    .flat_map(|c| c.statement.origins.iter().cloned()),
+            )
             .chain(self.sets.iter().map(|s| s.origin.clone()))
             .collect()
     }

@@ -75,7 +75,8 @@ fn names(kind: &PolicyKind, namespace: &str) -> Option<(String, String)> {
     match kind {
         PolicyKind::App { app } => Some((format!("{namespace}/{app}"), app.clone())),
         PolicyKind::Pods { name } => Some((format!("{namespace}/{name}"), format!("pods {name}"))),
-        PolicyKind::DefaultDeny => None,
+        // Cluster-wide allow-lists are in `Program::cluster_policies`, not drawn per namespace.
+        PolicyKind::DefaultDeny | PolicyKind::Cluster { .. } => None,
     }
 }
 

@@ -55,6 +55,17 @@ pub enum Hit {
     NeedsAddress,
 }
 
+impl Hit {
+    /// Which of the three it is, for [`crate::verify::universe::Split`] keys.
+    pub fn key(&self) -> u8 {
+        match self {
+            Hit::Match(_) => 0,
+            Hit::Miss(_) => 1,
+            Hit::NeedsAddress => 2,
+        }
+    }
+}
+
 /// The closest miss offered so far (the first of the nearest).
 #[derive(Clone, Debug, Default)]
 pub struct Closest(Option<Miss>);

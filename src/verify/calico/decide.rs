@@ -8,6 +8,7 @@ use super::{Action, CalicoEvaluator, Entity, NetworkSet, Policy, Rule, TierDefau
 use crate::verify::closest::{Closest, Hit, Miss, Near};
 use crate::verify::ports::{PortRange, Protocol};
 use crate::verify::texts::text;
+use crate::verify::universe::Split;
 use crate::verify::{Decision, Destination, Evaluator, Flow, Labels, Pod, Undecidable};
 
 impl Policy {
@@ -347,6 +348,46 @@ fn rule_hit(r: &Rule, policy: &Policy, flow: &Flow, sets: &[NetworkSet]) -> Hit 
             }
         }
         Outcome::No(why) => Hit::Miss(Miss::new(Near::Elsewhere, why)),
+    }
+}
+
+impl CalicoEvaluator {
+    /// The rules of the policies that select `src`, tier by tier.
+    fn applying_rules<'a>(&'a self, src: &'a Pod) -> impl Iterator<Item = (&'a Policy, &'a Rule)> {
+        self.tiers
+            .tiers
+            .iter()
+            .flat_map(move |t| t.policies.iter().filter(move |p| p.selects(src)))
+            .flat_map(|p| p.rules.iter().map(move |r| (p, r)))
+    }
+}
+
+impl Outcome {
+    fn key(&self) -> u8 {
+        match self {
+            Outcome::Yes(_) => 0,
+            Outcome::No(_) => 1,
+            Outcome::Unknown { .. } => 2,
+        }
+    }
+}
+
+/// A flow is decided by the rules of the policies selecting its source, tier by tier
+/// (`decide`), and a rule matches when its destination entity does (`entity_matches`, reading
+/// the destination only), its protocol and ports do (`ports_match`, reading the protocol and
+/// port only) and its source entity does (the source's, the same for all its flows): the keys
+/// are each rule's destination match and each rule's port match.
+impl Split for CalicoEvaluator {
+    fn destination_key(&self, flow: &Flow, key: &mut Vec<u8>) {
+        for (p, r) in self.applying_rules(&flow.source) {
+            key.push(entity_matches(&r.destination, &flow.destination, p, &self.tiers.sets).key());
+        }
+    }
+
+    fn port_key(&self, flow: &Flow, key: &mut Vec<u8>) {
+        for (_, r) in self.applying_rules(&flow.source) {
+            key.push(u8::from(ports_match(r, flow).is_ok()));
+        }
     }
 }
 

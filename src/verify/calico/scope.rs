@@ -9,8 +9,8 @@ use super::selector::Selector;
 use super::{CalicoEvaluator, Entity, NetworkSet, Policy, Rule, Tier, Tiers};
 use crate::model::{LabelReq, LabelSelector, NamespaceSel, PortRange};
 use crate::verify::ports::Protocol;
-use crate::verify::universe::{self, ELSEWHERE, Scoped, Seeds};
-use crate::verify::{Destination, Evaluator, Pod};
+use crate::verify::universe::{self, ELSEWHERE, Scoped, Seeds, Split};
+use crate::verify::{Destination, Pod};
 
 /// The tiers of a stream, ready to be decided one source at a time, with each tier's
 /// policies of each namespace and its global ones (by their index in the tier).
@@ -190,7 +190,7 @@ impl Scoped for Scope<'_> {
         out
     }
 
-    fn scope(&self, source: &Pod) -> (Box<dyn Evaluator + '_>, Seeds) {
+    fn scope(&self, source: &Pod) -> (Box<dyn Split + '_>, Seeds) {
         let mut s = Seeds::default();
         let tiers: Vec<Tier> = self
             .tiers

@@ -7,6 +7,7 @@ use crate::model::Proto;
 use crate::verify::closest::{Closest, Hit, Miss, Near};
 use crate::verify::ports::PortMatch;
 use crate::verify::texts::{self, text};
+use crate::verify::universe::Split;
 use crate::verify::{Decision, Destination, Evaluator, Flow, Pod, Undecidable, kube_dns};
 
 impl Spec {
@@ -103,11 +104,9 @@ impl Rule {
         }
     }
 
-    /// The rule against the flow; `dns` answers whether the DNS proxy sees a name's lookups
-    /// (allow rules only: deny rules have no `toFQDNs`).
-    fn check(&self, flow: &Flow, dns: &dyn Fn(&str) -> Result<String, String>) -> Hit {
-        let dest = &flow.destination;
-        let ports = self.ports_hit(flow);
+    /// Whether the rule's peers take the destination: `NeedsAddress` for a host name without
+    /// its address and CIDR peers.
+    fn peer_hit(&self, dest: &Destination) -> Hit {
         let peer = match &self.peers {
             None if self.ports.is_empty() && self.icmps.is_empty() => {
                 return Hit::Miss(Miss::new(
@@ -138,12 +137,7 @@ impl Rule {
                     Destination::Host {
                         address: Some(a), ..
                     } => *a,
-                    Destination::Host { address: None, .. } => {
-                        return match ports {
-                            Ok(_) => Hit::NeedsAddress,
-                            Err(m) => Hit::Miss(Miss::new(Near::Elsewhere, m)),
-                        };
-                    }
+                    Destination::Host { address: None, .. } => return Hit::NeedsAddress,
                     // [layer3] "CIDR rules do not apply to traffic where both sides of the
                     // connection are either managed by Cilium or use an IP belonging to a node
                     // in the cluster"; "By default, CIDR-based selectors do not match
@@ -203,9 +197,39 @@ impl Rule {
                 )),
             },
         };
-        let peer = match peer {
-            Ok(p) => p,
-            Err(miss) => return Hit::Miss(miss),
+        match peer {
+            Ok(p) => Hit::Match(p),
+            Err(miss) => Hit::Miss(miss),
+        }
+    }
+
+    /// Whether the DNS proxy sees the lookups of a host name that an FQDN peer takes (`None`
+    /// for any other peer or destination).
+    fn seen(
+        &self,
+        dest: &Destination,
+        dns: &dyn Fn(&str) -> Result<String, String>,
+    ) -> Option<Result<String, String>> {
+        match (&self.peers, dest) {
+            (Some(Peers::Fqdns(_)), Destination::Host { name, .. }) => Some(dns(name)),
+            _ => None,
+        }
+    }
+
+    /// The rule against the flow; `dns` answers whether the DNS proxy sees a name's lookups
+    /// (allow rules only: deny rules have no `toFQDNs`).
+    fn check(&self, flow: &Flow, dns: &dyn Fn(&str) -> Result<String, String>) -> Hit {
+        let dest = &flow.destination;
+        let ports = self.ports_hit(flow);
+        let peer = match self.peer_hit(dest) {
+            Hit::Match(p) => p,
+            Hit::Miss(miss) => return Hit::Miss(miss),
+            Hit::NeedsAddress => {
+                return match ports {
+                    Ok(_) => Hit::NeedsAddress,
+                    Err(m) => Hit::Miss(Miss::new(Near::Elsewhere, m)),
+                };
+            }
         };
         let ports = match ports {
             Ok(p) => p,
@@ -214,8 +238,8 @@ impl Rule {
         // [layer3] toFQDNs learns addresses only from DNS responses the proxy intercepted;
         // [layer7] "This interception is, itself, a separate policy rule governing DNS requests,
         // and must be specified separately".
-        if let (Some(Peers::Fqdns(_)), Destination::Host { name, .. }) = (&self.peers, dest) {
-            return match dns(name) {
+        if let Some(seen) = self.seen(dest, dns) {
+            return match seen {
                 Ok(seen) => Hit::Match(text!("{peer} ({seen}) and {ports}")),
                 Err(why) => Hit::Miss(Miss::new(
                     Near::Unseen,
@@ -253,7 +277,7 @@ impl CiliumEvaluator {
     /// other one depends on the host's unknown address.
     fn denied(selecting: &[&Spec], flow: &Flow) -> (Option<(String, String)>, bool) {
         let mut unknown = false;
-        let no_dns = |_: &str| Err(String::new());
+        let no_dns = no_dns();
         for s in selecting {
             for (i, r) in s.deny.iter().enumerate() {
                 match r.check(flow, &no_dns) {
@@ -333,15 +357,79 @@ impl CiliumEvaluator {
     }
 }
 
-impl Evaluator for CiliumEvaluator {
-    fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable> {
-        let src = &flow.source;
-        let selecting: Vec<&Spec> = self
-            .policies
+impl CiliumEvaluator {
+    /// The policies whose endpoint selector selects `src`.
+    fn selecting(&self, src: &Pod) -> Vec<&Spec> {
+        self.policies
             .0
             .iter()
             .filter(|s| s.subject.matches(src))
-            .collect();
+            .collect()
+    }
+}
+
+/// What an egressDeny rule's FQDN peer learns from the DNS proxy: nothing (deny rules have no
+/// `toFQDNs`).
+fn no_dns() -> impl Fn(&str) -> Result<String, String> {
+    |_: &str| Err(String::new())
+}
+
+impl Rule {
+    /// What the rule says of a destination: whether its peers take it and, for an FQDN peer
+    /// that does, whether the DNS proxy sees the name's lookups.
+    fn destination_key(
+        &self,
+        dest: &Destination,
+        dns: &dyn Fn(&str) -> Result<String, String>,
+        key: &mut Vec<u8>,
+    ) {
+        let peer = self.peer_hit(dest);
+        let seen = match peer {
+            Hit::Match(_) => self.seen(dest, dns),
+            _ => None,
+        };
+        key.push(peer.key());
+        key.push(match seen {
+            None => 0,
+            Some(Ok(_)) => 1,
+            Some(Err(_)) => 2,
+        });
+    }
+}
+
+/// A flow is decided by the egressDeny and egress rules of the policies selecting its source
+/// (`decide`), and a rule matches when its ports do (`ports_hit`, reading the protocol and port
+/// only), its peers take the destination (`peer_hit`, reading the destination only) and, for
+/// an FQDN peer, the DNS proxy sees the name's lookups (`seen`, reading the name and the
+/// source): the keys are each rule's peer hit and sighting, and each rule's port match.
+impl Split for CiliumEvaluator {
+    fn destination_key(&self, flow: &Flow, key: &mut Vec<u8>) {
+        let selecting = self.selecting(&flow.source);
+        let no_dns = no_dns();
+        let dns = |name: &str| Self::dns_sees(&selecting, &flow.source, name);
+        for s in &selecting {
+            for r in &s.deny {
+                r.destination_key(&flow.destination, &no_dns, key);
+            }
+            for r in &s.egress {
+                r.destination_key(&flow.destination, &dns, key);
+            }
+        }
+    }
+
+    fn port_key(&self, flow: &Flow, key: &mut Vec<u8>) {
+        for s in self.selecting(&flow.source) {
+            for r in s.deny.iter().chain(&s.egress) {
+                key.push(u8::from(r.ports_hit(flow).is_ok()));
+            }
+        }
+    }
+}
+
+impl Evaluator for CiliumEvaluator {
+    fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable> {
+        let src = &flow.source;
+        let selecting = self.selecting(src);
 
         // [deny] "Deny policies take precedence over allow policies, regardless of whether they
         // are a Cilium Network Policy, a Clusterwide Cilium Network Policy or even a Kubernetes

@@ -8,8 +8,8 @@ use super::fqdn::Fqdn;
 use super::{CiliumEvaluator, Peers, Policies, Spec};
 use crate::model::{PortRange, Proto};
 use crate::verify::ports::PortMatch;
-use crate::verify::universe::{self, ELSEWHERE, Scoped, Seeds};
-use crate::verify::{Evaluator, Pod, kube_dns};
+use crate::verify::universe::{self, ELSEWHERE, Scoped, Seeds, Split};
+use crate::verify::{Pod, kube_dns};
 
 /// The rule sets of a stream: those confined to a namespace by it, and the clusterwide ones.
 pub struct Scope<'a> {
@@ -129,7 +129,7 @@ impl Scoped for Scope<'_> {
         out
     }
 
-    fn scope(&self, source: &Pod) -> (Box<dyn Evaluator + '_>, Seeds) {
+    fn scope(&self, source: &Pod) -> (Box<dyn Split + '_>, Seeds) {
         let selecting: Vec<Spec> = self
             .by_namespace
             .get(source.namespace.as_str())

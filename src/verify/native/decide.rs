@@ -5,6 +5,7 @@ use crate::verify::closest::{Closest, Hit, Miss, Near};
 use crate::verify::labels::LabelSelector;
 use crate::verify::ports::PortMatch;
 use crate::verify::texts::{self, text};
+use crate::verify::universe::Split;
 use crate::verify::{Decision, Destination, Evaluator, Flow, Pod, Undecidable};
 
 /// A selector as the messages show it.
@@ -166,22 +167,42 @@ fn rule_hit(policy: &Policy, rule: &Rule, flow: &Flow) -> Hit {
     )
 }
 
+impl NativeEvaluator {
+    /// The policies that isolate `source` for egress.
+    fn applying<'a>(&'a self, source: &'a Pod) -> impl Iterator<Item = &'a Policy> + 'a {
+        self.policies.0.iter().filter(|p| {
+            p.egress && p.namespace == source.namespace && p.selector.matches_labels(&source.labels)
+        })
+    }
+}
+
+/// A flow is decided by the rules of the policies applying to its source (`decide`), and a
+/// rule matches when its ports do (`ports_miss`, reading the protocol and port only) and one of
+/// its peers does (`peer_hit`, reading the destination only): the keys are each peer's hit and
+/// each rule's port match.
+impl Split for NativeEvaluator {
+    fn destination_key(&self, flow: &Flow, key: &mut Vec<u8>) {
+        for p in self.applying(&flow.source) {
+            for peer in p.rules.iter().flat_map(|r| &r.to) {
+                key.push(peer_hit(p, peer, &flow.destination).key());
+            }
+        }
+    }
+
+    fn port_key(&self, flow: &Flow, key: &mut Vec<u8>) {
+        for r in self.applying(&flow.source).flat_map(|p| &p.rules) {
+            key.push(u8::from(ports_miss(&r.ports, flow).is_none()));
+        }
+    }
+}
+
 impl Evaluator for NativeEvaluator {
     fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable> {
         let source: &Pod = &flow.source;
         // [concepts] "The two sorts of pod isolation": a pod is isolated for egress when a
         // NetworkPolicy that selects it has Egress in its policyTypes; policies are
         // namespaced, so only those of the pod's own namespace can select it.
-        let applying: Vec<&Policy> = self
-            .policies
-            .0
-            .iter()
-            .filter(|p| {
-                p.egress
-                    && p.namespace == source.namespace
-                    && p.selector.matches_labels(&source.labels)
-            })
-            .collect();
+        let applying: Vec<&Policy> = self.applying(source).collect();
         if applying.is_empty() {
             // [concepts] "The two sorts of pod isolation": a pod that is not isolated for
             // egress may connect anywhere.

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{NativeEvaluator, Peer, Policies, Policy};
 use crate::model::{LabelSelector, NamespaceSel};
 use crate::verify::ports::PortMatch;
-use crate::verify::universe::{self, ELSEWHERE, Scoped, Seeds};
-use crate::verify::{Evaluator, NAMESPACE_NAME, Pod};
+use crate::verify::universe::{self, ELSEWHERE, Scoped, Seeds, Split};
+use crate::verify::{NAMESPACE_NAME, Pod};
 
 /// The policies of a stream, by namespace.
 pub struct Scope<'a> {
@@ -103,7 +103,7 @@ impl Scoped for Scope<'_> {
             .collect()
     }
 
-    fn scope(&self, source: &Pod) -> (Box<dyn Evaluator + '_>, Seeds) {
+    fn scope(&self, source: &Pod) -> (Box<dyn Split + '_>, Seeds) {
         let selecting: Vec<Policy> = self
             .by_namespace
             .get(source.namespace.as_str())

@@ -36,3 +36,4 @@ mod calico_selector;
 
 mod cluster_addresses;
 mod protocols;
+mod split_keys;

@@ -58,10 +58,12 @@ pub fn against(model: &Model, printed: &str, origins: &[Origin], report: &mut Re
         );
         return;
     }
-    let Some(output) = c.outputs.first() else {
+    let Some(emitted) = c.outputs.first().map(crate::backend::Output::stream) else {
         return;
     };
-    let rebuilt = match model.reread(&output.stream()) {
+    // The build is not needed any more: only its YAML, read back.
+    drop(c);
+    let rebuilt = match model.reread(&emitted) {
         Ok(m) => m,
         Err(e) => {
             report.push(
@@ -74,6 +76,7 @@ pub fn against(model: &Model, printed: &str, origins: &[Origin], report: &mut Re
             return;
         }
     };
+    drop(emitted);
     let Some(comparison) = model.compare(&rebuilt, LIMIT) else {
         return;
     };

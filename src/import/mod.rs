@@ -177,6 +177,10 @@ pub fn draft(inputs: &[Input]) -> Draft {
         let files: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
         layout::print(&program, &files, &names, &sources)
     });
+    // The YAML trees are read: what is left of each document is where it starts.
+    for d in &mut docs {
+        d.yaml.root.value = crate::verify::yaml::Value::Null;
+    }
     Draft {
         sources,
         report,

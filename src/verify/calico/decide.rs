@@ -3,7 +3,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use super::selector::{namespace_labels, pod_labels};
+use super::selector::namespace_labels;
 use super::{Action, CalicoEvaluator, Entity, NetworkSet, Policy, Rule, TierDefault};
 use crate::verify::closest::{Closest, Hit, Miss, Near};
 use crate::verify::ports::{PortRange, Protocol};
@@ -21,9 +21,9 @@ impl Policy {
             None => self
                 .namespace_selector
                 .as_ref()
-                .is_none_or(|s| s.matches(&namespace_labels(pod))),
+                .is_none_or(|s| s.matches_namespace(pod)),
         };
-        self.egress && in_namespace && self.selector.matches(&pod_labels(pod))
+        self.egress && in_namespace && self.selector.matches_pod(pod)
     }
 }
 
@@ -77,7 +77,7 @@ fn address(d: &Destination) -> Address {
 /// every namespace (§labels, "the default values for namespaceSelector ... are different").
 fn out_of_scope(e: &Entity, policy: &Policy, pod: &Pod) -> Option<String> {
     match &e.namespace_selector {
-        Some(ns) => (!ns.matches(&namespace_labels(pod))).then(|| {
+        Some(ns) => (!ns.matches_namespace(pod)).then(|| {
             text!(
                 "namespace {} does not match namespaceSelector `{ns}`",
                 pod.namespace
@@ -191,7 +191,7 @@ fn entity_matches(e: &Entity, d: &Destination, policy: &Policy, sets: &[NetworkS
             return Outcome::No(why);
         }
         match &e.selector {
-            Some(s) if !s.matches(&pod_labels(pod)) => {
+            Some(s) if !s.matches_pod(pod) => {
                 return Outcome::No(text!("{pod} does not match selector `{s}`"));
             }
             Some(s) => matched.push(text!("{pod} matches selector `{s}`")),
@@ -230,7 +230,7 @@ fn entity_matches(e: &Entity, d: &Destination, policy: &Policy, sets: &[NetworkS
     if let Some(ns) = &e.not_selector {
         if let Destination::Pod(pod) = d
             && out_of_scope(e, policy, pod).is_none()
-            && ns.matches(&pod_labels(pod))
+            && ns.matches_pod(pod)
         {
             return Outcome::No(text!("{pod} matches notSelector `{ns}`"));
         }

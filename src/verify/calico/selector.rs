@@ -56,23 +56,28 @@ impl Expr {
     }
 
     pub fn eval(&self, labels: &Labels) -> bool {
+        self.eval_by(&|k| labels.get(k).map(String::as_str))
+    }
+
+    /// [`Expr::eval`] on the labels `label` gives, by key.
+    pub fn eval_by<'l>(&self, label: &dyn Fn(&str) -> Option<&'l str>) -> bool {
         match self {
             Expr::All => true,
             // §np "global(): match all non-namespaced resources". We only ever match pods and
             // namespaces, which are not such resources.
             Expr::Global => false,
-            Expr::Has(k) => labels.contains_key(k),
-            Expr::Eq(k, v) => labels.get(k) == Some(v),
+            Expr::Has(k) => label(k).is_some(),
+            Expr::Eq(k, v) => label(k) == Some(v.as_str()),
             // §np: `k != 'v'` and `k not in {..}` also match resources without the label.
-            Expr::Ne(k, v) => labels.get(k) != Some(v),
-            Expr::In(k, vs) => labels.get(k).is_some_and(|v| vs.contains(v)),
-            Expr::NotIn(k, vs) => labels.get(k).is_none_or(|v| !vs.contains(v)),
-            Expr::Contains(k, s) => labels.get(k).is_some_and(|v| v.contains(s.as_str())),
-            Expr::StartsWith(k, s) => labels.get(k).is_some_and(|v| v.starts_with(s.as_str())),
-            Expr::EndsWith(k, s) => labels.get(k).is_some_and(|v| v.ends_with(s.as_str())),
-            Expr::Not(e) => !e.eval(labels),
-            Expr::And(a, b) => a.eval(labels) && b.eval(labels),
-            Expr::Or(a, b) => a.eval(labels) || b.eval(labels),
+            Expr::Ne(k, v) => label(k) != Some(v.as_str()),
+            Expr::In(k, vs) => label(k).is_some_and(|v| vs.iter().any(|x| x == v)),
+            Expr::NotIn(k, vs) => label(k).is_none_or(|v| !vs.iter().any(|x| x == v)),
+            Expr::Contains(k, s) => label(k).is_some_and(|v| v.contains(s.as_str())),
+            Expr::StartsWith(k, s) => label(k).is_some_and(|v| v.starts_with(s.as_str())),
+            Expr::EndsWith(k, s) => label(k).is_some_and(|v| v.ends_with(s.as_str())),
+            Expr::Not(e) => !e.eval_by(label),
+            Expr::And(a, b) => a.eval_by(label) && b.eval_by(label),
+            Expr::Or(a, b) => a.eval_by(label) || b.eval_by(label),
         }
     }
 }
@@ -126,6 +131,16 @@ impl Selector {
         self.expr.eval(labels)
     }
 
+    /// Whether a pod is selected, by the labels [`pod_labels`] gives it.
+    pub fn matches_pod(&self, pod: &Pod) -> bool {
+        self.expr.eval_by(&|k| pod_label(pod, k))
+    }
+
+    /// Whether a pod's namespace is selected, by the labels [`namespace_labels`] gives it.
+    pub fn matches_namespace(&self, pod: &Pod) -> bool {
+        self.expr.eval_by(&|k| namespace_label(pod, k))
+    }
+
     pub fn is_all(&self) -> bool {
         self.expr == Expr::All
     }
@@ -142,9 +157,30 @@ impl fmt::Display for Selector {
 /// endpoints").
 pub fn pod_labels(pod: &Pod) -> Labels {
     let mut labels = pod.labels.clone();
-    labels.insert("projectcalico.org/namespace".into(), pod.namespace.clone());
-    labels.insert("projectcalico.org/orchestrator".into(), "k8s".into());
+    labels.insert(NAMESPACE_OF_POD.into(), pod.namespace.clone());
+    labels.insert(ORCHESTRATOR.into(), "k8s".into());
     labels
+}
+
+const NAMESPACE_OF_POD: &str = "projectcalico.org/namespace";
+const ORCHESTRATOR: &str = "projectcalico.org/orchestrator";
+const NAMESPACE_NAME: &str = "projectcalico.org/name";
+
+/// One label of [`pod_labels`], without building them all.
+fn pod_label<'a>(pod: &'a Pod, key: &str) -> Option<&'a str> {
+    match key {
+        NAMESPACE_OF_POD => Some(&pod.namespace),
+        ORCHESTRATOR => Some("k8s"),
+        _ => pod.labels.get(key).map(String::as_str),
+    }
+}
+
+/// One label of [`namespace_labels`], without building them all.
+fn namespace_label<'a>(pod: &'a Pod, key: &str) -> Option<&'a str> {
+    match key {
+        NAMESPACE_NAME | crate::verify::NAMESPACE_NAME => Some(&pod.namespace),
+        _ => pod.ns_labels.get(key).map(String::as_str),
+    }
 }
 
 /// The labels of a pod's namespace: its own (Kubernetes' `kubernetes.io/metadata.name`
@@ -152,7 +188,7 @@ pub fn pod_labels(pod: &Pod) -> Labels {
 /// namespaces").
 pub fn namespace_labels(pod: &Pod) -> Labels {
     let mut labels = pod.namespace_labels();
-    labels.insert("projectcalico.org/name".to_owned(), pod.namespace.clone());
+    labels.insert(NAMESPACE_NAME.to_owned(), pod.namespace.clone());
     labels
 }
 

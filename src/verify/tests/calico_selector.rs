@@ -111,4 +111,34 @@ fn pods_and_namespaces_carry_calico_labels() {
     assert!(sel("projectcalico.org/orchestrator == 'k8s'").matches(&pod_labels(&p)));
     assert!(sel("projectcalico.org/name == 'shop'").matches(&namespace_labels(&p)));
     assert!(sel("kubernetes.io/metadata.name == 'shop'").matches(&namespace_labels(&p)));
+    // Matched label by label, without building them, alike.
+    let mut q = pod(
+        "shop",
+        &[("app", "web"), ("projectcalico.org/namespace", "other")],
+    );
+    q.ns_labels.insert("env".into(), "prod".into());
+    for s in [
+        "projectcalico.org/namespace == 'shop'",
+        "projectcalico.org/orchestrator == 'k8s'",
+        "app == 'web' && !has(tier)",
+        "app in {'web', 'api'}",
+    ] {
+        assert_eq!(
+            sel(s).matches_pod(&q),
+            sel(s).matches(&pod_labels(&q)),
+            "{s}"
+        );
+    }
+    for s in [
+        "projectcalico.org/name == 'shop'",
+        "kubernetes.io/metadata.name == 'shop'",
+        "env == 'prod'",
+        "env != 'prod'",
+    ] {
+        assert_eq!(
+            sel(s).matches_namespace(&q),
+            sel(s).matches(&namespace_labels(&q)),
+            "{s}"
+        );
+    }
 }

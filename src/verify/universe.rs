@@ -603,8 +603,10 @@ pub fn compare_scoped(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Comp
 /// stands for. The keys on one side have one length for one source (one entry per rule, or per
 /// peer), so the two sides' keys put end to end tell classes apart.
 struct Classes {
-    destinations: Vec<(Destination, usize)>,
-    ports: Vec<((Proto, u16), usize)>,
+    /// Each class's destinations, the first standing for all.
+    destinations: Vec<Vec<Destination>>,
+    /// Each class's protocols and ports, the first standing for all.
+    ports: Vec<Vec<(Proto, u16)>>,
 }
 
 impl Classes {
@@ -635,12 +637,12 @@ impl Classes {
             match destinations.entry(key.clone()) {
                 Entry::Occupied(e) => {
                     if let Some(class) = out.destinations.get_mut(*e.get()) {
-                        class.1 += 1;
+                        class.push(flow.destination.clone());
                     }
                 }
                 Entry::Vacant(e) => {
                     e.insert(out.destinations.len());
-                    out.destinations.push((flow.destination.clone(), 1));
+                    out.destinations.push(vec![flow.destination.clone()]);
                 }
             }
         }
@@ -654,12 +656,12 @@ impl Classes {
             match ports.entry(key.clone()) {
                 Entry::Occupied(e) => {
                     if let Some(class) = out.ports.get_mut(*e.get()) {
-                        class.1 += 1;
+                        class.push((proto, port));
                     }
                 }
                 Entry::Vacant(e) => {
                     e.insert(out.ports.len());
-                    out.ports.push(((proto, port), 1));
+                    out.ports.push(vec![(proto, port)]);
                 }
             }
         }
@@ -688,28 +690,44 @@ fn compare_verdicts(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Compar
         seeds.extend(more);
         seeds.extend(probes.clone());
         let classes = Classes::of(source, a.as_ref(), b.as_ref(), seeds);
-        for (destination, alike) in classes.destinations {
+        for destinations in &classes.destinations {
+            let Some(destination) = destinations.first() else {
+                continue;
+            };
             let unresolved = matches!(destination, Destination::Host { address: None, .. });
             let mut flow = Flow {
                 source: source.clone(),
-                destination,
+                destination: destination.clone(),
                 proto: Proto::Tcp,
                 port: 0,
             };
-            for &((proto, port), also) in &classes.ports {
+            for ports in &classes.ports {
+                let Some(&(proto, port)) = ports.first() else {
+                    continue;
+                };
                 flow.proto = proto;
                 flow.port = port;
                 match (a.decide(&flow), b.decide(&flow)) {
-                    (Ok(x), Ok(y)) if x.allowed == y.allowed => out.agreed += alike * also,
+                    (Ok(x), Ok(y)) if x.allowed == y.allowed => {
+                        out.agreed += destinations.len() * ports.len();
+                    }
+                    // Every flow of the two classes differs alike: each is reported.
                     (Ok(_), Ok(_)) => {
-                        if out.differences.len() < limit {
-                            let (want, got) = written(|| (a.decide(&flow), b.decide(&flow)));
-                            if let (Ok(want), Ok(got)) = (want, got) {
-                                out.differences.push(Difference {
-                                    flow: flow.clone(),
-                                    want,
-                                    got,
-                                });
+                        for d in destinations {
+                            for &(proto, port) in ports {
+                                if out.differences.len() >= limit {
+                                    break;
+                                }
+                                let flow = Flow {
+                                    source: source.clone(),
+                                    destination: d.clone(),
+                                    proto,
+                                    port,
+                                };
+                                let (want, got) = written(|| (a.decide(&flow), b.decide(&flow)));
+                                if let (Ok(want), Ok(got)) = (want, got) {
+                                    out.differences.push(Difference { flow, want, got });
+                                }
                             }
                         }
                     }

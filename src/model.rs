@@ -718,6 +718,45 @@ pub enum Peer {
         namespace: String,
         name: String,
     },
+    /// `kube-apiserver`: the API server, at its endpoint addresses (on a node or outside the
+    /// cluster).
+    ApiServer,
+    /// `nodes`, `this-node`, `other-nodes`: nodes of the cluster, at their addresses.
+    Nodes(Nodes),
+    /// `cluster`: everything inside the cluster: every pod of every namespace, every node and
+    /// the API server.
+    Cluster,
+}
+
+/// Which nodes a [`Peer::Nodes`] means, seen from the sending pod.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Nodes {
+    /// `nodes`: every node.
+    All,
+    /// `this-node`: the node the sending pod runs on.
+    This,
+    /// `other-nodes`: every node but the one the sending pod runs on.
+    Others,
+}
+
+impl Nodes {
+    /// The destination's name in the language.
+    pub fn name(self) -> &'static str {
+        match self {
+            Nodes::All => "nodes",
+            Nodes::This => "this-node",
+            Nodes::Others => "other-nodes",
+        }
+    }
+
+    /// Whether the node the pod runs on (`this`) or another one is among these nodes.
+    pub fn includes(self, this: bool) -> bool {
+        match self {
+            Nodes::All => true,
+            Nodes::This => this,
+            Nodes::Others => !this,
+        }
+    }
 }
 
 impl Peer {
@@ -739,7 +778,7 @@ impl Peer {
     /// server's pods may run as it).
     pub fn includes_dns_server(&self, server: &[Peer]) -> bool {
         server.iter().any(|s| match (self, s) {
-            (Peer::Any, _) => true,
+            (Peer::Any, _) | (Peer::Cluster, Peer::Pods { .. }) => true,
             (
                 Peer::Pods {
                     namespace,
@@ -791,6 +830,15 @@ impl Peer {
                 },
             ) => na.may_overlap(nb) && sa.may_overlap(sb),
             (Peer::Any, _) | (_, Peer::Any) => true,
+            // Everything inside the cluster; the API server may also be outside it, at an
+            // address an address range matches.
+            (Peer::Cluster, p) | (p, Peer::Cluster) => !matches!(p, Peer::Host(_)),
+            // The API server may run on a node, or outside the cluster.
+            (Peer::ApiServer, Peer::ApiServer | Peer::Nodes(_) | Peer::Net(_))
+            | (Peer::Nodes(_) | Peer::Net(_), Peer::ApiServer) => true,
+            (Peer::Nodes(a), Peer::Nodes(b)) => {
+                (a.includes(true) && b.includes(true)) || (a.includes(false) && b.includes(false))
+            }
             (
                 Peer::ServiceAccount {
                     namespace: na,
@@ -824,6 +872,9 @@ impl fmt::Display for Peer {
             Peer::ServiceAccount { namespace, name } => {
                 write!(f, "serviceaccount({namespace}/{name})")
             }
+            Peer::ApiServer => f.write_str("kube-apiserver"),
+            Peer::Nodes(n) => f.write_str(n.name()),
+            Peer::Cluster => f.write_str("cluster"),
         }
     }
 }

@@ -20,15 +20,18 @@ use std::process::{Command, Stdio};
 use egressc::backend::Target;
 use egressc::{Input, compile};
 
+#[path = "common/examples.rs"]
+mod examples;
+
 const NEW_TARGETS: [Target; 3] = [Target::Cilium, Target::Calico, Target::CalicoEnterprise];
 
 /// The codes each target may refuse a valid program with.
 fn capability_codes(t: Target) -> &'static [&'static str] {
     match t {
-        Target::Native => &["E0501", "E0502", "E0503", "E0504"],
+        Target::Native => &["E0501", "E0502", "E0503", "E0504", "E0522", "E0523"],
         Target::Cilium => &["E0503", "E0505", "E0508"],
-        Target::Calico => &["E0501", "E0503"],
-        Target::CalicoEnterprise => &["E0503", "E0506"],
+        Target::Calico => &["E0501", "E0503", "E0522", "E0523"],
+        Target::CalicoEnterprise => &["E0503", "E0506", "E0522", "E0523"],
     }
 }
 
@@ -119,7 +122,17 @@ fn codes(c: &egressc::Compilation) -> BTreeSet<String> {
 /// Compiles `source` for `target`: `Ok(yaml)`, or `Err` with the error codes, after checking
 /// that they are capability codes of that target.
 fn build(name: &str, source: &[u8], target: Target, failures: &mut Vec<String>) -> Option<String> {
-    let c = compile(&[Input::new(name, source)], &[target]);
+    build_with(name, &[Input::new(name, source)], target, failures)
+}
+
+/// [`build`] for a program of several files (an example with the cluster file).
+fn build_with(
+    name: &str,
+    inputs: &[Input],
+    target: Target,
+    failures: &mut Vec<String>,
+) -> Option<String> {
+    let c = compile(inputs, &[target]);
     if c.has_errors() {
         let got = codes(&c);
         let allowed: BTreeSet<String> = capability_codes(target)
@@ -134,7 +147,7 @@ fn build(name: &str, source: &[u8], target: Target, failures: &mut Vec<String>) 
         return None;
     }
     let yaml: String = c.outputs.iter().map(|o| o.stream()).collect();
-    let again = compile(&[Input::new(name, source)], &[target]);
+    let again = compile(inputs, &[target]);
     let yaml_again: String = again.outputs.iter().map(|o| o.stream()).collect();
     if yaml != yaml_again {
         failures.push(format!(
@@ -144,19 +157,22 @@ fn build(name: &str, source: &[u8], target: Target, failures: &mut Vec<String>) 
     Some(yaml)
 }
 
-fn examples() -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+/// Each example at the top of `examples/`, with the files it is compiled with (the cluster
+/// file first).
+fn examples() -> Vec<(String, Vec<u8>, Vec<Input>)> {
+    let dir = examples::root();
+    let mut files: Vec<(String, Vec<u8>, Vec<Input>)> = std::fs::read_dir(&dir)
         .expect("examples/ exists")
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "egress"))
         .map(|p| {
             let name = format!("examples/{}", p.file_name().unwrap_or_default().display());
-            (name, std::fs::read(&p).expect("example is readable"))
+            let source = std::fs::read(&p).expect("example is readable");
+            (name, source, examples::inputs(&p))
         })
         .collect();
-    files.sort();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
     files
 }
 
@@ -179,9 +195,9 @@ fn every_example_builds_or_is_refused_with_capability_codes_and_validates() {
     }
     let mut failures = Vec::new();
     let mut validated = 0;
-    for (name, source) in examples() {
+    for (name, source, inputs) in examples() {
         for t in NEW_TARGETS {
-            let yaml = build(&name, &source, t, &mut failures);
+            let yaml = build_with(&name, &inputs, t, &mut failures);
             if let Some(targets) = listed(&source)
                 && targets.contains(&t) != yaml.is_some()
             {
@@ -244,7 +260,7 @@ fn every_feature_validates_on_every_new_target() {
 
 #[test]
 fn refusals_name_the_targets_that_can() {
-    let cases: [(&str, Target, &str, &[&str]); 6] = [
+    let cases: [(&str, Target, &str, &[&str]); 9] = [
         (
             "namespace p\napp a -> dns, pods(ns{team=x}){app=y}\n",
             Target::Cilium,
@@ -280,6 +296,24 @@ fn refusals_name_the_targets_that_can() {
             Target::Cilium,
             "E0503",
             &["address range"],
+        ),
+        (
+            "namespace p\napp a -> dns, nodes:10250\n",
+            Target::Calico,
+            "E0522",
+            &["set node-cidrs", "--target cilium"],
+        ),
+        (
+            "namespace p\napp a -> dns, kube-apiserver:6443\n",
+            Target::Native,
+            "E0522",
+            &["set apiserver", "--target cilium"],
+        ),
+        (
+            "set node-cidrs = 10.0.0.0/16\nnamespace p\napp a -> dns, this-node:10250\n",
+            Target::Native,
+            "E0523",
+            &["nodes", "--target cilium"],
         ),
     ];
     for (source, target, code, words) in cases {

@@ -259,6 +259,34 @@ fn built_in_names_have_hover_and_completion() {
         labels.contains(&"any") && labels.contains(&"none") && labels.contains(&"serviceaccount"),
         "{labels:?}"
     );
+    for name in [
+        "kube-apiserver",
+        "nodes",
+        "this-node",
+        "other-nodes",
+        "cluster",
+        "world",
+    ] {
+        assert!(labels.contains(&name), "{name} missing from {labels:?}");
+    }
+    c.shutdown_and_exit();
+}
+
+#[test]
+fn destinations_in_the_cluster_have_hover() {
+    let mut c = Client::initialized(Value::Null);
+    let text = "namespace ops\napp a -> dns, kube-apiserver:6443/tcp, this-node, cluster\n";
+    c.open(URI, text);
+    assert_eq!(errors(c.diagnostics(URI)), Vec::<Value>::new());
+    for (name, says) in [
+        ("kube-apiserver", "API server"),
+        ("this-node", "node the sending pod runs on"),
+        ("cluster", "Everything inside the cluster"),
+    ] {
+        let hover = c.result("textDocument/hover", at(URI, 1, col(text, 1, name) + 1));
+        let value = hover["contents"]["value"].as_str().unwrap();
+        assert!(value.contains(says), "{name}: {value}");
+    }
     c.shutdown_and_exit();
 }
 

@@ -42,7 +42,7 @@
 
 use serde::Serialize;
 
-use super::{Document, Target, describe, host_denies, metadata, yaml};
+use super::{Document, Target, cluster, describe, host_denies, metadata, yaml};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::ir::{self, PolicyKind};
 use crate::model::{
@@ -299,7 +299,31 @@ fn rules(
     let mut v6 = Vec::new();
     let mut destinations = Vec::new();
     let mut domains = Vec::new();
+    // The nodes' addresses, apart from the address ranges: their own cut-outs (pods and
+    // Services in a node range), never those of the cluster.
+    let mut nodes_v4 = Vec::new();
+    let mut nodes_v6 = Vec::new();
+    let mut peers: Vec<Peer> = Vec::new();
     for p in &r.peers {
+        match cluster::by_address(p, facts) {
+            Some(by) => {
+                peers.extend(by.outside.into_iter().map(Peer::Net));
+                peers.extend(by.pods.then(cluster::every_pod));
+                for n in by.nodes {
+                    // A node range all pods or Services has no node address.
+                    let Some(except) = facts.node_part(&n) else {
+                        continue;
+                    };
+                    match n {
+                        ipnet::IpNet::V4(_) => nodes_v4.push((n, except)),
+                        ipnet::IpNet::V6(_) => nodes_v6.push((n, except)),
+                    }
+                }
+            }
+            None => peers.push(p.clone()),
+        }
+    }
+    for p in &peers {
         match p {
             Peer::Net(n) => {
                 // §np EntityRule `nets` matches every address, pods' and nodes' included: the
@@ -337,10 +361,12 @@ fn rules(
                 }),
                 ..Default::default()
             }),
+            // Resolved above.
+            Peer::ApiServer | Peer::Nodes(_) | Peer::Cluster => {}
         }
     }
     let mut all = Vec::new();
-    for nets in [v4, v6] {
+    for nets in [v4, v6, nodes_v4, nodes_v6] {
         all.extend(nets.chunks(MAX_NETS).map(|c| {
             // The ranges are disjoint (aggregated), and a cut-out range lies inside one of
             // them: the union of the cut-outs removes from each range exactly its own.
@@ -441,6 +467,8 @@ fn policies(
     }
     let mut diags = host_denies(&policy.deny, edition.target());
     diags.extend(host_refusals(policy, edition));
+    let rules_of: Vec<ir::Rule> = policy.allow.iter().chain(&policy.deny).cloned().collect();
+    diags.extend(cluster::refusals(&rules_of, facts, edition.target()));
     if diags.has_errors() {
         return Err(diags);
     }
@@ -487,7 +515,8 @@ fn guardrail(
     edition: Edition,
     facts: &ClusterFacts,
 ) -> Result<PolicySpec, Diagnostics> {
-    let diags = host_denies(&g.deny, edition.target());
+    let mut diags = host_denies(&g.deny, edition.target());
+    diags.extend(cluster::refusals(&g.deny, facts, edition.target()));
     if diags.has_errors() {
         return Err(diags);
     }

@@ -43,7 +43,7 @@ use super::{Document, Portless, Target, describe, host_denies, metadata, protoco
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::ir::{self, PolicyKind};
 use crate::model::{
-    self, HostPattern, LabelReq, NamespaceSel, Peer, PortRange, PortSet, Proto, Wildcard,
+    self, HostPattern, LabelReq, NamespaceSel, Nodes, Peer, PortRange, PortSet, Proto, Wildcard,
 };
 use crate::source::{SourceMap, Span};
 
@@ -363,10 +363,12 @@ fn rules(peers: &[&Peer], ports: &PortSet, policy_ns: Option<&str>) -> Vec<Egres
     let mut to_endpoints = Vec::new();
     let mut to_cidr_set = Vec::new();
     let mut to_fqdns = Vec::new();
+    let mut to_entities = Vec::new();
     let mut any = false;
     for p in peers {
         match p {
             Peer::Any => any = true,
+            Peer::ApiServer | Peer::Nodes(_) | Peer::Cluster => to_entities.extend(entities(p)),
             Peer::ServiceAccount { namespace, name } => {
                 to_endpoints.push(service_account(namespace, name, policy_ns))
             }
@@ -395,6 +397,14 @@ fn rules(peers: &[&Peer], ports: &PortSet, policy_ns: Option<&str>) -> Vec<Egres
             ..Default::default()
         });
     }
+    if !to_entities.is_empty() {
+        to_entities.sort_unstable();
+        to_entities.dedup();
+        peers.push(EgressRule {
+            to_entities,
+            ..Default::default()
+        });
+    }
     if !to_endpoints.is_empty() {
         peers.push(EgressRule {
             to_endpoints,
@@ -414,6 +424,26 @@ fn rules(peers: &[&Peer], ports: &PortSet, policy_ns: Option<&str>) -> Vec<Egres
         });
     }
     with_ports(peers, ports)
+}
+
+/// The `toEntities` of a destination the language names and Cilium has an entity for [layer3]
+/// "Entities Based": `kube-apiserver` ("the kube-apiserver ... in the cluster" or outside it:
+/// the API server's addresses carry the `reserved:kube-apiserver` identity label wherever they
+/// are); `host` ("the local host. This also includes all containers running in host networking
+/// mode on the local host") and `remote-node` ("any node in any of the connected clusters other
+/// than the local host"), whose identities keep the label when the API server runs on them;
+/// `cluster` ("the logical group of all network endpoints inside of the local cluster", which
+/// `InitEntities` in `pkg/policy/api/entity.go` makes the host, remote nodes, the API server and
+/// every endpoint of the cluster).
+fn entities(p: &Peer) -> Vec<&'static str> {
+    match p {
+        Peer::ApiServer => vec!["kube-apiserver"],
+        Peer::Nodes(Nodes::All) => vec!["host", "remote-node"],
+        Peer::Nodes(Nodes::This) => vec!["host"],
+        Peer::Nodes(Nodes::Others) => vec!["remote-node"],
+        Peer::Cluster => vec!["cluster"],
+        _ => Vec::new(),
+    }
 }
 
 /// Each peer rule of `peers` on `ports`: the rule itself for every port of every protocol, else

@@ -4,6 +4,7 @@
 
 pub(crate) mod calico;
 pub(crate) mod cilium;
+mod cluster;
 pub(crate) mod native;
 mod yaml;
 

@@ -17,7 +17,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::yaml;
-use super::{Document, describe};
+use super::{Document, cluster, describe};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::ir;
 use crate::ir::carve::{self, CarveError, CarvedRule};
@@ -106,8 +106,14 @@ fn peer(p: &carve::CarvedPeer, policy_ns: &str) -> Option<NetworkPolicyPeer> {
                 pod_selector: Some(label_selector(selector)),
             })
         }
-        // Written as a rule without `to` (see `rule`); service accounts are refused (E0509).
-        Peer::Host(_) | Peer::Any | Peer::ServiceAccount { .. } => None,
+        // Written as a rule without `to` (see `rule`); service accounts are refused (E0509);
+        // the destinations in the cluster are written as addresses and pods (`kinds`).
+        Peer::Host(_)
+        | Peer::Any
+        | Peer::ServiceAccount { .. }
+        | Peer::ApiServer
+        | Peer::Nodes(_)
+        | Peer::Cluster => None,
     }
 }
 
@@ -122,14 +128,20 @@ fn rule(r: &CarvedRule, policy_ns: &str) -> NetworkPolicyEgressRule {
     }
 }
 
-/// The policy's rules with its denies carved out, or its refusals.
-fn carved(policy: &ir::Policy) -> Result<Vec<CarvedRule>, Diagnostics> {
+/// The policy's rules with its denies carved out, outside the cluster and on the nodes
+/// (`kinds`), or its refusals.
+fn carved(
+    policy: &ir::Policy,
+    facts: &ClusterFacts,
+) -> Result<(Vec<CarvedRule>, Vec<CarvedRule>), Diagnostics> {
     let mut diags = super::host_denies(&policy.deny, super::Target::Native);
     diags.extend(super::protocol_refusals(
         policy.allow.iter().chain(&policy.deny),
         super::Target::Native,
         super::Portless::None,
     ));
+    let rules: Vec<ir::Rule> = policy.allow.iter().chain(&policy.deny).cloned().collect();
+    diags.extend(cluster::refusals(&rules, facts, super::Target::Native));
     if diags.has_errors() {
         return Err(diags);
     }
@@ -164,7 +176,7 @@ fn carved(policy: &ir::Policy) -> Result<Vec<CarvedRule>, Diagnostics> {
             }
         }
     }
-    let errors = match carve::carve(&policy.allow, &policy.deny) {
+    let errors = match kinds(policy, facts).carve() {
         Ok(rules) if !diags.has_errors() => return Ok(rules),
         Ok(_) => Vec::new(),
         Err(errors) => errors,
@@ -234,9 +246,161 @@ fn outside_the_cluster(rules: Vec<CarvedRule>, facts: &ClusterFacts) -> Vec<Carv
         .collect()
 }
 
+/// The nodes' ranges carved, each without the declared pod and Service ranges inside it (pods
+/// of clusters whose pods take addresses of the nodes' network).
+fn in_the_nodes(rules: Vec<CarvedRule>, facts: &ClusterFacts) -> Vec<CarvedRule> {
+    rules
+        .into_iter()
+        .map(|r| CarvedRule {
+            peers: r
+                .peers
+                .into_iter()
+                .filter_map(|p| match &p.peer {
+                    Peer::Net(n) => {
+                        let mut except = facts.node_part(n)?;
+                        except.extend(p.except.iter().copied());
+                        let except = IpNet::aggregate(&except);
+                        (!except.iter().any(|e| e.contains(n)))
+                            .then_some(carve::CarvedPeer { except, ..p })
+                    }
+                    _ => Some(p),
+                })
+                .collect(),
+            ..r
+        })
+        .collect()
+}
+
+/// The rules of both kinds of addresses, those on the same ports as one.
+fn merge(mut outside: Vec<CarvedRule>, nodes: Vec<CarvedRule>) -> Vec<CarvedRule> {
+    for r in nodes {
+        match outside.iter_mut().find(|o| o.ports == r.ports) {
+            Some(o) => {
+                o.peers.extend(r.peers);
+                o.origins.extend(r.origins);
+                o.origins.sort();
+                o.origins.dedup();
+            }
+            None => outside.push(r),
+        }
+    }
+    outside
+}
+
+/// A policy's rules split by the kind of addresses they reach: outside the cluster (address
+/// ranges, the API server outside it) with pods and `any`, and the nodes' (node ranges, the
+/// API server on a node). The language's address ranges never reach a node, so a deny of one
+/// carves only its own kind; a deny of every destination narrows both.
+struct Kinds {
+    outside: (Vec<ir::Rule>, Vec<ir::Rule>),
+    nodes: (Vec<ir::Rule>, Vec<ir::Rule>),
+    /// Denies of a destination in the cluster out of `any`.
+    errors: Vec<CarveError>,
+}
+
+fn kinds(policy: &ir::Policy, facts: &ClusterFacts) -> Kinds {
+    let mut k = Kinds {
+        outside: (Vec::new(), Vec::new()),
+        nodes: (Vec::new(), Vec::new()),
+        errors: Vec::new(),
+    };
+    for (deny, rules) in [(false, &policy.allow), (true, &policy.deny)] {
+        for r in rules {
+            let mut outside = Vec::new();
+            let mut nodes = Vec::new();
+            let mut origins = BTreeMap::new();
+            for p in &r.peers {
+                let origin = r.origin_of(p);
+                let Some(by) = cluster::by_address(p, facts) else {
+                    if deny && *p == Peer::Any {
+                        nodes.push(p.clone());
+                    }
+                    outside.push(p.clone());
+                    origins.insert(p.clone(), origin);
+                    continue;
+                };
+                // Only ports can be cut out of `any` (a rule without `to`).
+                if let Some(a) = policy
+                    .allow
+                    .iter()
+                    .filter(|_| deny)
+                    .find(|a| a.peers.contains(&Peer::Any) && a.ports.intersects(&r.ports))
+                {
+                    k.errors.push(CarveError::FromAny {
+                        allow: a.origin_of(&Peer::Any),
+                        deny: origin,
+                        peer: p.clone(),
+                    });
+                    continue;
+                }
+                for q in by
+                    .outside
+                    .iter()
+                    .copied()
+                    .map(Peer::Net)
+                    .chain(by.pods.then(cluster::every_pod))
+                {
+                    origins.entry(q.clone()).or_insert(origin);
+                    outside.push(q);
+                }
+                for q in by.nodes.iter().copied().map(Peer::Net) {
+                    origins.entry(q.clone()).or_insert(origin);
+                    nodes.push(q);
+                }
+            }
+            let rule = |peers: Vec<Peer>| {
+                let peer_origins = peers
+                    .iter()
+                    .filter_map(|p| origins.get(p).map(|s| (p.clone(), *s)))
+                    .collect();
+                ir::Rule {
+                    peers,
+                    ports: r.ports.clone(),
+                    origins: r.origins.clone(),
+                    peer_origins,
+                }
+            };
+            let (o, n) = if deny {
+                (&mut k.outside.1, &mut k.nodes.1)
+            } else {
+                (&mut k.outside.0, &mut k.nodes.0)
+            };
+            if !outside.is_empty() {
+                o.push(rule(outside));
+            }
+            if !nodes.is_empty() {
+                n.push(rule(nodes));
+            }
+        }
+    }
+    k
+}
+
+impl Kinds {
+    /// Carves each kind's denies out of its allows: the rules outside the cluster, then the
+    /// nodes'.
+    fn carve(self) -> Result<(Vec<CarvedRule>, Vec<CarvedRule>), Vec<CarveError>> {
+        let mut errors = self.errors;
+        let outside = carve::carve(&self.outside.0, &self.outside.1);
+        let nodes = carve::carve(&self.nodes.0, &self.nodes.1);
+        match (outside, nodes) {
+            (Ok(o), Ok(n)) if errors.is_empty() => Ok((o, n)),
+            (o, n) => {
+                errors.extend(o.err().into_iter().flatten());
+                errors.extend(n.err().into_iter().flatten());
+                Err(errors)
+            }
+        }
+    }
+}
+
 fn object(policy: &ir::Policy, facts: &ClusterFacts) -> Result<NetworkPolicy, Diagnostics> {
-    let carved = carved(policy)?;
-    let egress: Vec<NetworkPolicyEgressRule> = outside_the_cluster(carved, facts)
+    let (outside, nodes) = carved(policy, facts)?;
+    let carved = merge(
+        outside_the_cluster(outside, facts),
+        in_the_nodes(nodes, facts),
+    );
+    let egress: Vec<NetworkPolicyEgressRule> = carved
         .iter()
         .filter(|r| !r.peers.is_empty())
         .map(|r| rule(r, &policy.namespace))

@@ -7,11 +7,14 @@
 //! - `any`: every destination, inside the cluster or outside it ([`Peer::Any`]).
 //! - `dns-server`: the cluster's DNS server (`set dns-server`, read before anything is
 //!   expanded, by `settings::dns_server`; else the CoreDNS pods).
+//! - `kube-apiserver`, `nodes`, `this-node`, `other-nodes`, `cluster`: destinations inside the
+//!   cluster ([`Peer::ApiServer`], [`Peer::Nodes`], [`Peer::Cluster`]); `world`, everything
+//!   outside it, is the standard library's `internet`.
 
 use super::checked::DefInfo;
 use super::expand::Expanded;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::model::Peer;
+use crate::model::{Nodes, Peer};
 use crate::source::{Span, Spanned};
 
 /// A built-in name and its documentation.
@@ -24,7 +27,7 @@ pub(super) const NONE: &str = "none";
 pub(super) const ANY: &str = "any";
 pub(super) const DNS_SERVER: &str = "dns-server";
 
-pub(super) const BUILTINS: [Builtin; 3] = [
+pub(super) const BUILTINS: [Builtin; 8] = [
     Builtin {
         name: NONE,
         doc: "Nothing: `app batch-export -> none` isolates the pods for egress with nothing \
@@ -48,6 +51,44 @@ everywhere. Built into the language.",
 pods(openshift-dns){dns.operator.openshift.io/daemonset-dns=default}` (OpenShift) or `set \
 dns-server = 169.254.20.10` (a NodeLocal DNSCache). The standard library's `kube-dns`, `dns` and \
 `strict-dns` and the `no-dns` lint use it. Built into the language.",
+    },
+    Builtin {
+        name: "kube-apiserver",
+        doc: "The Kubernetes API server, at its endpoint addresses (what the \
+`kubernetes` Service in `default` forwards to), on a node or outside the cluster: \
+`kube-apiserver:6443/tcp` (the endpoints' port, often 6443; 443 is the Service's). Cilium: \
+`toEntities: [kube-apiserver]`. Native and Calico have no name for it and write the addresses \
+the program declares: `set apiserver = 10.0.0.10` (E0522 without \
+it). Built into the language.",
+    },
+    Builtin {
+        name: "nodes",
+        doc: "Every node of the cluster, at the nodes' addresses (host-network pods \
+included): `nodes:10250/tcp`. An address range never reaches a node. Cilium: `toEntities: \
+[host, remote-node]`. Native and Calico have no name for them and write the addresses the \
+program declares: `set node-cidrs = 10.0.0.0/16` (E0522 without it). \
+Built into the language.",
+    },
+    Builtin {
+        name: "this-node",
+        doc: "The node the sending pod runs on (its kubelet, a node-local agent, host-network \
+pods there): `this-node:10250/tcp`. Cilium: `toEntities: [host]`. Native and Calico match \
+nodes by address and cannot tell this node from the others (E0523): write `nodes` there. \
+Built into the language.",
+    },
+    Builtin {
+        name: "other-nodes",
+        doc: "Every node but the one the sending pod runs on: `other-nodes:4240/tcp`. Cilium: \
+`toEntities: [remote-node]`. Native and Calico cannot tell the nodes apart (E0523): write \
+`nodes` there. Built into the language.",
+    },
+    Builtin {
+        name: "cluster",
+        doc: "Everything inside the cluster: every pod of every namespace, every \
+node and the API server (also when it runs outside the cluster, as Cilium's entity has it). \
+Cilium: `toEntities: [cluster]`. Native and Calico: every pod of every namespace, plus the \
+declared addresses of the nodes and the API server (`set node-cidrs`, `set apiserver`; E0522 \
+without them). Everything outside the cluster is `world`. Built into the language.",
     },
 ];
 
@@ -81,6 +122,11 @@ pub(super) fn destination(
             .iter()
             .map(|p| Expanded::new(p.clone(), origin))
             .collect()),
+        "kube-apiserver" => Ok(vec![Expanded::new(Peer::ApiServer, origin)]),
+        "nodes" => Ok(vec![Expanded::new(Peer::Nodes(Nodes::All), origin)]),
+        "this-node" => Ok(vec![Expanded::new(Peer::Nodes(Nodes::This), origin)]),
+        "other-nodes" => Ok(vec![Expanded::new(Peer::Nodes(Nodes::Others), origin)]),
+        "cluster" => Ok(vec![Expanded::new(Peer::Cluster, origin)]),
         _ => Err(misplaced_none(name.span)),
     }
 }

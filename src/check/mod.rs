@@ -41,6 +41,7 @@ pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics
     defs::check(&mut checker, &mut program, stdlib, files);
     let pending = statements::check(&mut checker, &mut program, files);
     program.cluster = crate::lint::settings::cluster_facts(&program.settings);
+    settings::apiserver_placement(&mut checker.diags, files, &program.cluster);
     program.expectations = expectations::resolve(&mut checker.diags, &program, pending);
     program.used_defs = std::mem::take(&mut checker.used);
     program.dns_server = std::mem::take(&mut checker.dns_server);

@@ -194,6 +194,57 @@ fn setting(diags: &mut Diagnostics, set: &ast::Setting, settings: &mut checked::
     }
 }
 
+/// E0717 for each `set apiserver` value that is neither on the nodes nor outside the cluster:
+/// inside a declared pod or Service range (a Service's cluster IP, such as the `kubernetes`
+/// Service's, is not an endpoint: traffic to it is translated before policy applies), or partly
+/// in a node range. Backends place each endpoint on a node or outside the cluster by these
+/// facts, so they must be unambiguous.
+pub(super) fn apiserver_placement(
+    diags: &mut Diagnostics,
+    files: &[ast::File],
+    facts: &crate::model::ClusterFacts,
+) {
+    let sets = files.iter().flat_map(|f| &f.items).filter_map(|i| match i {
+        ast::Item::Set(s) if s.key.node == APISERVER.key => Some(s),
+        _ => None,
+    });
+    for set in sets {
+        for v in &set.values {
+            let ast::DestKind::Atom(ast::Atom::Ip {
+                addr,
+                prefix,
+                ports: None,
+            }) = &v.kind
+            else {
+                continue;
+            };
+            let Ok(net) = literals::ip_net(addr, prefix.as_ref()) else {
+                continue;
+            };
+            let overlaps = |r: &ipnet::IpNet| r.contains(&net) || net.contains(r);
+            let (range, what) = if let Some(r) = facts.pods.iter().find(|r| overlaps(r)) {
+                (*r, "pod range")
+            } else if let Some(r) = facts.services.iter().find(|r| overlaps(r)) {
+                (*r, "Service range")
+            } else if let Some(r) = facts.nodes.iter().find(|r| net.contains(*r) && **r != net) {
+                (*r, "node range")
+            } else {
+                continue;
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::E0717,
+                    v.span,
+                    format!("the API server's address `{net}` overlaps the {what} `{range}`"),
+                )
+                .label("not on a node, nor outside the cluster")
+                .note("`apiserver` is where the API server listens (the endpoints of the `kubernetes` Service in `default`, as `kubectl get endpointslices -n default` shows), on the nodes or outside the cluster; the Service's cluster IP is translated to them before policy applies")
+                .help("write the endpoint addresses, as in `set apiserver = 10.0.0.10`"),
+            );
+        }
+    }
+}
+
 /// E0716: a value of a cluster fact (`set node-cidrs = ...`) that is not an address or range.
 fn not_a_range(key: &str, v: &ast::Dest, kind: &ast::DestKind) -> Diagnostic {
     let found = match kind {

@@ -131,6 +131,8 @@ codes! {
         E0506 Error "one-label wildcard cannot be expressed by this target";
         E0520 Error "protocol not supported by this target";
         E0521 Error "ICMP code not supported by this target";
+        E0522 Error "a destination in the cluster needs a cluster fact on this target";
+        E0523 Error "this node and other nodes cannot be told apart by this target";
         E0508 Error "namespaces chosen by label in a namespaced cilium policy";
         E0509 Error "service accounts are not supported by this target";
         E0510 Error "DNS visibility on cilium with another DNS server";
@@ -149,6 +151,7 @@ codes! {
         E0705 Error "`@allow` not followed by a statement";
         E0706 Error "invalid DNS server";
         E0716 Error "a cluster fact that is not an address or a range";
+        E0717 Error "API server address neither on a node nor outside the cluster";
         E0901 Bug "the formatted text would not mean what the file means";
         E0902 Error "the program at a git revision cannot be read";
         E0903 Error "a git revision refused";

@@ -15,13 +15,14 @@
 //! | `toPorts` `port`, `endPort`, `protocol` (`ANY`: each of TCP, UDP, SCTP) | `:PORT/PROTO` |
 //! | `icmps` (`type`, `family`) | `:icmp(TYPE)`, `:icmpv6(TYPE)`, `:icmp` for every type |
 //! | `toPorts` without a peer, `toEntities: [all]` | `any` |
+//! | `toEntities`: `world` (`-ipv4`, `-ipv6`), `cluster`, `host`, `remote-node` (both: `nodes`), `kube-apiserver` | `internet` (`0.0.0.0/0`, `::/0`), `cluster`, `this-node`, `other-nodes`, `kube-apiserver` |
 //! | `rules.dns` answering every name (`*`) | the DNS visibility `dns` gives |
 //! | `rules.dns` answering some names only | refused (E0803) |
 //! | `egressDeny` | `deny ...` |
 //! | CiliumClusterwideNetworkPolicy with only `egressDeny`, `enableDefaultDeny.egress: false` | `cluster NAME [SUBJECT] deny ...` |
 //! | CiliumClusterwideNetworkPolicy that isolates (`enableDefaultDeny.egress` not `false`) | `cluster NAME [{SELECTOR}] [in ns{...}] [except NS, ...] -> ...` |
 //! | clusterwide allowances that isolate nothing, subjects by service account | refused (E0803) |
-//! | `toEntities`, `toServices`, `toGroups`, `toNodes`, L7 rules, named ports, protocols without ports in `toPorts`, `cidrGroupRef` (the reader) | left out (W0802) |
+//! | other `toEntities` (the reader), `toServices`, `toGroups`, `toNodes`, L7 rules, named ports, protocols without ports in `toPorts`, `cidrGroupRef` (the reader) | left out (W0802) |
 
 use std::collections::BTreeSet;
 
@@ -33,13 +34,13 @@ use super::report::Report;
 use super::shared::{self, At, WRITE_BY_HAND};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{
-    HostPattern, LabelSelector, NamespaceSel, Peer as ModelPeer, PortRange, Proto, Subject,
+    HostPattern, LabelSelector, NamespaceSel, Nodes, Peer as ModelPeer, PortRange, Proto, Subject,
 };
 use crate::source::{SourceMap, Span, Spanned};
 use crate::verify::NAMESPACE_NAME;
 use crate::verify::cilium::fqdn::Fqdn;
 use crate::verify::cilium::selector::{EndpointSelector, Key};
-use crate::verify::cilium::{Peers, Policies, PortRule, Rule, Spec, read};
+use crate::verify::cilium::{Entity, Peers, Policies, PortRule, Rule, Spec, read};
 use crate::verify::labels;
 
 /// Reads every Cilium document and maps its rule sets into `program`.
@@ -532,7 +533,7 @@ fn peers(r: &Rule, names: &Names) -> Result<Option<Vec<ModelPeer>>, String> {
             Some(out)
         }
         Some(Peers::Cidrs(_)) => Some(Vec::new()),
-        Some(Peers::Entities(_)) => Some(vec![ModelPeer::Any]),
+        Some(Peers::Entities(es)) => Some(entities(es)),
         Some(Peers::Fqdns(fqdns)) => Some(
             fqdns
                 .iter()
@@ -540,6 +541,42 @@ fn peers(r: &Rule, names: &Names) -> Result<Option<Vec<ModelPeer>>, String> {
                 .collect::<Result<_, _>>()?,
         ),
     })
+}
+
+/// The destinations of `toEntities` [layer3 "Entities Based"], each exactly: `all` every
+/// destination, `world` every address outside the cluster (the language's address ranges
+/// mean no more), `cluster`, `host` the pod's own node, `remote-node` the others (both:
+/// every node), `kube-apiserver`.
+fn entities(es: &[Entity]) -> Vec<ModelPeer> {
+    let world = |v6: bool| {
+        let net: ipnet::IpNet = if v6 {
+            ipnet::Ipv6Net::default().into()
+        } else {
+            ipnet::Ipv4Net::default().into()
+        };
+        ModelPeer::Net(net)
+    };
+    let nodes = |e: Entity| es.contains(&e);
+    let mut out: Vec<ModelPeer> = Vec::new();
+    for e in es {
+        out.extend(match e {
+            Entity::All => vec![ModelPeer::Any],
+            Entity::World(None) => vec![world(false), world(true)],
+            Entity::World(Some(v6)) => vec![world(*v6)],
+            Entity::Cluster => vec![ModelPeer::Cluster],
+            Entity::KubeApiserver => vec![ModelPeer::ApiServer],
+            Entity::Host | Entity::RemoteNode
+                if nodes(Entity::Host) && nodes(Entity::RemoteNode) =>
+            {
+                vec![ModelPeer::Nodes(Nodes::All)]
+            }
+            Entity::Host => vec![ModelPeer::Nodes(Nodes::This)],
+            Entity::RemoteNode => vec![ModelPeer::Nodes(Nodes::Others)],
+        });
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// `toPorts` (each protocol of `ANY` on its own), or `icmps` (every code of each type); `Err`
@@ -599,8 +636,13 @@ fn allow_rule(
         }
     };
     match &r.peers {
-        None | Some(Peers::Entities(_)) => {
+        None => {
             for d in shared::dests(&[ModelPeer::Any], &ports) {
+                statement.allow(d);
+            }
+        }
+        Some(Peers::Entities(es)) => {
+            for d in shared::dests(&entities(es), &ports) {
                 statement.allow(d);
             }
         }

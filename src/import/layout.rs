@@ -117,7 +117,7 @@ fn peer(p: &Peer, home: Option<&str>) -> String {
     match p {
         Peer::Net(n) => n.to_string(),
         Peer::Host(h) => h.to_string(),
-        Peer::Any => "any".to_owned(),
+        Peer::Any | Peer::ApiServer | Peer::Nodes(_) | Peer::Cluster => p.to_string(),
         Peer::ServiceAccount { namespace, name } if Some(namespace.as_str()) == home => {
             format!("serviceaccount({name})")
         }

@@ -308,8 +308,9 @@ fn reaches(d: &Dest, net: &IpNet, ports: Option<PortRange>) -> bool {
     ports_meet(d.ports, ports)
         && match &d.peer {
             Peer::Net(n) => n.contains(net) || net.contains(n),
-            Peer::Host(_) | Peer::Any => true,
-            Peer::Pods { .. } | Peer::ServiceAccount { .. } => false,
+            // The API server may be outside the cluster, at an address of the range.
+            Peer::Host(_) | Peer::Any | Peer::ApiServer | Peer::Cluster => true,
+            Peer::Pods { .. } | Peer::ServiceAccount { .. } | Peer::Nodes(_) => false,
         }
 }
 

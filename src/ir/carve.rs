@@ -66,7 +66,9 @@ pub fn carve(allow: &[Rule], deny: &[Rule]) -> Result<Vec<CarvedRule>, Vec<Carve
                         }
                     }
                 }
-                Peer::Net(_) | Peer::Any => {}
+                // Carved by the address ranges they stand for, where a target resolves them
+                // (see `backend::native`); here they only refuse to be cut out of `any`.
+                Peer::Net(_) | Peer::Any | Peer::ApiServer | Peer::Nodes(_) | Peer::Cluster => {}
             }
             // Nothing but ports can be cut out of `any`.
             if !matches!(p, Peer::Any | Peer::Host(_)) {
@@ -107,7 +109,12 @@ pub fn carve(allow: &[Rule], deny: &[Rule]) -> Result<Vec<CarvedRule>, Vec<Carve
                 Peer::Net(c) => {
                     carve_net(*c, &rule.ports, &deny_nets, &deny_any, origin, &mut errors)
                 }
-                Peer::Pods { .. } | Peer::ServiceAccount { .. } | Peer::Any => {
+                Peer::Pods { .. }
+                | Peer::ServiceAccount { .. }
+                | Peer::Any
+                | Peer::ApiServer
+                | Peer::Nodes(_)
+                | Peer::Cluster => {
                     match ports_left(&rule.ports, &deny_any, peer, origin, &mut errors) {
                         Some(left) if !left.is_empty() => vec![(
                             CarvedPeer {

@@ -30,11 +30,11 @@ pub fn is_dns(t: &Dest, server: &[Peer]) -> bool {
         p @ (Peer::Pods { .. } | Peer::ServiceAccount { .. }) => {
             p.includes_dns_server(server) && ports.contains(Proto::Udp, 53)
         }
-        // A node-local DNS cache or a resolver reached by address.
-        Peer::Net(_) => ports.contains(Proto::Udp, 53) && t.ports.is_some(),
-        // Every destination, the cluster DNS included.
-        Peer::Any => ports.contains(Proto::Udp, 53),
-        Peer::Host(_) => false,
+        // A node-local DNS cache or a resolver reached by address, or on the nodes.
+        Peer::Net(_) | Peer::Nodes(_) => ports.contains(Proto::Udp, 53) && t.ports.is_some(),
+        // Every destination (everything in the cluster), the cluster DNS included.
+        Peer::Any | Peer::Cluster => ports.contains(Proto::Udp, 53),
+        Peer::Host(_) | Peer::ApiServer => false,
     }
 }
 

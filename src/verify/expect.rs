@@ -49,6 +49,21 @@ fn destinations(t: &Dest, e: &Expectation, model: &ClusterModel) -> Vec<Destinat
             address: model.pod_address(0),
             ..Pod::new(namespace.clone(), Labels::new())
         })],
+        Peer::ApiServer => model
+            .apiservers()
+            .into_iter()
+            .map(Destination::ApiServer)
+            .collect(),
+        Peer::Nodes(which) => nodes(model, *which),
+        Peer::Cluster => {
+            let mut out = nodes(model, crate::model::Nodes::All);
+            out.push(Destination::Pod(Pod {
+                address: model.pod_address(0),
+                ..Pod::new(ELSEWHERE, Labels::from([("app".into(), "any".into())]))
+            }));
+            out.extend(model.apiservers().into_iter().map(Destination::ApiServer));
+            out
+        }
         Peer::Any => {
             let mut out: Vec<Destination> = [
                 IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7)),
@@ -66,6 +81,20 @@ fn destinations(t: &Dest, e: &Expectation, model: &ClusterModel) -> Vec<Destinat
             out
         }
     }
+}
+
+/// A node that is not the API server's, as the nodes `which` holds (this one, another).
+fn nodes(model: &ClusterModel, which: crate::model::Nodes) -> Vec<Destination> {
+    model
+        .node_address(1)
+        .into_iter()
+        .flat_map(|address| {
+            [true, false]
+                .into_iter()
+                .filter(move |this| which.includes(*this))
+                .map(move |this| Destination::Node(super::Node { this, address }))
+        })
+        .collect()
 }
 
 /// The flows an expectation stands for: one per destination it names (a name such as `metadata`

@@ -10,11 +10,14 @@
 //! - Address rules match addresses outside the cluster, never pods or nodes (nor the API
 //!   server on a node); a host name matches host rules by name and address rules by the
 //!   address it resolved to; `any` matches every destination.
+//! - `kube-apiserver` matches the API server wherever it runs; `nodes`, `this-node` and
+//!   `other-nodes` match nodes by whether the sending pod runs on them (the API server on a
+//!   node is at that node's address); `cluster` matches every pod, node and the API server.
 //! - Pods match a pod peer when their namespace is the peer's (by name, any, or by the
 //!   namespace's labels) and their labels meet its selector.
 
 use super::closest::{Closest, Miss, Near};
-use super::{Decision, Destination, Evaluator, Flow, Undecidable};
+use super::{ApiServer, Decision, Destination, Evaluator, Flow, Node, Undecidable};
 use crate::ir::{self, Rule};
 use crate::model::{Peer, PortSet};
 use crate::source::Span;
@@ -79,6 +82,25 @@ fn peer_miss(peer: &Peer, dest: &Destination) -> Option<String> {
             } else {
                 None
             }
+        }
+        // The API server at every endpoint address, on a node or outside the cluster.
+        (Peer::ApiServer, Destination::ApiServer(_)) => None,
+        // Nodes by where the sending pod runs; the API server on a node is at that node's
+        // address.
+        (Peer::Nodes(which), Destination::Node(Node { this, .. }))
+        | (
+            Peer::Nodes(which),
+            Destination::ApiServer(ApiServer {
+                on_node: Some(this),
+                ..
+            }),
+        ) => (!which.includes(*this)).then(|| {
+            let d = if *this { "this node" } else { "another node" };
+            format!("{dest} is on {d}, not in {peer}")
+        }),
+        // Every pod, node and the API server (wherever it runs).
+        (Peer::Cluster, Destination::Pod(_) | Destination::Node(_) | Destination::ApiServer(_)) => {
+            None
         }
         // An address range is the addresses in it outside the cluster: not pods, not nodes
         // (nor the API server running on one).

@@ -278,7 +278,9 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
     for n in program.cluster.inside().chain(&program.cluster.apiserver) {
         edges(n, &mut addresses);
     }
+    // The first node (the API server's, by default) and one that runs no API server.
     addresses.extend(model.node_address(0));
+    addresses.extend(model.node_address(1));
     let mut hosts: BTreeSet<String> = BTreeSet::from(["example.org".to_owned()]);
     let mut dest_pods: BTreeSet<Pod> = BTreeSet::from([kube_dns()]);
     let mut port_set: BTreeSet<(Proto, u16)> = BTreeSet::from([
@@ -304,8 +306,9 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
                     namespace,
                     selector,
                 } => dest_pods.extend(pods(namespace, selector, home)),
-                // Every destination: the addresses, names and pods the universe has anyway.
-                Peer::Any => {}
+                // Every destination, the API server, nodes, everything in the cluster: the
+                // addresses, names and pods the universe has anyway.
+                Peer::Any | Peer::ApiServer | Peer::Nodes(_) | Peer::Cluster => {}
                 Peer::ServiceAccount { namespace, name } => {
                     dest_pods.extend(service_account_pods(namespace, name, home))
                 }

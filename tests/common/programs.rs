@@ -36,6 +36,15 @@ pub const ALLOWS: &[&str] = &[
     "pods(ns{env in (prod, staging), !legacy})",
     "serviceaccount(ledger):8443",
     "serviceaccount(billing/reporter)",
+    "kube-apiserver:6443/tcp",
+    "kube-apiserver",
+    "nodes:10250/tcp",
+    "nodes",
+    "this-node:10250/tcp",
+    "other-nodes:4240/tcp",
+    "cluster:8080/tcp",
+    "cluster",
+    "world:443/tcp",
 ];
 
 pub const DENIES: &[&str] = &[
@@ -51,17 +60,22 @@ pub const DENIES: &[&str] = &[
     "any:25/tcp",
     "pods(ns{team=payments})",
     "serviceaccount(ledger)",
+    "kube-apiserver",
+    "nodes:22/tcp",
+    "this-node",
+    "cluster:25/tcp",
 ];
 
 /// Cluster facts to put before a random program: none (the default cluster, where the
 /// documented difference on undeclared pod and node addresses shows), and declared ranges
 /// overlapping the fragments' own (pods and nodes inside `10.0.0.0/8`, nodes in IPv6, Services,
-/// the API server on a node).
+/// the API server on a node, and on a node and outside the cluster in a private range).
 #[allow(dead_code, reason = "tests/import.rs does not declare facts")]
 pub const FACTS: &[&str] = &[
     "",
     "set pod-cidrs = 10.244.0.0/16\nset node-cidrs = 10.1.0.0/20\n",
     "set pod-cidrs = 10.1.2.64/26, fd00:10:244::/56\nset node-cidrs = 10.0.0.0/20, 2001:db8:5::/64\nset service-cidrs = 10.96.0.0/12\nset apiserver = 10.0.0.10\n",
+    "set pod-cidrs = 10.244.0.0/16\nset service-cidrs = 10.96.0.0/12\nset node-cidrs = 10.1.0.0/20\nset apiserver = 10.1.0.5, 10.20.30.200\n",
 ];
 
 /// Names for the random programs' apps and namespace: statement keywords among them, which

@@ -114,8 +114,8 @@ syn match egressAllow /\%(^\s*expect\s.*\)\@<=\<allow\ze\s*\%(#.*\)\=$/
 syn match egressResolving /\%(^\s*expect\s.*\)\@<=\<resolving\ze\s\+[^ \t,)#]/
 " serviceaccount(payments/ledger): the pods running as a service account.
 syn match egressServiceAccount /\%([A-Za-z0-9_.:*\/-]\)\@<!serviceaccount\ze\s*(/ nextgroup=egressPodsNamespace skipwhite
-" The built-in destinations.
-syn match egressBuiltin /\%([A-Za-z0-9_.:*\/-]\)\@<!\%(none\|any\)\ze\%([^A-Za-z0-9_.*-]\|$\)/
+" The built-in destinations (`cluster` starting a line is the guardrail statement's keyword).
+syn match egressBuiltin /\%(^\s*\)\@<!\%([A-Za-z0-9_.:*\/-]\)\@<!\%(none\|any\|kube-apiserver\|nodes\|this-node\|other-nodes\|cluster\)\ze\%([^A-Za-z0-9_.*-]\|$\)/
 
 " A statement's subject: pest's loose name (anything up to a space, a comma, a bracket, `->`...).
 syn match egressNamespaceName contained /\%([^ \t#,(){}=:|"-]\|-\%(>\)\@!\)\+/

@@ -73,7 +73,13 @@ fn covers(peer: &Peer, addr: IpAddr) -> bool {
     match peer {
         Peer::Net(n) => n.contains(&addr),
         Peer::Any => true,
-        Peer::Host(_) | Peer::Pods { .. } | Peer::ServiceAccount { .. } => false,
+        // The metadata endpoint is not a pod's, a node's or the API server's address.
+        Peer::Host(_)
+        | Peer::Pods { .. }
+        | Peer::ServiceAccount { .. }
+        | Peer::ApiServer
+        | Peer::Nodes(_)
+        | Peer::Cluster => false,
     }
 }
 

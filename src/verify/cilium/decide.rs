@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use super::{Cidr, CiliumEvaluator, Entity, Peers, PortRule, Rule, Spec};
+use super::{Cidr, CiliumEvaluator, Peers, PortRule, Rule, Spec};
 use crate::model::Proto;
 use crate::verify::closest::{Closest, Hit, Miss, Near};
 use crate::verify::ports::PortMatch;
@@ -100,7 +100,7 @@ impl Rule {
             None => !self.ports.is_empty() || !self.icmps.is_empty(),
             Some(Peers::Endpoints(sels)) => sels.iter().any(|s| s.matches(pod)),
             Some(Peers::Cidrs(_) | Peers::Fqdns(_)) => false,
-            Some(Peers::Entities(es)) => es.contains(&Entity::All),
+            Some(Peers::Entities(es)) => es.iter().any(|e| e.selects_pods()),
         }
     }
 
@@ -171,11 +171,32 @@ impl Rule {
                 };
                 cidr_hit(cidrs, address)
             }
-            // [layer3] "Entities Based": `all` is every destination, in the cluster or not.
-            Some(Peers::Entities(es)) => match es.iter().find(|e| **e == Entity::All) {
-                Some(e) => Ok(text!("{dest} is in toEntities {e}")),
-                None => Err(Miss::new(Near::Elsewhere, text!("{dest} is in no entity"))),
-            },
+            // [layer3] "Entities Based", [entity]: `all` is every destination, in the cluster
+            // or not; the others select reserved identities.
+            Some(Peers::Entities(es)) => {
+                let mut unknown = false;
+                let hit = es.iter().find(|e| match e.selects(dest) {
+                    Some(yes) => yes,
+                    None => {
+                        unknown = true;
+                        false
+                    }
+                });
+                match hit {
+                    Some(e) => Ok(text!("{dest} is in toEntities {e}")),
+                    None if unknown => return Hit::NeedsAddress,
+                    None => Err(Miss::new(
+                        Near::Elsewhere,
+                        text!(
+                            "{dest} is in none of toEntities {}",
+                            es.iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )),
+                }
+            }
             Some(Peers::Fqdns(fqdns)) => match dest {
                 Destination::Host { name, .. } => match fqdns.iter().find(|f| f.matches(name)) {
                     Some(f) => Ok(text!("{name} matches toFQDNs {f}")),

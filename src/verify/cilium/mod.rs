@@ -24,6 +24,10 @@
 //!   (`getEndpointSelector`, `ParseToCiliumRule`), `pkg/policy/api/selector.go` (label keys
 //!   `source:key`, no source = `any`) and `pkg/policy/api/rule_validation.go` ("combining X and Y
 //!   is not supported yet").
+//! - `[entity]` `pkg/policy/api/entity.go`: `EntitySelectorMapping` and `InitEntities`, the
+//!   identities each `toEntities` name selects; the reserved identities of nodes and the API
+//!   server (`pkg/identity`: the host and identity 7 `kube-apiserver` carry the
+//!   `reserved:kube-apiserver` label next to `reserved:host` / `reserved:remote-node`).
 //!
 //! Conventions shared with the reference evaluator: a pod's identity labels are its labels plus
 //! `io.kubernetes.pod.namespace` and the labels of its namespace (only
@@ -44,7 +48,7 @@ use ipnet::IpNet;
 
 use super::ports::PortMatch;
 use super::yaml::Pos;
-use super::{Undecidable, read_emitted};
+use super::{Destination, Undecidable, read_emitted};
 use fqdn::Fqdn;
 use selector::EndpointSelector;
 
@@ -110,17 +114,82 @@ pub enum Peers {
     Entities(Vec<Entity>),
 }
 
-/// A `toEntities` entry [layer3: "Entities Based"].
+/// A `toEntities` entry [layer3: "Entities Based"]; which identities each selects is
+/// `EntitySelectorMapping` and `InitEntities` in `pkg/policy/api/entity.go` [entity].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Entity {
     /// `all`: "the combination of all known clusters as well world", every destination.
     All,
+    /// `world`, `world-ipv4`, `world-ipv6` (`None`: both families): "all endpoints outside of
+    /// the cluster", the API server outside the cluster included (its CIDR identity keeps the
+    /// `reserved:world` label next to `reserved:kube-apiserver`).
+    World(Option<bool>),
+    /// `cluster`: the host, remote nodes, the API server and every endpoint of the cluster
+    /// [entity: `InitEntities`].
+    Cluster,
+    /// `host`: "the local host", the API server on it included (the host identity carries the
+    /// `reserved:kube-apiserver` label then).
+    Host,
+    /// `remote-node`: "any node in any of the connected clusters other than the local host",
+    /// the API server on one included (identity 7, `kube-apiserver`, has the
+    /// `reserved:remote-node` label).
+    RemoteNode,
+    /// `kube-apiserver`: the API server's addresses, on a node or outside the cluster.
+    KubeApiserver,
+}
+
+impl Entity {
+    /// Whether the entity selects the destination's identity; `None` for a host name whose
+    /// address (family) is unknown and would decide it.
+    pub fn selects(self, dest: &Destination) -> Option<bool> {
+        let family = |v6: bool, a: &std::net::IpAddr| a.is_ipv6() == v6;
+        Some(match (self, dest) {
+            (Entity::All, _) => true,
+            (Entity::World(None), Destination::Address(_) | Destination::Host { .. }) => true,
+            (Entity::World(Some(v6)), Destination::Address(a)) => family(v6, a),
+            (
+                Entity::World(Some(v6)),
+                Destination::Host {
+                    address: Some(a), ..
+                },
+            ) => family(v6, a),
+            (Entity::World(Some(_)), Destination::Host { address: None, .. }) => return None,
+            (Entity::World(v6), Destination::ApiServer(s)) => {
+                s.on_node.is_none() && v6.is_none_or(|v6| family(v6, &s.address))
+            }
+            (Entity::World(_), Destination::Pod(_) | Destination::Node(_)) => false,
+            (
+                Entity::Cluster,
+                Destination::Pod(_) | Destination::Node(_) | Destination::ApiServer(_),
+            ) => true,
+            (Entity::Cluster, Destination::Address(_) | Destination::Host { .. }) => false,
+            (Entity::Host, Destination::Node(n)) => n.this,
+            (Entity::RemoteNode, Destination::Node(n)) => !n.this,
+            (Entity::Host, Destination::ApiServer(s)) => s.on_node == Some(true),
+            (Entity::RemoteNode, Destination::ApiServer(s)) => s.on_node == Some(false),
+            (Entity::Host | Entity::RemoteNode, _) => false,
+            (Entity::KubeApiserver, Destination::ApiServer(_)) => true,
+            (Entity::KubeApiserver, _) => false,
+        })
+    }
+
+    /// Whether it selects pods of the cluster (the cluster DNS among them).
+    pub fn selects_pods(self) -> bool {
+        matches!(self, Entity::All | Entity::Cluster)
+    }
 }
 
 impl fmt::Display for Entity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Entity::All => "all",
+            Entity::World(None) => "world",
+            Entity::World(Some(false)) => "world-ipv4",
+            Entity::World(Some(true)) => "world-ipv6",
+            Entity::Cluster => "cluster",
+            Entity::Host => "host",
+            Entity::RemoteNode => "remote-node",
+            Entity::KubeApiserver => "kube-apiserver",
         })
     }
 }

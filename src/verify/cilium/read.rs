@@ -238,7 +238,16 @@ fn icmps(m: &Fields<'_>) -> Result<Vec<IcmpType>, ReadError> {
 fn entity(c: &Cursor<'_>) -> Result<Entity, ReadError> {
     match c.str()? {
         "all" => Ok(Entity::All),
-        other => Err(c.unmodelled(format!("entity `{other}` is not modelled (all is)"))),
+        "world" => Ok(Entity::World(None)),
+        "world-ipv4" => Ok(Entity::World(Some(false))),
+        "world-ipv6" => Ok(Entity::World(Some(true))),
+        "cluster" => Ok(Entity::Cluster),
+        "host" => Ok(Entity::Host),
+        "remote-node" => Ok(Entity::RemoteNode),
+        "kube-apiserver" => Ok(Entity::KubeApiserver),
+        other => Err(c.unmodelled(format!(
+            "entity `{other}` is not modelled (all, world, world-ipv4, world-ipv6, cluster, host, remote-node and kube-apiserver are)"
+        ))),
     }
 }
 

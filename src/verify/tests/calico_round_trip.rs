@@ -252,7 +252,7 @@ fn grid(ir: &crate::ir::Program) -> Vec<Flow> {
                         }
                     }
                     // Every destination: the others here already stand for it.
-                    Peer::Any => {}
+                    Peer::Any | Peer::ApiServer | Peer::Nodes(_) | Peer::Cluster => {}
                     Peer::ServiceAccount { namespace, name } => {
                         dests.push(Destination::Pod(Pod {
                             service_account: name.clone(),

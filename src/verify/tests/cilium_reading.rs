@@ -13,7 +13,7 @@ fn what_is_not_understood_is_refused() {
             "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: x\n  namespace: p\nspec: {}\n".to_owned(),
             "kind `NetworkPolicy`",
         ),
-        (cnp("p", "x", &format!("{sel}  egress:\n  - toEntities: [world]\n")), "egress[0].toEntities"),
+        (cnp("p", "x", &format!("{sel}  egress:\n  - toEntities: [health]\n")), "egress[0].toEntities"),
         (cnp("p", "x", &format!("{sel}  ingress:\n  - {{}}\n")), "spec.ingress"),
         (cnp("p", "x", &format!("{sel}  egress:\n  - toPorts:\n    - ports:\n      - port: http\n")), "`http`"),
         (cnp("p", "x", &format!("{sel}  egress:\n  - toPorts:\n    - ports:\n      - port: \"80\"\n        protocol: ICMP\n")), "`ICMP`"),

@@ -718,6 +718,11 @@ pub enum Peer {
         namespace: String,
         name: String,
     },
+    /// `service(kube-system/kube-dns)`: the endpoints of a Service, on the Service's own ports.
+    Service {
+        namespace: String,
+        name: String,
+    },
     /// `kube-apiserver`: the API server, at its endpoint addresses (on a node or outside the
     /// cluster).
     ApiServer,
@@ -779,6 +784,10 @@ impl Peer {
     pub fn includes_dns_server(&self, server: &[Peer]) -> bool {
         server.iter().any(|s| match (self, s) {
             (Peer::Any, _) | (Peer::Cluster, Peer::Pods { .. }) => true,
+            // The Service in front of the CoreDNS pods, by the name every distribution gives it.
+            (Peer::Service { namespace, name }, s) => {
+                namespace == "kube-system" && name == "kube-dns" && *s == Peer::default_dns_server()
+            }
             (
                 Peer::Pods {
                     namespace,
@@ -830,6 +839,19 @@ impl Peer {
                 },
             ) => na.may_overlap(nb) && sa.may_overlap(sb),
             (Peer::Any, _) | (_, Peer::Any) => true,
+            (
+                Peer::Service {
+                    namespace: na,
+                    name: a,
+                },
+                Peer::Service {
+                    namespace: nb,
+                    name: b,
+                },
+            ) => na == nb && a == b,
+            // A Service's endpoints are pods, or any addresses for a Service without a selector
+            // (the API server's for `kubernetes` in `default`).
+            (Peer::Service { .. }, _) | (_, Peer::Service { .. }) => true,
             // Everything inside the cluster; the API server may also be outside it, at an
             // address an address range matches.
             (Peer::Cluster, p) | (p, Peer::Cluster) => !matches!(p, Peer::Host(_)),
@@ -872,6 +894,7 @@ impl fmt::Display for Peer {
             Peer::ServiceAccount { namespace, name } => {
                 write!(f, "serviceaccount({namespace}/{name})")
             }
+            Peer::Service { namespace, name } => write!(f, "service({namespace}/{name})"),
             Peer::ApiServer => f.write_str("kube-apiserver"),
             Peer::Nodes(n) => f.write_str(n.name()),
             Peer::Cluster => f.write_str("cluster"),

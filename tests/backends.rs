@@ -28,8 +28,10 @@ const NEW_TARGETS: [Target; 3] = [Target::Cilium, Target::Calico, Target::Calico
 /// The codes each target may refuse a valid program with.
 fn capability_codes(t: Target) -> &'static [&'static str] {
     match t {
-        Target::Native => &["E0501", "E0502", "E0503", "E0504", "E0522", "E0523"],
-        Target::Cilium => &["E0503", "E0505", "E0508"],
+        Target::Native => &[
+            "E0501", "E0502", "E0503", "E0504", "E0522", "E0523", "E0524",
+        ],
+        Target::Cilium => &["E0503", "E0505", "E0508", "E0524"],
         Target::Calico => &["E0501", "E0503", "E0522", "E0523"],
         Target::CalicoEnterprise => &["E0503", "E0506", "E0522", "E0523"],
     }
@@ -260,7 +262,7 @@ fn every_feature_validates_on_every_new_target() {
 
 #[test]
 fn refusals_name_the_targets_that_can() {
-    let cases: [(&str, Target, &str, &[&str]); 9] = [
+    let cases: [(&str, Target, &str, &[&str]); 11] = [
         (
             "namespace p\napp a -> dns, pods(ns{team=x}){app=y}\n",
             Target::Cilium,
@@ -296,6 +298,18 @@ fn refusals_name_the_targets_that_can() {
             Target::Cilium,
             "E0503",
             &["address range"],
+        ),
+        (
+            "namespace p\napp a -> dns, service(ledger/api)\n",
+            Target::Native,
+            "E0524",
+            &["pods(ledger)", "--target calico"],
+        ),
+        (
+            "namespace p\napp a -> dns, service(ledger/api)\n",
+            Target::Cilium,
+            "E0524",
+            &["pods(ledger)", "--target calico"],
         ),
         (
             "namespace p\napp a -> dns, nodes:10250\n",

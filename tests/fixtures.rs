@@ -359,6 +359,12 @@ impl Nodes<'_> {
                     }
                     n.leaf(name.span, "service account");
                 }
+                ast::DestKind::Service { namespace, name } => {
+                    if let Some(ns) = namespace {
+                        n.leaf(ns.span, "namespace");
+                    }
+                    n.leaf(name.span, "Service");
+                }
                 ast::DestKind::Pods {
                     namespace,
                     selector,

@@ -266,6 +266,7 @@ fn built_in_names_have_hover_and_completion() {
         "other-nodes",
         "cluster",
         "world",
+        "service",
     ] {
         assert!(labels.contains(&name), "{name} missing from {labels:?}");
     }
@@ -273,12 +274,14 @@ fn built_in_names_have_hover_and_completion() {
 }
 
 #[test]
-fn destinations_in_the_cluster_have_hover() {
+fn destinations_in_the_cluster_and_services_have_hover() {
     let mut c = Client::initialized(Value::Null);
-    let text = "namespace ops\napp a -> dns, kube-apiserver:6443/tcp, this-node, cluster\n";
+    let text =
+        "namespace ops\napp a -> dns, kube-apiserver:6443/tcp, this-node, cluster, service(db)\n";
     c.open(URI, text);
     assert_eq!(errors(c.diagnostics(URI)), Vec::<Value>::new());
     for (name, says) in [
+        ("service", "endpoints of a Service"),
         ("kube-apiserver", "API server"),
         ("this-node", "node the sending pod runs on"),
         ("cluster", "Everything inside the cluster"),

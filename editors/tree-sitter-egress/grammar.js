@@ -128,10 +128,10 @@ module.exports = grammar({
     ), $.identifier),
 
     // A keyword where a name is expected is a name (`serviceaccount(` is always a service
-    // account destination, as `pods(` is a pods destination).
+    // account destination and `service(` a Service, as `pods(` is a pods destination).
     _keyword_name: $ => alias(choice(
       'namespace', 'def', 'app', 'pods', 'default', 'deny', 'allow', 'cluster', 'expect', 'set',
-      'resolving', 'in', 'notin', 'ns', 'serviceaccount', 'except',
+      'resolving', 'in', 'notin', 'ns', 'serviceaccount', 'except', 'service',
     ), $.identifier),
 
     // ----------------------------------------------------------------------------------------
@@ -263,6 +263,7 @@ module.exports = grammar({
     _destination: $ => choice(
       $.pods_destination,
       $.service_account_destination,
+      $.service_destination,
       $.call,
       $.endpoint,
     ),
@@ -271,6 +272,16 @@ module.exports = grammar({
     // service account.
     service_account_destination: $ => seq(
       'serviceaccount',
+      '(',
+      field('name', $._name),
+      ')',
+      optional($.port_suffix),
+    ),
+
+    // `service(kube-system/kube-dns)`, `service(ledger)`: the endpoints of a Service on its own
+    // ports (a port suffix parses, and the compiler refuses it: E0343).
+    service_destination: $ => seq(
+      'service',
       '(',
       field('name', $._name),
       ')',

@@ -171,6 +171,15 @@ struct Entity {
     selector: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     service_accounts: Option<ServiceAccounts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    services: Option<Services>,
+}
+
+/// `services: {name: kube-dns, namespace: kube-system}`.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+struct Services {
+    name: String,
+    namespace: String,
 }
 
 /// `serviceAccounts: {names: [ledger]}`.
@@ -358,6 +367,19 @@ fn rules(
                 namespace_selector: Some(format!("{NAMESPACE_LABEL} == '{namespace}'")),
                 service_accounts: Some(ServiceAccounts {
                     names: vec![name.clone()],
+                }),
+                ..Default::default()
+            }),
+            // The CRD's EntityRule `services`: "only traffic that originates from or terminates
+            // at endpoints within the selected service(s) will be matched, and only to/from
+            // each endpoint's port" (so no `ports`: "Ports and NotPorts can only be specified
+            // with Services on ingress rules"; the checker gives a Service no port, E0343); the
+            // namespace is always written. projectcalico/api#8 added the match with that
+            // meaning.
+            Peer::Service { namespace, name } => destinations.push(Entity {
+                services: Some(Services {
+                    name: name.clone(),
+                    namespace: namespace.clone(),
                 }),
                 ..Default::default()
             }),

@@ -39,7 +39,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
 use serde::Serialize;
 
 use super::native::label_selector;
-use super::{Document, Portless, Target, describe, host_denies, metadata, protocol_refusals, yaml};
+use super::{
+    Document, Portless, Target, describe, host_denies, metadata, protocol_refusals,
+    service_refusals, yaml,
+};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::ir::{self, PolicyKind};
 use crate::model::{
@@ -369,6 +372,8 @@ fn rules(peers: &[&Peer], ports: &PortSet, policy_ns: Option<&str>) -> Vec<Egres
         match p {
             Peer::Any => any = true,
             Peer::ApiServer | Peer::Nodes(_) | Peer::Cluster => to_entities.extend(entities(p)),
+            // Refused before (E0524).
+            Peer::Service { .. } => {}
             Peer::ServiceAccount { namespace, name } => {
                 to_endpoints.push(service_account(namespace, name, policy_ns))
             }
@@ -703,6 +708,10 @@ fn policy_spec(
     if subject.is_none() {
         diags.extend(namespace_labels_refused(policy));
     }
+    diags.extend(service_refusals(
+        policy.allow.iter().chain(&policy.deny),
+        Target::Cilium,
+    ));
     if let Some(d) = dns_server_refused(policy, dns_server) {
         diags.push(d);
     } else if let Some(d) =
@@ -750,6 +759,7 @@ fn guardrail_spec(g: &ir::Guardrail) -> Result<Spec, Diagnostics> {
         Target::Cilium,
         Portless::IcmpTypes,
     ));
+    diags.extend(service_refusals(&g.deny, Target::Cilium));
     if diags.has_errors() {
         return Err(diags);
     }

@@ -150,6 +150,44 @@ fn host_denies(deny: &[ir::Rule], target: Target) -> Diagnostics {
     diags
 }
 
+/// E0524 for every `service(NS/NAME)` of `rules`, on a target (native, Cilium) that cannot say
+/// "the endpoints of this Service, on the Service's ports" exactly.
+fn service_refusals<'a>(
+    rules: impl IntoIterator<Item = &'a ir::Rule>,
+    target: Target,
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for r in rules {
+        for p in &r.peers {
+            let Peer::Service { namespace, name } = p else {
+                continue;
+            };
+            let note = match target {
+                // cilium/cilium#34021: `toServices` "only supports selectorless services with
+                // Endpoints external to the cluster"; cilium/cilium#20067: `toServices` with
+                // `toPorts` allowed the ports to every address of `world`.
+                Target::Cilium => {
+                    "Cilium's `toServices` matches only Services without a selector whose endpoints are outside the cluster, and with `toPorts` it has allowed those ports to every address outside the cluster (cilium/cilium#34021, cilium/cilium#20067)"
+                }
+                _ => {
+                    "a NetworkPolicy peer selects pods by labels, on the ports the rule lists; it cannot name a Service"
+                }
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::E0524,
+                    r.origin_of(p),
+                    format!("`{p}` cannot be expressed in {}", target_title(target)),
+                )
+                .label("the endpoints of a Service, on its ports")
+                .note(note)
+                .help(format!("write the Service's pods and the ports they listen on, as in `pods({namespace}){{app={name}}}:8080`, or build with `--target calico`")),
+            );
+        }
+    }
+    diags
+}
+
 /// What a target makes of protocols without ports: none of them (native), ICMP by type only
 /// (cilium), or all of them with ICMP codes (calico).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

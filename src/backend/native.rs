@@ -106,11 +106,13 @@ fn peer(p: &carve::CarvedPeer, policy_ns: &str) -> Option<NetworkPolicyPeer> {
                 pod_selector: Some(label_selector(selector)),
             })
         }
-        // Written as a rule without `to` (see `rule`); service accounts are refused (E0509);
-        // the destinations in the cluster are written as addresses and pods (`kinds`).
+        // Written as a rule without `to` (see `rule`); service accounts (E0509) and Services
+        // (E0524) are refused; the destinations in the cluster are written as addresses and
+        // pods (`kinds`).
         Peer::Host(_)
         | Peer::Any
         | Peer::ServiceAccount { .. }
+        | Peer::Service { .. }
         | Peer::ApiServer
         | Peer::Nodes(_)
         | Peer::Cluster => None,
@@ -142,6 +144,7 @@ fn carved(
     ));
     let rules: Vec<ir::Rule> = policy.allow.iter().chain(&policy.deny).cloned().collect();
     diags.extend(cluster::refusals(&rules, facts, super::Target::Native));
+    diags.extend(super::service_refusals(&rules, super::Target::Native));
     if diags.has_errors() {
         return Err(diags);
     }

@@ -421,6 +421,9 @@ impl<'a> Checker<'a> {
             ast::DestKind::ServiceAccount { namespace, name } => {
                 self.service_account(namespace.as_ref(), name, ns, d.span, origin)?
             }
+            ast::DestKind::Service { namespace, name } => {
+                self.service_by_name(namespace.as_ref(), name, ns, d.span, origin)?
+            }
         };
         match &d.ports {
             Some(suffix) => self.apply_ports(val, suffix, env, false),
@@ -428,9 +431,65 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// `serviceaccount(NS/NAME)`: the namespace (the statement's when not written) a DNS-1123
-    /// label, the account's name a DNS-1123 subdomain (E0206); outside any namespace without
-    /// `NS/`, E0204.
+    /// The namespace of `serviceaccount(NS/NAME)` or `service(NS/NAME)`: `NS` (a DNS-1123
+    /// label, E0206), else the statement's; outside any namespace without `NS/`, E0204.
+    fn namespace_of(
+        &mut self,
+        form: &str,
+        namespace: Option<&Spanned<String>>,
+        name: &Spanned<String>,
+        ns: Option<&str>,
+        span: Span,
+    ) -> Option<String> {
+        match namespace {
+            Some(n) => match literals::dns_label(n, "namespace") {
+                Ok(()) => Some(n.node.clone()),
+                Err(e) => {
+                    self.report(e);
+                    None
+                }
+            },
+            None => match ns {
+                Some(ns) => Some(ns.to_owned()),
+                None => {
+                    self.report(Diagnostic::new(
+                        Code::E0204,
+                        span,
+                        format!("`{form}(NAME)` needs a namespace here: the statement is outside any namespace"),
+                    )
+                    .label(format!("which namespace is this {} in?", if form == "service" { "Service" } else { "service account" }))
+                    .help(format!("write `{form}(NAMESPACE/{})`", name.node)));
+                    None
+                }
+            },
+        }
+    }
+
+    /// `service(NS/NAME)`: the endpoints of a Service (a DNS-1123 label, E0206) on its own
+    /// ports, in `NS` or the statement's namespace.
+    fn service_by_name(
+        &mut self,
+        namespace: Option<&Spanned<String>>,
+        name: &Spanned<String>,
+        ns: Option<&str>,
+        span: Span,
+        origin: Span,
+    ) -> Option<Val> {
+        let namespace = self.namespace_of("service", namespace, name, ns, span)?;
+        if let Err(e) = literals::dns_label(name, "Service") {
+            return self.err(e);
+        }
+        Some(Val::Dests(vec![Expanded::new(
+            Peer::Service {
+                namespace,
+                name: name.node.clone(),
+            },
+            origin,
+        )]))
+    }
+
+    /// `serviceaccount(NS/NAME)`: the account's name a DNS-1123 subdomain (E0206), in `NS` or
+    /// the statement's namespace.
     fn service_account(
         &mut self,
         namespace: Option<&Spanned<String>>,
@@ -439,26 +498,7 @@ impl<'a> Checker<'a> {
         span: Span,
         origin: Span,
     ) -> Option<Val> {
-        let namespace = match namespace {
-            Some(n) => match literals::dns_label(n, "namespace") {
-                Ok(()) => n.node.clone(),
-                Err(e) => return self.err(e),
-            },
-            None => match ns {
-                Some(ns) => ns.to_owned(),
-                None => {
-                    return self.err(
-                        Diagnostic::new(
-                            Code::E0204,
-                            span,
-                            "`serviceaccount(NAME)` needs a namespace here: the statement is outside any namespace",
-                        )
-                        .label("which namespace is this service account in?")
-                        .help(format!("write `serviceaccount(NAMESPACE/{})`", name.node)),
-                    );
-                }
-            },
-        };
+        let namespace = self.namespace_of("serviceaccount", namespace, name, ns, span)?;
         if let Err(e) = literals::dns_subdomain(name, "service account") {
             return self.err(e);
         }
@@ -499,6 +539,12 @@ impl<'a> Checker<'a> {
                 ),
             );
         };
+        if let Some(t) = ts
+            .iter()
+            .find(|t| matches!(t.dest.peer, Peer::Service { .. }))
+        {
+            return self.err(port_on_service(t, suffix));
+        }
         let (range, mut given) = self.service(suffix, env)?;
         if param_operand && !env.contains_key(&suffix.port.node) {
             given.explicit = false;
@@ -1007,4 +1053,38 @@ impl<'a> Checker<'a> {
         }
         ok.then(|| LabelSelector::new(reqs))
     }
+}
+
+/// E0343: a port given to `service(NS/NAME)`, which is reached on the Service's own ports.
+fn port_on_service(t: &Expanded, suffix: &ast::PortSuffix) -> Diagnostic {
+    let (namespace, name) = match &t.dest.peer {
+        Peer::Service { namespace, name } => (namespace.as_str(), name.as_str()),
+        _ => ("NAMESPACE", "NAME"),
+    };
+    Diagnostic::new(
+        Code::E0343,
+        suffix.span,
+        format!("`service({namespace}/{name})` cannot have a port"),
+    )
+    .label("a Service is reached on its own ports")
+    .secondary(t.dest.origin, "the Service")
+    .note("`service(...)` means the Service's endpoints on the ports the Service forwards to; a port of its own would be a second, different meaning")
+    .help(format!(
+        "write the Service's pods with the port they listen on, as in `pods({namespace}){{app={name}}}{}`",
+        suffix_text(suffix)
+    ))
+}
+
+/// A port suffix as written: `:53/udp`, `:icmp(8, 0)`.
+fn suffix_text(suffix: &ast::PortSuffix) -> String {
+    let mut s = format!(":{}", suffix.port.node);
+    if let Some(p) = &suffix.proto {
+        s.push('/');
+        s.push_str(&p.node);
+    }
+    if !suffix.args.is_empty() {
+        let args: Vec<&str> = suffix.args.iter().map(|a| a.node.as_str()).collect();
+        s.push_str(&format!("({})", args.join(", ")));
+    }
+    s
 }

@@ -255,6 +255,7 @@ fn not_a_range(key: &str, v: &ast::Dest, kind: &ast::DestKind) -> Diagnostic {
         ast::DestKind::Call { .. } => "a call",
         ast::DestKind::Pods { .. } => "pods",
         ast::DestKind::ServiceAccount { .. } => "a service account",
+        ast::DestKind::Service { .. } => "a Service",
     };
     Diagnostic::new(
         Code::E0716,

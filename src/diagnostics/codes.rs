@@ -115,6 +115,7 @@ codes! {
         E0340 Error "a port on a protocol without ports";
         E0341 Error "ICMP of the other IP family";
         E0342 Error "malformed ICMP type or code";
+        E0343 Error "a port on a Service";
         E0320 Error "`none` with other destinations or outside an allow list";
         E0321 Error "a deny after `none`";
         E0322 Error "a label selector on something that is not pods or a namespace";
@@ -133,6 +134,7 @@ codes! {
         E0521 Error "ICMP code not supported by this target";
         E0522 Error "a destination in the cluster needs a cluster fact on this target";
         E0523 Error "this node and other nodes cannot be told apart by this target";
+        E0524 Error "Services by name are not supported by this target";
         E0508 Error "namespaces chosen by label in a namespaced cilium policy";
         E0509 Error "service accounts are not supported by this target";
         E0510 Error "DNS visibility on cilium with another DNS server";

@@ -12,6 +12,7 @@
 //! | `destination.nets`, `notNets` | address ranges (exceptions denied or carved) |
 //! | `destination.selector`, `namespaceSelector` (by name or by labels) | `pods{...}`, `pods(NS){...}`, `pods(*){...}`, `pods(ns{...}){...}`; `||` as one peer per alternative |
 //! | `destination.serviceAccounts.names` (the policy's namespace, or the one `namespaceSelector` names) | `serviceaccount(NS/NAME)` |
+//! | `destination.services` (`name`, `namespace`: the policy's when left out), without `protocol` | `service(NS/NAME)` |
 //! | a selector that also selects network sets of the input (in its scope) | the pods, and the sets' addresses (by the set's definition name) |
 //! | `destination.domains` (Calico Enterprise) | host names (`*.x` is the language's `**.x`) |
 //! | `protocol` TCP, UDP, SCTP and `destination.ports` | `:PORT/PROTO`; no port: `:1-65535/PROTO` |
@@ -548,6 +549,31 @@ impl Mapping<'_> {
                 .collect(),
         };
         let mut out = Mapped::default();
+        if let Some(svc) = &e.services {
+            // The reader takes `services` alone in a destination (the CRD allows no other
+            // criterion with it in an egress rule); a protocol would narrow it to the ports of
+            // that protocol, which `service(...)` cannot say.
+            if proto.is_some() {
+                return Err(
+                    "`services` with a `protocol` cannot be written in the language, where a Service is reached on all its ports"
+                        .into(),
+                );
+            }
+            let Some(namespace) = svc.namespace.as_ref().or(p.namespace.as_ref()) else {
+                return Err(
+                    "`services` without a namespace in a GlobalNetworkPolicy matches no Service"
+                        .into(),
+                );
+            };
+            out.dests.extend(shared::dests(
+                &[Peer::Service {
+                    namespace: namespace.clone(),
+                    name: svc.name.clone(),
+                }],
+                &ports,
+            ));
+            return Ok(out);
+        }
         if let Some(accounts) = &e.service_accounts {
             let peers = self.service_accounts(accounts, e, p)?;
             out.dests.extend(shared::dests(&peers, &ports));

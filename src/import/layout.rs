@@ -122,6 +122,10 @@ fn peer(p: &Peer, home: Option<&str>) -> String {
             format!("serviceaccount({name})")
         }
         Peer::ServiceAccount { namespace, name } => format!("serviceaccount({namespace}/{name})"),
+        Peer::Service { namespace, name } if Some(namespace.as_str()) == home => {
+            format!("service({name})")
+        }
+        Peer::Service { namespace, name } => format!("service({namespace}/{name})"),
         Peer::Pods {
             namespace: NamespaceSel::Named(ns),
             selector: s,

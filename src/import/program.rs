@@ -310,6 +310,8 @@ fn reaches(d: &Dest, net: &IpNet, ports: Option<PortRange>) -> bool {
             Peer::Net(n) => n.contains(net) || net.contains(n),
             // The API server may be outside the cluster, at an address of the range.
             Peer::Host(_) | Peer::Any | Peer::ApiServer | Peer::Cluster => true,
+            // A Service may have endpoints outside the cluster (one without a selector).
+            Peer::Service { .. } => true,
             Peer::Pods { .. } | Peer::ServiceAccount { .. } | Peer::Nodes(_) => false,
         }
 }

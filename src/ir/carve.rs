@@ -52,11 +52,15 @@ pub fn carve(allow: &[Rule], deny: &[Rule]) -> Result<Vec<CarvedRule>, Vec<Carve
                 Peer::Host(_) => errors.push(CarveError::HostDeny {
                     deny: d.origin_of(p),
                 }),
-                Peer::Pods { .. } | Peer::ServiceAccount { .. } => {
+                Peer::Pods { .. } | Peer::ServiceAccount { .. } | Peer::Service { .. } => {
                     for a in allow {
                         let overlaps = a.peers.iter().any(|q| {
-                            matches!(q, Peer::Pods { .. } | Peer::ServiceAccount { .. })
-                                && q.may_overlap(p)
+                            matches!(
+                                q,
+                                Peer::Pods { .. }
+                                    | Peer::ServiceAccount { .. }
+                                    | Peer::Service { .. }
+                            ) && q.may_overlap(p)
                         });
                         if overlaps && a.ports.intersects(&d.ports) {
                             errors.push(CarveError::PodDeny {

@@ -27,7 +27,7 @@ pub fn ports_of(t: &Dest) -> PortSet {
 pub fn is_dns(t: &Dest, server: &[Peer]) -> bool {
     let ports = ports_of(t);
     match &t.peer {
-        p @ (Peer::Pods { .. } | Peer::ServiceAccount { .. }) => {
+        p @ (Peer::Pods { .. } | Peer::ServiceAccount { .. } | Peer::Service { .. }) => {
             p.includes_dns_server(server) && ports.contains(Proto::Udp, 53)
         }
         // A node-local DNS cache or a resolver reached by address, or on the nodes.

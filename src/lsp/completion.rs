@@ -326,7 +326,7 @@ pub fn completion(program: Option<&Program>, doc: &Document, pos: Position) -> V
             items.extend(
                 DESTINATION_KEYWORDS
                     .iter()
-                    .filter(|(k, _)| *k == "serviceaccount")
+                    .filter(|(k, _)| *k == "serviceaccount" || *k == "service")
                     .map(|(k, w)| keyword_item(k, w, edit)),
             );
         }

@@ -147,8 +147,11 @@ fn in_dest<'a>(
         }
         ast::DestKind::ServiceAccount {
             namespace: Some(n), ..
+        }
+        | ast::DestKind::Service {
+            namespace: Some(n), ..
         } if on(n.span, offset) => Some(Hit::Namespace(n)),
-        ast::DestKind::ServiceAccount { .. } => None,
+        ast::DestKind::ServiceAccount { .. } | ast::DestKind::Service { .. } => None,
         ast::DestKind::Pods { namespace, .. } => match namespace {
             Some(ast::NamespaceRef::Named(n)) if on(n.span, offset) => Some(Hit::Namespace(n)),
             _ => None,

@@ -162,7 +162,8 @@ fn dest(out: &mut Vec<Occurrence>, d: &ast::Dest, within: Option<&ast::Def>) {
                 dest(out, &a.value, within);
             }
         }
-        ast::DestKind::ServiceAccount { namespace, .. } => {
+        ast::DestKind::ServiceAccount { namespace, .. }
+        | ast::DestKind::Service { namespace, .. } => {
             if let Some(n) = namespace {
                 push(out, Symbol::Namespace(n.node.clone()), n.span, false);
             }

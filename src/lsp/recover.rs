@@ -256,6 +256,10 @@ fn dest(mut x: ast::Dest, d: u32) -> ast::Dest {
             namespace: namespace.map(|n| spanned(n, d)),
             name: spanned(name, d),
         },
+        ast::DestKind::Service { namespace, name } => ast::DestKind::Service {
+            namespace: namespace.map(|n| spanned(n, d)),
+            name: spanned(name, d),
+        },
     };
     x.ports = x.ports.map(|p| ports(p, d));
     x.span = span(x.span, d);

@@ -91,7 +91,11 @@ pub const ALLOW: (&str, &str) = (
 );
 
 /// Words that start a destination, for completion in a destination list and hover.
-pub const DESTINATION_KEYWORDS: [(&str, &str); 2] = [
+pub const DESTINATION_KEYWORDS: [(&str, &str); 3] = [
+    (
+        "service",
+        "`service(NAMESPACE/NAME)`: the endpoints of a Service, on the ports the Service forwards to (`service(NAME)`: in the statement's namespace; no port suffix, E0343). Calico only; native NetworkPolicy and Cilium refuse it (E0524).",
+    ),
     (
         "serviceaccount",
         "`serviceaccount(NAMESPACE/NAME)`: the pods running as a service account (`serviceaccount(NAME)`: in the statement's namespace). Cilium and Calico; native NetworkPolicy cannot select them (E0509).",

@@ -162,6 +162,9 @@ pub enum DestKind {
     /// `serviceaccount(payments/ledger)`: the pods running as a service account; without
     /// `NAMESPACE/`, in the statement's namespace.
     ServiceAccount { namespace: Option<Name>, name: Name },
+    /// `service(kube-system/kube-dns)`: the endpoints of a Service on its own ports; without
+    /// `NAMESPACE/`, in the statement's namespace.
+    Service { namespace: Option<Name>, name: Name },
     /// `pods(kube-system){k8s-app=kube-dns}`; `pods(kube-system)` has an empty selector.
     Pods {
         namespace: Option<NamespaceRef>,

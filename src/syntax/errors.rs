@@ -59,6 +59,8 @@ fn describe(rule: Rule) -> &'static str {
         Rule::stray_selector => "a destination",
         Rule::sa_dest => "a service account `serviceaccount(NAMESPACE/NAME)`",
         Rule::kw_serviceaccount => "`serviceaccount`",
+        Rule::svc_dest => "a Service `service(NAMESPACE/NAME)`",
+        Rule::kw_service => "`service`",
         Rule::deny_start => "`deny` and a destination",
         Rule::name => "a name",
         Rule::selector => "a label selector `{key=value, ...}`",

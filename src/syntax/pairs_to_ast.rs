@@ -84,6 +84,7 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_resolving
             | Rule::kw_serviceaccount
             | Rule::kw_except
+            | Rule::kw_service
     )
 }
 
@@ -324,6 +325,38 @@ fn dest_list(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Vec<Dest> {
     p.into_inner().filter_map(|d| dest(cx, d)).collect()
 }
 
+/// `NAMESPACE/NAME` or `NAME` inside `serviceaccount(...)` or `service(...)`, each part with its
+/// own span.
+fn namespaced_name(
+    cx: &mut Cx<'_>,
+    c: Pair<'_, Rule>,
+    what: &str,
+) -> Option<(Option<Spanned<String>>, Spanned<String>)> {
+    let at = c.clone();
+    let Some(n) = children(c).next() else {
+        cx.bug(&at, what);
+        return None;
+    };
+    let whole = cx.spanned(&n);
+    Some(match whole.node.split_once('/') {
+        Some((ns, name)) => {
+            let start = whole.span.start as usize;
+            let slash = start + ns.len();
+            (
+                Some(Spanned::new(
+                    ns.to_owned(),
+                    Span::new(cx.file, start, slash),
+                )),
+                Spanned::new(
+                    name.to_owned(),
+                    Span::new(cx.file, slash + 1, whole.span.end as usize),
+                ),
+            )
+        }
+        None => (None, whole),
+    })
+}
+
 fn dest(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Dest> {
     let span = cx.span(&p);
     let mut kind = None;
@@ -406,30 +439,12 @@ fn dest(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Dest> {
                 });
             }
             Rule::sa_dest => {
-                let at = c.clone();
-                let Some(n) = children(c).next() else {
-                    cx.bug(&at, "in a service account");
-                    return None;
-                };
-                let whole = cx.spanned(&n);
-                let (namespace, name) = match whole.node.split_once('/') {
-                    Some((ns, name)) => {
-                        let start = whole.span.start as usize;
-                        let slash = start + ns.len();
-                        (
-                            Some(Spanned::new(
-                                ns.to_owned(),
-                                Span::new(cx.file, start, slash),
-                            )),
-                            Spanned::new(
-                                name.to_owned(),
-                                Span::new(cx.file, slash + 1, whole.span.end as usize),
-                            ),
-                        )
-                    }
-                    None => (None, whole),
-                };
+                let (namespace, name) = namespaced_name(cx, c, "in a service account")?;
                 kind = Some(DestKind::ServiceAccount { namespace, name });
+            }
+            Rule::svc_dest => {
+                let (namespace, name) = namespaced_name(cx, c, "in a Service")?;
+                kind = Some(DestKind::Service { namespace, name });
             }
             Rule::stray_selector => {
                 let mut parts = c.into_inner();

@@ -44,6 +44,18 @@ fn destinations(t: &Dest, e: &Expectation, model: &ClusterModel) -> Vec<Destinat
                 ..Pod::new(namespace, selector.example())
             })]
         }
+        // An endpoint of the Service, on a port it forwards to.
+        Peer::Service { namespace, name } => vec![Destination::Pod(Pod {
+            address: model.pod_address(0),
+            endpoint_of: Some(super::Endpoint {
+                service: name.clone(),
+                on_port: true,
+            }),
+            ..Pod::new(
+                namespace.clone(),
+                Labels::from([("app".into(), name.clone())]),
+            )
+        })],
         Peer::ServiceAccount { namespace, name } => vec![Destination::Pod(Pod {
             service_account: name.clone(),
             address: model.pod_address(0),

@@ -77,6 +77,17 @@ pub struct Pod {
     /// Where the flow model places it (`cluster::ClusterModel`); `None` for a flow's source,
     /// whose address no rule reads.
     pub address: Option<IpAddr>,
+    /// As a destination, the Service of its namespace it is an endpoint of, if any.
+    pub endpoint_of: Option<Endpoint>,
+}
+
+/// A destination pod's Service, as the flow to it sees it: which Service of the pod's
+/// namespace selects the pod, and whether the flow's port is one the Service forwards to (a
+/// target port of the Service, on this pod) or another one.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Endpoint {
+    pub service: String,
+    pub on_port: bool,
 }
 
 impl Pod {
@@ -88,6 +99,7 @@ impl Pod {
             labels,
             service_account: DEFAULT_SERVICE_ACCOUNT.to_owned(),
             address: None,
+            endpoint_of: None,
         }
     }
 
@@ -122,8 +134,22 @@ impl fmt::Display for Pod {
         if self.service_account != DEFAULT_SERVICE_ACCOUNT {
             write!(f, " as {}", self.service_account)?;
         }
-        match self.address {
-            Some(a) => write!(f, " at {a}"),
+        if let Some(a) = self.address {
+            write!(f, " at {a}")?;
+        }
+        match &self.endpoint_of {
+            Some(e) => {
+                let port = if e.on_port {
+                    "on a port it forwards to"
+                } else {
+                    "on another port"
+                };
+                write!(
+                    f,
+                    ", behind service({}/{}) {port}",
+                    self.namespace, e.service
+                )
+            }
             None => Ok(()),
         }
     }

@@ -13,6 +13,7 @@
 //! - `kube-apiserver` matches the API server wherever it runs; `nodes`, `this-node` and
 //!   `other-nodes` match nodes by whether the sending pod runs on them (the API server on a
 //!   node is at that node's address); `cluster` matches every pod, node and the API server.
+//! - `service(NS/NAME)` matches the endpoints of the Service on the ports it forwards to.
 //! - Pods match a pod peer when their namespace is the peer's (by name, any, or by the
 //!   namespace's labels) and their labels meet its selector.
 
@@ -71,6 +72,15 @@ fn peer_miss(peer: &Peer, dest: &Destination) -> Option<String> {
         }
         // `any`: every destination, a host name without a known address included.
         (Peer::Any, _) => None,
+        // A Service: its endpoints, on the ports it forwards to.
+        (Peer::Service { namespace, name }, Destination::Pod(p)) => match &p.endpoint_of {
+            _ if p.namespace != *namespace => Some(format!("{p} is not in namespace {namespace}")),
+            Some(e) if e.service == *name && e.on_port => None,
+            Some(e) if e.service == *name => Some(format!(
+                "{p}: the flow's port is not one the Service forwards to"
+            )),
+            _ => Some(format!("{p} is not an endpoint of {peer}")),
+        },
         (Peer::ServiceAccount { namespace, name }, Destination::Pod(p)) => {
             if p.namespace != *namespace {
                 Some(format!("{p} is not in namespace {namespace}"))

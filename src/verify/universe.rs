@@ -173,6 +173,30 @@ pub(crate) fn service_account_pods(namespace: &str, name: &str, home: &str) -> V
     ]
 }
 
+/// The endpoints of a Service and pods just missing it: an endpoint on a port the Service
+/// forwards to and on another port, an endpoint of another Service of the namespace, an
+/// endpoint of a Service of the same name in another namespace, and a pod of the namespace with
+/// the endpoints' labels that no Service selects.
+pub(crate) fn service_endpoints(namespace: &str, name: &str, home: &str) -> Vec<Pod> {
+    let labels = Labels::from([("app".to_owned(), name.to_owned())]);
+    let endpoint = |ns: &str, service: Option<(&str, bool)>| Pod {
+        endpoint_of: service.map(|(s, on_port)| super::Endpoint {
+            service: s.to_owned(),
+            on_port,
+        }),
+        ..Pod::new(ns, labels.clone())
+    };
+    let other = if namespace == home { ELSEWHERE } else { home };
+    let other_service = format!("{name}-other");
+    vec![
+        endpoint(namespace, Some((name, true))),
+        endpoint(namespace, Some((name, false))),
+        endpoint(namespace, Some((&other_service, true))),
+        endpoint(other, Some((name, true))),
+        endpoint(namespace, None),
+    ]
+}
+
 fn ports(set: &PortSet, out: &mut BTreeSet<(Proto, u16)>) {
     if let PortSet::Ranges(rs) = set {
         for r in rs {
@@ -311,6 +335,9 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
                 Peer::Any | Peer::ApiServer | Peer::Nodes(_) | Peer::Cluster => {}
                 Peer::ServiceAccount { namespace, name } => {
                     dest_pods.extend(service_account_pods(namespace, name, home))
+                }
+                Peer::Service { namespace, name } => {
+                    dest_pods.extend(service_endpoints(namespace, name, home))
                 }
             }
         }

@@ -45,6 +45,8 @@ pub const ALLOWS: &[&str] = &[
     "cluster:8080/tcp",
     "cluster",
     "world:443/tcp",
+    "service(kube-system/kube-dns)",
+    "service(ledger/ledger-api)",
 ];
 
 pub const DENIES: &[&str] = &[
@@ -64,6 +66,7 @@ pub const DENIES: &[&str] = &[
     "nodes:22/tcp",
     "this-node",
     "cluster:25/tcp",
+    "service(cache)",
 ];
 
 /// Cluster facts to put before a random program: none (the default cluster, where the

@@ -23,6 +23,8 @@
 (namespace_labels "ns" @keyword)
 (service_account_destination "serviceaccount" @keyword)
 (service_account_destination name: (_) @module)
+(service_destination "service" @keyword)
+(service_destination name: (_) @module)
 (deny_clause "deny" @keyword)
 (default_deny "deny" @keyword)
 (cluster_rule "deny" @keyword)

@@ -114,6 +114,8 @@ syn match egressAllow /\%(^\s*expect\s.*\)\@<=\<allow\ze\s*\%(#.*\)\=$/
 syn match egressResolving /\%(^\s*expect\s.*\)\@<=\<resolving\ze\s\+[^ \t,)#]/
 " serviceaccount(payments/ledger): the pods running as a service account.
 syn match egressServiceAccount /\%([A-Za-z0-9_.:*\/-]\)\@<!serviceaccount\ze\s*(/ nextgroup=egressPodsNamespace skipwhite
+" service(kube-system/kube-dns): the endpoints of a Service.
+syn match egressService /\%([A-Za-z0-9_.:*\/-]\)\@<!service\ze\s*(/ nextgroup=egressPodsNamespace skipwhite
 " The built-in destinations (`cluster` starting a line is the guardrail statement's keyword).
 syn match egressBuiltin /\%(^\s*\)\@<!\%([A-Za-z0-9_.:*\/-]\)\@<!\%(none\|any\|kube-apiserver\|nodes\|this-node\|other-nodes\|cluster\)\ze\%([^A-Za-z0-9_.*-]\|$\)/
 
@@ -129,7 +131,7 @@ syn match egressParamName contained /[A-Za-z_][A-Za-z0-9_-]*\ze\s*:/
 syn match egressParamColon contained /:/
 syn match egressParamType contained /\%(\%(:\||\)\s*\)\@<=[a-z]\+/
 
-syn cluster egressDestination contains=egressAtom,egressName,egressBuiltin,egressDeny,egressServiceAccount,egressPortLiteral,egressHost,egressWildcard,egressIPv4,egressIPv6,egressIPv6Bracketed,egressPrefixSlash,egressPrefix,egressPortColon,egressPortParam,egressPort,egressPortProtocol,egressProtocolSlash,egressProtocolParam,egressProtocol,egressFunction,egressArgName,egressPods,egressSelector,egressDelimiter,egressParen,egressString
+syn cluster egressDestination contains=egressAtom,egressName,egressBuiltin,egressDeny,egressServiceAccount,egressService,egressPortLiteral,egressHost,egressWildcard,egressIPv4,egressIPv6,egressIPv6Bracketed,egressPrefixSlash,egressPrefix,egressPortColon,egressPortParam,egressPort,egressPortProtocol,egressProtocolSlash,egressProtocolParam,egressProtocol,egressFunction,egressArgName,egressPods,egressSelector,egressDelimiter,egressParen,egressString
 
 " @allow(W0101, "reason") or @allow(no-dns, "reason") on the line before a statement (lint
 " suppression, by code or name).
@@ -199,6 +201,7 @@ hi def link egressNamespaceRef    Type
 hi def link egressNsLabels        Keyword
 hi def link egressBuiltin         Constant
 hi def link egressServiceAccount  Statement
+hi def link egressService         Statement
 hi def link egressBrace           Delimiter
 hi def link egressLabelKey        Identifier
 hi def link egressLabelValue      String

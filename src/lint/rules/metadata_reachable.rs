@@ -77,6 +77,7 @@ fn covers(peer: &Peer, addr: IpAddr) -> bool {
         Peer::Host(_)
         | Peer::Pods { .. }
         | Peer::ServiceAccount { .. }
+        | Peer::Service { .. }
         | Peer::ApiServer
         | Peer::Nodes(_)
         | Peer::Cluster => false,

@@ -225,6 +225,44 @@ fn entity_matches(e: &Entity, d: &Destination, policy: &Policy, sets: &[NetworkS
             pod.service_account
         ));
     }
+    // The CRD's EntityRule `services`: "only traffic that ... terminates at endpoints within
+    // the selected service(s) will be matched, and only to/from each endpoint's port"; the
+    // namespace, when left empty, is the policy's (a GlobalNetworkPolicy has none: matches
+    // nothing).
+    if let Some(svc) = &e.services {
+        let Some(namespace) = svc.namespace.as_ref().or(policy.namespace.as_ref()) else {
+            return Outcome::No(text!(
+                "services `{}` names no namespace, and a GlobalNetworkPolicy has none",
+                svc.name
+            ));
+        };
+        let Destination::Pod(pod) = d else {
+            return Outcome::No(text!(
+                "{d} is not an endpoint of Service {namespace}/{}",
+                svc.name
+            ));
+        };
+        match &pod.endpoint_of {
+            Some(ep) if pod.namespace == *namespace && ep.service == svc.name && ep.on_port => {
+                matched.push(text!(
+                    "{pod} is an endpoint of Service {namespace}/{}, on its port",
+                    svc.name
+                ));
+            }
+            Some(ep) if pod.namespace == *namespace && ep.service == svc.name => {
+                return Outcome::No(text!(
+                    "{pod} is an endpoint of Service {namespace}/{}, but not on a port it forwards to",
+                    svc.name
+                ));
+            }
+            _ => {
+                return Outcome::No(text!(
+                    "{pod} is not an endpoint of Service {namespace}/{}",
+                    svc.name
+                ));
+            }
+        }
+    }
     // §np "Understanding notSelector": it negates the packet match, so everything except the
     // selected endpoints (in scope) matches, addresses outside the cluster included.
     if let Some(ns) = &e.not_selector {

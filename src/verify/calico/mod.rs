@@ -188,6 +188,16 @@ pub struct Entity {
     pub domains: Vec<Domain>,
     /// `serviceAccounts.names`: the service accounts a pod must run as.
     pub service_accounts: Option<Vec<String>>,
+    /// `services`: the Service whose endpoints (on its ports) the rule matches.
+    pub services: Option<ServiceMatch>,
+}
+
+/// The CRD's EntityRule `services`: a Service's `name`, and its `namespace` ("If left empty,
+/// the rule will match within this policy's namespace").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceMatch {
+    pub name: String,
+    pub namespace: Option<String>,
 }
 
 /// Decides flows by the Calico policies of one YAML stream.

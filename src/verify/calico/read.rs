@@ -14,7 +14,9 @@ use ipnet::IpNet;
 
 use super::domain::Domain;
 use super::selector::Selector;
-use super::{Action, Entity, Icmp, NetworkSet, Policy, Rule, Tier, TierDefault, Tiers};
+use super::{
+    Action, Entity, Icmp, NetworkSet, Policy, Rule, ServiceMatch, Tier, TierDefault, Tiers,
+};
 use crate::verify::cursor::{self, Cursor, Effect, Fields, ReadError, Reader};
 use crate::verify::ports::{PortRange, Protocol};
 use crate::verify::yaml::{Document, Value};
@@ -476,6 +478,42 @@ enum Side {
     Destination,
 }
 
+/// The CRD's EntityRule `services`: "Services cannot be specified on the same rule as
+/// Selector, NotSelector, NamespaceSelector, Nets, NotNets or ServiceAccounts. Ports and
+/// NotPorts can only be specified with Services on ingress rules", so in an egress rule's
+/// destination the Service is the whole criterion; as an egress rule's source (traffic that
+/// originates from a Service's endpoints) it is not modelled.
+fn services(f: &Cursor<'_>, m: &Fields<'_>, side: Side) -> Result<ServiceMatch, ReadError> {
+    if side == Side::Source {
+        return Err(f.unmodelled("a source's `services` is not modelled"));
+    }
+    for k in [
+        "selector",
+        "notSelector",
+        "namespaceSelector",
+        "nets",
+        "notNets",
+        "serviceAccounts",
+        "ports",
+        "notPorts",
+    ] {
+        if let Some(x) = m.get(k) {
+            return Err(x.error(format!(
+                "`{k}` cannot be given with `services` in an egress rule's destination"
+            )));
+        }
+    }
+    let s = f.map(&["name", "namespace"])?;
+    let Some(name) = s.str("name")? else {
+        return Err(f.error("`services` needs a `name`"));
+    };
+    let namespace = s.str("namespace")?.filter(|n| !n.is_empty());
+    Ok(ServiceMatch {
+        name: name.to_owned(),
+        namespace: namespace.map(str::to_owned),
+    })
+}
+
 /// An entity rule, and its `domains` field when written (for the checks that need the rule).
 fn entity<'a>(
     c: &Cursor<'a>,
@@ -494,9 +532,10 @@ fn entity<'a>(
         "serviceAccounts",
         "services",
     ])?;
-    if let Some(f) = m.get("services") {
-        return Err(f.unmodelled("not modelled: flows carry no services"));
-    }
+    let services = match m.get("services") {
+        None => None,
+        Some(f) => Some(services(&f, &m, side)?),
+    };
     let service_accounts = match m.get("serviceAccounts") {
         None => None,
         Some(f) => {
@@ -524,6 +563,7 @@ fn entity<'a>(
         not_ports: ports(&m, "notPorts")?,
         domains: Vec::new(),
         service_accounts,
+        services,
     };
     if side == Side::Source {
         for k in ["ports", "notPorts"] {

@@ -140,6 +140,13 @@ fn entity(e: &Entity, p: &Policy, sets: &[NetworkSet], s: &mut Seeds) {
             }
         }
     }
+    // The endpoints of the Service named, on its ports and not, and pods just missing it.
+    if let Some(svc) = &e.services {
+        let ns = svc.namespace.as_deref().unwrap_or(home(p));
+        for pod in crate::verify::universe::service_endpoints(ns, &svc.name, home(p)) {
+            s.destinations.insert(Destination::Pod(pod));
+        }
+    }
     // Namespaces with the labels a namespace selector selects, and just without them.
     let labelled: Vec<LabelSelector> = e.namespace_selector.iter().flat_map(selectors).collect();
     for sel in e

@@ -260,6 +260,11 @@ fn grid(ir: &crate::ir::Program) -> Vec<Flow> {
                         }));
                         dests.push(Destination::Pod(pod(namespace, &[("app", "runs-as")])));
                     }
+                    Peer::Service { namespace, name } => dests.extend(
+                        crate::verify::universe::service_endpoints(namespace, name, "elsewhere")
+                            .into_iter()
+                            .map(Destination::Pod),
+                    ),
                 }
             }
         }

@@ -195,9 +195,14 @@ test('the manifest names the egress language, its files and settings', () => {
   assert.equal(grammar.scopeName, 'source.egress');
   const tmGrammar = JSON.parse(fs.readFileSync(path.join(root, grammar.path), 'utf8'));
   assert.equal(tmGrammar.scopeName, 'source.egress');
-  for (const file of [language.configuration, manifest.contributes.snippets[0].path, manifest.main]) {
+  for (const file of [language.configuration, manifest.contributes.snippets[0].path, 'extension.js']) {
     assert.ok(fs.existsSync(path.join(root, file)), `${file} exists`);
   }
+  // The entry point is the esbuild bundle of extension.js, made when the package is built
+  // (`vscode:prepublish`); the vsix smoke test checks that the package holds it.
+  assert.equal(manifest.main, './dist/extension.js');
+  assert.equal(manifest.scripts['vscode:prepublish'], 'npm run bundle');
+  assert.match(manifest.scripts.bundle, /^esbuild extension\.js --bundle --outfile=dist\/extension\.js /);
   assert.equal(manifest.contributes.configuration.properties['egressc.path'].default, 'egressc');
   assert.match(manifest.devDependencies['@vscode/vsce'], /^[~^]?3\.9\./);
 });

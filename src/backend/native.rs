@@ -227,31 +227,21 @@ fn carved(
 /// docs, "Selecting nodes with CIDR / ipBlock"); cutting them out makes the rule mean the same
 /// under every implementation.
 fn outside_the_cluster(rules: Vec<CarvedRule>, facts: &ClusterFacts) -> Vec<CarvedRule> {
-    rules
-        .into_iter()
-        .map(|r| CarvedRule {
-            peers: r
-                .peers
-                .into_iter()
-                .filter_map(|p| match &p.peer {
-                    Peer::Net(n) => {
-                        let mut except = facts.outside(n)?;
-                        except.extend(p.except.iter().copied());
-                        let except = IpNet::aggregate(&except);
-                        (!except.iter().any(|e| e.contains(n)))
-                            .then_some(carve::CarvedPeer { except, ..p })
-                    }
-                    _ => Some(p),
-                })
-                .collect(),
-            ..r
-        })
-        .collect()
+    with_excepts(rules, |n| facts.outside(n))
 }
 
 /// The nodes' ranges carved, each without the declared pod and Service ranges inside it (pods
 /// of clusters whose pods take addresses of the nodes' network).
 fn in_the_nodes(rules: Vec<CarvedRule>, facts: &ClusterFacts) -> Vec<CarvedRule> {
+    with_excepts(rules, |n| facts.node_part(n))
+}
+
+/// Each range peer with the exceptions `excepts` gives it added to its own; a peer that `excepts`
+/// leaves out (`None`) or that its exceptions cover whole is dropped.
+fn with_excepts(
+    rules: Vec<CarvedRule>,
+    excepts: impl Fn(&IpNet) -> Option<Vec<IpNet>>,
+) -> Vec<CarvedRule> {
     rules
         .into_iter()
         .map(|r| CarvedRule {
@@ -260,7 +250,7 @@ fn in_the_nodes(rules: Vec<CarvedRule>, facts: &ClusterFacts) -> Vec<CarvedRule>
                 .into_iter()
                 .filter_map(|p| match &p.peer {
                     Peer::Net(n) => {
-                        let mut except = facts.node_part(n)?;
+                        let mut except = excepts(n)?;
                         except.extend(p.except.iter().copied());
                         let except = IpNet::aggregate(&except);
                         (!except.iter().any(|e| e.contains(n)))

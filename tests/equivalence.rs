@@ -28,7 +28,7 @@ mod programs;
 use common::{compare, compare_inputs};
 use programs::{
     ALLOWS, CLUSTER_ALLOWS, CLUSTER_DENIES, CLUSTER_SUBJECTS, DENIES, DNS_SERVERS, FACTS,
-    cluster_statement, program_with_dns,
+    HOST_ALLOWS, HOST_DENIES, HOST_SUBJECTS, cluster_statement, host_statement, program_with_dns,
 };
 
 fn example_files() -> Vec<std::path::PathBuf> {
@@ -89,11 +89,17 @@ proptest! {
             proptest::collection::vec(0..CLUSTER_ALLOWS.len(), 1..3),
             proptest::collection::vec(0..CLUSTER_DENIES.len(), 0..2),
         )),
+        host in proptest::option::weighted(0.3, (
+            0..HOST_SUBJECTS.len(),
+            proptest::collection::vec(0..HOST_ALLOWS.len(), 1..4),
+            proptest::collection::vec(0..HOST_DENIES.len(), 0..2),
+        )),
     ) {
         let source = format!(
-            "{}{}{}",
+            "{}{}{}{}",
             FACTS[facts],
             cluster.map_or_else(String::new, |(s, a, d)| cluster_statement(s, &a, &d)),
+            host.map_or_else(String::new, |(s, a, d)| host_statement(s, &a, &d)),
             program_with_dns(dns_server, apps, default_deny, guardrail, keyword_namespace)
         );
         for t in Target::ALL {

@@ -320,6 +320,23 @@ impl Nodes<'_> {
                 n.leaf(c.name.span, "cluster name");
                 c.deny.iter().for_each(|x| n.dest(x));
             }),
+            ast::Item::Host(h) => self.node(h.span, "host", |n| {
+                n.leaf(h.name.span, "host name");
+                if let Some(sel) = &h.selector {
+                    n.selector(sel);
+                }
+                if let Some(at) = h.pods {
+                    n.leaf(at, "pods subject");
+                }
+                if let Some((sel, at)) = &h.namespaces {
+                    n.leaf(*at, "namespaces");
+                    n.selector(sel);
+                }
+                if let Some(e) = &h.except {
+                    n.leaf(e.span, "except");
+                }
+                h.allow.iter().chain(&h.deny).for_each(|x| n.dest(x));
+            }),
             ast::Item::Set(s) => self.node(s.span, "set", |n| {
                 n.leaf(s.key.span, "setting key");
                 s.values.iter().for_each(|x| n.dest(x));

@@ -135,7 +135,15 @@ fn session() {
     let _ = c.diagnostics(URI);
     let items = c.result("textDocument/completion", at(URI, 7, 0));
     let labels = completion_labels(&items);
-    for want in ["namespace", "app", "pods", "def", "default deny", "cluster"] {
+    for want in [
+        "namespace",
+        "app",
+        "pods",
+        "def",
+        "default deny",
+        "cluster",
+        "host",
+    ] {
         assert!(labels.contains(&want), "{want} missing from {labels:?}");
     }
 
@@ -290,6 +298,23 @@ fn destinations_in_the_cluster_and_services_have_hover() {
         let value = hover["contents"]["value"].as_str().unwrap();
         assert!(value.contains(says), "{name}: {value}");
     }
+    c.shutdown_and_exit();
+}
+
+#[test]
+fn host_statements_have_hover_and_symbols() {
+    let mut c = Client::initialized(Value::Null);
+    let text = "host workers {type=worker} -> any:443/tcp, dns\n";
+    c.open(URI, text);
+    assert_eq!(errors(c.diagnostics(URI)), Vec::<Value>::new());
+    let hover = c.result("textDocument/hover", at(URI, 0, 1));
+    let value = hover["contents"]["value"].as_str().unwrap();
+    assert!(value.contains("own traffic of the nodes"), "{value}");
+    let symbols = c.result(
+        "textDocument/documentSymbol",
+        json!({ "textDocument": { "uri": URI } }),
+    );
+    assert!(symbols.to_string().contains("host allow-list"), "{symbols}");
     c.shutdown_and_exit();
 }
 

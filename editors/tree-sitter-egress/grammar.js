@@ -62,6 +62,7 @@ module.exports = grammar({
       $.pods_rule,
       $.default_deny,
       $.cluster_rule,
+      $.host_rule,
       $.expectation,
       $.setting,
     ),
@@ -124,14 +125,14 @@ module.exports = grammar({
     // A keyword called as a definition (`deny(...)`); `pods(` is always a pods destination.
     _keyword_callee: $ => alias(choice(
       'namespace', 'def', 'app', 'default', 'deny', 'allow', 'cluster', 'expect', 'set',
-      'resolving', 'in', 'notin', 'ns', 'except',
+      'resolving', 'in', 'notin', 'ns', 'except', 'host',
     ), $.identifier),
 
     // A keyword where a name is expected is a name (`serviceaccount(` is always a service
     // account destination and `service(` a Service, as `pods(` is a pods destination).
     _keyword_name: $ => alias(choice(
       'namespace', 'def', 'app', 'pods', 'default', 'deny', 'allow', 'cluster', 'expect', 'set',
-      'resolving', 'in', 'notin', 'ns', 'serviceaccount', 'except', 'service',
+      'resolving', 'in', 'notin', 'ns', 'serviceaccount', 'except', 'service', 'host',
     ), $.identifier),
 
     // ----------------------------------------------------------------------------------------
@@ -207,6 +208,17 @@ module.exports = grammar({
         seq('deny', field('deny', $.destinations)),
         seq('->', field('allow', $.destinations), optional(field('deny', $.deny_clause))),
       ),
+    ),
+
+    // `host workers {type=worker} -> any:443/tcp deny 10.0.0.0/8:22/tcp`: an allow-list for the
+    // own traffic of the nodes whose labels match (every node without a selector).
+    host_rule: $ => seq(
+      'host',
+      field('name', $._name),
+      optional(field('selector', $.selector)),
+      '->',
+      field('allow', $.destinations),
+      optional(field('deny', $.deny_clause)),
     ),
 
     // `in ns{team=obs}`: the namespaces whose pods a cluster statement selects.

@@ -81,6 +81,9 @@ pub const DENY_ORDER: u32 = 100;
 pub const ALLOW_ORDER: u32 = 1000;
 /// The label Calico gives every namespace with its name.
 const NAMESPACE_LABEL: &str = "projectcalico.org/name";
+/// The label Calico gives every workload endpoint (pod) with its namespace, and no host
+/// endpoint (§labels).
+const WORKLOAD_NAMESPACE: &str = "projectcalico.org/namespace";
 /// The CRD's limits on `ports` and `nets`.
 const MAX_PORTS: usize = 50;
 const MAX_NETS: usize = 256;
@@ -532,6 +535,121 @@ fn policies(
     Ok(out)
 }
 
+/// The outbound failsafe ports that Felix keeps open on every host endpoint whatever the policy
+/// (§failsafe, <https://docs.tigera.io/calico/latest/reference/host-endpoints/failsafe>, the
+/// default of `FailsafeOutboundHostPorts`): to any address.
+const FAILSAFE_OPEN: &[(Proto, u16)] = &[
+    (Proto::Udp, 53),
+    (Proto::Udp, 67),
+    (Proto::Tcp, 179),
+    (Proto::Tcp, 2379),
+    (Proto::Tcp, 2380),
+    (Proto::Tcp, 5473),
+    (Proto::Tcp, 6443),
+    (Proto::Tcp, 6666),
+    (Proto::Tcp, 6667),
+];
+/// Calico Enterprise's default outbound failsafe ports
+/// (<https://docs.tigera.io/calico-enterprise/latest/reference/host-endpoints/failsafe>).
+const FAILSAFE_ENTERPRISE: &[(Proto, u16)] = &[
+    (Proto::Udp, 53),
+    (Proto::Udp, 67),
+    (Proto::Tcp, 179),
+    (Proto::Tcp, 6443),
+];
+
+/// E0543: a host policy that does not already allow every failsafe port to every destination
+/// (or that denies one), which Calico would enforce wider than written.
+fn failsafe_refusal(policy: &ir::Policy, edition: Edition) -> Option<Diagnostic> {
+    let failsafe = match edition {
+        Edition::Open => FAILSAFE_OPEN,
+        Edition::Enterprise => FAILSAFE_ENTERPRISE,
+    };
+    let open = |&(proto, port): &(Proto, u16)| {
+        policy
+            .allow
+            .iter()
+            .any(|r| r.peers.contains(&Peer::Any) && r.ports.contains(proto, port))
+            && !policy.deny.iter().any(|r| r.ports.contains(proto, port))
+    };
+    if failsafe.iter().all(open) {
+        return None;
+    }
+    let list = |ports: &[(Proto, u16)]| {
+        ports
+            .iter()
+            .map(|(proto, port)| format!("{port}/{}", proto.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let missing: Vec<(Proto, u16)> = failsafe.iter().copied().filter(|p| !open(p)).collect();
+    let allow: Vec<String> = failsafe
+        .iter()
+        .map(|(proto, port)| format!("any:{port}/{}", proto.as_str()))
+        .collect();
+    Some(
+        Diagnostic::new(
+            Code::E0543,
+            policy.origin,
+            format!(
+                "{} always lets nodes send to the failsafe ports {}",
+                edition.target(),
+                list(failsafe)
+            ),
+        )
+        .label(format!("keeps {} closed to some destination", list(&missing)))
+        .note("Felix keeps its outbound failsafe ports open on every host endpoint, whatever the policy")
+        .help(format!(
+            "allow `{}` in this statement (what Calico does anyway), or build with `--target cilium`",
+            allow.join(", ")
+        )),
+    )
+}
+
+/// A host policy's GlobalNetworkPolicies: on the nodes' host endpoints only. §gnp: without a
+/// `namespaceSelector` a GlobalNetworkPolicy's selector also selects pods, which carry
+/// `projectcalico.org/namespace` (§labels) and host endpoints do not. The policy applies to
+/// traffic the host itself sends (no `applyOnForward`, `preDNAT` or `doNotTrack`).
+fn host_policies(
+    policy: &ir::Policy,
+    edition: Edition,
+    facts: &ClusterFacts,
+) -> Result<Vec<(String, PolicySpec)>, Diagnostics> {
+    let refused = failsafe_refusal(policy, edition);
+    let specs = policies(policy, None, edition, facts);
+    let specs = match (specs, refused) {
+        (Ok(specs), None) => specs,
+        (Ok(_), Some(d)) => return Err(Diagnostics::from(vec![d])),
+        (Err(mut diags), d) => {
+            if let Some(d) = d {
+                diags.push(d);
+            }
+            return Err(diags);
+        }
+    };
+    let nodes = if policy.selector.reqs.is_empty() {
+        format!("!has({WORKLOAD_NAMESPACE})")
+    } else {
+        format!(
+            "{} && !has({WORKLOAD_NAMESPACE})",
+            selector(&policy.selector)
+        )
+    };
+    Ok(specs
+        .into_iter()
+        .map(|(name, spec)| {
+            (
+                name,
+                PolicySpec {
+                    selector: nodes.clone(),
+                    namespace_selector: None,
+                    ..spec
+                },
+            )
+        })
+        .collect())
+}
+
 fn guardrail(
     g: &ir::Guardrail,
     edition: Edition,
@@ -617,6 +735,23 @@ pub fn emit(
     for c in &program.cluster_policies {
         let p = &c.policy;
         match policies(p, Some(&c.subject), edition, &program.cluster) {
+            Ok(specs) => {
+                for (name, spec) in specs {
+                    let object = Object {
+                        api_version: API_VERSION,
+                        kind: "GlobalNetworkPolicy",
+                        metadata: metadata(&name, None),
+                        spec,
+                    };
+                    push(Ok(object), None, p.origin, &describe(p));
+                }
+            }
+            Err(d) => push(Err(d), None, p.origin, ""),
+        }
+    }
+    for h in &program.host_policies {
+        let p = &h.policy;
+        match host_policies(p, edition, &program.cluster) {
             Ok(specs) => {
                 for (name, spec) in specs {
                     let object = Object {

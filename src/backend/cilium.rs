@@ -101,7 +101,13 @@ struct Spec {
     egress_deny: Vec<EgressRule>,
     #[serde(skip_serializing_if = "Option::is_none")]
     enable_default_deny: Option<DefaultDeny>,
-    endpoint_selector: LabelSelector,
+    /// The pods it selects; `None` in a host policy, which selects nodes instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endpoint_selector: Option<LabelSelector>,
+    /// A host policy's nodes ([host] "a CiliumClusterwideNetworkPolicy with a Node Selector
+    /// instead of an Endpoint Selector").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node_selector: Option<LabelSelector>,
 }
 
 /// One kind of peer (Cilium refuses to combine them) and the ports they are reached on.
@@ -682,9 +688,20 @@ fn blinded_dns(
 
 /// The spec of a policy: a namespaced one, or with `subject` a cluster-wide allow-list, whose
 /// pod peers always name their namespaces and which may select namespaces by label.
+/// What a policy object selects.
+#[derive(Clone, Copy)]
+enum Selects<'a> {
+    /// The pods of a CiliumNetworkPolicy's namespace.
+    Namespaced,
+    /// A cluster statement's pods, in a CiliumClusterwideNetworkPolicy.
+    Cluster(&'a model::Subject),
+    /// Nodes: a host policy, in a CiliumClusterwideNetworkPolicy.
+    Nodes,
+}
+
 fn policy_spec(
     policy: &ir::Policy,
-    subject: Option<&model::Subject>,
+    subject: Selects<'_>,
     guardrails: &[ir::Guardrail],
     dns_server: &[Peer],
 ) -> Result<Spec, Diagnostics> {
@@ -696,7 +713,8 @@ fn policy_spec(
                 egress: true,
                 ingress: None,
             }),
-            endpoint_selector: LabelSelector::default(),
+            endpoint_selector: Some(LabelSelector::default()),
+            node_selector: None,
         });
     }
     let mut diags = host_denies(&policy.deny, Target::Cilium);
@@ -705,8 +723,10 @@ fn policy_spec(
         Target::Cilium,
         Portless::IcmpTypes,
     ));
-    if subject.is_none() {
-        diags.extend(namespace_labels_refused(policy));
+    match subject {
+        Selects::Namespaced => diags.extend(namespace_labels_refused(policy)),
+        Selects::Nodes => diags.extend(node_labels_refused(policy)),
+        Selects::Cluster(_) => {}
     }
     diags.extend(service_refusals(
         policy.allow.iter().chain(&policy.deny),
@@ -737,10 +757,41 @@ fn policy_spec(
             ingress: None,
         }),
         endpoint_selector: match subject {
-            None => label_selector(&policy.selector),
-            Some(s) => cluster_subject(s),
+            Selects::Namespaced => Some(label_selector(&policy.selector)),
+            Selects::Cluster(s) => Some(cluster_subject(s)),
+            Selects::Nodes => None,
         },
+        node_selector: matches!(subject, Selects::Nodes).then(|| label_selector(&policy.selector)),
     })
+}
+
+/// Whether Cilium's default identity-relevant label filter leaves a node label out of the
+/// host endpoint's labels, so that a `nodeSelector` on it selects no node. [labels] "Limiting
+/// Identity-Relevant Labels": the default list excludes `io.kubernetes`, `kubernetes.io`,
+/// `.*beta.kubernetes.io`, `k8s.io` and the like, matched as regular expressions against the
+/// key (so `node-role.kubernetes.io/worker` and `topology.kubernetes.io/zone` too).
+fn filtered_node_label(key: &str) -> bool {
+    key.contains("kubernetes.io") || key.contains("k8s.io") || key.starts_with("io.kubernetes")
+}
+
+/// E0544: a host policy selecting nodes by a label that Cilium leaves out of their identity.
+fn node_labels_refused(policy: &ir::Policy) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for key in policy.selector.reqs.iter().map(model::LabelReq::key) {
+        if filtered_node_label(key) {
+            diags.push(
+                Diagnostic::new(
+                    Code::E0544,
+                    policy.origin,
+                    format!("cilium leaves the node label `{key}` out of a node's identity"),
+                )
+                .label("its node selector would select no node")
+                .note("Cilium's default identity-relevant labels exclude Kubernetes' own keys (`kubernetes.io`, `k8s.io`, `io.kubernetes`)")
+                .help("label the nodes with a key of your own (`{type=worker}`) and select that, or build with `--target calico`"),
+            );
+        }
+    }
+    diags
 }
 
 /// The `endpointSelector` of a CiliumClusterwideNetworkPolicy for the pods of `subject`: its
@@ -770,12 +821,13 @@ fn guardrail_spec(g: &ir::Guardrail) -> Result<Spec, Diagnostics> {
             egress: false,
             ingress: Some(false),
         }),
+        node_selector: None,
         // Every pod: the empty selector, as before guardrails had subjects.
-        endpoint_selector: if g.subject.is_every_pod() {
+        endpoint_selector: Some(if g.subject.is_every_pod() {
             LabelSelector::default()
         } else {
             cluster_subject(&g.subject)
-        },
+        }),
     })
 }
 
@@ -812,7 +864,12 @@ pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>,
     };
     for p in &program.policies {
         push(
-            policy_spec(p, None, &program.guardrails, &program.dns_server),
+            policy_spec(
+                p,
+                Selects::Namespaced,
+                &program.guardrails,
+                &program.dns_server,
+            ),
             POLICY,
             &p.name,
             Some(&p.namespace),
@@ -825,10 +882,23 @@ pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>,
         push(
             policy_spec(
                 p,
-                Some(&c.subject),
+                Selects::Cluster(&c.subject),
                 &program.guardrails,
                 &program.dns_server,
             ),
+            CLUSTERWIDE,
+            &p.name,
+            None,
+            p.origin,
+            describe(p),
+        );
+    }
+    // [host] a host policy: the egress of the nodes' host network namespace. Guardrails select
+    // pods, so none narrows it.
+    for h in &program.host_policies {
+        let p = &h.policy;
+        push(
+            policy_spec(p, Selects::Nodes, &[], &program.dns_server),
             CLUSTERWIDE,
             &p.name,
             None,

@@ -278,6 +278,7 @@ fn describe(policy: &ir::Policy) -> String {
         ir::PolicyKind::Pods { name } => format!("pods {name}"),
         ir::PolicyKind::DefaultDeny => format!("default deny in {}", policy.namespace),
         ir::PolicyKind::Cluster { name } => format!("cluster {name}"),
+        ir::PolicyKind::Host { name } => format!("host {name}"),
     }
 }
 

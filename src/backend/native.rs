@@ -512,6 +512,23 @@ pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>,
             .help("build cluster-wide allow-lists with `--target cilium` (CiliumClusterwideNetworkPolicy) or `--target calico` (GlobalNetworkPolicy), or write the statement in each namespace"),
         );
     }
+    // [k8s] NetworkPolicy selects pods; a node's own traffic (its host network namespace) is
+    // outside what any NetworkPolicy says.
+    for h in &program.host_policies {
+        diags.push(
+            Diagnostic::new(
+                Code::E0542,
+                h.policy.origin,
+                format!(
+                    "native NetworkPolicy cannot restrict the own traffic of nodes (`host {}`)",
+                    h.subject_name()
+                ),
+            )
+            .label("selects nodes, not pods")
+            .note("a NetworkPolicy selects pods; no NetworkPolicy applies to a node's own traffic")
+            .help("build host statements with `--target cilium` (a host policy with `nodeSelector`) or `--target calico` (a GlobalNetworkPolicy on host endpoints)"),
+        );
+    }
     for p in &program.policies {
         match object(p, &program.cluster) {
             Ok(np) => match yaml::document(&np, sources, p.origin, &describe(p)) {

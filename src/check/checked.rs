@@ -73,6 +73,20 @@ pub struct ClusterWorkload {
     pub name_span: Span,
 }
 
+/// `host NAME {...} -> ...`: an allow-list for the own traffic of the nodes whose labels match
+/// (every node without a selector), isolating them as an `app` statement isolates its pods.
+#[derive(Clone, Debug)]
+pub struct HostWorkload {
+    pub name: String,
+    /// The nodes' labels (empty: every node).
+    pub nodes: LabelSelector,
+    pub allow: Vec<Dest>,
+    pub deny: Vec<Dest>,
+    /// As [`Workload::strict_dns`].
+    pub strict_dns: bool,
+    pub name_span: Span,
+}
+
 /// A parameter of a definition, for documentation and editors.
 #[derive(Clone, Debug)]
 pub struct ParamInfo {
@@ -153,8 +167,10 @@ pub struct Suppression {
 #[derive(Clone, Debug)]
 pub struct Expectation {
     pub(crate) namespace: String,
-    /// Labels of a pod the workload selects.
+    /// Labels of a pod the workload selects (of a node, for a host statement).
     pub(crate) source: std::collections::BTreeMap<String, String>,
+    /// The source is a node's own traffic (a `host` statement).
+    pub(crate) host: bool,
     /// The destinations, expanded (a name such as `metadata` gives several).
     pub(crate) dests: Vec<Dest>,
     /// `resolving ADDRESS` for a host name.
@@ -172,6 +188,7 @@ pub struct Program {
     pub default_denies: Vec<DefaultDeny>,
     pub guardrails: Vec<Guardrail>,
     pub cluster_workloads: Vec<ClusterWorkload>,
+    pub host_workloads: Vec<HostWorkload>,
     pub defs: Vec<DefInfo>,
     /// Each namespace and where it is first declared.
     pub namespaces: Vec<(String, Span)>,

@@ -84,15 +84,24 @@ pub(super) fn resolve(
                 .map(|g| (g.name.as_str(), &g.subject.selector)),
         )
         .collect();
+    // A host statement is named from any namespace too: the source is a node it selects.
+    let hosts: BTreeMap<&str, &crate::model::LabelSelector> = program
+        .host_workloads
+        .iter()
+        .map(|h| (h.name.as_str(), &h.nodes))
+        .collect();
     for (ns, e, dests, resolving) in pending {
+        let name = e.workload.node.as_str();
         let selector = by_name
-            .get(&(ns.as_str(), e.workload.node.as_str()))
-            .map(|w| &w.selector)
-            .or_else(|| clusterwide.get(e.workload.node.as_str()).copied());
+            .get(&(ns.as_str(), name))
+            .map(|w| (&w.selector, false))
+            .or_else(|| clusterwide.get(name).map(|s| (*s, false)))
+            .or_else(|| hosts.get(name).map(|s| (*s, true)));
         match selector {
-            Some(selector) => expectations.push(checked::Expectation {
+            Some((selector, host)) => expectations.push(checked::Expectation {
                 namespace: ns.clone(),
                 source: selector.example(),
+                host,
                 dests,
                 resolving,
                 allow: e.allow,
@@ -106,12 +115,13 @@ pub(super) fn resolve(
                     .filter(|w| w.namespace == ns)
                     .map(|w| w.name.as_str())
                     .chain(clusterwide.keys().copied())
+                    .chain(hosts.keys().copied())
                     .collect();
                 let mut d = Diagnostic::new(
                     Code::E0401,
                     e.workload.span,
                     format!(
-                        "no app or workload `{}` in namespace `{ns}`, nor a cluster statement",
+                        "no app or workload `{}` in namespace `{ns}`, nor a cluster or host statement",
                         e.workload.node
                     ),
                 )
@@ -119,7 +129,7 @@ pub(super) fn resolve(
                 d = match suggest::did_you_mean(&e.workload.node, names.iter().copied()) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None => d.help(
-                        "expectations name an `app` or `pods` statement of the same namespace, or a `cluster` statement",
+                        "expectations name an `app` or `pods` statement of the same namespace, or a `cluster` or `host` statement",
                     ),
                 };
                 diags.push(d);

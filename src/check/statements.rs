@@ -12,13 +12,15 @@ use std::collections::BTreeMap;
 
 use super::builtins;
 use super::checked::{
-    ClusterWorkload, DefaultDeny, Dest, Guardrail, Program, Workload, WorkloadKind,
+    ClusterWorkload, DefaultDeny, Dest, Guardrail, HostWorkload, Program, Workload, WorkloadKind,
 };
 use super::expand::Checker;
 use super::expectations::{self, Pending};
 use super::{literals, settings, suppress};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
-use crate::model::{LabelReq, LabelSelector, NAMESPACE_NAME_LABEL, NamespaceSel, Subject};
+use crate::model::{
+    LabelReq, LabelSelector, NAMESPACE_NAME_LABEL, NamespaceSel, Nodes, Peer, Subject,
+};
 use crate::source::Span;
 use crate::syntax::ast;
 
@@ -146,6 +148,7 @@ pub(super) fn check<'a>(
                     workload(checker, &mut claims, program, w, ns);
                 }
                 ast::Item::Cluster(c) => cluster(checker, &mut claims, program, c),
+                ast::Item::Host(h) => host(checker, &mut claims, program, h),
             }
         }
         suppress::unattached(&mut checker.diags, pending);
@@ -332,6 +335,86 @@ fn cluster(
                 });
             }
         }
+    }
+}
+
+/// A `host NAME {...} -> ...` statement: the own traffic of the nodes whose labels match. Its
+/// name is unique across the cluster, with the `cluster` statements'. A node has no namespace
+/// and is no pod: `in ns{...}` and `except` are E0370, a `pods{...}` subject E0371; `this-node`
+/// (a node's traffic to itself, which no target polices) is E0372.
+fn host(checker: &mut Checker<'_>, claims: &mut Claims, program: &mut Program, h: &ast::Host) {
+    let mut ok = match literals::dns_label(&h.name, "host statement") {
+        Ok(()) => true,
+        Err(e) => {
+            checker.diags.push(e);
+            false
+        }
+    };
+    let scopes = h
+        .namespaces
+        .as_ref()
+        .map(|(_, at)| (*at, "`in ns{...}`"))
+        .into_iter()
+        .chain(h.except.as_ref().map(|e| (e.span, "`except`")));
+    for (at, what) in scopes {
+        ok = false;
+        checker.diags.push(
+            Diagnostic::new(
+                Code::E0370,
+                at,
+                format!("{what} on host statement `{}`: nodes belong to no namespace", h.name.node),
+            )
+            .label("a namespace scope on nodes")
+            .help("select the nodes by their labels (`host NAME {type=worker} -> ...`), or write `cluster NAME in ns{...} -> ...` for the pods of those namespaces"),
+        );
+    }
+    if let Some(at) = h.pods {
+        ok = false;
+        checker.diags.push(
+            Diagnostic::new(
+                Code::E0371,
+                at,
+                format!("host statement `{}` selects nodes, not pods", h.name.node),
+            )
+            .label("a pod selector where the nodes' labels go")
+            .help("write the nodes' labels as `{key=value, ...}`, or use `cluster NAME {...} -> ...` for pods in every namespace"),
+        );
+    }
+    let fresh = claims.claim(
+        &mut checker.diags,
+        "",
+        h.name.node.clone(),
+        h.name.span,
+        &format!("host statement `{}`", h.name.node),
+    );
+    let nodes = match &h.selector {
+        Some(s) => checker.selector(s),
+        None => Some(LabelSelector::default()),
+    };
+    let (allow, deny, strict_dns) = allow_list(checker, &h.allow, &h.deny, None);
+    for d in allow.iter().chain(&deny).flatten() {
+        if d.peer == Peer::Nodes(Nodes::This) {
+            ok = false;
+            checker.diags.push(
+                Diagnostic::new(
+                    Code::E0372,
+                    d.origin,
+                    format!("`this-node` in host statement `{}`", h.name.node),
+                )
+                .label("the node itself, for a node's own traffic")
+                .help("a node's traffic to itself stays on the node and no target polices it: remove `this-node`, or write `other-nodes` for the other nodes"),
+            );
+        }
+    }
+    if let (true, true, Some(nodes), Some(allow), Some(deny)) = (ok, fresh, nodes, allow, deny) {
+        program.host_workloads.push(HostWorkload {
+            name: h.name.node.clone(),
+            nodes,
+            allow,
+            deny,
+            strict_dns,
+            name_span: h.name.span,
+        });
     }
 }
 

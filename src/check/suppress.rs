@@ -18,6 +18,7 @@ pub(super) fn item_span(item: &ast::Item) -> Span {
         ast::Item::Workload(w) => w.span,
         ast::Item::DefaultDeny(s) => *s,
         ast::Item::Cluster(c) => c.span,
+        ast::Item::Host(h) => h.span,
         ast::Item::Set(s) => s.span,
         ast::Item::Allow(a) => a.span,
         ast::Item::Expect(e) => e.span,

@@ -120,6 +120,9 @@ codes! {
         E0321 Error "a deny after `none`";
         E0322 Error "a label selector on something that is not pods or a namespace";
         E0360 Error "an exclusion list naming no namespace";
+        E0370 Error "a namespace scope on a host statement";
+        E0371 Error "pods as the subject of a host statement";
+        E0372 Error "`this-node` in a host statement";
         E0401 Error "expectation names an unknown workload";
         E0402 Error "`resolving` needs a host name and one address";
         E0403 Error "expectation cannot be decided by this target";
@@ -128,6 +131,9 @@ codes! {
         E0503 Error "a host-name deny cannot be enforced";
         E0504 Error "cluster-wide guardrails are not supported by this target";
         E0535 Error "cluster-wide allow-lists are not supported by this target";
+        E0542 Error "host statements are not supported by this target";
+        E0543 Error "a host statement narrower than calico's failsafe ports";
+        E0544 Error "a node label cilium leaves out of a node's identity";
         E0505 Error "host names without a DNS allowance on cilium";
         E0506 Error "one-label wildcard cannot be expressed by this target";
         E0520 Error "protocol not supported by this target";

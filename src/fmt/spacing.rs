@@ -40,11 +40,12 @@ pub(super) fn blank_between(prev: &Token, next: &Token) -> bool {
         (_, Some(Punct::RParen | Punct::RBrace | Punct::Colon | Punct::Slash)) => false,
         // `env in (prod, staging)`, but `rds(...)`, `pods(...)`, `@allow(...)`, `icmp(8)`.
         (_, Some(Punct::LParen)) => matches!(prev.rule(), Some(Rule::kw_in | Rule::kw_notin)),
-        // `pods nightly {tier=batch}`, `cluster agents {app=agent}`, but `pods{app=x}`,
-        // `ns{team=a}`.
-        (_, Some(Punct::LBrace)) => {
-            matches!(next.grandparent, Some(Rule::pods_stmt | Rule::cluster_stmt))
-        }
+        // `pods nightly {tier=batch}`, `cluster agents {app=agent}`, `host workers
+        // {type=worker}`, but `pods{app=x}`, `ns{team=a}`.
+        (_, Some(Punct::LBrace)) => matches!(
+            next.grandparent,
+            Some(Rule::pods_stmt | Rule::cluster_stmt | Rule::host_stmt)
+        ),
         (Some(Punct::Eq), _) => prev.parent != Rule::label_eq,
         (_, Some(Punct::Eq)) => next.parent != Rule::label_eq,
         // `name: type`

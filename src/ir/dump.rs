@@ -28,6 +28,7 @@ pub fn dump(program: &Program) -> String {
             PolicyKind::Pods { name } => format!("pods {name}"),
             PolicyKind::DefaultDeny => "default deny".to_owned(),
             PolicyKind::Cluster { name } => format!("cluster {name}"),
+            PolicyKind::Host { name } => format!("host {name}"),
         };
         let _ = writeln!(
             out,
@@ -52,6 +53,20 @@ pub fn dump(program: &Program) -> String {
             rule_line(&mut out, "allow", r);
         }
         for r in &c.policy.deny {
+            rule_line(&mut out, "deny", r);
+        }
+    }
+    for h in &program.host_policies {
+        let nodes = if h.policy.selector.reqs.is_empty() {
+            "every node".to_owned()
+        } else {
+            format!("nodes{}", h.policy.selector)
+        };
+        let _ = writeln!(out, "host policy {} selects {nodes}", h.policy.name);
+        for r in &h.policy.allow {
+            rule_line(&mut out, "allow", r);
+        }
+        for r in &h.policy.deny {
             rule_line(&mut out, "deny", r);
         }
     }

@@ -75,8 +75,9 @@ fn names(kind: &PolicyKind, namespace: &str) -> Option<(String, String)> {
     match kind {
         PolicyKind::App { app } => Some((format!("{namespace}/{app}"), app.clone())),
         PolicyKind::Pods { name } => Some((format!("{namespace}/{name}"), format!("pods {name}"))),
-        // Cluster-wide allow-lists are in `Program::cluster_policies`, not drawn per namespace.
-        PolicyKind::DefaultDeny | PolicyKind::Cluster { .. } => None,
+        // Cluster-wide and host allow-lists are in `Program::cluster_policies` and
+        // `Program::host_policies`, not drawn per namespace.
+        PolicyKind::DefaultDeny | PolicyKind::Cluster { .. } | PolicyKind::Host { .. } => None,
     }
 }
 

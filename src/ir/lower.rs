@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ipnet::IpNet;
 
-use super::{ClusterPolicy, Guardrail, Policy, PolicyKind, Program, Rule};
+use super::{ClusterPolicy, Guardrail, HostPolicy, Policy, PolicyKind, Program, Rule};
 use crate::check::checked::{self, Dest, WorkloadKind};
 use crate::model::{LabelSelector, Peer, PortSet};
 use crate::source::Span;
@@ -77,10 +77,30 @@ pub fn lower(program: &checked::Program) -> Program {
         })
         .collect();
     cluster_policies.sort_by(|a, b| a.policy.name.cmp(&b.policy.name));
+    let mut host_policies: Vec<HostPolicy> = program
+        .host_workloads
+        .iter()
+        .map(|w| HostPolicy {
+            policy: Policy {
+                namespace: String::new(),
+                name: format!("{}-egress", w.name),
+                kind: PolicyKind::Host {
+                    name: w.name.clone(),
+                },
+                selector: w.nodes.clone(),
+                allow: normalise(&w.allow),
+                deny: normalise(&w.deny),
+                strict_dns: w.strict_dns,
+                origin: w.name_span,
+            },
+        })
+        .collect();
+    host_policies.sort_by(|a, b| a.policy.name.cmp(&b.policy.name));
     Program {
         policies,
         guardrails,
         cluster_policies,
+        host_policies,
         cluster: program.cluster.clone(),
         dns_server: program.dns_server.clone(),
     }

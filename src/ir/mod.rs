@@ -53,6 +53,8 @@ pub(crate) enum PolicyKind {
     DefaultDeny,
     /// `cluster NAME ... -> ...`: a cluster-wide allow-list ([`ClusterPolicy`]).
     Cluster { name: String },
+    /// `host NAME {...} -> ...`: the nodes' own traffic ([`HostPolicy`]).
+    Host { name: String },
 }
 
 /// The egress policy of one workload in one namespace.
@@ -77,7 +79,7 @@ impl Policy {
     /// criterion in a namespaced object): the policy's own; `None` for a cluster-wide one.
     pub fn home(&self) -> Option<&str> {
         match self.kind {
-            PolicyKind::Cluster { .. } => None,
+            PolicyKind::Cluster { .. } | PolicyKind::Host { .. } => None,
             _ => Some(self.namespace.as_str()),
         }
     }
@@ -114,6 +116,27 @@ impl ClusterPolicy {
     }
 }
 
+/// An allow-list for the own traffic of the nodes whose labels match `policy.selector` (every
+/// node when it is empty): their host network namespace, host-networked pods included, is
+/// isolated for egress and may reach what `policy` allows, minus what it denies; with the other
+/// host policies that select a node it forms one union. No pod policy selects a node and no
+/// host policy selects a pod. `policy.namespace` is empty and `policy.kind` is
+/// [`PolicyKind::Host`].
+#[derive(Clone, Debug)]
+pub(crate) struct HostPolicy {
+    pub policy: Policy,
+}
+
+impl HostPolicy {
+    /// The statement's name, as written after `host`.
+    pub fn subject_name(&self) -> &str {
+        match &self.policy.kind {
+            PolicyKind::Host { name } => name,
+            _ => &self.policy.name,
+        }
+    }
+}
+
 /// A whole program, sorted by (namespace, name).
 #[derive(Clone, Debug, Default)]
 pub struct Program {
@@ -121,6 +144,8 @@ pub struct Program {
     pub(crate) guardrails: Vec<Guardrail>,
     /// Cluster-wide allow-lists, sorted by name.
     pub(crate) cluster_policies: Vec<ClusterPolicy>,
+    /// Host allow-lists, sorted by name.
+    pub(crate) host_policies: Vec<HostPolicy>,
     /// What the program declares about the cluster's addresses.
     pub(crate) cluster: ClusterFacts,
     /// The cluster's DNS server: pods or addresses (`set dns-server`, else the CoreDNS pods).

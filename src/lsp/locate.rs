@@ -70,6 +70,7 @@ pub fn at(file: &ast::File, offset: usize) -> Option<Hit<'_>> {
                     in_dests(c.allow.iter().flatten().chain(&c.deny), offset, None)
                 }
             }
+            ast::Item::Host(h) => in_dests(h.allow.iter().chain(&h.deny), offset, None),
             // `default deny`, settings, attributes: no names to look up.
             _ => None,
         };

@@ -86,6 +86,17 @@ pub fn occurrences(file: &ast::File) -> Vec<Occurrence> {
                     dest(&mut out, d, None);
                 }
             }
+            ast::Item::Host(h) => {
+                push(
+                    &mut out,
+                    Symbol::Cluster(h.name.node.clone()),
+                    h.name.span,
+                    true,
+                );
+                for d in h.allow.iter().chain(&h.deny) {
+                    dest(&mut out, d, None);
+                }
+            }
             ast::Item::Expect(e) => {
                 let symbol = Symbol::Workload {
                     namespace: namespace.clone(),

@@ -19,12 +19,13 @@ pub struct Chunk {
     pub end: usize,
 }
 
-const STATEMENT_KEYWORDS: [&str; 7] = [
+const STATEMENT_KEYWORDS: [&str; 8] = [
     "namespace",
     "def",
     "app",
     "default",
     "cluster",
+    "host",
     "set",
     "expect",
 ];
@@ -185,6 +186,20 @@ fn shift_item(item: ast::Item, d: u32) -> Option<ast::Item> {
             c.deny = dests(c.deny, d);
             c.span = span(c.span, d);
             ast::Item::Cluster(c)
+        }
+        ast::Item::Host(mut h) => {
+            h.name = spanned(h.name, d);
+            h.selector = h.selector.map(|s| selector(s, d));
+            h.pods = h.pods.map(|s| span(s, d));
+            h.namespaces = h.namespaces.map(|(s, at)| (selector(s, d), span(at, d)));
+            h.except = h.except.map(|e| ast::Except {
+                names: e.names.into_iter().map(|n| spanned(n, d)).collect(),
+                span: span(e.span, d),
+            });
+            h.allow = dests(h.allow, d);
+            h.deny = dests(h.deny, d);
+            h.span = span(h.span, d);
+            ast::Item::Host(h)
         }
         #[allow(
             unreachable_patterns,

@@ -208,6 +208,7 @@ fn protocols(file: &ast::File, out: &mut Vec<Raw>) {
                 .collect(),
             ast::Item::Workload(w) => w.allow.iter().chain(&w.deny).collect(),
             ast::Item::Cluster(c) => c.deny.iter().collect(),
+            ast::Item::Host(h) => h.allow.iter().chain(&h.deny).collect(),
             ast::Item::Expect(e) => vec![&e.dest],
             _ => Vec::new(),
         };

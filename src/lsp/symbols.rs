@@ -89,6 +89,13 @@ fn item_symbol(
             c.span,
             c.name.span,
         ),
+        ast::Item::Host(h) => (
+            h.name.node.clone(),
+            Some("host allow-list".to_owned()),
+            SymbolKind::EVENT,
+            h.span,
+            h.name.span,
+        ),
         // Namespaces are handled by the caller; settings and attributes are no symbols.
         _ => return None,
     };

@@ -41,7 +41,7 @@ pub const PORTLESS: [(&str, &str); 8] = [
 ];
 
 /// Keywords, as completion labels, with a short explanation.
-pub const KEYWORDS: [(&str, &str); 7] = [
+pub const KEYWORDS: [(&str, &str); 8] = [
     (
         "namespace",
         "`namespace NAME`: the statements that follow apply to this namespace.",
@@ -69,6 +69,10 @@ pub const KEYWORDS: [(&str, &str); 7] = [
     (
         "cluster",
         "`cluster NAME [{SELECTOR}] [in ns{...}] [except NS, ...] -> DESTINATIONS`: an allow-list for pods of every namespace (cilium, calico); `cluster NAME ... deny DESTINATIONS`: a guardrail, a deny that isolates no pod.",
+    ),
+    (
+        "host",
+        "`host NAME [{NODE LABELS}] -> DESTINATIONS [deny DESTINATIONS]`: an allow-list for the own traffic of the nodes whose labels match (host network namespace, host-networked pods included): cilium's host firewall (`nodeSelector`), calico's host endpoints (failsafe ports allowed to `any`); native refuses it (E0542).",
     ),
 ];
 

@@ -26,6 +26,8 @@ pub enum Item {
     DefaultDeny(Span),
     /// `cluster block-metadata deny metadata`
     Cluster(Cluster),
+    /// `host workers {type=ingress-worker} -> nodes:6443/tcp`
+    Host(Host),
     /// `set wide-cidr-v4 = 16`
     Set(Setting),
     /// `@allow(W0102, "reason")`, applying to the next statement
@@ -43,6 +45,7 @@ impl Item {
             Item::Workload(w) => w.span,
             Item::DefaultDeny(s) => *s,
             Item::Cluster(c) => c.span,
+            Item::Host(h) => h.span,
             Item::Set(s) => s.span,
             Item::Allow(a) => a.span,
             Item::Expect(e) => e.span,
@@ -131,6 +134,24 @@ pub struct Cluster {
     /// `-> ...`: the allow list of a cluster-wide allow-list; `None` for a guardrail
     /// (`cluster NAME deny ...`).
     pub allow: Option<Vec<Dest>>,
+    pub deny: Vec<Dest>,
+    pub span: Span,
+}
+
+/// `host workers {type=ingress-worker} -> nodes:6443/tcp deny metadata`: an allow-list for the
+/// own traffic of the nodes whose labels match (every node without a selector).
+#[derive(Clone, Debug)]
+pub struct Host {
+    pub name: Name,
+    /// `{type=ingress-worker}`: the nodes' labels; `None` selects every node.
+    pub selector: Option<Selector>,
+    /// `pods{...}` written where the nodes' labels go (refused by the checker, E0371).
+    pub pods: Option<Span>,
+    /// `in ns{...}` (refused by the checker, E0370: nodes have no namespace).
+    pub namespaces: Option<(Selector, Span)>,
+    /// `except ...` (refused by the checker, E0370).
+    pub except: Option<Except>,
+    pub allow: Vec<Dest>,
     pub deny: Vec<Dest>,
     pub span: Span,
 }

@@ -85,6 +85,7 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_serviceaccount
             | Rule::kw_except
             | Rule::kw_service
+            | Rule::kw_host
     )
 }
 
@@ -217,6 +218,50 @@ fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
             Some(Item::Cluster(Cluster {
                 name: name?,
                 selector: sel,
+                namespaces,
+                except,
+                allow,
+                deny,
+                span,
+            }))
+        }
+        Rule::host_stmt => {
+            let mut name = None;
+            let mut sel = None;
+            let mut pods = None;
+            let mut namespaces = None;
+            let mut except = None;
+            let mut allow = Vec::new();
+            let mut deny = Vec::new();
+            for c in children(p) {
+                match c.as_rule() {
+                    Rule::name => name = Some(cx.spanned(&c)),
+                    Rule::selector => sel = Some(selector(cx, c)),
+                    Rule::host_pods => pods = Some(cx.span(&c)),
+                    Rule::cluster_in => {
+                        for n in children(c) {
+                            let s = cx.span(&n);
+                            namespaces = n.into_inner().next().map(|x| (selector(cx, x), s));
+                        }
+                    }
+                    Rule::cluster_except => {
+                        let s = cx.span(&c);
+                        let names = children(c).map(|n| cx.spanned(&n)).collect();
+                        except = Some(Except { names, span: s });
+                    }
+                    Rule::dest_list => allow = dest_list(cx, c),
+                    Rule::deny_clause => {
+                        for d in children(c) {
+                            deny.extend(dest_list(cx, d));
+                        }
+                    }
+                    _ => cx.bug(&c, "in a host statement"),
+                }
+            }
+            Some(Item::Host(Host {
+                name: name?,
+                selector: sel,
+                pods,
                 namespaces,
                 except,
                 allow,

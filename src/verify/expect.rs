@@ -113,7 +113,11 @@ fn nodes(model: &ClusterModel, which: crate::model::Nodes) -> Vec<Destination> {
 /// names several, a node address both this node and another) and per port (its first port, or
 /// [`DEFAULT_PORTS`] when it names none).
 pub fn flows(e: &Expectation) -> Vec<Flow> {
-    let source = Pod::new(e.namespace.clone(), e.source.clone());
+    let source = if e.host {
+        Pod::host(e.source.clone())
+    } else {
+        Pod::new(e.namespace.clone(), e.source.clone())
+    };
     let model = ClusterModel::new(&e.cluster);
     let mut out = Vec::new();
     for t in &e.dests {
@@ -121,7 +125,10 @@ pub fn flows(e: &Expectation) -> Vec<Flow> {
             Some(r) => vec![(r.proto, r.first)],
             None => DEFAULT_PORTS.to_vec(),
         };
-        for destination in destinations(t, e, &model) {
+        for destination in destinations(t, e, &model)
+            .into_iter()
+            .filter(|d| d.reachable_from(&source))
+        {
             for (proto, port) in &ports {
                 out.push(Flow {
                     source: source.clone(),

@@ -79,6 +79,10 @@ pub struct Pod {
     pub address: Option<IpAddr>,
     /// As a destination, the Service of its namespace it is an endpoint of, if any.
     pub endpoint_of: Option<Endpoint>,
+    /// A node's own traffic rather than a pod's (a source only: the node's host network
+    /// namespace, host-networked pods included): `labels` are the node's, `namespace` is empty
+    /// and no namespace holds it; only host policies select it.
+    pub host: bool,
 }
 
 /// A destination pod's Service, as the flow to it sees it: which Service of the pod's
@@ -100,6 +104,15 @@ impl Pod {
             service_account: DEFAULT_SERVICE_ACCOUNT.to_owned(),
             address: None,
             endpoint_of: None,
+            host: false,
+        }
+    }
+
+    /// A node, sending its own traffic, with these labels.
+    pub fn host(labels: Labels) -> Pod {
+        Pod {
+            host: true,
+            ..Pod::new("", labels)
         }
     }
 
@@ -120,6 +133,9 @@ impl fmt::Display for Pod {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        if self.host {
+            return write!(f, "host{{{}}}", show(&self.labels));
+        }
         if self.ns_labels.is_empty() {
             write!(f, "pods({}){{{}}}", self.namespace, show(&self.labels))?;
         } else {
@@ -253,6 +269,18 @@ impl Destination {
             Destination::Node(n) => Some(n.address),
             Destination::ApiServer(s) => Some(s.address),
         }
+    }
+
+    /// Whether a flow from `source` to here is in the model: everything but a node's traffic to
+    /// itself (the node of a host source, and the API server on it), which stays on the node
+    /// and which no target polices.
+    pub fn reachable_from(&self, source: &Pod) -> bool {
+        let to_itself = match self {
+            Destination::Node(n) => n.this,
+            Destination::ApiServer(s) => s.on_node == Some(true),
+            _ => false,
+        };
+        !(source.host && to_itself)
     }
 
     /// Whether the destination is inside the cluster (a pod, a node, the API server on a node),

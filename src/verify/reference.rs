@@ -4,7 +4,10 @@
 //!   statement narrows it) and wins over any allow.
 //! - A cluster-wide allow-list selects the pods of its subject in every namespace it chooses,
 //!   as a namespaced policy selects pods of its namespace: one union with them.
-//! - A pod that no policy selects is not isolated: everything is allowed.
+//! - A host allow-list selects the nodes whose labels match, for their own traffic: one union
+//!   with the other host allow-lists; no pod policy or guardrail selects a node, and no host
+//!   allow-list selects a pod.
+//! - A pod (or node) that no policy selects is not isolated: everything is allowed.
 //! - A pod that some policies select may reach what any of them allows (a union), except what
 //!   any of them denies (a deny of a policy applies to all egress of the pods it selects).
 //! - Address rules match addresses outside the cluster, never pods or nodes (nor the API
@@ -164,8 +167,9 @@ impl Evaluator for Reference<'_> {
     fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable> {
         let source = &flow.source;
         let ns_labels = source.namespace_labels();
-        let selects =
-            |s: &crate::model::Subject| s.matches(&source.namespace, &ns_labels, &source.labels);
+        let selects = |s: &crate::model::Subject| {
+            !source.host && s.matches(&source.namespace, &ns_labels, &source.labels)
+        };
         for g in self
             .program
             .guardrails
@@ -186,7 +190,9 @@ impl Evaluator for Reference<'_> {
             .policies
             .iter()
             .filter(|p| {
-                p.namespace == flow.source.namespace && p.selector.matches(&flow.source.labels)
+                !source.host
+                    && p.namespace == flow.source.namespace
+                    && p.selector.matches(&flow.source.labels)
             })
             .chain(
                 self.program
@@ -194,6 +200,13 @@ impl Evaluator for Reference<'_> {
                     .iter()
                     .filter(|c| selects(&c.subject))
                     .map(|c| &c.policy),
+            )
+            .chain(
+                self.program
+                    .host_policies
+                    .iter()
+                    .filter(|h| source.host && h.policy.selector.matches(&source.labels))
+                    .map(|h| &h.policy),
             )
             .collect();
         if selecting.is_empty() {

@@ -78,6 +78,15 @@ pub(crate) fn names(h: &HostPattern) -> Vec<String> {
     v
 }
 
+/// Nodes sending their own traffic, inside a node selection and just outside it: with labels
+/// that meet the selector, with each requirement broken once, and without labels.
+pub fn nodes(selector: &LabelSelector) -> Vec<Pod> {
+    let (inside, broken) = inside_and_broken(selector);
+    let mut out = vec![Pod::host(inside), Pod::host(Labels::new())];
+    out.extend(broken.into_iter().map(Pod::host));
+    out
+}
+
 /// A namespace that `ns{...}` selectors pick: its labels make the difference.
 pub const LABELLED: &str = "egressc-labelled";
 
@@ -282,13 +291,14 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
                 .iter()
                 .flat_map(|g| g.deny.iter().map(|r| (r, ELSEWHERE))),
         )
-        .chain(program.cluster_policies.iter().flat_map(|c| {
-            c.policy
-                .allow
+        .chain(
+            program
+                .cluster_policies
                 .iter()
-                .chain(&c.policy.deny)
-                .map(|r| (r, ELSEWHERE))
-        }))
+                .map(|c| &c.policy)
+                .chain(program.host_policies.iter().map(|h| &h.policy))
+                .flat_map(|p| p.allow.iter().chain(&p.deny).map(|r| (r, ELSEWHERE))),
+        )
         .collect();
 
     let model = ClusterModel::new(&program.cluster);
@@ -364,6 +374,10 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
         ELSEWHERE,
         Labels::from([("app".into(), "elsewhere".into())]),
     ));
+    // A host statement's nodes, nodes just outside its selector, and one without labels.
+    for h in &program.host_policies {
+        sources.extend(nodes(&h.policy.selector));
+    }
 
     // Each address as what the cluster has there.
     let mut destinations: Vec<Destination> = addresses
@@ -392,7 +406,7 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
 
     let mut out = Vec::with_capacity(sources.len() * destinations.len() * port_set.len());
     for s in &sources {
-        for d in &destinations {
+        for d in destinations.iter().filter(|d| d.reachable_from(s)) {
             for (proto, port) in &port_set {
                 out.push(Flow {
                     source: s.clone(),
@@ -719,11 +733,13 @@ fn compare_verdicts(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Compar
         let (b, more) = got.scope(source);
         seeds.extend(more);
         seeds.extend(probes.clone());
+        seeds.destinations.retain(|d| d.reachable_from(source));
         let classes = Classes::of(source, a.as_ref(), b.as_ref(), seeds);
         for destinations in &classes.destinations {
             let Some(destination) = destinations.first() else {
                 continue;
             };
+
             let unresolved = matches!(destination, Destination::Host { address: None, .. });
             let mut flow = Flow {
                 source: source.clone(),

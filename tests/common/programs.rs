@@ -205,3 +205,58 @@ pub fn cluster_statement(subject: usize, allow: &[usize], deny: &[usize]) -> Str
     s.push('\n');
     s
 }
+
+/// Subjects of a random host statement (what follows `host NAME`): every node, nodes by label,
+/// and a Kubernetes label that Cilium leaves out of a node's identity (refused there).
+#[allow(dead_code, reason = "only tests/equivalence.rs writes host statements")]
+pub const HOST_SUBJECTS: &[&str] = &[
+    "",
+    "{type=worker}",
+    "{role in (ingress, egress), !tainted}",
+    "{kubernetes.io/os=linux}",
+];
+
+/// Destinations of a random host statement; the first is the failsafe ports Calico keeps open
+/// on host endpoints (without it Calico refuses), `none` is written alone.
+#[allow(dead_code, reason = "only tests/equivalence.rs writes host statements")]
+pub const HOST_ALLOWS: &[&str] = &[
+    "any:53/udp, any:67/udp, any:179/tcp, any:2379-2380/tcp, any:5473/tcp, any:6443/tcp, any:6666-6667/tcp",
+    "dns",
+    "none",
+    "internet:443/tcp",
+    "nodes:10250/tcp",
+    "other-nodes:4240/tcp",
+    "kube-apiserver:6443/tcp",
+    "pods(kube-system){k8s-app=kube-dns}:53/udp",
+    "any:443/tcp",
+    "10.1.2.0/24:8472/udp",
+    "10.9.0.0/16:gre",
+    "cluster:8080/tcp",
+];
+
+#[allow(dead_code, reason = "only tests/equivalence.rs writes host statements")]
+pub const HOST_DENIES: &[&str] = &["metadata", "10.1.2.0/25", "any:25/tcp", "pods(kube-system)"];
+
+/// A host statement: `host nodes SUBJECT -> ALLOWS deny DENIES`, or `-> none` when the allows
+/// hold `none`.
+#[allow(dead_code, reason = "only tests/equivalence.rs writes host statements")]
+pub fn host_statement(subject: usize, allow: &[usize], deny: &[usize]) -> String {
+    let subject = HOST_SUBJECTS[subject % HOST_SUBJECTS.len()];
+    let allow: Vec<&str> = allow
+        .iter()
+        .map(|a| HOST_ALLOWS[*a % HOST_ALLOWS.len()])
+        .collect();
+    if allow.contains(&"none") {
+        return format!("host workers {subject} -> none\n");
+    }
+    let mut s = format!("host workers {subject} -> {}", allow.join(", "));
+    if !deny.is_empty() {
+        let deny: Vec<&str> = deny
+            .iter()
+            .map(|d| HOST_DENIES[*d % HOST_DENIES.len()])
+            .collect();
+        s.push_str(&format!(" deny {}", deny.join(", ")));
+    }
+    s.push('\n');
+    s
+}

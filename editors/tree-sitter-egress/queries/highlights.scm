@@ -15,6 +15,7 @@
   "pods"
   "default"
   "cluster"
+  "host"
   "expect"
   "resolving"
   "set"
@@ -48,6 +49,7 @@
 (app_rule name: (_) @label)
 (pods_rule name: (_) @label)
 (cluster_rule name: (_) @label)
+(host_rule name: (_) @label)
 (expectation name: (_) @label)
 (setting name: (_) @property)
 

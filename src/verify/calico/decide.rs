@@ -16,6 +16,15 @@ impl Policy {
     /// selects the workloads of its own namespace; §gnp: a GlobalNetworkPolicy's selects in
     /// every namespace its `namespaceSelector` (default `all()`) selects.
     pub fn selects(&self, pod: &Pod) -> bool {
+        if pod.host {
+            // §np: a NetworkPolicy selects workload endpoints of its namespace, never a host
+            // endpoint; §gnp: with a `namespaceSelector`, a GlobalNetworkPolicy selects
+            // workload endpoints only, without one its selector also selects host endpoints.
+            return self.egress
+                && self.namespace.is_none()
+                && self.namespace_selector.is_none()
+                && self.selector.matches_pod(pod);
+        }
         let in_namespace = match &self.namespace {
             Some(ns) => *ns == pod.namespace,
             None => self
@@ -400,6 +409,36 @@ impl CalicoEvaluator {
     }
 }
 
+/// §failsafe: the outbound ports Felix keeps open on every host endpoint, to any address, by
+/// default (`FailsafeOutboundHostPorts`); Calico Enterprise's default list is shorter.
+const FAILSAFE: &[(&str, u16)] = &[
+    ("udp", 53),
+    ("udp", 67),
+    ("tcp", 179),
+    ("tcp", 2379),
+    ("tcp", 2380),
+    ("tcp", 5473),
+    ("tcp", 6443),
+    ("tcp", 6666),
+    ("tcp", 6667),
+];
+const FAILSAFE_ENTERPRISE: &[(&str, u16)] =
+    &[("udp", 53), ("udp", 67), ("tcp", 179), ("tcp", 6443)];
+
+impl CalicoEvaluator {
+    /// The failsafe port a flow from a host endpoint goes to, if it does.
+    fn failsafe(&self, flow: &Flow) -> Option<(&'static str, u16)> {
+        let list = if self.tiers.enterprise {
+            FAILSAFE_ENTERPRISE
+        } else {
+            FAILSAFE
+        };
+        list.iter()
+            .copied()
+            .find(|&(proto, port)| flow.proto.as_str() == proto && flow.port == port)
+    }
+}
+
 impl Outcome {
     fn key(&self) -> u8 {
         match self {
@@ -432,6 +471,17 @@ impl Split for CalicoEvaluator {
 impl Evaluator for CalicoEvaluator {
     fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable> {
         let src = &flow.source;
+        if src.host
+            && let Some((proto, port)) = self.failsafe(flow)
+        {
+            return Ok(Decision::by_rule(
+                true,
+                "failsafe".to_owned(),
+                text!(
+                    "{port}/{proto} is an outbound failsafe port, open on every host endpoint whatever the policy"
+                ),
+            ));
+        }
         let mut passed: Vec<String> = Vec::new();
         let mut closest = Closest::default();
         for tier in &self.tiers.tiers {
@@ -538,7 +588,11 @@ impl Evaluator for CalicoEvaluator {
         // §tier: "If the last Tier applying to the endpoint Passes the packet, that endpoint's
         // Profiles are evaluated"; §tiers "Default endpoint behavior": a Kubernetes workload's
         // profile allows all egress.
-        let why = if passed.is_empty() {
+        let why = if src.host {
+            text!(
+                "no Calico policy with Egress acts on {src}: its automatic host endpoint's profile projectcalico-default-allow allows all egress"
+            )
+        } else if passed.is_empty() {
             text!(
                 "no Calico policy with Egress selects {src}: its namespace profile allows all egress"
             )

@@ -14,6 +14,12 @@
 //! - §dns: <https://docs.tigera.io/calico-enterprise/latest/network-policy/domain-based-policy>
 //!   and the Enterprise EntityRule (`domains`, "Exact and wildcard domain names") in
 //!   <https://docs.tigera.io/calico-enterprise/latest/reference/resources/networkpolicy>
+//! - §hep: <https://docs.tigera.io/calico/latest/reference/resources/hostendpoint> and the
+//!   automatic host endpoints of kube-controllers (`interfaceName: "*"`, the node's labels, the
+//!   profile `projectcalico-default-allow`): a host endpoint's policy applies to the traffic
+//!   the host itself sends
+//! - §failsafe: <https://docs.tigera.io/calico/latest/reference/host-endpoints/failsafe> (and
+//!   Calico Enterprise's page): outbound ports open on every host endpoint whatever the policy
 //! - §sorter: Felix's policy sorter, `felix/calc/policy_sorter.go` in projectcalico/calico
 //!   (the docs say "lowest order first"; the sorter says what happens without an order and on
 //!   ties).
@@ -28,8 +34,11 @@
 //! `nets` and `notNets` match a packet's address, whatever holds it: in the flow model pods,
 //! nodes and the API server have addresses (`verify::cluster`), and a range that contains a
 //! pod's address matches that pod. A host name matches `nets` by the address it resolved to,
-//! and `domains` (Calico Enterprise only) by name. Selectors match pods only (host endpoints
-//! are not modelled).
+//! and `domains` (Calico Enterprise only) by name. A policy's selector selects pods and, for a
+//! GlobalNetworkPolicy without `namespaceSelector`, the nodes' automatic host endpoints (a host
+//! source: the node's labels, no `projectcalico.org/namespace`); a host endpoint's flows to the
+//! failsafe ports are allowed before any tier (§failsafe), and one no tier acts on is allowed by
+//! its default-allow profile (§hep). Rule selectors match pods only.
 
 mod decide;
 
@@ -57,6 +66,8 @@ pub struct Tiers {
     /// NetworkSets and GlobalNetworkSets. Selectors match pods only here: a selector that also
     /// matches a set is the importer's to report.
     pub sets: Vec<NetworkSet>,
+    /// Calico Enterprise rather than Open Source: its failsafe ports differ (§failsafe).
+    pub enterprise: bool,
 }
 
 /// A NetworkSet (`namespace` set) or GlobalNetworkSet: labelled address ranges that selectors

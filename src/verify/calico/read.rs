@@ -196,7 +196,11 @@ pub fn tiers(docs: &[Document], reader: &Reader, enterprise: bool) -> Result<Tie
     for t in &mut tiers {
         t.policies.sort_by(policy_cmp);
     }
-    Ok(Tiers { tiers, sets })
+    Ok(Tiers {
+        tiers,
+        sets,
+        enterprise,
+    })
 }
 
 fn tier(spec: &Cursor<'_>, name: String) -> Result<Tier, ReadError> {

@@ -192,6 +192,10 @@ impl Scoped for Scope<'_> {
                 for ns in &spaces {
                     out.extend(universe::subjects(ns, &sel));
                 }
+                // §gnp: without a namespaceSelector it selects host endpoints too.
+                if p.namespace.is_none() && p.namespace_selector.is_none() {
+                    out.extend(universe::nodes(&sel));
+                }
             }
         }
         out
@@ -237,6 +241,7 @@ impl Scoped for Scope<'_> {
         let tiers = Tiers {
             tiers,
             sets: self.tiers.sets.clone(),
+            enterprise: self.tiers.enterprise,
         };
         (Box::new(CalicoEvaluator::new(tiers)), s)
     }

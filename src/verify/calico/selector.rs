@@ -168,6 +168,11 @@ const NAMESPACE_NAME: &str = "projectcalico.org/name";
 
 /// One label of [`pod_labels`], without building them all.
 fn pod_label<'a>(pod: &'a Pod, key: &str) -> Option<&'a str> {
+    // A node's host endpoint carries the node's labels only (§hep: automatic host endpoints
+    // copy them), none of a workload endpoint's.
+    if pod.host {
+        return pod.labels.get(key).map(String::as_str);
+    }
     match key {
         NAMESPACE_OF_POD => Some(&pod.namespace),
         ORCHESTRATOR => Some("k8s"),

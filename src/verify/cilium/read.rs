@@ -29,7 +29,6 @@ fn hint(field: &str) -> Option<&'static str> {
         "ingress" | "ingressDeny" => {
             "ingress rules decide pod-to-pod flows at the destination, which this evaluator does not model"
         }
-        "nodeSelector" => "host policies are not modelled",
         "toServices" | "toGroups" | "toNodes" | "toRequires" => "this kind of peer is not modelled",
         "http" | "kafka" | "l7proto" | "l7" => {
             "L7 rules other than DNS decide requests, not connections, and are not modelled"
@@ -381,6 +380,7 @@ fn spec(c: &Cursor<'_>, namespace: Option<&str>) -> Result<Spec, ReadError> {
     let reader = c.reader();
     let mut known = vec![
         "endpointSelector",
+        "nodeSelector",
         "egress",
         "egressDeny",
         "enableDefaultDeny",
@@ -395,10 +395,26 @@ fn spec(c: &Cursor<'_>, namespace: Option<&str>) -> Result<Spec, ReadError> {
         m.list(k)?;
         m.ignored(k, "ingress rules are not carried over (egress only)");
     }
-    let subject = selector::read(
-        &m.required("endpointSelector")?,
-        namespace.map_or(Place::ClusterSubject, Place::Subject),
-    )?;
+    // [host] a host policy is a CiliumClusterwideNetworkPolicy with a nodeSelector instead of
+    // an endpointSelector; [crd] a rule has exactly one of the two.
+    let subject = match (m.get("endpointSelector"), m.get("nodeSelector")) {
+        (Some(s), None) => {
+            selector::read(&s, namespace.map_or(Place::ClusterSubject, Place::Subject))?
+        }
+        (None, Some(s)) if namespace.is_none() => selector::read(&s, Place::Nodes)?,
+        (None, Some(s)) => {
+            return Err(
+                s.error("a nodeSelector in a CiliumNetworkPolicy: host policies are clusterwide")
+            );
+        }
+        (Some(_), Some(s)) => {
+            return Err(s.error("both endpointSelector and nodeSelector: a rule has one subject"));
+        }
+        (None, None) => {
+            m.required("endpointSelector")?;
+            return Err(c.error("neither endpointSelector nor nodeSelector"));
+        }
+    };
     let written = m.list("egress")?;
     let written_deny = m.list("egressDeny")?;
     // `toRequires` adds its requirements to every rule of the policy: leaving its rule out

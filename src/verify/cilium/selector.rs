@@ -52,11 +52,16 @@ pub enum Place<'a> {
     ClusterSubject,
     /// A `toEndpoints` entry of a CiliumClusterwideNetworkPolicy.
     ClusterPeer,
+    /// The `nodeSelector` of a host policy (a CiliumClusterwideNetworkPolicy): nodes' labels.
+    Nodes,
 }
 
 impl Place<'_> {
     fn clusterwide(self) -> bool {
-        matches!(self, Place::ClusterSubject | Place::ClusterPeer)
+        matches!(
+            self,
+            Place::ClusterSubject | Place::ClusterPeer | Place::Nodes
+        )
     }
 }
 
@@ -68,12 +73,33 @@ pub struct EndpointSelector {
     namespace: Option<String>,
     /// As written, plus the namespace Cilium added, for messages.
     text: String,
+    /// A `nodeSelector`: it selects nodes (their own traffic), never pods.
+    nodes: bool,
+}
+
+/// Whether Cilium keeps a node label among the labels of the node's host endpoint. [labels]
+/// "Limiting Identity-Relevant Labels": the default filter excludes keys matching
+/// `io.kubernetes`, `kubernetes.io`, `.*beta.kubernetes.io`, `k8s.io` (regular expressions,
+/// matched anywhere in the key); the host endpoint's identity is built from the node's labels
+/// through the same filter ([host]).
+fn identity_relevant(key: &str) -> bool {
+    !(key.contains("kubernetes.io") || key.contains("k8s.io") || key.contains("io.kubernetes"))
 }
 
 impl EndpointSelector {
     /// [layer3: "The Endpoint Selector is based on the Kubernetes LabelSelector"]: Kubernetes
     /// label selector semantics (`NotIn` also matches a missing label).
     pub fn matches(&self, pod: &Pod) -> bool {
+        if self.nodes || pod.host {
+            // [host] a node selector selects the host endpoint, by the node's labels that the
+            // identity filter keeps; an endpoint selector never selects it.
+            return self.nodes
+                && pod.host
+                && self.labels.matches(|k| match k {
+                    Key::Label(l) if identity_relevant(l) => pod.labels.get(l).map(String::as_str),
+                    _ => None,
+                });
+        }
         self.namespace
             .as_ref()
             .is_none_or(|ns| *ns == pod.namespace)
@@ -82,6 +108,11 @@ impl EndpointSelector {
 
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// Whether it is a host policy's `nodeSelector`: it selects nodes, never pods.
+    pub fn is_nodes(&self) -> bool {
+        self.nodes
     }
 
     /// The requirements on a pod's identity labels.
@@ -102,6 +133,9 @@ impl EndpointSelector {
             Key::Label(k) => Some(k.clone()),
             Key::Namespace | Key::NamespaceLabel(_) | Key::ServiceAccount => None,
         });
+        if self.nodes {
+            return crate::verify::universe::nodes(&model);
+        }
         let named: Vec<String> = self
             .namespace
             .iter()
@@ -185,6 +219,14 @@ fn key(raw: &str, at: &Cursor<'_>, place: Place<'_>) -> Result<Key, ReadError> {
         }
         None => raw,
     };
+    if let Place::Nodes = place {
+        if name.starts_with("io.cilium.") || name.starts_with("io.kubernetes.pod.") {
+            return Err(at.unmodelled(format!(
+                "`{raw}` in a node selector: nodes carry no pod identity labels"
+            )));
+        }
+        return Ok(Key::Label(name.to_owned()));
+    }
     if name == NAMESPACE_LABEL {
         return Ok(Key::Namespace);
     }
@@ -245,11 +287,15 @@ pub fn read(c: &Cursor<'_>, place: Place<'_>) -> Result<EndpointSelector, ReadEr
             text.push_str(" in any namespace");
             None
         }
-        Place::Peer(_) | Place::ClusterPeer | Place::ClusterSubject => None,
+        Place::Peer(_) | Place::ClusterPeer | Place::ClusterSubject | Place::Nodes => None,
     };
+    if let Place::Nodes = place {
+        text = format!("nodes{text}");
+    }
     Ok(EndpointSelector {
         labels,
         namespace,
         text,
+        nodes: matches!(place, Place::Nodes),
     })
 }

@@ -97,10 +97,52 @@ fn spec(s: &Spec, at: &At<'_>, report: &mut Report, program: &mut Program) {
         );
         return;
     }
+    if s.subject.is_nodes() {
+        return host(s, origin, at, report, program);
+    }
     match s.object.split_once('/') {
         Some((namespace, name)) => workload(s, namespace, name, origin, at, report, program),
         None => guardrail(s, origin, at, report, program),
     }
+}
+
+/// A host policy (a CiliumClusterwideNetworkPolicy with a `nodeSelector`): `host NAME
+/// {NODE LABELS} -> ...`.
+fn host(s: &Spec, origin: Origin, at: &At<'_>, report: &mut Report, program: &mut Program) {
+    let refuse = |report: &mut Report, why: String| {
+        report.refuse(
+            at.doc,
+            origin.span,
+            format!("{} {}: {why}", at.d.kind, s.object),
+            "keep this policy outside egressc",
+        );
+    };
+    if s.default_deny == Some(false) {
+        return refuse(
+            report,
+            "with `enableDefaultDeny.egress: false` its rules add to other host policies without isolating any node, which the language cannot say".into(),
+        );
+    }
+    let selector = match pod_labels(&s.subject) {
+        Ok(sel) => sel,
+        Err(why) => {
+            return refuse(
+                report,
+                format!("its node selector `{}`: {why}", s.subject.text()),
+            );
+        }
+    };
+    let mut statement = match clusterwide_statement(s, selector, &origin, at, report) {
+        Ok(statement) => statement,
+        Err(why) => return refuse(report, why),
+    };
+    // [entity] `host` is the node itself for a host policy: its traffic to itself is policed
+    // by no target, so the allowance or denial says nothing and the language has no word for
+    // it (E0372).
+    let itself = |d: &super::program::Dest| d.peer == ModelPeer::Nodes(crate::model::Nodes::This);
+    statement.allow.retain(|d| !itself(d));
+    statement.deny.retain(|d| !itself(d));
+    program.add_host(statement);
 }
 
 /// A CiliumNetworkPolicy's rule set: a statement of its namespace.
@@ -239,18 +281,33 @@ fn cluster_workload(
     report: &mut Report,
     program: &mut Program,
 ) {
-    let Some(dns) = answers(s) else {
-        report.refuse(
+    match clusterwide_statement(s, subject.selector, &origin, at, report) {
+        Ok(statement) => program.add_cluster(subject.namespaces, statement),
+        Err(why) => report.refuse(
             at.doc,
             origin.span,
-            format!("{} {}: its DNS rules answer lookups of some names only; the language answers every name (`dns`) or the workload's host names and in-cluster names (`strict-dns`)", at.d.kind, s.object),
+            format!("{} {}: {why}", at.d.kind, s.object),
             "keep this policy outside egressc, or answer every name (`matchPattern: \"*\"`)",
-        );
-        return;
+        ),
+    }
+}
+
+/// The statement of a clusterwide rule set that isolates what it selects (pods, or nodes) with
+/// `selector`: its allowances (what cannot be carried over is reported) and denials; or why the
+/// language cannot say it.
+fn clusterwide_statement(
+    s: &Spec,
+    selector: LabelSelector,
+    origin: &Origin,
+    at: &At<'_>,
+    report: &mut Report,
+) -> Result<Statement, String> {
+    let Some(dns) = answers(s) else {
+        return Err("its DNS rules answer lookups of some names only; the language answers every name (`dns`) or the workload's host names and in-cluster names (`strict-dns`)".into());
     };
     let mut statement = Statement {
         name: names::from_object(&s.object),
-        selector: subject.selector,
+        selector,
         allow: Vec::new(),
         deny: Vec::new(),
         exceptions: Vec::new(),
@@ -261,23 +318,11 @@ fn cluster_workload(
         allow_rule(r, s, dns, at, report, &mut statement);
     }
     for r in &s.deny {
-        match deny_rule(r, at.names) {
-            Ok(dests) => {
-                for d in dests {
-                    statement.deny(d);
-                }
-            }
-            Err(why) => {
-                return report.refuse(
-                    at.doc,
-                    origin.span,
-                    format!("{} {}: {why}", at.d.kind, s.object),
-                    "keep this policy outside egressc",
-                );
-            }
+        for d in deny_rule(r, at.names)? {
+            statement.deny(d);
         }
     }
-    program.add_cluster(subject.namespaces, statement);
+    Ok(statement)
 }
 
 /// The `endpointSelector` of a CiliumClusterwideNetworkPolicy as the pods of a cluster

@@ -370,6 +370,39 @@ fn definitions(program: &Program, names: &Names) -> BTreeMap<Peer, String> {
     out
 }
 
+/// A cluster-wide name for a cluster or host statement: its own when the language takes it
+/// (else `imported`), numbered when another cluster-wide statement has it.
+fn cluster_name(name: &str, names: &Names, taken: &mut BTreeSet<String>) -> String {
+    let base = if names.writable(name) {
+        name.to_owned()
+    } else {
+        "imported".to_owned()
+    };
+    let mut out = base.clone();
+    let mut n = 1;
+    while !taken.insert(out.clone()) {
+        n += 1;
+        out = format!("{base}-{n}");
+    }
+    out
+}
+
+/// A cluster or host statement from its head (`cluster NAME ... -> `): its allow list (`none`
+/// when empty) and deny clause, lines wrapped.
+fn allow_list(head: &str, s: &Statement, defs: &Defs<'_>) -> String {
+    if s.allow.is_empty() {
+        return format!("{head}none\n");
+    }
+    let allow = dest_texts(&s.allow, None, defs, s.strict_dns);
+    let mut out = wrapped(head, &allow, "\n");
+    let deny = dest_texts(&s.deny, None, defs, false);
+    if !deny.is_empty() {
+        let indent = " ".repeat(head.chars().count().saturating_sub(3));
+        out.push_str(&wrapped(&format!("{indent}deny "), &deny, "\n"));
+    }
+    out
+}
+
 /// What follows a cluster statement's name: ` {SELECTOR}`, ` in ns{...}` and ` except NS, ...`
 /// (the requirement that a namespace's name is none of them), each only when it narrows.
 fn cluster_subject(s: &Subject) -> String {
@@ -512,30 +545,22 @@ pub fn print(program: &Program, files: &[&str], names: &Names, sources: &SourceM
         for o in &s.origins {
             out.push_str(&origin_comment(o, sources));
         }
-        let mut name = if names.writable(&s.name) {
-            s.name.clone()
-        } else {
-            "imported".to_owned()
-        };
-        let base = name.clone();
-        let mut n = 1;
-        while !cluster_names.insert(name.clone()) {
-            n += 1;
-            name = format!("{base}-{n}");
-        }
+        let name = cluster_name(&s.name, names, &mut cluster_names);
         let head = format!("cluster {name}{} -> ", cluster_subject(&c.subject()));
-        if s.allow.is_empty() {
-            out.push_str(&head);
-            out.push_str("none\n");
-            continue;
+        out.push_str(&allow_list(&head, s, &defs));
+    }
+    for s in &program.hosts {
+        out.push('\n');
+        for o in &s.origins {
+            out.push_str(&origin_comment(o, sources));
         }
-        let allow = dest_texts(&s.allow, None, &defs, s.strict_dns);
-        out.push_str(&wrapped(&head, &allow, "\n"));
-        let deny = dest_texts(&s.deny, None, &defs, false);
-        if !deny.is_empty() {
-            let indent = " ".repeat(head.chars().count().saturating_sub(3));
-            out.push_str(&wrapped(&format!("{indent}deny "), &deny, "\n"));
-        }
+        let name = cluster_name(&s.name, names, &mut cluster_names);
+        let nodes = if s.selector.reqs.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", selector(&s.selector))
+        };
+        out.push_str(&allow_list(&format!("host {name}{nodes} -> "), s, &defs));
     }
     for (namespace, statements) in &program.namespaces {
         out.push_str(&format!("\nnamespace {namespace}\n"));

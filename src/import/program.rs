@@ -145,6 +145,9 @@ pub struct Program {
     pub guardrails: Vec<Guardrail>,
     /// Cluster-wide allow-lists, in the order they were read.
     pub cluster: Vec<ClusterStatement>,
+    /// Host allow-lists (`host NAME {NODE LABELS} -> ...`; a statement's selector is the nodes'
+    /// labels), in the order they were read.
+    pub hosts: Vec<Statement>,
     pub sets: Vec<Set>,
 }
 
@@ -183,19 +186,7 @@ impl Program {
     /// into it (a deny-only policy of the same pods, as Calico's deny policies are). Its
     /// exceptions are written as the fewest ranges.
     pub fn add_cluster(&mut self, namespaces: NamespaceSel, mut statement: Statement) {
-        for e in std::mem::take(&mut statement.exceptions) {
-            let own = Dest {
-                peer: Peer::Net(e.net),
-                ports: e.ports,
-            };
-            statement.allow.retain(|d| *d != own);
-            for n in super::shared::without(e.net, &e.except) {
-                statement.allow(Dest {
-                    peer: Peer::Net(n),
-                    ports: e.ports,
-                });
-            }
-        }
+        ranges_for_exceptions(&mut statement);
         let same = self
             .cluster
             .iter_mut()
@@ -218,11 +209,35 @@ impl Program {
         }
     }
 
+    /// Adds a host allow-list; one with the same node selector as an earlier one is merged into
+    /// it. Its exceptions are written as the fewest ranges, as a cluster statement's.
+    pub fn add_host(&mut self, mut statement: Statement) {
+        ranges_for_exceptions(&mut statement);
+        match self
+            .hosts
+            .iter_mut()
+            .find(|h| h.selector == statement.selector)
+        {
+            Some(h) => {
+                for d in statement.allow {
+                    h.allow(d);
+                }
+                for d in statement.deny {
+                    h.deny(d);
+                }
+                h.strict_dns &= statement.strict_dns;
+                h.origins.extend(statement.origins);
+            }
+            None => self.hosts.push(statement),
+        }
+    }
+
     /// How many statements and guardrails there are.
     pub fn len(&self) -> usize {
         self.namespaces.values().map(Vec::len).sum::<usize>()
             + self.guardrails.len()
             + self.cluster.len()
+            + self.hosts.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -241,8 +256,27 @@ impl Program {
                     .iter()
                     .flat_map(|c| c.statement.origins.iter().cloned()),
             )
+            .chain(self.hosts.iter().flat_map(|h| h.origins.iter().cloned()))
             .chain(self.sets.iter().map(|s| s.origin.clone()))
             .collect()
+    }
+}
+
+/// A statement's exceptions (an allowed range with `except` ranges) as the fewest ranges: a
+/// deny of a statement of its own would apply to every other statement of its subjects too.
+fn ranges_for_exceptions(statement: &mut Statement) {
+    for e in std::mem::take(&mut statement.exceptions) {
+        let own = Dest {
+            peer: Peer::Net(e.net),
+            ports: e.ports,
+        };
+        statement.allow.retain(|d| *d != own);
+        for n in super::shared::without(e.net, &e.except) {
+            statement.allow(Dest {
+                peer: Peer::Net(n),
+                ports: e.ports,
+            });
+        }
     }
 }
 

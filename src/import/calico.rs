@@ -20,7 +20,8 @@
 //! | a rule with no destination | `any` |
 //! | a Tier before `default` with `defaultAction: Pass` holding GlobalNetworkPolicies that only deny | `cluster NAME [SUBJECT] deny ...` |
 //! | GlobalNetworkPolicy in the `default` tier with a `namespaceSelector` (pods only) | `cluster NAME [{SELECTOR}] [in ns{...}] [except NS, ...] -> ...` |
-//! | GlobalNetworkPolicies without `namespaceSelector` in `default` (host endpoints too), other tiers | refused (E0803) |
+//! | GlobalNetworkPolicy in the `default` tier without `namespaceSelector` (pods and host endpoints) | `cluster NAME [{SELECTOR}] -> ...` and `host NAME-nodes [{SELECTOR}] -> ...` with the failsafe ports allowed to `any`; with `!has(projectcalico.org/namespace)`, the host statement alone |
+//! | such a policy whose `Deny` rules cover a failsafe port, policies of other tiers | refused (E0803) |
 //! | NetworkSet, GlobalNetworkSet | `def NAME = ...` |
 //! | `notProtocol`, `notICMP`, `notPorts`, `notSelector`, source criteria | left out (W0802) in an `Allow`, refused (E0803) in a `Deny` |
 
@@ -114,7 +115,7 @@ pub fn import(
     // What read well on its own is read together (and mapped, to report everything at once).
     let all = yaml(&read_well);
     let reader = Reader::new(Mode::Import);
-    let tiers = match read::tiers(&all, &reader, true) {
+    let mut tiers = match read::tiers(&all, &reader, true) {
         Ok(t) => t,
         Err(e) => {
             let file = calico
@@ -132,12 +133,16 @@ pub fn import(
         .flat_map(|t| &t.policies)
         .flat_map(|p| &p.rules)
         .any(|r| !r.destination.domains.is_empty());
+    // The edition the import is built and compared for decides the failsafe ports of host
+    // endpoints, on both sides.
+    tiers.enterprise = enterprise;
     let mapping = Mapping {
         docs,
         sources,
         names,
         by_object: &by_object,
         sets: &tiers.sets,
+        enterprise,
     };
     mapping.sets(program);
     mapping.tiers(&tiers, report, program);
@@ -151,6 +156,8 @@ struct Mapping<'a> {
     names: &'a Names,
     by_object: &'a BTreeMap<(Option<String>, String), usize>,
     sets: &'a [NetworkSet],
+    /// Calico Enterprise (the policies name domains): its failsafe ports.
+    enterprise: bool,
 }
 
 /// A rule's destinations, the ranges it allows with exceptions, and what it left out.
@@ -249,15 +256,18 @@ impl Mapping<'_> {
                         None if p.namespace_selector.is_some() => {
                             self.cluster_workload(p, &o, report, program)
                         }
-                        None => report.refuse(
-                            o.doc,
-                            o.span,
-                            format!(
-                                "{} {}: without a `namespaceSelector` it also applies to host endpoints, which the language cannot say yet",
-                                o.kind, o.object
-                            ),
-                            "add `namespaceSelector: all()` if it is meant for pods only, or keep this policy outside egressc",
-                        ),
+                        // §gnp: without one it applies to the host endpoints its selector
+                        // selects as well; `!has(projectcalico.org/namespace)` leaves pods out.
+                        None => match host_only(&p.selector) {
+                            Some(nodes) => self.host_workload(p, nodes, "", &o, report, program),
+                            None => {
+                                self.cluster_workload(p, &o, report, program);
+                                // A selector the language cannot write is refused there.
+                                if let Ok(nodes) = subject(&p.selector) {
+                                    self.host_workload(p, nodes, "-nodes", &o, report, program);
+                                }
+                            }
+                        },
                     }
                 } else if i < default_at && t.default_action == TierDefault::Pass {
                     self.guardrail(p, &o, report, program);
@@ -320,9 +330,72 @@ impl Mapping<'_> {
                 );
             }
         };
+        let statement = self.global_statement(p, subject.selector.clone(), "", o, report);
+        program.add_cluster(subject.namespaces, statement);
+    }
+
+    /// A GlobalNetworkPolicy of the default tier without `namespaceSelector`, for the host
+    /// endpoints of the nodes `nodes` selects: a host statement. §failsafe: Felix keeps its
+    /// outbound failsafe ports open on every host endpoint, so the statement allows them to
+    /// every destination; a Deny rule on one of them decides nothing there, which the language
+    /// cannot say (E0543), so such a policy is refused.
+    /// `suffix` tells its name from the cluster statement of the same policy's pods.
+    fn host_workload(
+        &self,
+        p: &Policy,
+        nodes: LabelSelector,
+        suffix: &str,
+        o: &Origin,
+        report: &mut Report,
+        program: &mut Program,
+    ) {
+        let mut statement = self.global_statement(p, nodes, suffix, o, report);
+        let failsafe = crate::verify::calico::failsafe_ports(self.enterprise);
+        let on_failsafe = |d: &Dest| {
+            d.ports.is_none_or(|r| {
+                failsafe
+                    .iter()
+                    .any(|&(proto, port)| r.proto == proto && r.first <= port && port <= r.last)
+            })
+        };
+        if statement.deny.iter().any(on_failsafe) {
+            return report.refuse(
+                o.doc,
+                o.span,
+                format!(
+                    "{} {}: on host endpoints its Deny rules also cover Calico's failsafe ports, which stay open whatever the policy",
+                    o.kind, o.object
+                ),
+                "add `namespaceSelector: all()` if it is meant for pods only, or keep this policy outside egressc",
+            );
+        }
+        for &(proto, port) in failsafe {
+            statement.allow(Dest {
+                peer: Peer::Any,
+                ports: Some(PortRange {
+                    proto,
+                    first: port,
+                    last: port,
+                }),
+            });
+        }
+        program.add_host(statement);
+    }
+
+    /// The statement of a GlobalNetworkPolicy of the default tier for what `selector` selects
+    /// (pods or nodes), named after the policy (without its tier) and `suffix`, with its rules.
+    fn global_statement(
+        &self,
+        p: &Policy,
+        selector: LabelSelector,
+        suffix: &str,
+        o: &Origin,
+        report: &mut Report,
+    ) -> Statement {
+        let name = names::from_object(p.name.rsplit('.').next().unwrap_or(&p.name));
         let mut statement = Statement {
-            name: names::from_object(p.name.rsplit('.').next().unwrap_or(&p.name)),
-            selector: subject.selector.clone(),
+            name: format!("{name}{suffix}"),
+            selector,
             allow: Vec::new(),
             deny: Vec::new(),
             exceptions: Vec::new(),
@@ -330,7 +403,7 @@ impl Mapping<'_> {
             origins: vec![o.clone()],
         };
         self.rules_into(p, o, report, &mut statement);
-        program.add_cluster(subject.namespaces, statement);
+        statement
     }
 
     /// A GlobalNetworkPolicy of a passing tier before `default` that only denies: a guardrail
@@ -869,6 +942,24 @@ fn subject(s: &Selector) -> Result<LabelSelector, String> {
         [one] => Ok(one.clone()),
         _ => Err("it has alternatives (`||`), which one statement cannot select".into()),
     }
+}
+
+/// The label every workload endpoint carries and no host endpoint does (§labels).
+const WORKLOAD_NAMESPACE: &str = "projectcalico.org/namespace";
+
+/// The nodes a selector selects when it leaves every pod out (`... && !has(projectcalico.org/
+/// namespace)`, as egressc writes host statements): the rest of it; `None` when it may select
+/// pods too, or cannot be written.
+fn host_only(s: &Selector) -> Option<LabelSelector> {
+    let alternatives = s.expr().alternatives().ok()?;
+    let [reqs] = alternatives.as_slice() else {
+        return None;
+    };
+    let pods_out = LabelReq::DoesNotExist(WORKLOAD_NAMESPACE.to_owned());
+    if !reqs.contains(&pods_out) {
+        return None;
+    }
+    checked(reqs.iter().filter(|r| **r != pods_out).cloned().collect()).ok()
 }
 
 /// A pod selector's alternatives, each as a selector of the language.

@@ -21,6 +21,7 @@
 //! | `egressDeny` | `deny ...` |
 //! | CiliumClusterwideNetworkPolicy with only `egressDeny`, `enableDefaultDeny.egress: false` | `cluster NAME [SUBJECT] deny ...` |
 //! | CiliumClusterwideNetworkPolicy that isolates (`enableDefaultDeny.egress` not `false`) | `cluster NAME [{SELECTOR}] [in ns{...}] [except NS, ...] -> ...` |
+//! | CiliumClusterwideNetworkPolicy with a `nodeSelector` (a host policy) | `host NAME [{NODE LABELS}] -> ...` (`toEntities: [host]` alone, the node itself, dropped) |
 //! | clusterwide allowances that isolate nothing, subjects by service account | refused (E0803) |
 //! | other `toEntities` (the reader), `toServices`, `toGroups`, `toNodes`, L7 rules, named ports, protocols without ports in `toPorts`, `cidrGroupRef` (the reader) | left out (W0802) |
 

@@ -409,33 +409,13 @@ impl CalicoEvaluator {
     }
 }
 
-/// §failsafe: the outbound ports Felix keeps open on every host endpoint, to any address, by
-/// default (`FailsafeOutboundHostPorts`); Calico Enterprise's default list is shorter.
-const FAILSAFE: &[(&str, u16)] = &[
-    ("udp", 53),
-    ("udp", 67),
-    ("tcp", 179),
-    ("tcp", 2379),
-    ("tcp", 2380),
-    ("tcp", 5473),
-    ("tcp", 6443),
-    ("tcp", 6666),
-    ("tcp", 6667),
-];
-const FAILSAFE_ENTERPRISE: &[(&str, u16)] =
-    &[("udp", 53), ("udp", 67), ("tcp", 179), ("tcp", 6443)];
-
 impl CalicoEvaluator {
     /// The failsafe port a flow from a host endpoint goes to, if it does.
     fn failsafe(&self, flow: &Flow) -> Option<(&'static str, u16)> {
-        let list = if self.tiers.enterprise {
-            FAILSAFE_ENTERPRISE
-        } else {
-            FAILSAFE
-        };
-        list.iter()
-            .copied()
-            .find(|&(proto, port)| flow.proto.as_str() == proto && flow.port == port)
+        super::failsafe_ports(self.tiers.enterprise)
+            .iter()
+            .find(|&&(proto, port)| flow.proto == proto && flow.port == port)
+            .map(|&(proto, port)| (proto.as_str(), port))
     }
 }
 

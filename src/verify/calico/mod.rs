@@ -55,6 +55,7 @@ use ipnet::IpNet;
 use super::ports::{PortRange, Protocol};
 use super::yaml::Pos;
 use super::{Undecidable, read_emitted};
+use crate::model::Proto;
 use domain::Domain;
 use selector::Selector;
 
@@ -209,6 +210,30 @@ pub struct Entity {
 pub struct ServiceMatch {
     pub name: String,
     pub namespace: Option<String>,
+}
+
+/// §failsafe: the outbound ports Felix keeps open on every host endpoint, to any address,
+/// whatever the policy: the default of `FailsafeOutboundHostPorts`; Calico Enterprise's default
+/// list is shorter.
+pub fn failsafe_ports(enterprise: bool) -> &'static [(Proto, u16)] {
+    const OPEN: &[(Proto, u16)] = &[
+        (Proto::Udp, 53),
+        (Proto::Udp, 67),
+        (Proto::Tcp, 179),
+        (Proto::Tcp, 2379),
+        (Proto::Tcp, 2380),
+        (Proto::Tcp, 5473),
+        (Proto::Tcp, 6443),
+        (Proto::Tcp, 6666),
+        (Proto::Tcp, 6667),
+    ];
+    const ENTERPRISE: &[(Proto, u16)] = &[
+        (Proto::Udp, 53),
+        (Proto::Udp, 67),
+        (Proto::Tcp, 179),
+        (Proto::Tcp, 6443),
+    ];
+    if enterprise { ENTERPRISE } else { OPEN }
 }
 
 /// Decides flows by the Calico policies of one YAML stream.

@@ -192,9 +192,17 @@ impl Scoped for Scope<'_> {
                 for ns in &spaces {
                     out.extend(universe::subjects(ns, &sel));
                 }
-                // §gnp: without a namespaceSelector it selects host endpoints too.
+                // §gnp: without a namespaceSelector it selects host endpoints too, by the
+                // node's labels, which never hold the ones Calico gives workload endpoints.
                 if p.namespace.is_none() && p.namespace_selector.is_none() {
-                    out.extend(universe::nodes(&sel));
+                    let nodes = LabelSelector::new(
+                        sel.reqs
+                            .iter()
+                            .filter(|r| !r.key().starts_with("projectcalico.org/"))
+                            .cloned()
+                            .collect(),
+                    );
+                    out.extend(universe::nodes(&nodes));
                 }
             }
         }

@@ -49,9 +49,12 @@ struct Prog {
     parsed: Parsed,
     /// Whether a file changed since the analysis.
     stale: bool,
-    /// The documents diagnostics were last published for.
-    published: BTreeSet<String>,
+    /// What was last published for each document: the version and the diagnostics.
+    published: BTreeMap<String, Published>,
 }
+
+/// A publication, as the client holds it until the next one for the same document.
+type Published = (Option<i32>, Vec<lsp_types::Diagnostic>);
 
 /// The standard library, parsed, and its files as documents editors may open read-only.
 pub struct Stdlib {
@@ -460,7 +463,7 @@ impl<'w> Server<'w> {
         let before = std::mem::take(&mut prog.published);
         if members.is_empty() {
             self.programs.remove(key);
-            for u in before {
+            for u in before.into_keys() {
                 if let Ok(u) = u.parse() {
                     self.outbox.push(publish(u, Vec::new(), None));
                 }
@@ -470,21 +473,32 @@ impl<'w> Server<'w> {
         self.analyses += 1;
         let mut parsed = std::mem::take(&mut prog.parsed);
         let program = Program::build(members, &self.stdlib.files, &mut parsed);
-        let mut published = BTreeSet::new();
+        let mut published = BTreeMap::new();
         for (doc, list) in diagnostics::by_document(&program, &self.stdlib) {
-            published.insert(doc.uri.as_str().to_owned());
-            self.outbox
-                .push(publish(doc.uri.clone(), list, program.version_of(&doc.uri)));
+            let key = doc.uri.as_str().to_owned();
+            let now = (program.version_of(&doc.uri), list);
+            // The client holds the last publication of each document: one that would say the
+            // same again (a file the edit did not touch) is not sent.
+            if before.get(&key) != Some(&now) {
+                self.outbox
+                    .push(publish(doc.uri.clone(), now.1.clone(), now.0));
+            }
+            published.insert(key, now);
         }
-        for u in before.difference(&published) {
+        for u in before.keys().filter(|u| !published.contains_key(*u)) {
             if let Ok(u) = u.parse() {
                 self.outbox.push(publish(u, Vec::new(), None));
             }
         }
         if let Some(prog) = self.programs.get_mut(key) {
             prog.published = published;
-            prog.analysis = Some(program);
+            let old = prog.analysis.replace(program);
             prog.parsed = parsed;
+            // Freeing a large program's analysis takes a while: not on the way to the next
+            // answer.
+            if let Some(old) = old {
+                std::thread::spawn(move || drop(old));
+            }
         }
     }
 

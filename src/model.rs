@@ -669,6 +669,133 @@ impl fmt::Display for NamespaceSel {
     }
 }
 
+/// What an HTTP allowance matches in a request's path: `Exact("/v1/orders")` that path, with
+/// or without a query string; `Prefix("/v1/")` (written `/v1/*`) every path that starts with it,
+/// with or without a query string.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PathPattern {
+    Exact(String),
+    Prefix(String),
+}
+
+impl PathPattern {
+    /// Whether a request's path (its query string already removed) matches.
+    pub fn matches(&self, path: &str) -> bool {
+        match self {
+            PathPattern::Exact(p) => path == p,
+            PathPattern::Prefix(p) => path.starts_with(p.as_str()),
+        }
+    }
+}
+
+impl fmt::Display for PathPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathPattern::Exact(p) => f.write_str(p),
+            PathPattern::Prefix(p) => write!(f, "{p}*"),
+        }
+    }
+}
+
+/// What an HTTP allowance matches in a request's `Host` header (`:authority` in HTTP/2), as the
+/// client sent it: `host = api.example.com` the name alone, `host = api.example.com:8080` the
+/// name and that port (clients write the port when it is not the scheme's default). The name
+/// is matched as host names are (`*.x` one label, `**.x` one or more), in lower case, without a
+/// final dot.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HttpHost {
+    pub name: HostPattern,
+    pub port: Option<u16>,
+}
+
+impl HttpHost {
+    /// Whether a `Host` header, as sent, matches.
+    pub fn matches(&self, header: &str) -> bool {
+        let name = match self.port {
+            None => header,
+            Some(p) => match header.rsplit_once(':') {
+                Some((name, port)) if port == p.to_string() => name,
+                _ => return false,
+            },
+        };
+        !name.contains(':') && !name.ends_with('.') && self.name.matches(name)
+    }
+}
+
+impl fmt::Display for HttpHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.port {
+            None => write!(f, "{}", self.name),
+            Some(p) => write!(f, "{}:{p}", self.name),
+        }
+    }
+}
+
+/// The HTTP requests an allowance is narrowed to (`http(DEST, method = GET, path = "/v1/*",
+/// host = api.example.com)`): each field given must match; at least one is given.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct HttpMatch {
+    /// An upper-case method, matched exactly.
+    pub method: Option<String>,
+    pub path: Option<PathPattern>,
+    pub host: Option<HttpHost>,
+}
+
+impl HttpMatch {
+    /// Whether a request with this method, path (without its query) and `Host` header (as
+    /// sent) matches.
+    pub fn matches(&self, method: &str, path: &str, host: &str) -> bool {
+        self.method.as_deref().is_none_or(|m| m == method)
+            && self.path.as_ref().is_none_or(|p| p.matches(path))
+            && self.host.as_ref().is_none_or(|h| h.matches(host))
+    }
+}
+
+impl HttpMatch {
+    /// A request it matches, as (method, request target, host): its method (else `GET`), its
+    /// path (a prefix followed by `example`), its host (a name its pattern matches, else
+    /// `example.org`).
+    pub fn example(&self) -> (String, String, String) {
+        let method = self.method.clone().unwrap_or_else(|| "GET".to_owned());
+        let target = match &self.path {
+            None => "/".to_owned(),
+            Some(PathPattern::Exact(p)) => p.clone(),
+            Some(PathPattern::Prefix(p)) => format!("{p}example"),
+        };
+        let host = match &self.host {
+            None => "example.org".to_owned(),
+            Some(h) => {
+                let name = match h.name.wildcard {
+                    Wildcard::None => h.name.base.clone(),
+                    Wildcard::OneLabel => format!("a.{}", h.name.base),
+                    Wildcard::AnyLabels => format!("a.b.{}", h.name.base),
+                };
+                match h.port {
+                    None => name,
+                    Some(p) => format!("{name}:{p}"),
+                }
+            }
+        };
+        (method, target, host)
+    }
+}
+
+impl fmt::Display for HttpMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(m) = &self.method {
+            parts.push(format!("method = {m}"));
+        }
+        if let Some(p) = &self.path {
+            parts.push(format!("path = \"{p}\""));
+        }
+        if let Some(h) = &self.host {
+            parts.push(format!("host = {h}"));
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
 /// The pods a cluster-wide statement selects: those its label selector selects in the namespaces
 /// it chooses (every namespace, or those whose labels match; `except NS, ...` is a requirement
 /// on the namespace's name label).
@@ -731,6 +858,12 @@ pub enum Peer {
     /// `cluster`: everything inside the cluster: every pod of every namespace, every node and
     /// the API server.
     Cluster,
+    /// `http(api.example.com:80, method = GET)`: the HTTP requests to `peer` that `http`
+    /// matches (and nothing else on the port: not other requests, not other protocols).
+    Http {
+        peer: Box<Peer>,
+        http: HttpMatch,
+    },
 }
 
 /// Which nodes a [`Peer::Nodes`] means, seen from the sending pod.
@@ -824,6 +957,8 @@ impl Peer {
     /// Whether two peers can match a common destination (conservative for pods).
     pub fn may_overlap(&self, other: &Peer) -> bool {
         match (self, other) {
+            // An HTTP allowance reaches some of its peer's destinations.
+            (Peer::Http { peer, .. }, o) | (o, Peer::Http { peer, .. }) => peer.may_overlap(o),
             (Peer::Net(a), Peer::Net(b)) => a.contains(b) || b.contains(a),
             (Peer::Host(a), Peer::Host(b)) => {
                 a == b || a.wildcard != Wildcard::None || b.wildcard != Wildcard::None
@@ -898,6 +1033,7 @@ impl fmt::Display for Peer {
             Peer::ApiServer => f.write_str("kube-apiserver"),
             Peer::Nodes(n) => f.write_str(n.name()),
             Peer::Cluster => f.write_str("cluster"),
+            Peer::Http { peer, http } => write!(f, "http({peer}, {http})"),
         }
     }
 }

@@ -28,7 +28,8 @@ mod programs;
 use common::{compare, compare_inputs};
 use programs::{
     ALLOWS, CLUSTER_ALLOWS, CLUSTER_DENIES, CLUSTER_SUBJECTS, DENIES, DNS_SERVERS, FACTS,
-    HOST_ALLOWS, HOST_DENIES, HOST_SUBJECTS, cluster_statement, host_statement, program_with_dns,
+    HOST_ALLOWS, HOST_DENIES, HOST_SUBJECTS, HTTP_ALLOWS, cluster_statement, host_statement,
+    http_statement, program_with_dns,
 };
 
 fn example_files() -> Vec<std::path::PathBuf> {
@@ -94,13 +95,15 @@ proptest! {
             proptest::collection::vec(0..HOST_ALLOWS.len(), 1..4),
             proptest::collection::vec(0..HOST_DENIES.len(), 0..2),
         )),
+        http in proptest::option::weighted(0.4, proptest::collection::vec(0..HTTP_ALLOWS.len(), 1..4)),
     ) {
         let source = format!(
-            "{}{}{}{}",
+            "{}{}{}{}{}",
             FACTS[facts],
             cluster.map_or_else(String::new, |(s, a, d)| cluster_statement(s, &a, &d)),
             host.map_or_else(String::new, |(s, a, d)| host_statement(s, &a, &d)),
-            program_with_dns(dns_server, apps, default_deny, guardrail, keyword_namespace)
+            program_with_dns(dns_server, apps, default_deny, guardrail, keyword_namespace),
+            http.map_or_else(String::new, |a| http_statement(&a)),
         );
         for t in Target::ALL {
             match compare(&source, *t, 5) {

@@ -382,6 +382,7 @@ impl Nodes<'_> {
                     }
                     n.leaf(name.span, "Service");
                 }
+                ast::DestKind::Text(t) => n.leaf(t.span, "quoted text"),
                 ast::DestKind::Pods {
                     namespace,
                     selector,

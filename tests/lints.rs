@@ -80,6 +80,11 @@ fn single_ip_family() {
 }
 
 #[test]
+fn http_on_tls_port() {
+    assert_lint("http-on-tls-port");
+}
+
+#[test]
 fn no_default_deny() {
     assert_lint("no-default-deny");
 }

@@ -331,10 +331,11 @@ module.exports = grammar({
       optional($.port_suffix),
     ),
 
-    // `10.20.30.0/24`, `port = 6432`
+    // `port = 6432`, `10.20.30.0/24`, and a quoted path: `path = "/v1/orders/*"` (the
+    // compiler refuses quoted text anywhere but the `path` of `http(...)`, E0365).
     argument: $ => seq(
       optional(seq(field('name', $.identifier), '=')),
-      field('value', $._destination),
+      field('value', choice($._destination, $.string)),
     ),
 
     // `10.20.30.0/24:5432/tcp`, `[fd00::1]:443`, `api.stripe.com:443/tcp`, `db:port/tcp`,

@@ -176,7 +176,81 @@ struct PortProtocol {
 
 #[derive(Serialize, Clone)]
 struct L7Rules {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     dns: Vec<FqdnSelector>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    http: Vec<HttpRule>,
+}
+
+/// A `rules.http[]` entry: regular expressions Cilium's proxy matches against the whole
+/// method, `:path` (path and query) and `:authority` (host, and a port when the client sent
+/// one) of a request.
+#[derive(Serialize, Clone)]
+struct HttpRule {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+}
+
+/// `s` with every character a regular expression reads specially escaped.
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The `rules.http[]` entry of an HTTP allowance. [layer7] `PortRuleHTTP`: each field is an
+/// "extended POSIX regex" matched against the request; Cilium hands them to Envoy as
+/// `safe_regex` matchers, which match the whole value (cilium/cilium#41314; Envoy's
+/// `RegexMatcher`: "the entire ... must match"), so the language's meaning is written out:
+/// an exact path with any query string (`/v1/orders(\?.*)?`), a prefix with anything after it
+/// (`/v1/.*`), the `Host` header as sent (`api\.example\.com`, `api\.example\.com:8080`), one
+/// label as `[^.:]+`.
+fn http_rule(m: &model::HttpMatch) -> HttpRule {
+    HttpRule {
+        method: m.method.clone(),
+        path: m.path.as_ref().map(|p| match p {
+            model::PathPattern::Exact(p) => format!("{}(\\?.*)?", regex_escape(p)),
+            model::PathPattern::Prefix(p) => format!("{}.*", regex_escape(p)),
+        }),
+        host: m.host.as_ref().map(|h| {
+            let base = regex_escape(&h.name.base);
+            let port = h.port.map(|p| format!(":{p}")).unwrap_or_default();
+            match h.name.wildcard {
+                Wildcard::None => format!("{base}{port}"),
+                Wildcard::OneLabel => format!("[^.:]+\\.{base}{port}"),
+                Wildcard::AnyLabels => format!("[^.:]+(\\.[^.:]+)*\\.{base}{port}"),
+            }
+        }),
+    }
+}
+
+/// The Cilium rules of an HTTP allowance: its peer's rules on `ports`, each port entry with the
+/// allowance's `rules.http`.
+fn http_rules(
+    peer: &Peer,
+    m: &model::HttpMatch,
+    ports: &PortSet,
+    ns: Option<&str>,
+) -> Vec<EgressRule> {
+    let mut out = rules(&[peer], ports, ns);
+    for r in &mut out {
+        for p in &mut r.to_ports {
+            p.rules = Some(L7Rules {
+                dns: Vec::new(),
+                http: vec![http_rule(m)],
+            });
+        }
+    }
+    out
 }
 
 #[derive(Serialize)]
@@ -391,6 +465,9 @@ fn rules(peers: &[&Peer], ports: &PortSet, policy_ns: Option<&str>) -> Vec<Egres
                 namespace,
                 selector,
             } => to_endpoints.push(endpoints(namespace, selector, policy_ns)),
+            // Written by `http_rules`, with their L7 rules (the checker refuses them in deny
+            // lists); left out here, which could only narrow.
+            Peer::Http { .. } => {}
         }
     }
     let mut peers = Vec::new();
@@ -519,11 +596,15 @@ fn dns_rules(policy: &ir::Policy) -> Vec<FqdnSelector> {
     names.into_iter().collect()
 }
 
-/// Every host name a policy allows, with where it was written.
+/// Every host name a policy allows (an HTTP allowance's too), with where it was written.
 fn hosts(policy: &ir::Policy) -> impl Iterator<Item = (&HostPattern, Span)> {
     policy.allow.iter().flat_map(|r| {
         r.peers.iter().filter_map(move |p| match p {
             Peer::Host(h) => Some((h, r.origin_of(p))),
+            Peer::Http { peer, .. } => match peer.as_ref() {
+                Peer::Host(h) => Some((h, r.origin_of(p))),
+                _ => None,
+            },
             _ => None,
         })
     })
@@ -536,9 +617,15 @@ fn allow_rules(policy: &ir::Policy) -> Vec<EgressRule> {
     let mut out = Vec::new();
     for r in &policy.allow {
         let dns = dns_ports(&r.ports);
-        let (seen, others): (Vec<&Peer>, Vec<&Peer>) = r
-            .peers
-            .iter()
+        let (with_http, plain): (Vec<&Peer>, Vec<&Peer>) =
+            r.peers.iter().partition(|p| matches!(p, Peer::Http { .. }));
+        for p in with_http {
+            if let Peer::Http { peer, http } = p {
+                out.extend(http_rules(peer, http, &r.ports, ns));
+            }
+        }
+        let (seen, others): (Vec<&Peer>, Vec<&Peer>) = plain
+            .into_iter()
             .partition(|p| visible && !dns.is_empty() && is_cluster_dns(p));
         for p in seen {
             let Peer::Pods {
@@ -555,6 +642,7 @@ fn allow_rules(policy: &ir::Policy) -> Vec<EgressRule> {
                     ports: dns.iter().map(port).collect(),
                     rules: Some(L7Rules {
                         dns: dns_rules(policy),
+                        http: Vec::new(),
                     }),
                 }],
                 ..Default::default()

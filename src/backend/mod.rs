@@ -196,6 +196,37 @@ enum Portless {
     IcmpTypes,
 }
 
+/// E0536 for every HTTP allowance of `rules` on a target without HTTP rules: native
+/// NetworkPolicy matches connections only, and Calico's `http` match works on ingress only,
+/// with Istio's application layer policy ("Calico network policy supports restricting traffic
+/// based on HTTP methods and paths only for ingress traffic", Calico's "Use HTTP methods and
+/// paths in policy rules").
+fn http_refusals(rules: &[ir::Rule], target: Target) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for r in rules {
+        for p in &r.peers {
+            let Peer::Http { http, .. } = p else { continue };
+            let why = match target {
+                Target::Native => "native NetworkPolicy matches connections, not HTTP requests",
+                _ => {
+                    "Calico matches HTTP methods and paths on ingress only, and only with Istio's application layer policy"
+                }
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::E0536,
+                    r.origin_of(p),
+                    format!("{} cannot allow only some HTTP requests ({http})", target_title(target)),
+                )
+                .label("an HTTP allowance")
+                .note(why)
+                .help("build with `--target cilium` (`toPorts[].rules.http`), or allow the destination on its port without `http(...)`"),
+            );
+        }
+    }
+    diags
+}
+
 /// E0520 for every protocol without ports that `target` cannot express in `rules`, and E0521
 /// for ICMP codes where it matches ICMP by type only; one report per protocol and place.
 fn protocol_refusals<'a>(

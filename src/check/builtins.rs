@@ -26,8 +26,9 @@ pub(super) struct Builtin {
 pub(super) const NONE: &str = "none";
 pub(super) const ANY: &str = "any";
 pub(super) const DNS_SERVER: &str = "dns-server";
+pub(super) const HTTP: &str = "http";
 
-pub(super) const BUILTINS: [Builtin; 8] = [
+pub(super) const BUILTINS: [Builtin; 9] = [
     Builtin {
         name: NONE,
         doc: "Nothing: `app batch-export -> none` isolates the pods for egress with nothing \
@@ -90,6 +91,15 @@ Cilium: `toEntities: [cluster]`. Native and Calico: every pod of every namespace
 declared addresses of the nodes and the API server (`set node-cidrs`, `set apiserver`; E0522 \
 without them). Everything outside the cluster is `world`. Built into the language.",
     },
+    Builtin {
+        name: HTTP,
+        doc: "HTTP requests to a destination: `http(api.example.com:80, method = GET, path = \
+\"/v1/orders/*\", host = api.example.com)` allows only the requests whose method, path and host \
+match (each argument optional, at least one given), and nothing else on that port. `path` is \
+matched whole, with any query string; a final `*` matches every path that starts with the rest. \
+The destination needs TCP ports. Cilium: `toPorts[].rules.http`; native NetworkPolicy and \
+Calico refuse it (E0536). Built into the language.",
+    },
 ];
 
 /// Whether `name` is built in.
@@ -127,6 +137,13 @@ pub(super) fn destination(
         "this-node" => Ok(vec![Expanded::new(Peer::Nodes(Nodes::This), origin)]),
         "other-nodes" => Ok(vec![Expanded::new(Peer::Nodes(Nodes::Others), origin)]),
         "cluster" => Ok(vec![Expanded::new(Peer::Cluster, origin)]),
+        HTTP => Err(Diagnostic::new(
+            Code::E0364,
+            name.span,
+            "`http` needs its destination and what to match",
+        )
+        .label("an HTTP allowance without arguments")
+        .help("write `http(DESTINATION:PORT, method = GET, path = \"/v1/*\")`")),
         _ => Err(misplaced_none(name.span)),
     }
 }

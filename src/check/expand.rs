@@ -17,13 +17,13 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use super::builtins;
 use super::checked::Dest;
 use super::defs::signature;
-use super::{literals, services};
+use super::{http, literals, services};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
 use crate::limits::{
     EXPANSION_STEPS, EXPANSION_STEPS_PER_BYTE, EXPANSION_STEPS_PER_DIAGNOSTIC,
     MAX_EXPANDED_DESTINATIONS, MAX_EXPANSION_DEPTH,
 };
-use crate::model::{LabelReq, LabelSelector, NamespaceSel, Peer, PortRange, Proto};
+use crate::model::{HttpMatch, LabelReq, LabelSelector, NamespaceSel, Peer, PortRange, Proto};
 use crate::source::{Span, Spanned};
 use crate::syntax::ast;
 
@@ -374,9 +374,15 @@ impl<'a> Checker<'a> {
     ) -> Option<Val> {
         let val = match &d.kind {
             ast::DestKind::Atom(a) => self.eval_atom(a, env, ns, origin)?,
+            ast::DestKind::Call { name, args }
+                if name.node == builtins::HTTP && !env.contains_key(&name.node) =>
+            {
+                self.http_call(args, env, ns, origin, d.span)?
+            }
             ast::DestKind::Call { name, args } => {
                 self.eval_call(name, args, env, ns, origin, d.span)?
             }
+            ast::DestKind::Text(t) => return self.err(http::text_misplaced(t.span)),
             ast::DestKind::Pods {
                 namespace,
                 selector,
@@ -666,6 +672,108 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+    }
+
+    /// `http(DEST, method = M, path = "P", host = H)`: the destinations of `DEST`, each narrowed
+    /// to the HTTP requests the arguments match (see `http.rs`). Every argument is checked
+    /// before any error stops the call.
+    fn http_call(
+        &mut self,
+        args: &[ast::Arg],
+        env: &Env,
+        ns: Option<&str>,
+        origin: Span,
+        call_span: Span,
+    ) -> Option<Val> {
+        let mut target: Option<Option<Val>> = None;
+        let mut m = HttpMatch::default();
+        let mut ok = true;
+        for arg in args {
+            let field = arg.name.as_ref().map(|n| n.node.as_str());
+            let checked = match field {
+                None if target.is_none() => {
+                    target = Some(self.eval_dest(&arg.value, env, ns, origin));
+                    Ok(())
+                }
+                None => Err(http::malformed(
+                    arg.value.span,
+                    "takes one destination; name the other arguments (`method = GET`)",
+                )),
+                Some("method") if m.method.is_none() => {
+                    http::method(&arg.value).map(|v| m.method = Some(v))
+                }
+                Some("path") if m.path.is_none() => match &arg.value.kind {
+                    ast::DestKind::Text(t) => http::path(t).map(|v| m.path = Some(v)),
+                    _ => Err(http::malformed(
+                        arg.value.span,
+                        "takes its path in quotes: `path = \"/v1/orders\"`",
+                    )),
+                },
+                Some("host") if m.host.is_none() => {
+                    http::host(&arg.value).map(|v| m.host = Some(v))
+                }
+                Some(f @ ("method" | "path" | "host")) => Err(http::malformed(
+                    arg.value.span,
+                    &format!("names `{f}` twice; write one `http(...)` per request shape"),
+                )),
+                Some(other) => {
+                    let mut d = Diagnostic::new(
+                        Code::E0208,
+                        arg.name.as_ref().map_or(arg.value.span, |n| n.span),
+                        format!("`http` has no parameter `{other}`"),
+                    )
+                    .label("unknown parameter");
+                    d = match suggest::did_you_mean(other, ["method", "path", "host"]) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => d.note("parameters: method, path, host"),
+                    };
+                    Err(d)
+                }
+            };
+            if let Err(d) = checked {
+                self.report(d);
+                ok = false;
+            }
+        }
+        let Some(target) = target else {
+            return self.err(http::malformed(call_span, "has no destination"));
+        };
+        // An argument already reported: the call is not reported again for it.
+        if !ok {
+            return None;
+        }
+        if m == HttpMatch::default() {
+            return self.err(http::malformed(
+                call_span,
+                "names no method, path or host to match",
+            ));
+        }
+        let Val::Dests(mut dests) = target? else {
+            return self.err(http::not_http(
+                call_span,
+                "something that is not a destination",
+            ));
+        };
+        for t in &mut dests {
+            let found = match (&t.dest.peer, t.dest.ports) {
+                (Peer::Http { .. }, _) => Some("an HTTP allowance"),
+                (_, None) => Some("every port of every protocol"),
+                (_, Some(r)) if r.proto != Proto::Tcp => Some("a port that is not TCP"),
+                _ => None,
+            };
+            if let Some(found) = found {
+                return self.err(http::not_http(t.dest.origin, found));
+            }
+            if let Some(r) = t.dest.ports.filter(|r| r.first <= 53 && 53 <= r.last) {
+                return self.err(http::dns_port(t.dest.origin, r));
+            }
+            let peer = std::mem::replace(&mut t.dest.peer, Peer::Any);
+            t.dest.peer = Peer::Http {
+                peer: Box::new(peer),
+                http: m.clone(),
+            };
+        }
+        Some(Val::Dests(dests))
     }
 
     /// Expands a call: binds the arguments to the definition's parameters (by name or position,

@@ -41,7 +41,11 @@ pub(super) fn statement<'a>(
         },
     };
     if let (Some(dests), Some(resolving)) = (dests, resolving) {
-        if resolving.is_some() && !dests.iter().all(|t| matches!(t.peer, Peer::Host(_))) {
+        let named = |p: &Peer| match p {
+            Peer::Http { peer, .. } => matches!(**peer, Peer::Host(_)),
+            p => matches!(p, Peer::Host(_)),
+        };
+        if resolving.is_some() && !dests.iter().all(|t| named(&t.peer)) {
             checker.diags.push(
                 Diagnostic::new(
                     Code::E0402,

@@ -15,6 +15,7 @@ pub mod checked;
 mod defs;
 mod expand;
 mod expectations;
+mod http;
 pub mod literals;
 mod services;
 mod settings;

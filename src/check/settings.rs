@@ -256,6 +256,7 @@ fn not_a_range(key: &str, v: &ast::Dest, kind: &ast::DestKind) -> Diagnostic {
         ast::DestKind::Pods { .. } => "pods",
         ast::DestKind::ServiceAccount { .. } => "a service account",
         ast::DestKind::Service { .. } => "a Service",
+        ast::DestKind::Text(_) => "a quoted text",
     };
     Diagnostic::new(
         Code::E0716,

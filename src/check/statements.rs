@@ -257,8 +257,25 @@ fn allow_list(
         }
     };
     let strict_dns = checker.saw_strict_dns && !checker.saw_dns;
-    let denied = checker.dests(deny, ns);
+    let denied = denied(checker, deny, ns);
     (allowed, denied, strict_dns)
+}
+
+/// A deny list, without HTTP allowances: E0367 for each (no target can deny some HTTP
+/// requests only: Cilium's `egressDeny` has no L7 rules, the others have no HTTP rules).
+fn denied(checker: &mut Checker<'_>, deny: &[ast::Dest], ns: Option<&str>) -> Option<Vec<Dest>> {
+    let dests = checker.dests(deny, ns)?;
+    let mut ok = true;
+    for d in dests.iter().filter(|d| matches!(d.peer, Peer::Http { .. })) {
+        checker.diags.push(
+            Diagnostic::new(Code::E0367, d.origin, "an HTTP rule cannot deny")
+                .label("some HTTP requests, in a deny list")
+                .note("Cilium's `egressDeny` takes no L7 rules, and no other target has HTTP rules")
+                .help("deny the destination on its port, or allow only the requests it may make with `http(...)` in the allow list"),
+        );
+        ok = false;
+    }
+    ok.then_some(dests)
 }
 
 /// Whether `d` is the bare word `none` (no port).
@@ -310,7 +327,7 @@ fn cluster(
     let subject = subject(checker, c);
     match &c.allow {
         None => {
-            let deny = checker.dests(&c.deny, None);
+            let deny = denied(checker, &c.deny, None);
             if let (true, true, Some(subject), Some(deny)) = (name_ok, fresh, subject, deny) {
                 program.guardrails.push(Guardrail {
                     name: c.name.node.clone(),
@@ -403,6 +420,20 @@ fn host(checker: &mut Checker<'_>, claims: &mut Claims, program: &mut Program, h
                 )
                 .label("the node itself, for a node's own traffic")
                 .help("a node's traffic to itself stays on the node and no target polices it: remove `this-node`, or write `other-nodes` for the other nodes"),
+            );
+        }
+        // Cilium's host firewall enforces L3 and L4 only: a host policy takes no L7 rules.
+        if matches!(d.peer, Peer::Http { .. }) {
+            ok = false;
+            checker.diags.push(
+                Diagnostic::new(
+                    Code::E0369,
+                    d.origin,
+                    format!("an HTTP rule in host statement `{}`", h.name.node),
+                )
+                .label("some HTTP requests, for a node's own traffic")
+                .note("Cilium's host firewall enforces addresses and ports only: host policies take no L7 rules, and no other target has HTTP rules")
+                .help("allow the destination on its port without `http(...)`"),
             );
         }
     }

@@ -123,6 +123,15 @@ codes! {
         E0370 Error "a namespace scope on a host statement";
         E0371 Error "pods as the subject of a host statement";
         E0372 Error "`this-node` in a host statement";
+        E0361 Error "not an HTTP path pattern";
+        E0362 Error "a `*` before the end of an HTTP path pattern";
+        E0363 Error "an HTTP rule on a destination without a TCP port";
+        E0364 Error "a malformed `http(...)`";
+        E0365 Error "a quoted text where a destination is expected";
+        E0366 Error "not an HTTP method";
+        E0367 Error "an HTTP rule in a deny list";
+        E0368 Error "an HTTP rule on port 53";
+        E0369 Error "an HTTP rule in a host statement";
         E0401 Error "expectation names an unknown workload";
         E0402 Error "`resolving` needs a host name and one address";
         E0403 Error "expectation cannot be decided by this target";
@@ -134,6 +143,7 @@ codes! {
         E0542 Error "host statements are not supported by this target";
         E0543 Error "a host statement narrower than calico's failsafe ports";
         E0544 Error "a node label cilium leaves out of a node's identity";
+        E0536 Error "HTTP rules are not supported by this target";
         E0505 Error "host names without a DNS allowance on cilium";
         E0506 Error "one-label wildcard cannot be expressed by this target";
         E0520 Error "protocol not supported by this target";
@@ -178,6 +188,7 @@ codes! {
         W0110 "statements select overlapping pods";
         W0111 "wide port range";
         W0116 "address range while the pod or node ranges are undeclared";
+        W0120 "an HTTP rule on port 443";
     }
     import {
         E0801 Error "YAML that cannot be read";

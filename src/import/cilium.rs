@@ -23,7 +23,8 @@
 //! | CiliumClusterwideNetworkPolicy that isolates (`enableDefaultDeny.egress` not `false`) | `cluster NAME [{SELECTOR}] [in ns{...}] [except NS, ...] -> ...` |
 //! | CiliumClusterwideNetworkPolicy with a `nodeSelector` (a host policy) | `host NAME [{NODE LABELS}] -> ...` (`toEntities: [host]` alone, the node itself, dropped) |
 //! | clusterwide allowances that isolate nothing, subjects by service account | refused (E0803) |
-//! | other `toEntities` (the reader), `toServices`, `toGroups`, `toNodes`, L7 rules, named ports, protocols without ports in `toPorts`, `cidrGroupRef` (the reader) | left out (W0802) |
+//! | `rules.http` (`method`, `path`, `host` in the forms the language's `http(...)` writes: an upper-case method, a path with `(\?.*)?` or `.*` after it, a host name with `[^.:]+\.` before it) | `http(PEER:PORT, method = M, path = "P", host = H)`; other expressions left out (W0802) |
+//! | other `toEntities` (the reader), `toServices`, `toGroups`, `toNodes`, other L7 rules, named ports, protocols without ports in `toPorts`, `cidrGroupRef` (the reader) | left out (W0802) |
 
 use std::collections::BTreeSet;
 
@@ -35,7 +36,8 @@ use super::report::Report;
 use super::shared::{self, At, WRITE_BY_HAND};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{
-    HostPattern, LabelSelector, NamespaceSel, Nodes, Peer as ModelPeer, PortRange, Proto, Subject,
+    HostPattern, HttpHost, HttpMatch, LabelSelector, NamespaceSel, Nodes, PathPattern,
+    Peer as ModelPeer, PortRange, Proto, Subject,
 };
 use crate::source::{SourceMap, Span, Spanned};
 use crate::verify::NAMESPACE_NAME;
@@ -628,6 +630,9 @@ fn entities(es: &[Entity]) -> Vec<ModelPeer> {
 /// `toPorts` (each protocol of `ANY` on its own), or `icmps` (every code of each type); `Err`
 /// names the ICMP messages the language cannot write.
 fn ports_of(r: &Rule) -> Result<Vec<Option<PortRange>>, String> {
+    if r.ports.iter().any(|p| p.http.is_some()) {
+        return Err("`egressDeny` takes no HTTP rules".into());
+    }
     if r.icmps.is_empty() {
         let all: Vec<_> = r
             .ports
@@ -669,6 +674,9 @@ fn allow_rule(
     if r.peers.is_none() && r.ports.is_empty() && r.icmps.is_empty() {
         // `{}`: the empty rule, which allows nothing and only isolates.
         return;
+    }
+    if r.ports.iter().any(|p| p.http.is_some()) {
+        return http_rules(r, s, dns, at, report, statement);
     }
     let ports = match ports_of(r) {
         Ok(p) => p,
@@ -748,6 +756,118 @@ fn allow_rule(
             }
         }
     }
+}
+
+/// A rule whose port entries carry HTTP rules: each entry on its own, and each of its HTTP rules
+/// as `http(PEER:PORT, ...)` on each of the rule's peers ([layer7] a request is allowed when one
+/// rule matches: a union). What the language cannot write is left out (the program allows
+/// less); an entry without HTTP rules is a plain allowance.
+fn http_rules(
+    r: &Rule,
+    s: &Spec,
+    dns: Answers,
+    at: &At<'_>,
+    report: &mut Report,
+    statement: &mut Statement,
+) {
+    for pr in &r.ports {
+        let plain = Rule {
+            ports: vec![crate::verify::cilium::PortRule {
+                http: None,
+                ..pr.clone()
+            }],
+            ..r.clone()
+        };
+        let Some(rules) = &pr.http else {
+            allow_rule(&plain, s, dns, at, report, statement);
+            continue;
+        };
+        // The entry's peers and ports, as the plain allowance would write them.
+        let mut inner = Statement {
+            allow: Vec::new(),
+            deny: Vec::new(),
+            exceptions: Vec::new(),
+            ..statement.clone()
+        };
+        allow_rule(&plain, s, dns, at, report, &mut inner);
+        let of = format!("{} {}", at.d.kind, s.object);
+        let mut narrower = |message: String, help: &str| {
+            report.narrower(at.doc, at.span(r.pos), message, help);
+        };
+        if !inner.exceptions.is_empty() {
+            narrower(
+                format!("the HTTP rules of {of} are left out: their `toCIDRSet` has exceptions"),
+                WRITE_BY_HAND,
+            );
+            continue;
+        }
+        for h in rules {
+            let m = match http_match(h) {
+                Ok((m, true)) => {
+                    narrower(
+                        format!(
+                            "an HTTP rule of {of} ({h}) is written `{m}`: each unescaped `.` of its expressions, which matches any character, is read as a dot"
+                        ),
+                        "escape the dots (`\\.`) in the YAML if a dot is meant",
+                    );
+                    m
+                }
+                Ok((m, false)) => m,
+                Err(why) => {
+                    narrower(
+                        format!("an HTTP rule of {of} ({h}) is left out: {why}"),
+                        WRITE_BY_HAND,
+                    );
+                    continue;
+                }
+            };
+            for d in &inner.allow {
+                statement.allow(Dest {
+                    peer: ModelPeer::Http {
+                        peer: Box::new(d.peer.clone()),
+                        http: m.clone(),
+                    },
+                    ports: d.ports,
+                });
+            }
+        }
+    }
+}
+
+/// A `rules.http[]` entry as the language's HTTP match, and whether that is narrower.
+fn http_match(h: &crate::verify::cilium::http::HttpRule) -> Result<(HttpMatch, bool), String> {
+    let r = h.reading()?;
+    let host = match r.host {
+        None => None,
+        Some((name, wild, port)) => {
+            let text = match wild {
+                0 => name,
+                1 => format!("*.{name}"),
+                _ => format!("**.{name}"),
+            };
+            let name = crate::check::literals::host(&Spanned::new(text.clone(), Span::default()))
+                .map_err(|_| {
+                format!("its host `{text}` is not a host name the language writes")
+            })?;
+            Some(HttpHost { name, port })
+        }
+    };
+    let path = r.path.map(|(p, prefix)| {
+        if prefix {
+            PathPattern::Prefix(p)
+        } else {
+            PathPattern::Exact(p)
+        }
+    });
+    let m = HttpMatch {
+        method: r.method,
+        path,
+        host,
+    };
+    if m == HttpMatch::default() {
+        return Err("it matches every request".into());
+    }
+    Ok((m, r.narrowed))
 }
 
 /// An `egressDeny` rule: what it denies, or why it cannot be written (a deny is never left out).

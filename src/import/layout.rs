@@ -115,6 +115,8 @@ pub fn selector(s: &LabelSelector) -> String {
 /// where pods always name their namespace).
 fn peer(p: &Peer, home: Option<&str>) -> String {
     match p {
+        // Its port goes inside the parentheses: see `dest_texts`.
+        Peer::Http { peer: inner, http } => format!("http({}, {http})", peer(inner, home)),
         Peer::Net(n) => n.to_string(),
         Peer::Host(h) => h.to_string(),
         Peer::Any | Peer::ApiServer | Peer::Nodes(_) | Peer::Cluster => p.to_string(),
@@ -279,13 +281,21 @@ fn dest_texts(list: &[Dest], home: Option<&str>, defs: &Defs<'_>, strict_dns: bo
                     out.push(group.text.clone());
                 }
             }
-            None => {
-                let p = match defs.pods.get(&d.peer) {
-                    Some(name) => name.clone(),
-                    None => peer(&d.peer, home),
-                };
-                out.push(format!("{p}{}", suffix(d.ports)));
-            }
+            // An HTTP allowance holds its port: `http(api.example.com:80, method = GET)`.
+            None => match &d.peer {
+                Peer::Http { peer: inner, http } => out.push(format!(
+                    "http({}{}, {http})",
+                    peer(inner, home),
+                    suffix(d.ports)
+                )),
+                _ => {
+                    let p = match defs.pods.get(&d.peer) {
+                        Some(name) => name.clone(),
+                        None => peer(&d.peer, home),
+                    };
+                    out.push(format!("{p}{}", suffix(d.ports)));
+                }
+            },
         }
     }
     out

@@ -72,7 +72,13 @@ pub fn carve(allow: &[Rule], deny: &[Rule]) -> Result<Vec<CarvedRule>, Vec<Carve
                 }
                 // Carved by the address ranges they stand for, where a target resolves them
                 // (see `backend::native`); here they only refuse to be cut out of `any`.
-                Peer::Net(_) | Peer::Any | Peer::ApiServer | Peer::Nodes(_) | Peer::Cluster => {}
+                // The checker refuses HTTP rules in deny lists (E0367).
+                Peer::Net(_)
+                | Peer::Any
+                | Peer::ApiServer
+                | Peer::Nodes(_)
+                | Peer::Cluster
+                | Peer::Http { .. } => {}
             }
             // Nothing but ports can be cut out of `any`.
             if !matches!(p, Peer::Any | Peer::Host(_)) {

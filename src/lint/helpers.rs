@@ -34,7 +34,8 @@ pub fn is_dns(t: &Dest, server: &[Peer]) -> bool {
         Peer::Net(_) | Peer::Nodes(_) => ports.contains(Proto::Udp, 53) && t.ports.is_some(),
         // Every destination (everything in the cluster), the cluster DNS included.
         Peer::Any | Peer::Cluster => ports.contains(Proto::Udp, 53),
-        Peer::Host(_) | Peer::ApiServer => false,
+        // Some HTTP requests are no DNS lookups.
+        Peer::Host(_) | Peer::ApiServer | Peer::Http { .. } => false,
     }
 }
 

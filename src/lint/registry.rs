@@ -41,6 +41,7 @@ pub const RULES: &[Rule] = &[
     rules::overlapping_workloads::RULE,
     rules::wide_port_range::RULE,
     rules::undeclared_cluster_ranges::RULE,
+    rules::http_on_tls_port::RULE,
 ];
 
 /// The lint with this code, if the code is a lint's.

@@ -133,6 +133,7 @@ fn in_dest<'a>(
             }
             ast::Atom::Port(_) => None,
         },
+        ast::DestKind::Text(_) => None,
         ast::DestKind::Call { name, args } => {
             if on(name.span, offset) {
                 Some(Hit::Use { name, within })

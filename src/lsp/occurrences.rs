@@ -159,7 +159,7 @@ fn dest(out: &mut Vec<Occurrence>, d: &ast::Dest, within: Option<&ast::Def>) {
                 ports(out, p, within);
             }
         }
-        ast::DestKind::Atom(ast::Atom::Port(_)) => {}
+        ast::DestKind::Atom(ast::Atom::Port(_)) | ast::DestKind::Text(_) => {}
         ast::DestKind::Call { name, args } => {
             used(out, name, within);
             for a in args {

@@ -244,6 +244,7 @@ fn dest(mut x: ast::Dest, d: u32) -> ast::Dest {
                 ports: p.map(|x| ports(x, d)),
             },
         }),
+        ast::DestKind::Text(t) => ast::DestKind::Text(spanned(t, d)),
         ast::DestKind::Call { name, args } => ast::DestKind::Call {
             name: spanned(name, d),
             args: args

@@ -186,6 +186,9 @@ pub enum DestKind {
     /// `service(kube-system/kube-dns)`: the endpoints of a Service on its own ports; without
     /// `NAMESPACE/`, in the statement's namespace.
     Service { namespace: Option<Name>, name: Name },
+    /// `"/v1/orders/*"`: a quoted text, as an argument (`http(..., path = "/v1/*")`); the
+    /// text between the quotes.
+    Text(Spanned<String>),
     /// `pods(kube-system){k8s-app=kube-dns}`; `pods(kube-system)` has an empty selector.
     Pods {
         namespace: Option<NamespaceRef>,

@@ -431,6 +431,15 @@ fn dest(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Dest> {
                                 match x.as_rule() {
                                     Rule::arg_name => arg_name = Some(cx.spanned(&x)),
                                     Rule::dest => value = dest(cx, x),
+                                    // `"/v1/orders/*"`: the text between the quotes.
+                                    Rule::string => {
+                                        let span = cx.span(&x);
+                                        value = x.into_inner().next().map(|body| Dest {
+                                            kind: DestKind::Text(cx.spanned(&body)),
+                                            ports: None,
+                                            span,
+                                        });
+                                    }
                                     _ => cx.bug(&x, "in an argument"),
                                 }
                             }

@@ -5,9 +5,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::cluster::ClusterModel;
 use super::universe::{ELSEWHERE, labelled};
-use super::{Decision, Destination, Evaluator, Flow, Labels, Pod, Undecidable};
+use super::{Decision, Destination, Evaluator, Flow, HttpRequest, Labels, Pod, Undecidable};
 use crate::check::checked::{Dest, Expectation};
-use crate::model::{NamespaceSel, Peer, Proto, Wildcard};
+use crate::model::{HttpMatch, NamespaceSel, Peer, Proto, Wildcard};
 
 /// Ports checked when an expectation names no port: a deny must hold on all of them.
 pub const DEFAULT_PORTS: [(Proto, u16); 3] =
@@ -76,6 +76,15 @@ fn destinations(t: &Dest, e: &Expectation, model: &ClusterModel) -> Vec<Destinat
             out.extend(model.apiservers().into_iter().map(Destination::ApiServer));
             out
         }
+        // An HTTP allowance's destinations are its peer's; the request goes in the flow.
+        Peer::Http { peer, .. } => destinations(
+            &Dest {
+                peer: (**peer).clone(),
+                ..t.clone()
+            },
+            e,
+            model,
+        ),
         Peer::Any => {
             let mut out: Vec<Destination> = [
                 IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7)),
@@ -109,6 +118,16 @@ fn nodes(model: &ClusterModel, which: crate::model::Nodes) -> Vec<Destination> {
         .collect()
 }
 
+/// A request an HTTP allowance matches (see [`HttpMatch::example`]).
+pub(crate) fn request(m: &HttpMatch) -> HttpRequest {
+    let (method, target, host) = m.example();
+    HttpRequest {
+        method,
+        target,
+        host,
+    }
+}
+
 /// The flows an expectation stands for: one per destination it names (a name such as `metadata`
 /// names several, a node address both this node and another) and per port (its first port, or
 /// [`DEFAULT_PORTS`] when it names none).
@@ -135,6 +154,10 @@ pub fn flows(e: &Expectation) -> Vec<Flow> {
                     destination: destination.clone(),
                     proto: *proto,
                     port: *port,
+                    http: match &t.peer {
+                        Peer::Http { http, .. } => Some(request(http)),
+                        _ => None,
+                    },
                 });
             }
         }

@@ -322,6 +322,31 @@ pub struct Flow {
     /// The destination port (TCP, UDP, SCTP); for ICMP and ICMPv6 the message, `type × 256 +
     /// code` as in [`crate::model::PortRange`] (see [`Flow::icmp`]); 0 for other protocols.
     pub port: u16,
+    /// The HTTP request a TCP flow carries, if it is one (`None`: another protocol on TCP).
+    pub http: Option<HttpRequest>,
+}
+
+/// An HTTP request: its method, its request target (the path and any query string, as sent)
+/// and its host as sent (the `Host` header or `:authority`, with a port when the client gave
+/// one).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HttpRequest {
+    pub method: String,
+    pub target: String,
+    pub host: String,
+}
+
+impl HttpRequest {
+    /// The path, without the query string.
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or_default()
+    }
+}
+
+impl fmt::Display for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} http://{}{}", self.method, self.host, self.target)
+    }
 }
 
 impl Flow {
@@ -376,7 +401,11 @@ impl fmt::Display for Flow {
             self.source,
             self.destination,
             self.carries()
-        )
+        )?;
+        match &self.http {
+            Some(r) => write!(f, " ({r})"),
+            None => Ok(()),
+        }
     }
 }
 

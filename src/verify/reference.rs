@@ -17,6 +17,8 @@
 //!   `other-nodes` match nodes by whether the sending pod runs on them (the API server on a
 //!   node is at that node's address); `cluster` matches every pod, node and the API server.
 //! - `service(NS/NAME)` matches the endpoints of the Service on the ports it forwards to.
+//! - An HTTP allowance matches the HTTP requests to its peer that its method, path (without
+//!   the query string) and `Host` header (as sent) match, and nothing else.
 //! - Pods match a pod peer when their namespace is the peer's (by name, any, or by the
 //!   namespace's labels) and their labels meet its selector.
 
@@ -34,6 +36,25 @@ pub struct Reference<'a> {
 impl<'a> Reference<'a> {
     pub fn new(program: &'a ir::Program) -> Reference<'a> {
         Reference { program }
+    }
+}
+
+/// Why `peer` does not match the flow's destination (and, for an HTTP allowance, its
+/// request), or `None` when it does.
+fn flow_miss(peer: &Peer, flow: &Flow) -> Option<String> {
+    match peer {
+        // An HTTP allowance: its peer, and only HTTP requests it matches (the path without
+        // the query string; a flow that is no HTTP request never matches).
+        Peer::Http { peer, http } => {
+            peer_miss(peer, &flow.destination).or_else(|| match &flow.http {
+                None => Some(format!(
+                    "the flow is not an HTTP request, and {peer} is allowed for HTTP requests only"
+                )),
+                Some(r) if http.matches(&r.method, r.path(), &r.host) => None,
+                Some(r) => Some(format!("{r} does not match {http}")),
+            })
+        }
+        _ => peer_miss(peer, &flow.destination),
     }
 }
 
@@ -145,10 +166,7 @@ fn port_miss(ports: &PortSet, flow: &Flow) -> Option<String> {
 fn matches(rule: &Rule, flow: &Flow) -> Result<(String, Span), Miss> {
     let mut best = Closest::default();
     for peer in &rule.peers {
-        let miss = match (
-            peer_miss(peer, &flow.destination),
-            port_miss(&rule.ports, flow),
-        ) {
+        let miss = match (flow_miss(peer, flow), port_miss(&rule.ports, flow)) {
             (None, None) => {
                 let why = format!("{} matches {peer} on {}", flow.destination, rule.ports);
                 return Ok((why, rule.origin_of(peer)));

@@ -18,11 +18,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::IpNet;
 
 use super::cluster::{ClusterModel, Place};
-use super::{Destination, Flow, Labels, Pod, kube_dns};
+use super::{Destination, Flow, HttpRequest, Labels, Pod, kube_dns};
 use crate::backend::Target;
 use crate::ir::{self, Rule};
 use crate::model::{
-    HostPattern, LabelReq, LabelSelector, NamespaceSel, Peer, PortRange, PortSet, Proto, Wildcard,
+    HostPattern, HttpMatch, LabelReq, LabelSelector, NamespaceSel, PathPattern, Peer, PortRange,
+    PortSet, Proto, Wildcard,
 };
 
 /// A namespace no policy mentions.
@@ -159,6 +160,56 @@ pub(crate) fn pods(namespace: &NamespaceSel, selector: &LabelSelector, home: &st
     for b in ns_broken {
         let (name, extra) = labelled(b);
         out.push(pod(&name, &extra, inside.clone()));
+    }
+    out
+}
+
+/// Requests an HTTP allowance matches and requests that just miss it: its example request,
+/// the same with a query string, and with each field it names changed once (another method; a
+/// path one character longer, one segment deeper, or, for a prefix, without its last
+/// character; a host its pattern nearly matches, with a final dot, with and without the port
+/// it names and with another one).
+pub(crate) fn http_requests(m: &HttpMatch) -> Vec<HttpRequest> {
+    let (method, target, host) = m.example();
+    let request = |method: &str, target: &str, host: &str| HttpRequest {
+        method: method.to_owned(),
+        target: target.to_owned(),
+        host: host.to_owned(),
+    };
+    let mut out = vec![
+        request(&method, &target, &host),
+        request(&method, &format!("{target}?page=2"), &host),
+        request(&method, &target, &format!("{host}:8080")),
+    ];
+    if m.method.is_some() {
+        let other = if method == "DELETE" { "PUT" } else { "DELETE" };
+        out.push(request(other, &target, &host));
+    }
+    match &m.path {
+        Some(PathPattern::Exact(p)) => {
+            out.push(request(&method, &format!("{p}x"), &host));
+            out.push(request(&method, &format!("{p}/x"), &host));
+        }
+        Some(PathPattern::Prefix(p)) => {
+            out.push(request(&method, &format!("{p}a/b"), &host));
+            let mut shorter = p.clone();
+            shorter.pop();
+            if !shorter.is_empty() {
+                out.push(request(&method, &shorter, &host));
+            }
+            out.push(request(&method, "/elsewhere", &host));
+        }
+        None => {}
+    }
+    if let Some(h) = &m.host {
+        for name in names(&h.name) {
+            out.push(request(&method, &target, &name));
+            out.push(request(&method, &target, &format!("{name}.")));
+            if let Some(p) = h.port {
+                out.push(request(&method, &target, &format!("{name}:{p}")));
+                out.push(request(&method, &target, &format!("{name}:{}", p ^ 1)));
+            }
+        }
     }
     out
 }
@@ -330,9 +381,27 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
         (Proto::Icmpv6, 128 << 8),
         (Proto::Gre, 0),
     ]);
+    // HTTP allowances: their ports, and the requests that tell them apart.
+    let mut http_ports: BTreeSet<u16> = BTreeSet::new();
+    let mut requests: BTreeSet<HttpRequest> = BTreeSet::new();
+    for (r, _) in &rules {
+        for peer in &r.peers {
+            if let Peer::Http { http, .. } = peer {
+                requests.extend(http_requests(http));
+                if let PortSet::Ranges(rs) = &r.ports {
+                    for x in rs.iter().filter(|x| x.proto == Proto::Tcp) {
+                        http_ports.extend([x.first, x.last]);
+                    }
+                }
+            }
+        }
+    }
     for (r, home) in &rules {
         ports(&r.ports, &mut port_set);
-        for peer in &r.peers {
+        for peer in r.peers.iter().map(|p| match p {
+            Peer::Http { peer, .. } => peer.as_ref(),
+            p => p,
+        }) {
             match peer {
                 Peer::Net(n) => edges(n, &mut addresses),
                 Peer::Host(h) => hosts.extend(names(h)),
@@ -349,6 +418,7 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
                 Peer::Service { namespace, name } => {
                     dest_pods.extend(service_endpoints(namespace, name, home))
                 }
+                Peer::Http { .. } => {}
             }
         }
     }
@@ -413,7 +483,17 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
                     destination: d.clone(),
                     proto: *proto,
                     port: *port,
+                    http: None,
                 });
+                if *proto == Proto::Tcp && http_ports.contains(port) {
+                    out.extend(requests.iter().map(|r| Flow {
+                        source: s.clone(),
+                        destination: d.clone(),
+                        proto: *proto,
+                        port: *port,
+                        http: Some(r.clone()),
+                    }));
+                }
             }
         }
     }
@@ -516,6 +596,9 @@ pub struct Seeds {
     pub sources: BTreeSet<Pod>,
     pub destinations: BTreeSet<Destination>,
     pub ports: BTreeSet<(Proto, u16)>,
+    /// HTTP requests that match and nearly match the rules' HTTP rules: each TCP flow is also
+    /// tried carrying each of them.
+    pub requests: BTreeSet<HttpRequest>,
 }
 
 impl Seeds {
@@ -573,6 +656,7 @@ impl Seeds {
         self.sources.extend(other.sources);
         self.destinations.extend(other.destinations);
         self.ports.extend(other.ports);
+        self.requests.extend(other.requests);
     }
 }
 
@@ -662,6 +746,7 @@ impl Classes {
             destination: Destination::Pod(super::kube_dns()),
             proto: Proto::Tcp,
             port: 0,
+            http: None,
         };
         let mut destinations: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
         let mut out = Classes {
@@ -734,6 +819,11 @@ fn compare_verdicts(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Compar
         seeds.extend(more);
         seeds.extend(probes.clone());
         seeds.destinations.retain(|d| d.reachable_from(source));
+        // Each TCP flow as no HTTP request and as each request (what HTTP rules read is the
+        // request alone, so the classes hold for each).
+        let requests: Vec<Option<HttpRequest>> = std::iter::once(None)
+            .chain(seeds.requests.iter().cloned().map(Some))
+            .collect();
         let classes = Classes::of(source, a.as_ref(), b.as_ref(), seeds);
         for destinations in &classes.destinations {
             let Some(destination) = destinations.first() else {
@@ -746,13 +836,23 @@ fn compare_verdicts(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Compar
                 destination: destination.clone(),
                 proto: Proto::Tcp,
                 port: 0,
+                http: None,
             };
-            for ports in &classes.ports {
+            for (ports, http) in classes.ports.iter().flat_map(|ports| {
+                let tcp = ports.first().is_some_and(|(proto, _)| *proto == Proto::Tcp);
+                let carried = if tcp {
+                    requests.as_slice()
+                } else {
+                    requests.get(..1).unwrap_or_default()
+                };
+                carried.iter().map(move |h| (ports, h))
+            }) {
                 let Some(&(proto, port)) = ports.first() else {
                     continue;
                 };
                 flow.proto = proto;
                 flow.port = port;
+                flow.http.clone_from(http);
                 match (a.decide(&flow), b.decide(&flow)) {
                     (Ok(x), Ok(y)) if x.allowed == y.allowed => {
                         out.agreed += destinations.len() * ports.len();
@@ -769,6 +869,7 @@ fn compare_verdicts(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Compar
                                     destination: d.clone(),
                                     proto,
                                     port,
+                                    http: http.clone(),
                                 };
                                 let (want, got) = written(|| (a.decide(&flow), b.decide(&flow)));
                                 if let (Ok(want), Ok(got)) = (want, got) {

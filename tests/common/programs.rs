@@ -260,3 +260,26 @@ pub fn host_statement(subject: usize, allow: &[usize], deny: &[usize]) -> String
     s.push('\n');
     s
 }
+
+/// HTTP allowances for random programs (cilium writes them; the other targets refuse them),
+/// with a plain allowance that overlaps one of them on its port (a union with it).
+#[allow(dead_code, reason = "only tests/equivalence.rs writes HTTP allowances")]
+pub const HTTP_ALLOWS: &[&str] = &[
+    "http(api.example.com:80, method = GET)",
+    "http(pods(shop){app=api}:8080, path = \"/v1/*\")",
+    "http(10.1.2.0/24:80, method = POST, path = \"/orders\")",
+    "http(any:8080, host = *.example.com:8080)",
+    "http(api.example.com:80, host = api.example.com)",
+    "http(pods{app=ledger}:8443, method = PUT, path = \"/v1/accounts\", host = **.ledger.internal)",
+    "10.1.2.128/25:80",
+];
+
+/// An app `web` that may reach DNS and some HTTP allowances.
+#[allow(dead_code, reason = "only tests/equivalence.rs writes HTTP allowances")]
+pub fn http_statement(allow: &[usize]) -> String {
+    let allow: Vec<&str> = allow
+        .iter()
+        .map(|a| HTTP_ALLOWS[*a % HTTP_ALLOWS.len()])
+        .collect();
+    format!("app web -> dns, {}\n", allow.join(", "))
+}

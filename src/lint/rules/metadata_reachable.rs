@@ -81,6 +81,8 @@ fn covers(peer: &Peer, addr: IpAddr) -> bool {
         | Peer::ApiServer
         | Peer::Nodes(_)
         | Peer::Cluster => false,
+        // Some HTTP requests to the endpoint still reach it.
+        Peer::Http { peer, .. } => covers(peer, addr),
     }
 }
 

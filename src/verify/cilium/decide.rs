@@ -80,6 +80,48 @@ impl Rule {
                 ports_text(&self.ports)
             ));
         }
+        // [layer7] an entry with HTTP rules allows only the HTTP requests one of them matches
+        // (its proxy refuses other requests and anything that is not HTTP).
+        let mut refused = None;
+        for r in &self.ports {
+            let Some(p) = r.ports.iter().find(|p| p.matches(flow.proto, flow.port)) else {
+                continue;
+            };
+            let Some(rules) = &r.http else {
+                return Ok(format!("{what} is in toPorts {}", port_text(p)));
+            };
+            let shown = || {
+                let all: Vec<String> = rules.iter().map(ToString::to_string).collect();
+                all.join(", ")
+            };
+            match &flow.http {
+                Some(req) => match rules.iter().find(|h| h.matches(req)) {
+                    Some(h) => {
+                        return Ok(format!(
+                            "{what} is in toPorts {} and {req} matches rules.http {h}",
+                            port_text(p)
+                        ));
+                    }
+                    None => {
+                        refused = Some(format!(
+                            "{what} is in toPorts {}, but {req} matches no rules.http [{}]",
+                            port_text(p),
+                            shown()
+                        ));
+                    }
+                },
+                None => {
+                    refused = Some(format!(
+                        "{what} is in toPorts {}, but the flow is not an HTTP request and rules.http [{}] allow HTTP requests only",
+                        port_text(p),
+                        shown()
+                    ));
+                }
+            }
+        }
+        if let Some(why) = refused {
+            return Err(why);
+        }
         match self
             .ports
             .iter()
@@ -346,6 +388,7 @@ impl CiliumEvaluator {
                                 destination: Destination::Pod(dns_pod.clone()),
                                 proto,
                                 port: 53,
+                                http: None,
                             };
                             match Self::denied(selecting, &lookup).0 {
                                 None => {
@@ -422,7 +465,8 @@ impl Rule {
 /// (`decide`), and a rule matches when its ports do (`ports_hit`, reading the protocol and port
 /// only), its peers take the destination (`peer_hit`, reading the destination only) and, for
 /// an FQDN peer, the DNS proxy sees the name's lookups (`seen`, reading the name and the
-/// source): the keys are each rule's peer hit and sighting, and each rule's port match.
+/// source): the keys are each rule's peer hit and sighting, and each rule's port match (and
+/// which of its entries with HTTP rules take the port, where the request decides).
 impl Split for CiliumEvaluator {
     fn destination_key(&self, flow: &Flow, key: &mut Vec<u8>) {
         let selecting = self.selecting(&flow.source);
@@ -442,6 +486,12 @@ impl Split for CiliumEvaluator {
         for s in self.selecting(&flow.source) {
             for r in s.deny.iter().chain(&s.egress) {
                 key.push(u8::from(r.ports_hit(flow).is_ok()));
+                // Which entries with HTTP rules take the port: the request decides there.
+                for pr in r.ports.iter().filter(|pr| pr.http.is_some()) {
+                    key.push(u8::from(
+                        pr.ports.iter().any(|p| p.matches(flow.proto, flow.port)),
+                    ));
+                }
             }
         }
     }

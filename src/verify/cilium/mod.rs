@@ -38,6 +38,7 @@
 
 mod decide;
 pub mod fqdn;
+pub mod http;
 pub mod read;
 pub mod scope;
 pub mod selector;
@@ -213,11 +214,12 @@ impl fmt::Display for Cidr {
 }
 
 /// One `toPorts[]` entry: its ports (each with a port range; `protocol: None` is `ANY`
-/// [layer4]) and its DNS rules, if any.
+/// [layer4]) and its DNS or HTTP rules, if any.
 #[derive(Clone, Debug)]
 pub struct PortRule {
     pub ports: Vec<PortMatch>,
     pub dns: Option<Vec<Fqdn>>,
+    pub http: Option<Vec<http::HttpRule>>,
 }
 
 /// Decides flows by the Cilium policies of one YAML stream.

@@ -12,6 +12,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::fqdn::Fqdn;
+use super::http::HttpRule;
 use super::selector::{self, Place};
 use super::{Cidr, Entity, IcmpType, Peers, Policies, PortRule, Rule, Spec};
 use crate::verify::cursor::{self, Cursor, Fields, ReadError, Reader};
@@ -30,9 +31,7 @@ fn hint(field: &str) -> Option<&'static str> {
             "ingress rules decide pod-to-pod flows at the destination, which this evaluator does not model"
         }
         "toServices" | "toGroups" | "toNodes" | "toRequires" => "this kind of peer is not modelled",
-        "http" | "kafka" | "l7proto" | "l7" => {
-            "L7 rules other than DNS decide requests, not connections, and are not modelled"
-        }
+        "kafka" | "l7proto" | "l7" => "L7 rules other than DNS and HTTP are not modelled",
         "listener" | "serverNames" | "originatingTLS" | "terminatingTLS" => {
             "proxy redirects and TLS rules are not modelled"
         }
@@ -156,10 +155,31 @@ fn port_rule(c: &Cursor<'_>, deny: bool) -> Result<Option<PortRule>, ReadError> 
     if ports.is_empty() {
         return Ok(None);
     }
-    let dns = match m.get("rules") {
+    let rules = match m.get("rules") {
         None => None,
-        Some(r) => {
-            let list = fields(&r, &["dns"])?.list("dns")?;
+        Some(r) => Some((fields(&r, &["dns", "http"])?, r)),
+    };
+    // [layer7] "L7Rules is a union of port level rule types ... exactly one of the following
+    // must be set".
+    let http = match &rules {
+        Some((f, r)) if f.get("http").is_some() => {
+            if f.get("dns").is_some() {
+                return Err(r.error("both `dns` and `http` rules on one port entry"));
+            }
+            let list = f.list("http")?;
+            Some(
+                list.iter()
+                    .map(HttpRule::read)
+                    .collect::<Result<Vec<_>, _>>()?,
+            )
+        }
+        _ => None,
+    };
+    let dns = match rules {
+        None => None,
+        Some(_) if http.is_some() => None,
+        Some((f, r)) => {
+            let list = f.list("dns")?;
             if list.is_empty() {
                 return Err(r.error("empty `rules`"));
             }
@@ -173,7 +193,7 @@ fn port_rule(c: &Cursor<'_>, deny: bool) -> Result<Option<PortRule>, ReadError> 
             Some(list.iter().map(Fqdn::read).collect::<Result<Vec<_>, _>>()?)
         }
     };
-    Ok(Some(PortRule { ports, dns }))
+    Ok(Some(PortRule { ports, dns, http }))
 }
 
 fn cidr_rule(c: &Cursor<'_>) -> Result<Cidr, ReadError> {

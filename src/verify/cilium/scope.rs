@@ -75,6 +75,9 @@ fn seeds(spec: &Spec) -> Seeds {
             for f in pr.dns.iter().flatten() {
                 names(f, &mut s);
             }
+            for h in pr.http.iter().flatten() {
+                s.requests.extend(h.examples());
+            }
         }
         for i in &r.icmps {
             let first = u16::from(i.kind) << 8;

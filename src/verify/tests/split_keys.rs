@@ -53,6 +53,7 @@ fn keys_hold(name: &str, scoped: &dyn Scoped) -> usize {
                     destination: d.clone(),
                     proto,
                     port,
+                    http: None,
                 };
                 let (mut dk, mut pk) = (Vec::new(), Vec::new());
                 e.destination_key(&flow, &mut dk);

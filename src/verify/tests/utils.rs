@@ -54,6 +54,7 @@ pub fn flow(source: &Pod, destination: Destination, proto: Proto, port: u16) -> 
         destination,
         proto,
         port,
+        http: None,
     }
 }
 

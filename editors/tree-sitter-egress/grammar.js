@@ -333,8 +333,9 @@ module.exports = grammar({
 
     // `port = 6432`, `10.20.30.0/24`, and a quoted path: `path = "/v1/orders/*"` (the
     // compiler refuses quoted text anywhere but the `path` of `http(...)`, E0365).
+    // A keyword before `=` is a parameter name (`host = api.example.com`), as in pest.
     argument: $ => seq(
-      optional(seq(field('name', $.identifier), '=')),
+      optional(seq(field('name', choice($.identifier, $._keyword_name)), '=')),
       field('value', choice($._destination, $.string)),
     ),
 

@@ -86,14 +86,17 @@ pub struct Output {
 impl Output {
     /// The documents as one multi-document YAML stream.
     pub fn stream(&self) -> String {
-        let mut out = String::new();
-        for (i, d) in self.documents.iter().enumerate() {
-            if i > 0 {
-                out.push_str("---\n");
-            }
-            out.push_str(&d.text);
-        }
-        out
+        self.pieces().collect()
+    }
+
+    /// The stream's texts in order (documents and the `---` lines between them), for writing
+    /// the stream without building it.
+    pub fn pieces(&self) -> impl Iterator<Item = &str> {
+        self.documents
+            .iter()
+            .enumerate()
+            .flat_map(|(i, d)| [(i > 0).then_some("---\n"), Some(d.text.as_str())])
+            .flatten()
     }
 }
 

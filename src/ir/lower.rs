@@ -107,7 +107,7 @@ pub fn lower(program: &checked::Program) -> Program {
 }
 
 /// The peers of one port set, every origin, and where each peer was first written.
-type Group = (Vec<Peer>, Vec<Span>, BTreeMap<Peer, Span>);
+type Group = (Vec<Peer>, Vec<Span>, Vec<(Peer, Span)>);
 
 /// Merges ports per peer, drops CIDRs covered by a wider CIDR with at least the same ports,
 /// groups peers with equal port sets into one rule and aggregates their CIDRs.
@@ -160,7 +160,7 @@ pub fn normalise(dests: &[Dest]) -> Vec<Rule> {
         spans.sort();
         let g = groups.entry(ports).or_default();
         if let Some(first) = spans.first() {
-            g.2.insert(peer.clone(), *first);
+            g.2.push((peer.clone(), *first));
         }
         g.0.push(peer);
         g.1.extend(spans);
@@ -174,7 +174,7 @@ pub fn normalise(dests: &[Dest]) -> Vec<Rule> {
                 peers: aggregate(peers),
                 ports,
                 origins,
-                peer_origins,
+                peer_origins: peer_origins.into_iter().collect(),
             }
         })
         .collect();

@@ -14,8 +14,6 @@ mod lower;
 
 pub(crate) use lower::lower;
 
-use std::collections::BTreeMap;
-
 use crate::model::{ClusterFacts, LabelSelector, Peer, PortSet, Subject};
 use crate::source::Span;
 
@@ -28,7 +26,43 @@ pub(crate) struct Rule {
     /// The source constructs this rule came from, in source order.
     pub origins: Vec<Span>,
     /// Where each peer was first written, before CIDR aggregation (for diagnostics).
-    pub peer_origins: BTreeMap<Peer, Span>,
+    pub peer_origins: PeerOrigins,
+}
+
+/// Where each peer of a rule was written: a map from peer to span, held as a list sorted by
+/// peer (a rule has a few peers; a tree's nodes cost far more than its entries, once per rule
+/// of every policy).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PeerOrigins(Vec<(Peer, Span)>);
+
+impl PeerOrigins {
+    /// Where `peer` was written, if it was.
+    pub fn get(&self, peer: &Peer) -> Option<&Span> {
+        self.0
+            .binary_search_by(|(p, _)| p.cmp(peer))
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .map(|(_, s)| s)
+    }
+}
+
+/// As a map collects: of two entries for one peer, the later one stays.
+impl FromIterator<(Peer, Span)> for PeerOrigins {
+    fn from_iter<I: IntoIterator<Item = (Peer, Span)>>(iter: I) -> Self {
+        let mut entries: Vec<(Peer, Span)> = iter.into_iter().collect();
+        // Stable: entries of one peer keep their order, and the last of them is kept.
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|later, earlier| {
+            if later.0 == earlier.0 {
+                earlier.1 = later.1;
+                true
+            } else {
+                false
+            }
+        });
+        entries.shrink_to_fit();
+        PeerOrigins(entries)
+    }
 }
 
 impl Rule {

@@ -77,8 +77,13 @@ pub(crate) fn run(
     }
     let written = match output {
         None => {
-            let streams: Vec<String> = compilation.outputs.iter().map(|o| o.stream()).collect();
-            stdio::out(&streams.join("---\n")).map(|()| ExitCode::SUCCESS)
+            // The targets' streams one after the other, `---` between them.
+            let pieces = compilation
+                .outputs
+                .iter()
+                .enumerate()
+                .flat_map(|(i, o)| (i > 0).then_some("---\n").into_iter().chain(o.pieces()));
+            stdio::out_all(pieces).map(|()| ExitCode::SUCCESS)
         }
         Some(dest) => write_tree(
             &dest,

@@ -13,11 +13,18 @@ use super::Fatal;
 /// Writes `text` to stdout. A closed stdout is an I/O failure (exit 2), as it means the output
 /// was not all delivered; commands write their files before printing, so those are complete.
 pub(crate) fn out(text: &str) -> Result<(), Fatal> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    out_all([text])
+}
+
+/// Writes `pieces` to stdout one after the other, as [`out`] writes one text: through one
+/// buffer, so that many small pieces cost a few writes and no text joining them.
+pub(crate) fn out_all<'a>(pieces: impl IntoIterator<Item = &'a str>) -> Result<(), Fatal> {
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = pieces
+        .into_iter()
+        .try_for_each(|piece| stdout.write_all(piece.as_bytes()))
+        .and_then(|()| stdout.flush());
+    match written {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == ErrorKind::BrokenPipe => Err(Fatal(
             "stdout was closed before all output was written".into(),

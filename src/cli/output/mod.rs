@@ -29,7 +29,7 @@ use super::stdio::{self, path as shown};
 pub(crate) use file::replace_file;
 use folder::{Folder, Kind, TEMP_SUFFIX, symlink_refused};
 use manifest::Manifest;
-use plan::{GENERATED_MARK, plan};
+use plan::{Files, GENERATED_MARK, plan};
 
 /// Where the output goes: `base` as the user named it (followed if it is a symlink), then
 /// `below`, folders that must be real folders (the project file's `output`, below the project's
@@ -175,7 +175,7 @@ fn join(folder: &str, name: &OsStr) -> String {
 /// Looks at everything the build will touch, refusing (before any write) symlinks (E0602),
 /// special files (E0606), files that are not egressc's where it would write (E0605) and an
 /// invalid manifest (E0604).
-fn assess(root: &Folder, files: &BTreeMap<String, String>) -> Result<Assessment, Fatal> {
+fn assess(root: &Folder, files: &Files<'_>) -> Result<Assessment, Fatal> {
     let manifest = read_manifest(root)?;
     let listed = |p: &str| manifest.as_ref().is_some_and(|m| m.files.contains_key(p));
     let mut planned = BTreeMap::new();
@@ -367,12 +367,7 @@ fn out_of_date(dir: &Path) -> Result<ExitCode, Fatal> {
 
 /// Removes the leftovers, writes the changed files through temporary files listed in the
 /// manifest first, deletes the stale files and writes the final manifest.
-fn write(
-    root: &Folder,
-    dir: &Path,
-    files: &BTreeMap<String, String>,
-    found: &Assessment,
-) -> Result<(), Fatal> {
+fn write(root: &Folder, dir: &Path, files: &Files<'_>, found: &Assessment) -> Result<(), Fatal> {
     for path in &found.leftovers {
         if let Some((folder, name)) = locate(root, path, false)? {
             folder.remove(&name)?;
@@ -441,7 +436,7 @@ fn write(
     )?;
     for (folder, written) in staged.values() {
         for f in written {
-            let text = files.get(f.path).map(String::as_bytes).unwrap_or_default();
+            let text = files.get(f.path).map(|t| t.as_bytes()).unwrap_or_default();
             folder.create(&f.temp, text)?;
         }
     }

@@ -94,12 +94,12 @@ impl Reporter {
 
     fn write(&self, sources: &SourceMap, diags: &Diagnostics, outcome: &str) -> Result<(), Fatal> {
         self.wrote.set(true);
-        let list: Vec<_> = diags.iter().cloned().collect();
+        let list = diags.as_slice();
         let color = self.format == Format::Human && matches!(self.sink, Sink::Stderr);
         let mut text = if color && stdio::color() {
-            render::human_colored(sources, &list)
+            render::human_colored(sources, list)
         } else {
-            render::render(self.format, sources, &list, egressc::lint::explanation)
+            render::render(self.format, sources, list, egressc::lint::explanation)
         };
         if self.format == Format::Human && diags.has_errors() {
             let n = diags.error_count();

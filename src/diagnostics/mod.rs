@@ -152,6 +152,11 @@ impl Diagnostics {
         self.items.iter()
     }
 
+    /// The diagnostics in order, as the renderers take them.
+    pub fn as_slice(&self) -> &[Diagnostic] {
+        &self.items
+    }
+
     pub fn into_vec(self) -> Vec<Diagnostic> {
         self.items
     }

@@ -4,9 +4,12 @@
 //!
 //! Latency: edits only mark their program stale; a program is analysed once for a burst of
 //! edits, at the latest version (after 15 ms without another edit, or before a request that
-//! needs it, every edit already queued applied first), and a file whose text did not change
-//! keeps its syntax tree from the analysis before (`program::Parsed`). A `$/cancelRequest` for
-//! a request still queued answers it without doing its work.
+//! needs it, every edit already queued applied first), on a thread of its own (`worker`), and a
+//! file whose text did not change keeps its syntax tree from the analysis before
+//! (`program::Parsed`); only the diagnostics that changed are published. A request is answered
+//! from the last completed analysis while the one running is of a version already gone; it
+//! waits only for an analysis of the current text. A `$/cancelRequest` for a request still
+//! queued answers it without doing its work.
 //!
 //! Features: full text sync; diagnostics for every file of a program; hover on names,
 //! parameters, types and keywords; go to definition (other files, the standard library);
@@ -52,13 +55,16 @@ mod symbols;
 pub mod transport;
 mod uri;
 mod vocabulary;
+mod worker;
 pub mod workspace;
 
 use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 use std::io::{self, BufRead, Write};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::ExitCode;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
 use lsp_server::{ErrorCode, Message, RequestId, Response};
@@ -162,19 +168,47 @@ const MOST_DELAY: Duration = Duration::from_millis(60);
 /// What the reading thread hands over.
 type Read = Result<Incoming, String>;
 
+/// What the serving loop waits for: a message read, or an analysis finished.
+enum Event {
+    Read(Read),
+    Analysed(Box<worker::Done>),
+}
+
 /// Reads frames on a thread of their own, so that the serving loop sees what is queued.
-fn reader<R: BufRead + Send + 'static>(mut t: Transport<R, io::Sink>) -> Receiver<Read> {
-    let (tx, rx) = channel();
+fn reader<R: BufRead + Send + 'static>(mut t: Transport<R, io::Sink>, tx: Sender<Event>) {
     std::thread::spawn(move || {
         loop {
             let next = t.read().map_err(|e| e.to_string());
             let end = matches!(next, Ok(Incoming::Closed) | Err(_));
-            if tx.send(next).is_err() || end {
+            if tx.send(Event::Read(next)).is_err() || end {
                 break;
             }
         }
     });
-    rx
+}
+
+/// The document a request is about, when it names one.
+fn request_document(req: &lsp_server::Request) -> Option<lsp_types::Uri> {
+    req.params
+        .pointer("/textDocument/uri")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|u| u.parse().ok())
+}
+
+/// Whether a request's answer is computed on the document's text (edits to apply, completions
+/// at the cursor), so that it needs the analysis of the text as it is now.
+fn needs_latest(method: &str) -> bool {
+    use lsp_types::request::{
+        CodeActionRequest, Completion, Formatting, PrepareRenameRequest, Rename,
+    };
+    [
+        Formatting::METHOD,
+        Rename::METHOD,
+        PrepareRenameRequest::METHOD,
+        CodeActionRequest::METHOD,
+        Completion::METHOD,
+    ]
+    .contains(&method)
 }
 
 /// Whether a message changes the text of a document.
@@ -189,19 +223,25 @@ fn is_edit(msg: &Incoming) -> bool {
 /// messages until `exit`. A malformed frame gets its error answer at any time.
 ///
 /// Messages are handled in order, but analysis waits: edits only mark their program stale,
-/// and a program is analysed when nothing is queued (after [`QUIET`] without another edit) or
-/// when a request needs it, after every edit already queued has been applied. A `$/cancelRequest`
+/// and a program is analysed, on the worker's thread, when nothing is queued (after [`QUIET`]
+/// without another edit) or when a request needs it, after every edit already queued has been
+/// applied; a request waits only for an analysis of the current text. A `$/cancelRequest`
 /// for a request still queued answers it with `RequestCancelled` without doing its work.
 pub fn serve<R: BufRead + Send + 'static, W: Write>(
     t: Transport<R, W>,
     workspace: &dyn Workspace,
 ) -> Result<ExitCode, ServerError> {
     let (r, w) = t.into_parts();
-    let rx = reader(Transport::new(r, io::sink()));
+    let (events_tx, rx) = channel();
+    reader(Transport::new(r, io::sink()), events_tx.clone());
     let mut t = Transport::new(io::empty(), w);
-    let recv = |rx: &Receiver<Read>| match rx.recv() {
-        Ok(m) => m.map_err(ServerError),
-        Err(_) => Ok(Incoming::Closed),
+    let recv = |rx: &Receiver<Event>| loop {
+        match rx.recv() {
+            Ok(Event::Read(m)) => break m.map_err(ServerError),
+            // No analysis runs before `initialize`.
+            Ok(Event::Analysed(_)) => {}
+            Err(_) => break Ok(Incoming::Closed),
+        }
     };
     let (id, params) = loop {
         match recv(&rx)? {
@@ -246,15 +286,34 @@ pub fn serve<R: BufRead + Send + 'static, W: Write>(
     let result = serde_json::to_value(result).map_err(err)?;
     t.send(&Response::new_ok(id, result).into()).map_err(err)?;
     let mut server = Server::new(model, workspace, watch);
+    let jobs = worker::spawn(Arc::clone(&server.stdlib.files), events_tx, |done| {
+        Event::Analysed(Box::new(done))
+    });
+    // Whether the worker has a job.
+    let mut busy = false;
     let mut queue: VecDeque<Incoming> = VecDeque::new();
     let mut cancelled: BTreeSet<RequestId> = BTreeSet::new();
     let mut shutting_down = false;
     let mut closed = false;
     // When the first edit not yet analysed was applied.
     let mut editing: Option<Instant> = None;
+    // Handles an event (see `event`) with the loop's state.
+    macro_rules! handle {
+        ($e:expr) => {
+            event(
+                $e,
+                &mut t,
+                &mut server,
+                &mut busy,
+                &mut queue,
+                &mut cancelled,
+                &mut closed,
+            )?
+        };
+    }
     loop {
-        while let Ok(m) = rx.try_recv() {
-            take(m, &mut queue, &mut cancelled, &mut closed)?;
+        while let Ok(e) = rx.try_recv() {
+            handle!(e);
         }
         if queue.is_empty() {
             if closed {
@@ -266,23 +325,23 @@ pub fn serve<R: BufRead + Send + 'static, W: Write>(
                 && since.elapsed() < MOST_DELAY
             {
                 match rx.recv_timeout(QUIET) {
-                    Ok(m) => {
-                        take(m, &mut queue, &mut cancelled, &mut closed)?;
+                    Ok(e) => {
+                        handle!(e);
                         continue;
                     }
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => closed = true,
                 }
             }
-            // Nothing queued: bring the programs up to date and publish, then wait.
+            // Nothing queued: have the programs analysed, then wait.
             editing = None;
-            server.flush();
+            kick(&mut server, &jobs, &mut busy);
             send_all(&mut t, &mut server)?;
             if closed {
                 return Ok(ExitCode::from(1));
             }
-            let m = rx.recv().unwrap_or(Ok(Incoming::Closed));
-            take(m, &mut queue, &mut cancelled, &mut closed)?;
+            let e = rx.recv().unwrap_or(Event::Read(Ok(Incoming::Closed)));
+            handle!(e);
             continue;
         }
         if queue.front().is_some_and(is_edit) {
@@ -321,8 +380,22 @@ pub fn serve<R: BufRead + Send + 'static, W: Write>(
                             server.notification(n);
                         }
                     }
-                    server.flush();
-                    send_all(&mut t, &mut server)?;
+                    // Wait for an analysis of the current text when the answer needs it, never
+                    // for one of a version already gone (`Server::ready`); what arrives
+                    // meanwhile is queued after the request.
+                    let doc = request_document(&req);
+                    let latest = needs_latest(&req.method);
+                    loop {
+                        kick(&mut server, &jobs, &mut busy);
+                        send_all(&mut t, &mut server)?;
+                        if !busy || server.ready(doc.as_ref(), latest) {
+                            break;
+                        }
+                        let Ok(e) = rx.recv() else {
+                            break;
+                        };
+                        handle!(e);
+                    }
                     server.answer(req, dispatch::request)
                 };
                 t.send(&resp.into()).map_err(err)?;
@@ -342,6 +415,40 @@ pub fn serve<R: BufRead + Send + 'static, W: Write>(
                 send_all(&mut t, &mut server)?;
             }
             Incoming::Message(Message::Response(_)) => {}
+        }
+    }
+}
+
+/// Starts the next analysis when the worker has none.
+fn kick(server: &mut Server<'_>, jobs: &Sender<worker::Job>, busy: &mut bool) {
+    if *busy {
+        return;
+    }
+    match catch_unwind(AssertUnwindSafe(|| server.next_job())) {
+        Ok(Some(job)) => *busy = jobs.send(job).is_ok(),
+        Ok(None) => {}
+        Err(_) => eprintln!("egressc lsp: the analysis failed; please file an issue"),
+    }
+}
+
+/// Handles an event: a message read is queued, a finished analysis published.
+fn event<R: BufRead, W: Write>(
+    e: Event,
+    t: &mut Transport<R, W>,
+    server: &mut Server<'_>,
+    busy: &mut bool,
+    queue: &mut VecDeque<Incoming>,
+    cancelled: &mut BTreeSet<RequestId>,
+    closed: &mut bool,
+) -> Result<(), ServerError> {
+    match e {
+        Event::Read(m) => take(m, queue, cancelled, closed),
+        Event::Analysed(done) => {
+            *busy = false;
+            if catch_unwind(AssertUnwindSafe(|| server.finish(*done))).is_err() {
+                eprintln!("egressc lsp: publishing an analysis failed; please file an issue");
+            }
+            send_all(t, server)
         }
     }
 }

@@ -1,13 +1,15 @@
 //! The server's state: the open documents, the programs they belong to (read from the file
 //! system through the [`Workspace`] the server was given), and the analysis of each.
 //!
-//! Changes only mark programs stale; [`Server::flush`] analyses each stale program once, with
-//! the latest text of every file, when the serving loop has nothing queued or a request needs
-//! an answer. So a burst of edits costs one analysis, of the last version.
+//! Changes only mark programs stale; [`Server::next_job`] hands a stale program, with the
+//! latest text of every file, to the analysis worker when the serving loop has nothing queued
+//! or a request needs an answer, and [`Server::finish`] takes the result. So a burst of edits
+//! costs one analysis, of the last version.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::notification::{
@@ -26,6 +28,7 @@ use super::diagnostics;
 use super::documents::{Document, Documents};
 use super::program::{self, Member, Model, Parsed, Program};
 use super::uri;
+use super::worker::{Done, Job};
 use super::workspace::{Loaded, Workspace};
 
 /// A file of a program as read from the file system.
@@ -47,8 +50,10 @@ struct Prog {
     analysis: Option<Program>,
     /// The syntax trees of its files, reused where a file did not change.
     parsed: Parsed,
-    /// Whether a file changed since the analysis.
+    /// Whether a file changed since the last analysis started.
     stale: bool,
+    /// Whether an analysis of it is running.
+    in_flight: bool,
     /// What was last published for each document: the version and the diagnostics.
     published: BTreeMap<String, Published>,
 }
@@ -58,7 +63,8 @@ type Published = (Option<i32>, Vec<lsp_types::Diagnostic>);
 
 /// The standard library, parsed, and its files as documents editors may open read-only.
 pub struct Stdlib {
-    pub files: Vec<ast::File>,
+    /// Shared with the analysis worker.
+    pub files: Arc<Vec<ast::File>>,
     /// One per standard library file, when the workspace could write it.
     pub docs: Vec<Option<Document>>,
 }
@@ -74,7 +80,7 @@ impl Stdlib {
             })
             .collect();
         Stdlib {
-            files: program::stdlib_files(),
+            files: Arc::new(program::stdlib_files()),
             docs,
         }
     }
@@ -391,24 +397,6 @@ impl<'w> Server<'w> {
         }
     }
 
-    /// Analyses every stale program once and publishes its diagnostics.
-    pub fn flush(&mut self) {
-        let keys: Vec<String> = self
-            .programs
-            .iter()
-            .filter(|(_, p)| p.stale)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in keys {
-            if catch_unwind(AssertUnwindSafe(|| self.analyse(&key))).is_err() {
-                eprintln!("egressc lsp: the analysis failed; please file an issue");
-                if let Some(p) = self.programs.get_mut(&key) {
-                    p.stale = false;
-                }
-            }
-        }
-    }
-
     /// The files of a program: its files on disk (as the editor has them when open), then the
     /// open documents that belong to it and are not on disk.
     fn members(&self, key: &str) -> Vec<Member> {
@@ -454,25 +442,52 @@ impl<'w> Server<'w> {
         members
     }
 
-    fn analyse(&mut self, key: &str) {
-        let members = self.members(key);
-        let Some(prog) = self.programs.get_mut(key) else {
+    /// The next analysis to run: the first stale program that is not being analysed, with its
+    /// files as they are now (`None`: nothing to analyse). A program left without files is
+    /// dropped here and its documents' diagnostics cleared.
+    pub fn next_job(&mut self) -> Option<Job> {
+        loop {
+            let key = self
+                .programs
+                .iter()
+                .find(|(_, p)| p.stale && !p.in_flight)
+                .map(|(k, _)| k.clone())?;
+            let members = self.members(&key);
+            let prog = self.programs.get_mut(&key)?;
+            prog.stale = false;
+            if members.is_empty() {
+                let before = std::mem::take(&mut prog.published);
+                self.programs.remove(&key);
+                for u in before.into_keys() {
+                    if let Ok(u) = u.parse() {
+                        self.outbox.push(publish(u, Vec::new(), None));
+                    }
+                }
+                continue;
+            }
+            prog.in_flight = true;
+            self.analyses += 1;
+            return Some(Job {
+                parsed: std::mem::take(&mut prog.parsed),
+                key,
+                members,
+            });
+        }
+    }
+
+    /// Takes a finished analysis: publishes the diagnostics that changed, and keeps it for
+    /// requests until the next one.
+    pub fn finish(&mut self, done: Done) {
+        let Some(prog) = self.programs.get_mut(&done.key) else {
+            // Its files are all gone: their diagnostics were cleared.
             return;
         };
-        prog.stale = false;
-        let before = std::mem::take(&mut prog.published);
-        if members.is_empty() {
-            self.programs.remove(key);
-            for u in before.into_keys() {
-                if let Ok(u) = u.parse() {
-                    self.outbox.push(publish(u, Vec::new(), None));
-                }
-            }
+        prog.in_flight = false;
+        prog.parsed = done.parsed;
+        let Some(program) = done.program else {
             return;
-        }
-        self.analyses += 1;
-        let mut parsed = std::mem::take(&mut prog.parsed);
-        let program = Program::build(members, &self.stdlib.files, &mut parsed);
+        };
+        let before = std::mem::take(&mut prog.published);
         let mut published = BTreeMap::new();
         for (doc, list) in diagnostics::by_document(&program, &self.stdlib) {
             let key = doc.uri.as_str().to_owned();
@@ -490,15 +505,31 @@ impl<'w> Server<'w> {
                 self.outbox.push(publish(u, Vec::new(), None));
             }
         }
-        if let Some(prog) = self.programs.get_mut(key) {
+        if let Some(prog) = self.programs.get_mut(&done.key) {
             prog.published = published;
             let old = prog.analysis.replace(program);
-            prog.parsed = parsed;
             // Freeing a large program's analysis takes a while: not on the way to the next
             // answer.
             if let Some(old) = old {
                 std::thread::spawn(move || drop(old));
             }
+        }
+    }
+
+    /// Whether a request about document `u` (`None`: about no document) can be answered now.
+    /// It waits for an analysis of the document's current text when one runs or none was
+    /// completed, and, when it needs the `latest` text (edits computed on the text), for the
+    /// analysis of its current text; otherwise it is answered from the last completed
+    /// analysis, never waiting behind one of a version already gone.
+    pub fn ready(&self, u: Option<&Uri>, latest: bool) -> bool {
+        let Some(p) = u.and_then(|u| self.programs.get(&self.key_of(u))) else {
+            return true;
+        };
+        match (p.stale, p.in_flight) {
+            (false, false) => true,
+            // The analysis running is of the current text.
+            (false, true) => false,
+            (true, _) => !latest && p.analysis.is_some(),
         }
     }
 

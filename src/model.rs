@@ -361,9 +361,13 @@ pub enum Wildcard {
     OneLabel,
     /// `**.example.com`: one or more labels.
     AnyLabels,
+    /// `special*service.example.com`: a first label in which each `*` stands for zero or more
+    /// characters of a label (never a `.`); `base` is then the whole pattern.
+    InLabel,
 }
 
-/// A host name, possibly with a leading wildcard. `base` is lower case without the wildcard.
+/// A host name, possibly with a leading wildcard. `base` is lower case without the wildcard
+/// (the whole pattern for [`Wildcard::InLabel`]).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct HostPattern {
     pub wildcard: Wildcard,
@@ -387,6 +391,29 @@ impl HostPattern {
                     && !labels.split('.').any(str::is_empty)
                     && (self.wildcard == Wildcard::AnyLabels || !labels.contains('.'))
             }
+            Wildcard::InLabel => {
+                let (Some((pattern, rest)), Some((label, name_rest))) =
+                    (self.base.split_once('.'), name.split_once('.'))
+                else {
+                    return false;
+                };
+                rest == name_rest && !label.is_empty() && label_matches(pattern, label)
+            }
+        }
+    }
+}
+
+/// Whether a label matches a label pattern in which each `*` is zero or more characters.
+fn label_matches(pattern: &str, label: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == label,
+        Some((head, tail)) => {
+            label.starts_with(head)
+                && (head.len()..=label.len()).any(|k| {
+                    label
+                        .get(k..)
+                        .is_some_and(|after| label_matches(tail, after))
+                })
         }
     }
 }
@@ -397,6 +424,7 @@ impl fmt::Display for HostPattern {
             Wildcard::None => f.write_str(&self.base),
             Wildcard::OneLabel => write!(f, "*.{}", self.base),
             Wildcard::AnyLabels => write!(f, "**.{}", self.base),
+            Wildcard::InLabel => f.write_str(&self.base),
         }
     }
 }

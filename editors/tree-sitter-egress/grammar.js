@@ -95,8 +95,9 @@ module.exports = grammar({
     // `api.stripe.com`, `db.internal`, `example.com.`
     host_name: _ => /[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+\.?/,
 
-    // `*.example.com` (one label), `**.example.com` (one or more).
-    wildcard_host: _ => /\*\*?(\.[A-Za-z0-9_-]+)+\.?/,
+    // `*.example.com` (one label), `**.example.com` (one or more), `special*service.example.com`
+    // (inside the first label).
+    wildcard_host: _ => /(\*\*?|[A-Za-z0-9_-]*\*[A-Za-z0-9_*-]*)(\.[A-Za-z0-9_-]+)+\.?/,
 
     // Anything else pest reads as an atom (the compiler reports what is wrong with it).
     atom: _ => /[A-Za-z0-9.*_-]+/,

@@ -239,7 +239,7 @@ fn domain(h: &model::HostPattern) -> Option<String> {
     match h.wildcard {
         Wildcard::None => Some(h.base.clone()),
         Wildcard::AnyLabels => Some(format!("*.{}", h.base)),
-        Wildcard::OneLabel => None,
+        Wildcard::OneLabel | Wildcard::InLabel => None,
     }
 }
 
@@ -457,6 +457,17 @@ fn host_refusals(policy: &ir::Policy, edition: Edition) -> Diagnostics {
                     .label("exactly one label")
                     .note(format!("in Calico Enterprise, `*.{}` also matches deeper names such as `a.b.{}`", h.base, h.base))
                     .help(format!("write `**.{}` to allow one or more labels, list the names, or build with `--target cilium`, which has one-label wildcards", h.base)),
+                ),
+                // §dns: a domain's wildcard is a whole leading label (`*.example.com`).
+                Edition::Enterprise if h.wildcard == Wildcard::InLabel => diags.push(
+                    Diagnostic::new(
+                        Code::E0545,
+                        span,
+                        format!("`{h}` has a wildcard inside a label, which Calico Enterprise domains cannot match"),
+                    )
+                    .label("a wildcard inside the first label")
+                    .note("Calico Enterprise's `*` stands only for whole leading labels (`*.example.com`)")
+                    .help("list the names it stands for, or build with `--target cilium`, whose `matchPattern` matches inside a label"),
                 ),
                 Edition::Enterprise => {}
             }

@@ -261,7 +261,8 @@ struct DefaultDeny {
 }
 
 /// The `toFQDNs` (and `rules.dns`) selector of a host pattern. Our wildcard spellings are
-/// Cilium's: `*.x` is one label, `**.x` one or more.
+/// Cilium's: `*.x` is one label, `**.x` one or more, and inside a label `*` is "0 or more valid
+/// DNS characters, except for the `.` separator" ([layer3] `toFQDNs` `matchPattern`).
 fn fqdn(h: &HostPattern) -> FqdnSelector {
     match h.wildcard {
         Wildcard::None => FqdnSelector {
@@ -275,6 +276,10 @@ fn fqdn(h: &HostPattern) -> FqdnSelector {
         Wildcard::AnyLabels => FqdnSelector {
             match_name: None,
             match_pattern: Some(format!("**.{}", h.base)),
+        },
+        Wildcard::InLabel => FqdnSelector {
+            match_name: None,
+            match_pattern: Some(h.base.clone()),
         },
     }
 }

@@ -207,7 +207,8 @@ fn label_ok(label: &str) -> bool {
         && !label.ends_with('-')
 }
 
-/// A host name with an optional leading `*.` (one label) or `**.` (one or more labels).
+/// A host name with an optional leading `*.` (one label) or `**.` (one or more labels), or a
+/// first label with `*` inside it (`special*service.example.com`).
 pub fn host(name: &Spanned<String>) -> Result<HostPattern, Diagnostic> {
     let text = name.node.as_str();
     let lower = text.to_ascii_lowercase();
@@ -228,6 +229,25 @@ pub fn host(name: &Spanned<String>) -> Result<HostPattern, Diagnostic> {
     } else {
         (Wildcard::None, stripped)
     };
+    // `special*service.example.com`: `*` inside the first label (never `**`), the rest a name.
+    if wildcard == Wildcard::None
+        && let Some((first, rest)) = stripped.split_once('.')
+        && first.contains('*')
+        && !first.contains("**")
+        && label_ok(&first.replace('*', "x"))
+        && !rest.contains('*')
+    {
+        let checked = host(&Spanned::new(
+            rest.to_owned(),
+            sub(name.span, first.len() + 1, text.len()),
+        ))?;
+        if checked.wildcard == Wildcard::None && rest.contains('.') {
+            return Ok(HostPattern {
+                wildcard: Wildcard::InLabel,
+                base: stripped.to_owned(),
+            });
+        }
+    }
     let base_from = text.len() - text.trim_start_matches(['*']).len();
     let base_from = if wildcard == Wildcard::None {
         0
@@ -246,9 +266,9 @@ pub fn host(name: &Spanned<String>) -> Result<HostPattern, Diagnostic> {
                 format!("wildcard in the middle of host name `{text}`")
             };
             return Err(Diagnostic::new(Code::E0309, span, message)
-                .label("a wildcard may only stand as the whole first label")
+                .label("a wildcard may only stand in the first label")
                 .help(
-                    "write `*.example.com` (one label) or `**.example.com` (one or more labels)",
+                    "write `*.example.com` (one label), `**.example.com` (one or more labels) or `api*.example.com` (inside the first label)",
                 ));
         }
         if !label_ok(label) {

@@ -144,6 +144,7 @@ codes! {
         E0543 Error "a host statement narrower than calico's failsafe ports";
         E0544 Error "a node label cilium leaves out of a node's identity";
         E0536 Error "HTTP rules are not supported by this target";
+        E0545 Error "a wildcard inside a label cannot be expressed by this target";
         E0505 Error "host names without a DNS allowance on cilium";
         E0506 Error "one-label wildcard cannot be expressed by this target";
         E0520 Error "protocol not supported by this target";

@@ -26,6 +26,7 @@ fn destinations(t: &Dest, e: &Expectation, model: &ClusterModel) -> Vec<Destinat
                 Wildcard::None => h.base.clone(),
                 Wildcard::OneLabel => format!("a.{}", h.base),
                 Wildcard::AnyLabels => format!("a.b.{}", h.base),
+                Wildcard::InLabel => h.base.replace('*', "a"),
             },
             address: e.resolving,
         }],

@@ -66,6 +66,20 @@ fn edges(n: &IpNet, out: &mut BTreeSet<IpAddr>) {
 }
 
 pub(crate) fn names(h: &HostPattern) -> Vec<String> {
+    if h.wildcard == Wildcard::InLabel {
+        // The first label with each `*` as nothing and as a few characters, and names just
+        // outside: a character before it, a label before it, another domain after it.
+        let empty = h.base.replace('*', "");
+        let filled = h.base.replace('*', "x-1");
+        return vec![
+            format!("x{empty}"),
+            format!("a.{filled}"),
+            format!("{filled}.evil.example"),
+            filled.replacen('.', "x.", 1),
+            empty,
+            filled,
+        ];
+    }
     let b = &h.base;
     let mut v = vec![
         b.clone(),

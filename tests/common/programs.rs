@@ -22,6 +22,7 @@ pub const ALLOWS: &[&str] = &[
     "fqdn(api.stripe.com:443)",
     "https(*.example.com)",
     "https(**.s3.amazonaws.com)",
+    "special*service.api.example.io:443/tcp",
     "169.254.169.254/32:80",
     "10.1.2.0/24:icmp(8)",
     "fd00::/64:icmpv6(128)",

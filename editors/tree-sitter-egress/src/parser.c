@@ -1531,7 +1531,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
         ')', 70,
         '*', 76,
         ',', 69,
-        '-', 52,
+        '-', 53,
         '.', 60,
         '/', 75,
         ':', 72,
@@ -1588,8 +1588,8 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
         '"', 5,
         '#', 24,
         ')', 70,
-        '*', 55,
-        '-', 54,
+        '*', 51,
+        '-', 55,
         '.', 60,
         ':', 18,
         '[', 78,
@@ -1760,7 +1760,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       END_STATE();
     case 26:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == '*') ADVANCE(60);
+      if (lookahead == '*') ADVANCE(56);
       if (lookahead == '-') ADVANCE(50);
       if (lookahead == '.') ADVANCE(59);
       if (lookahead == ':') ADVANCE(18);
@@ -1773,7 +1773,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       END_STATE();
     case 27:
       ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == '*') ADVANCE(60);
+      if (lookahead == '*') ADVANCE(56);
       if (lookahead == '-') ADVANCE(50);
       if (lookahead == '.') ADVANCE(59);
       if (('0' <= lookahead && lookahead <= '9') ||
@@ -1826,13 +1826,13 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       END_STATE();
     case 33:
       ACCEPT_TOKEN(sym_port_range);
-      if (lookahead == '*') ADVANCE(60);
+      if (lookahead == '*') ADVANCE(56);
       if (lookahead == '.') ADVANCE(59);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(33);
       if (lookahead == '-' ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(54);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(55);
       END_STATE();
     case 34:
       ACCEPT_TOKEN(sym_port_range);
@@ -1840,26 +1840,26 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       END_STATE();
     case 35:
       ACCEPT_TOKEN(aux_sym_number_token1);
-      if (lookahead == '*') ADVANCE(60);
-      if (lookahead == '-') ADVANCE(53);
+      if (lookahead == '*') ADVANCE(56);
+      if (lookahead == '-') ADVANCE(54);
       if (lookahead == '.') ADVANCE(57);
       if (lookahead == ':') ADVANCE(18);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(35);
       if (('A' <= lookahead && lookahead <= 'F') ||
-          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(51);
+          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(52);
       if (('G' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('g' <= lookahead && lookahead <= 'z')) ADVANCE(54);
+          ('g' <= lookahead && lookahead <= 'z')) ADVANCE(55);
       END_STATE();
     case 36:
       ACCEPT_TOKEN(aux_sym_number_token1);
-      if (lookahead == '*') ADVANCE(60);
-      if (lookahead == '-') ADVANCE(53);
+      if (lookahead == '*') ADVANCE(56);
+      if (lookahead == '-') ADVANCE(54);
       if (lookahead == '.') ADVANCE(57);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(36);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(54);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(55);
       END_STATE();
     case 37:
       ACCEPT_TOKEN(aux_sym_number_token1);
@@ -1978,7 +1978,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       END_STATE();
     case 50:
       ACCEPT_TOKEN(sym_atom);
-      if (lookahead == '*') ADVANCE(60);
+      if (lookahead == '*') ADVANCE(56);
       if (lookahead == '-') ADVANCE(50);
       if (lookahead == '.') ADVANCE(59);
       if (('0' <= lookahead && lookahead <= '9') ||
@@ -1988,57 +1988,57 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       END_STATE();
     case 51:
       ACCEPT_TOKEN(sym_atom);
-      if (lookahead == '*') ADVANCE(60);
-      if (lookahead == '.') ADVANCE(59);
-      if (lookahead == ':') ADVANCE(18);
-      if (('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'F') ||
-          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(51);
-      if (lookahead == '-' ||
-          ('G' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('g' <= lookahead && lookahead <= 'z')) ADVANCE(54);
-      END_STATE();
-    case 52:
-      ACCEPT_TOKEN(sym_atom);
-      if (lookahead == '*') ADVANCE(60);
-      if (lookahead == '.') ADVANCE(59);
-      if (lookahead == '>') ADVANCE(74);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(54);
-      END_STATE();
-    case 53:
-      ACCEPT_TOKEN(sym_atom);
-      if (lookahead == '*') ADVANCE(60);
-      if (lookahead == '.') ADVANCE(59);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(33);
-      if (lookahead == '-' ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(54);
-      END_STATE();
-    case 54:
-      ACCEPT_TOKEN(sym_atom);
-      if (lookahead == '*') ADVANCE(60);
-      if (lookahead == '.') ADVANCE(59);
-      if (lookahead == '-' ||
-          ('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(54);
-      END_STATE();
-    case 55:
-      ACCEPT_TOKEN(sym_atom);
       if (lookahead == '*') ADVANCE(56);
       if (lookahead == '.') ADVANCE(58);
       if (lookahead == '-' ||
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(60);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(56);
+      END_STATE();
+    case 52:
+      ACCEPT_TOKEN(sym_atom);
+      if (lookahead == '*') ADVANCE(56);
+      if (lookahead == '.') ADVANCE(59);
+      if (lookahead == ':') ADVANCE(18);
+      if (('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'F') ||
+          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(52);
+      if (lookahead == '-' ||
+          ('G' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('g' <= lookahead && lookahead <= 'z')) ADVANCE(55);
+      END_STATE();
+    case 53:
+      ACCEPT_TOKEN(sym_atom);
+      if (lookahead == '*') ADVANCE(56);
+      if (lookahead == '.') ADVANCE(59);
+      if (lookahead == '>') ADVANCE(74);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(55);
+      END_STATE();
+    case 54:
+      ACCEPT_TOKEN(sym_atom);
+      if (lookahead == '*') ADVANCE(56);
+      if (lookahead == '.') ADVANCE(59);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(33);
+      if (lookahead == '-' ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(55);
+      END_STATE();
+    case 55:
+      ACCEPT_TOKEN(sym_atom);
+      if (lookahead == '*') ADVANCE(56);
+      if (lookahead == '.') ADVANCE(59);
+      if (lookahead == '-' ||
+          ('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(55);
       END_STATE();
     case 56:
       ACCEPT_TOKEN(sym_atom);
@@ -2048,7 +2048,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(60);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(56);
       END_STATE();
     case 57:
       ACCEPT_TOKEN(sym_atom);
@@ -2160,7 +2160,7 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(60);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(56);
       END_STATE();
     case 77:
       ACCEPT_TOKEN(sym_any_namespace);

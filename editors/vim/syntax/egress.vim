@@ -34,7 +34,7 @@ syn match egressPortLiteral /\%([A-Za-z0-9_.:*\/-]\)\@<!\d\+\%(-\d\+\)\?\ze\%([^
 syn match egressHost /\%([A-Za-z0-9_.:*\/-]\)\@<![A-Za-z0-9_-]\+\%(\.[A-Za-z0-9_-]\+\)\+\.\?/
 
 " *.example.com (one label), **.example.com (one or more).
-syn match egressWildcard /\%([A-Za-z0-9_.:*\/-]\)\@<!\*\*\?\%(\.[A-Za-z0-9_-]\+\)\+\.\?/ contains=egressWildcardStar
+syn match egressWildcard /\%([A-Za-z0-9_.:*\/-]\)\@<!\%(\*\*\?\|[A-Za-z0-9_-]*\*[A-Za-z0-9_*-]*\)\%(\.[A-Za-z0-9_-]\+\)\+\.\?/ contains=egressWildcardStar
 syn match egressWildcardStar /\*\+/ contained
 
 " 10.20.30.0 (octet values are checked by the compiler); /24 is an egressPrefix.

@@ -239,6 +239,8 @@ fn grid(ir: &crate::ir::Program) -> Vec<Flow> {
                                 format!("a.{}", h.base),
                                 format!("a.b.{}", h.base),
                             ],
+                            // Calico refuses it (E0545); nothing of it is emitted.
+                            Wildcard::InLabel => Vec::new(),
                         };
                         for name in names {
                             for a in ["203.0.113.7", "169.254.169.254", "10.20.30.7"] {

@@ -797,6 +797,7 @@ impl HttpMatch {
                     Wildcard::None => h.name.base.clone(),
                     Wildcard::OneLabel => format!("a.{}", h.name.base),
                     Wildcard::AnyLabels => format!("a.b.{}", h.name.base),
+                    Wildcard::InLabel => h.name.base.replace('*', "a"),
                 };
                 match h.port {
                     None => name,

@@ -228,6 +228,8 @@ fn http_rule(m: &model::HttpMatch) -> HttpRule {
                 Wildcard::None => format!("{base}{port}"),
                 Wildcard::OneLabel => format!("[^.:]+\\.{base}{port}"),
                 Wildcard::AnyLabels => format!("[^.:]+(\\.[^.:]+)*\\.{base}{port}"),
+                // Each `*` of the first label: characters of that label.
+                Wildcard::InLabel => format!("{}{port}", base.replace("\\*", "[^.:]*")),
             }
         }),
     }

@@ -135,9 +135,10 @@ fn host(s: &Spec, origin: Origin, at: &At<'_>, report: &mut Report, program: &mu
             );
         }
     };
-    let mut statement = match clusterwide_statement(s, selector, &origin, at, report) {
+    let name = names::from_object(&s.object);
+    let mut statement = match isolating(s, name, selector, &origin, at, report) {
         Ok(statement) => statement,
-        Err(why) => return refuse(report, why),
+        Err(r) => return refuse(report, r.why),
     };
     // [entity] `host` is the node itself for a host policy: its traffic to itself is policed
     // by no target, so the allowance or denial says nothing and the language has no word for
@@ -193,37 +194,10 @@ fn workload(
             return;
         }
     };
-    let Some(dns) = answers(s) else {
-        refuse(
-            report,
-            "its DNS rules answer lookups of some names only; the language answers every name (`dns`) or the workload's host names and in-cluster names (`strict-dns`)".into(),
-            "keep this policy outside egressc, or answer every name (`matchPattern: \"*\"`)",
-        );
-        return;
-    };
-    let mut statement = Statement {
-        name: names::from_object(name),
-        selector,
-        allow: Vec::new(),
-        deny: Vec::new(),
-        exceptions: Vec::new(),
-        strict_dns: dns == Answers::Strict,
-        origins: vec![origin.clone()],
-    };
-    for r in &s.egress {
-        allow_rule(r, s, dns, at, report, &mut statement);
+    match isolating(s, names::from_object(name), selector, &origin, at, report) {
+        Ok(statement) => program.add(namespace, statement),
+        Err(Refusal { why, help }) => refuse(report, why, help),
     }
-    for r in &s.deny {
-        match deny_rule(r, at.names) {
-            Ok(dests) => {
-                for d in dests {
-                    statement.deny(d);
-                }
-            }
-            Err(why) => refuse(report, why, "keep this policy outside egressc"),
-        }
-    }
-    program.add(namespace, statement);
 }
 
 /// A CiliumClusterwideNetworkPolicy's rule set: a guardrail when it only denies without
@@ -284,32 +258,43 @@ fn cluster_workload(
     report: &mut Report,
     program: &mut Program,
 ) {
-    match clusterwide_statement(s, subject.selector, &origin, at, report) {
+    let name = names::from_object(&s.object);
+    match isolating(s, name, subject.selector, &origin, at, report) {
         Ok(statement) => program.add_cluster(subject.namespaces, statement),
-        Err(why) => report.refuse(
+        Err(Refusal { why, help }) => report.refuse(
             at.doc,
             origin.span,
             format!("{} {}: {why}", at.d.kind, s.object),
-            "keep this policy outside egressc, or answer every name (`matchPattern: \"*\"`)",
+            help,
         ),
     }
 }
 
-/// The statement of a clusterwide rule set that isolates what it selects (pods, or nodes) with
-/// `selector`: its allowances (what cannot be carried over is reported) and denials; or why the
-/// language cannot say it.
-fn clusterwide_statement(
+/// Why a rule set cannot be written, and the help line of its refusal.
+struct Refusal {
+    why: String,
+    help: &'static str,
+}
+
+/// The statement `name` of a rule set that isolates what it selects (the pods of a namespace,
+/// pods across namespaces, or nodes) with `selector`: its allowances (what cannot be carried
+/// over is reported) and denials; or why the language cannot say it.
+fn isolating(
     s: &Spec,
+    name: String,
     selector: LabelSelector,
     origin: &Origin,
     at: &At<'_>,
     report: &mut Report,
-) -> Result<Statement, String> {
+) -> Result<Statement, Refusal> {
     let Some(dns) = answers(s) else {
-        return Err("its DNS rules answer lookups of some names only; the language answers every name (`dns`) or the workload's host names and in-cluster names (`strict-dns`)".into());
+        return Err(Refusal {
+            why: "its DNS rules answer lookups of some names only; the language answers every name (`dns`) or the workload's host names and in-cluster names (`strict-dns`)".into(),
+            help: "keep this policy outside egressc, or answer every name (`matchPattern: \"*\"`)",
+        });
     };
     let mut statement = Statement {
-        name: names::from_object(&s.object),
+        name,
         selector,
         allow: Vec::new(),
         deny: Vec::new(),
@@ -321,7 +306,11 @@ fn clusterwide_statement(
         allow_rule(r, s, dns, at, report, &mut statement);
     }
     for r in &s.deny {
-        for d in deny_rule(r, at.names)? {
+        let dests = deny_rule(r, at.names).map_err(|why| Refusal {
+            why,
+            help: "keep this policy outside egressc",
+        })?;
+        for d in dests {
             statement.deny(d);
         }
     }

@@ -12,6 +12,8 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Location, Spanned};
 
+pub(crate) mod events;
+
 /// Where a node starts: 1-based line and column (in characters), and the byte offset.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pos {
@@ -160,6 +162,15 @@ pub fn parse_within(text: &str, limits: Limits) -> Result<Vec<Document>, YamlErr
             pos: None,
         });
     }
+    if let Some(docs) = events::parse(text, limits) {
+        return Ok(docs);
+    }
+    through_serde(text, limits)
+}
+
+/// [`parse_within`] without the common case read from the parser's events: serde-saphyr reads
+/// every node.
+pub(crate) fn through_serde(text: &str, limits: Limits) -> Result<Vec<Document>, YamlError> {
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_depth: limits.depth,

@@ -37,3 +37,4 @@ mod calico_selector;
 mod cluster_addresses;
 mod protocols;
 mod split_keys;
+mod yaml_events;

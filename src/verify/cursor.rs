@@ -26,6 +26,7 @@
 //! for loss in reader.losses() { /* loss.pos.line, loss.pos.column, loss.why, loss.effect */ }
 //! ```
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -120,7 +121,7 @@ impl Reader {
             pos: doc.root.pos,
             reader: self,
             object: Rc::from(format!("document {}", doc.number)),
-            path: String::new(),
+            path: Path::default(),
         }
     }
 
@@ -151,7 +152,7 @@ impl Reader {
         if self.importing() {
             self.losses.borrow_mut().push(Loss {
                 object: at.object.to_string(),
-                left_out: at.path.clone(),
+                left_out: at.path.to_string(),
                 pos,
                 why: why.into(),
                 effect,
@@ -178,7 +179,48 @@ pub struct Cursor<'a> {
     pos: Pos,
     reader: &'a Reader,
     object: Rc<str>,
-    path: String,
+    path: Path<'a>,
+}
+
+/// Where a node stands in its document (`spec.egress[1].to[0]`): the steps from the root,
+/// shared with the node's parent and written out only when a message or a loss needs it.
+#[derive(Clone, Debug, Default)]
+struct Path<'a>(Option<Rc<Step<'a>>>);
+
+#[derive(Debug)]
+struct Step<'a> {
+    parent: Path<'a>,
+    part: Part<'a>,
+}
+
+#[derive(Debug)]
+enum Part<'a> {
+    Key(Cow<'a, str>),
+    Index(usize),
+}
+
+impl<'a> Path<'a> {
+    fn then(&self, part: Part<'a>) -> Path<'a> {
+        Path(Some(Rc::new(Step {
+            parent: self.clone(),
+            part,
+        })))
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    /// `key` at the root, `parent.key` below it, `parent[i]` for a list's item.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(step) = &self.0 else {
+            return Ok(());
+        };
+        step.parent.fmt(f)?;
+        match &step.part {
+            Part::Key(k) if step.parent.0.is_none() => f.write_str(k),
+            Part::Key(k) => write!(f, ".{k}"),
+            Part::Index(i) => write!(f, "[{i}]"),
+        }
+    }
 }
 
 impl<'a> Cursor<'a> {
@@ -190,8 +232,8 @@ impl<'a> Cursor<'a> {
         self.pos
     }
 
-    pub fn path(&self) -> &str {
-        &self.path
+    pub fn path(&self) -> String {
+        self.path.to_string()
     }
 
     pub fn object(&self) -> &str {
@@ -208,7 +250,7 @@ impl<'a> Cursor<'a> {
 
     /// An error at this node.
     pub fn error(&self, message: impl fmt::Display) -> ReadError {
-        self.error_at(self.path.clone(), self.pos, message)
+        self.error_at(self.path.to_string(), self.pos, message)
     }
 
     /// An error at this node for something the product accepts and this reader does not model.
@@ -238,7 +280,7 @@ impl<'a> Cursor<'a> {
         self.error(format!("expected {what}, found {}", self.value().kind()))
     }
 
-    fn child(&self, node: &'a Node, path: String) -> Cursor<'a> {
+    fn child(&self, node: &'a Node, path: Path<'a>) -> Cursor<'a> {
         Cursor {
             node,
             pos: node.pos,
@@ -286,7 +328,7 @@ impl<'a> Cursor<'a> {
             Value::List(items) => Ok(items
                 .iter()
                 .enumerate()
-                .map(|(i, n)| self.child(n, format!("{}[{i}]", self.path)))
+                .map(|(i, n)| self.child(n, self.path.then(Part::Index(i))))
                 .collect()),
             _ => Err(self.expected("a list")),
         }
@@ -313,10 +355,10 @@ impl<'a> Cursor<'a> {
             return Err(match why(&e.key) {
                 Some(reason) => ReadError {
                     unmodelled: true,
-                    ..self.error_at(self.key_path(&e.key), e.key_pos, reason)
+                    ..self.error_at(self.key_path(&e.key).to_string(), e.key_pos, reason)
                 },
                 None => self.error_at(
-                    self.path.clone(),
+                    self.path.to_string(),
                     e.key_pos,
                     format!(
                         "unknown field `{}` (the fields read here: {})",
@@ -351,12 +393,8 @@ impl<'a> Cursor<'a> {
             .collect()
     }
 
-    fn key_path(&self, key: &str) -> String {
-        if self.path.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{}.{key}", self.path)
-        }
+    fn key_path(&self, key: &'a str) -> Path<'a> {
+        self.path.then(Part::Key(Cow::Borrowed(key)))
     }
 }
 
@@ -385,7 +423,7 @@ impl<'a> Fields<'a> {
         self.entries
             .iter()
             .find(|e| e.key == key && e.value.value != Value::Null)
-            .map(|e| self.at.child(&e.value, self.at.key_path(key)))
+            .map(|e| self.at.child(&e.value, self.at.key_path(&e.key)))
     }
 
     /// A field, or when absent or `null` the empty mapping (for optional sections with
@@ -393,7 +431,10 @@ impl<'a> Fields<'a> {
     pub fn get_or_empty(&self, key: &str) -> Cursor<'a> {
         self.get(key).unwrap_or_else(|| Cursor {
             pos: self.at.pos,
-            ..self.at.child(&EMPTY, self.at.key_path(key))
+            ..self.at.child(
+                &EMPTY,
+                self.at.path.then(Part::Key(Cow::Owned(key.to_owned()))),
+            )
         })
     }
 

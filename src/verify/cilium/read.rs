@@ -472,7 +472,7 @@ fn spec(c: &Cursor<'_>, namespace: Option<&str>) -> Result<Spec, ReadError> {
     m.str("description")?;
     Ok(Spec {
         object: c.object().to_owned(),
-        path: c.path().to_owned(),
+        path: c.path(),
         subject,
         egress,
         deny,

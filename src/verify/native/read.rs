@@ -6,6 +6,8 @@
 //! `StagedKubernetesNetworkPolicy` is read as the NetworkPolicy it stages, and a port entry with a
 //! named port is left out (with the rule, when it was the rule's only port).
 
+use std::collections::HashSet;
+
 use ipnet::IpNet;
 
 use super::{Peer, Policies, Policy, Rule};
@@ -17,15 +19,13 @@ use crate::verify::yaml::Document;
 /// Reads every document of a stream as a NetworkPolicy.
 pub fn policies(docs: &[Document], reader: &Reader) -> Result<Policies, ReadError> {
     let mut policies: Vec<Policy> = Vec::new();
+    let mut names: HashSet<(String, String)> = HashSet::new();
     for doc in docs {
         let root = reader.document(doc);
         let p = policy(&root)?;
         // Two objects with one name in one namespace: the second replaces the first when
         // applied, which is never what a stream of ours means.
-        if policies
-            .iter()
-            .any(|q| q.namespace == p.namespace && q.name == p.name)
-        {
+        if !names.insert((p.namespace.clone(), p.name.clone())) {
             return Err(root.error(format!("{}/{} appears twice", p.namespace, p.name)));
         }
         policies.push(p);

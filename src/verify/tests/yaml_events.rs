@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::backend::Target;
-use crate::verify::yaml::{self, LIMITS, events, through_serde};
+use crate::verify::yaml::{self, LIMITS, Limits, events, through_serde};
 use crate::{Input, compile};
 
 /// Both readings of `text` are equal (an error from serde-saphyr is the error of both).
@@ -193,4 +193,29 @@ fn streams_on_each_edge_read_alike() {
     same(&keys, "a mapping of many keys");
     keys.push_str("k7: again\n");
     same(&keys, "a duplicate among many keys");
+
+    // Around each budget: the same answer, the same error.
+    for n in [10, 30, 60, 200] {
+        let stream: String = (0..n).map(|i| format!("- k{i}: v\n")).collect();
+        for nodes in [40, 100, 150] {
+            let limits = Limits { nodes, ..LIMITS };
+            assert_eq!(
+                yaml::parse_within(&stream, limits),
+                through_serde(&stream, limits),
+                "{n} items within {nodes} nodes"
+            );
+        }
+        let docs: String = (0..n).map(|i| format!("---\nk{i}: v\n")).collect();
+        for documents in [20, 50, 100] {
+            let limits = Limits {
+                documents,
+                ..LIMITS
+            };
+            assert_eq!(
+                yaml::parse_within(&docs, limits),
+                through_serde(&docs, limits),
+                "{n} documents within {documents}"
+            );
+        }
+    }
 }

@@ -20,6 +20,9 @@ use super::{Document, Entry, Limits, Node, Pos, Value};
 /// Below this many keys a duplicate is looked for among the entries, above it in a set.
 const SMALL: usize = 16;
 
+/// How far from each of serde-saphyr's budgets this reader stops.
+const MARGIN: usize = 16;
+
 /// The stream as documents, or `None` when serde-saphyr must read it.
 pub fn parse(text: &str, limits: Limits) -> Option<Vec<Document>> {
     // serde-saphyr's parser options for these limits (`Budget::parser_options`).
@@ -31,10 +34,13 @@ pub fn parse(text: &str, limits: Limits) -> Option<Vec<Document>> {
             .max(limits.depth.saturating_add(1)),
         emit_comments: false,
     };
+    // serde-saphyr counts nodes (scalars and collections), events and scalar bytes over the
+    // whole stream; this reader stops a little before each budget, and before the depth limit.
     let mut reader = Events {
         parser: Parser::new_from_str_with_options(text, options),
-        // Half of each limit: the stream is far from every budget serde-saphyr counts.
-        nodes: limits.nodes / 2,
+        nodes: limits.nodes.saturating_sub(MARGIN),
+        events: limits.nodes.saturating_mul(2).saturating_sub(MARGIN),
+        scalar_bytes: limits.bytes / 2,
         depth: limits.depth.saturating_sub(2),
     };
     let mut docs = Vec::new();
@@ -46,7 +52,7 @@ pub fn parse(text: &str, limits: Limits) -> Option<Vec<Document>> {
             Event::StreamEnd => break,
             Event::DocumentStart(..) => {
                 documents += 1;
-                if documents > limits.documents / 2 {
+                if documents.saturating_add(MARGIN) > limits.documents {
                     return None;
                 }
                 let (event, span) = reader.next()?;
@@ -76,13 +82,22 @@ struct Events<'a> {
     parser: Parser<'a, StrInput<'a>>,
     /// Nodes still allowed.
     nodes: usize,
+    /// Events still allowed.
+    events: usize,
+    /// Bytes of scalar text still allowed.
+    scalar_bytes: usize,
     /// Nesting allowed.
     depth: usize,
 }
 
 impl<'a> Events<'a> {
     fn next(&mut self) -> Option<(Event<'a>, Span)> {
-        self.parser.next()?.ok()
+        self.events = self.events.checked_sub(1)?;
+        let (event, span) = self.parser.next()?.ok()?;
+        if let Event::Scalar(text, ..) = &event {
+            self.scalar_bytes = self.scalar_bytes.checked_sub(text.len())?;
+        }
+        Some((event, span))
     }
 
     /// The node that starts with `event`, read to its end.

@@ -124,8 +124,10 @@ impl Policy {
         }
     }
 
+    /// `p/a-egress spec.egress[2]`; empty while the texts of decisions are off (a comparison
+    /// over a universe reads only verdicts, and decides again with texts what it reports).
     pub fn rule_id(&self, i: usize) -> String {
-        format!("{} spec.egress[{i}]", self.id())
+        crate::verify::texts::text!("{} spec.egress[{i}]", self.id())
     }
 }
 

@@ -183,7 +183,8 @@ fn key(text: std::borrow::Cow<'_, str>, style: ScalarStyle) -> Option<String> {
 /// strings (but for the spellings of infinity and not-a-number); plain ones of decimal digits
 /// without a leading zero that fit in 64 bits are integers, and plain ones that start with a
 /// digit and hold a `/` or a `:` (an address range, a port range) are strings, which no YAML
-/// 1.2 number is. Anything else is left to serde-saphyr.
+/// 1.2 number is, as are plain ones that start with `/` (a path). Anything else is left to
+/// serde-saphyr.
 fn scalar(text: &str, style: ScalarStyle) -> Option<Value> {
     if style != ScalarStyle::Plain {
         return Some(Value::Str(text.to_owned()));
@@ -200,6 +201,10 @@ fn scalar(text: &str, style: ScalarStyle) -> Option<Value> {
             return Some(Value::Bool(b));
         }
         return (!ambiguous(text)).then(|| Value::Str(text.to_owned()));
+    }
+    // A path (`/api/v1`): no number, boolean or null starts with `/`.
+    if first == b'/' {
+        return Some(Value::Str(text.to_owned()));
     }
     if first.is_ascii_digit() {
         if bytes.iter().all(u8::is_ascii_digit) {

@@ -12,6 +12,9 @@
 
 #[path = "common/lsp_client.rs"]
 mod lsp_client;
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 use lsp_client::*;
 use serde_json::{Value, json};
@@ -456,22 +459,6 @@ fn document_model_keeps_documents_apart() {
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert_eq!(diags[0]["code"], "E0201");
     c.shutdown_and_exit();
-}
-
-/// A small deterministic generator (xorshift), so that failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n.max(1) as u64).unwrap()
-    }
 }
 
 const FRAGMENTS: &[&str] = &[

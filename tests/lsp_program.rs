@@ -14,6 +14,9 @@
 
 #[path = "common/lsp_client.rs"]
 mod lsp_client;
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 use std::path::Path;
 
@@ -260,18 +263,6 @@ fn a_burst_of_edits_is_analysed_once_at_its_last_version() {
     assert_eq!(publications.len(), 1, "{publications:?}");
     assert_eq!(publications[0]["params"]["version"], 51);
     c.shutdown_and_exit();
-}
-
-/// A small deterministic generator (xorshift), so that failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        usize::try_from(self.0 % n.max(1) as u64).unwrap()
-    }
 }
 
 /// Statements whose diagnostics depend on the other files: a definition used or defined again

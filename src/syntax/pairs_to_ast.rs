@@ -157,11 +157,7 @@ fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
                     Rule::name => name = Some(cx.spanned(&c)),
                     Rule::selector => selector = WorkloadSelector::Labels(self::selector(cx, c)),
                     Rule::dest_list => allow = dest_list(cx, c),
-                    Rule::deny_clause => {
-                        for d in children(c) {
-                            deny.extend(dest_list(cx, d));
-                        }
-                    }
+                    Rule::deny_clause => deny.extend(deny_clause(cx, c)),
                     _ => cx.bug(&c, "in a workload statement"),
                 }
             }
@@ -200,11 +196,7 @@ fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
                         except = Some(Except { names, span: s });
                     }
                     Rule::dest_list => lists.push(dest_list(cx, c)),
-                    Rule::deny_clause => {
-                        for d in children(c) {
-                            deny.extend(dest_list(cx, d));
-                        }
-                    }
+                    Rule::deny_clause => deny.extend(deny_clause(cx, c)),
                     _ => cx.bug(&c, "in a cluster statement"),
                 }
             }
@@ -250,11 +242,7 @@ fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
                         except = Some(Except { names, span: s });
                     }
                     Rule::dest_list => allow = dest_list(cx, c),
-                    Rule::deny_clause => {
-                        for d in children(c) {
-                            deny.extend(dest_list(cx, d));
-                        }
-                    }
+                    Rule::deny_clause => deny.extend(deny_clause(cx, c)),
                     _ => cx.bug(&c, "in a host statement"),
                 }
             }
@@ -368,6 +356,11 @@ fn param(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Param> {
 
 fn dest_list(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Vec<Dest> {
     p.into_inner().filter_map(|d| dest(cx, d)).collect()
+}
+
+/// The destinations of a statement's `deny ...` clause.
+fn deny_clause(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Vec<Dest> {
+    children(p).flat_map(|d| dest_list(cx, d)).collect()
 }
 
 /// `NAMESPACE/NAME` or `NAME` inside `serviceaccount(...)` or `service(...)`, each part with its

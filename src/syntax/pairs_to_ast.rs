@@ -184,17 +184,8 @@ fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
                     Rule::kw_deny => guardrail = true,
                     Rule::name => name = Some(cx.spanned(&c)),
                     Rule::selector => sel = Some(selector(cx, c)),
-                    Rule::cluster_in => {
-                        for n in children(c) {
-                            let s = cx.span(&n);
-                            namespaces = n.into_inner().next().map(|x| (selector(cx, x), s));
-                        }
-                    }
-                    Rule::cluster_except => {
-                        let s = cx.span(&c);
-                        let names = children(c).map(|n| cx.spanned(&n)).collect();
-                        except = Some(Except { names, span: s });
-                    }
+                    Rule::cluster_in => namespaces = cluster_in(cx, c),
+                    Rule::cluster_except => except = Some(cluster_except(cx, c)),
                     Rule::dest_list => lists.push(dest_list(cx, c)),
                     Rule::deny_clause => deny.extend(deny_clause(cx, c)),
                     _ => cx.bug(&c, "in a cluster statement"),
@@ -230,17 +221,8 @@ fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
                     Rule::name => name = Some(cx.spanned(&c)),
                     Rule::selector => sel = Some(selector(cx, c)),
                     Rule::host_pods => pods = Some(cx.span(&c)),
-                    Rule::cluster_in => {
-                        for n in children(c) {
-                            let s = cx.span(&n);
-                            namespaces = n.into_inner().next().map(|x| (selector(cx, x), s));
-                        }
-                    }
-                    Rule::cluster_except => {
-                        let s = cx.span(&c);
-                        let names = children(c).map(|n| cx.spanned(&n)).collect();
-                        except = Some(Except { names, span: s });
-                    }
+                    Rule::cluster_in => namespaces = cluster_in(cx, c),
+                    Rule::cluster_except => except = Some(cluster_except(cx, c)),
                     Rule::dest_list => allow = dest_list(cx, c),
                     Rule::deny_clause => deny.extend(deny_clause(cx, c)),
                     _ => cx.bug(&c, "in a host statement"),
@@ -356,6 +338,24 @@ fn param(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Param> {
 
 fn dest_list(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Vec<Dest> {
     p.into_inner().filter_map(|d| dest(cx, d)).collect()
+}
+
+/// `in ns{...}` of a cluster or host statement: the namespace selector and where it was written
+/// (the last one when the clause holds several).
+fn cluster_in(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<(Selector, Span)> {
+    let mut namespaces = None;
+    for n in children(p) {
+        let s = cx.span(&n);
+        namespaces = n.into_inner().next().map(|x| (selector(cx, x), s));
+    }
+    namespaces
+}
+
+/// `except NS, ...` of a cluster or host statement.
+fn cluster_except(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Except {
+    let span = cx.span(&p);
+    let names = children(p).map(|n| cx.spanned(&n)).collect();
+    Except { names, span }
 }
 
 /// The destinations of a statement's `deny ...` clause.

@@ -331,24 +331,10 @@ fn cluster_subject(sel: &EndpointSelector) -> Result<Subject, String> {
     {
         return Err("it selects by service account, which a cluster statement cannot".into());
     }
-    let mut by_namespace: labels::LabelSelector = labels::LabelSelector::default();
-    by_namespace.match_labels = labels
-        .match_labels
-        .iter()
-        .filter_map(|(k, v)| namespace_key(k).map(|k| (k, v.clone())))
-        .collect();
-    by_namespace.match_expressions = labels
-        .match_expressions
-        .iter()
-        .filter(|r| !(r.key == Key::Namespace && r.operator == labels::Operator::Exists))
-        .filter_map(|r| {
-            namespace_key(&r.key).map(|key| labels::Requirement {
-                key,
-                operator: r.operator,
-                values: r.values.clone(),
-            })
-        })
-        .collect();
+    // `Exists` on the namespace label chooses every namespace.
+    let by_namespace = namespace_requirements(labels, |r| {
+        !(r.key == Key::Namespace && r.operator == labels::Operator::Exists)
+    });
     let namespaces =
         if by_namespace.match_labels.is_empty() && by_namespace.match_expressions.is_empty() {
             NamespaceSel::Any
@@ -399,6 +385,33 @@ fn subject(sel: &EndpointSelector) -> Result<LabelSelector, String> {
         return Err("it selects by namespace, which a statement takes from its namespace".into());
     }
     pod_labels(sel)
+}
+
+/// The requirements of an endpoint selector on its namespace (its name and its labels), as a
+/// selector on namespace labels; `keep` chooses among the expressions.
+fn namespace_requirements(
+    labels: &labels::LabelSelector<Key>,
+    keep: impl Fn(&labels::Requirement<Key>) -> bool,
+) -> labels::LabelSelector {
+    let mut by_namespace = labels::LabelSelector::default();
+    by_namespace.match_labels = labels
+        .match_labels
+        .iter()
+        .filter_map(|(k, v)| namespace_key(k).map(|k| (k, v.clone())))
+        .collect();
+    by_namespace.match_expressions = labels
+        .match_expressions
+        .iter()
+        .filter(|r| keep(r))
+        .filter_map(|r| {
+            namespace_key(&r.key).map(|key| labels::Requirement {
+                key,
+                operator: r.operator,
+                values: r.values.clone(),
+            })
+        })
+        .collect();
+    by_namespace
 }
 
 /// The namespace key of an identity label, as a namespace's label: its name label for
@@ -467,23 +480,7 @@ fn endpoints(sel: &EndpointSelector, names: &Names) -> Result<Vec<ModelPeer>, St
         return accounts;
     }
     let labels = sel.labels();
-    let mut by_namespace: labels::LabelSelector = labels::LabelSelector::default();
-    by_namespace.match_labels = labels
-        .match_labels
-        .iter()
-        .filter_map(|(k, v)| namespace_key(k).map(|k| (k, v.clone())))
-        .collect();
-    by_namespace.match_expressions = labels
-        .match_expressions
-        .iter()
-        .filter_map(|r| {
-            namespace_key(&r.key).map(|key| labels::Requirement {
-                key,
-                operator: r.operator,
-                values: r.values.clone(),
-            })
-        })
-        .collect();
+    let by_namespace = namespace_requirements(labels, |_| true);
     let spaces = match sel.namespace() {
         Some(ns)
             if by_namespace.match_labels.is_empty()

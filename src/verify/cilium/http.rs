@@ -38,9 +38,14 @@ impl HttpRule {
         let field = |k: &str| -> Result<Option<(Regex, String)>, ReadError> {
             let Some(v) = m.get(k) else { return Ok(None) };
             let text = v.str()?;
+            let invalid =
+                |e: regex::Error| v.error(format!("`{text}` is not a regular expression: {e}"));
+            // The text must be a regular expression on its own before it is anchored: `a)|(b`
+            // is none, yet `^(?:a)|(b)$` is one, matching every string.
+            Regex::new(text).map_err(invalid)?;
             Regex::new(&format!("^(?:{text})$"))
                 .map(|r| Some((r, format!("{k} {text:?}"))))
-                .map_err(|e| v.error(format!("`{text}` is not a regular expression: {e}")))
+                .map_err(invalid)
         };
         let (method, path, host) = (field("method")?, field("path")?, field("host")?);
         let text: Vec<String> = [&method, &path, &host]

@@ -19,6 +19,7 @@ fn what_is_not_understood_is_refused() {
         (cnp("p", "x", &format!("{sel}  egress:\n  - toPorts:\n    - ports:\n      - port: \"80\"\n        protocol: ICMP\n")), "`ICMP`"),
         (cnp("p", "x", &format!("{sel}  egress:\n  - toPorts:\n    - ports:\n      - port: \"80\"\n      rules:\n        kafka:\n        - topic: a\n")), "rules.kafka"),
         (cnp("p", "x", &format!("{sel}  egress:\n  - toPorts:\n    - ports:\n      - port: \"80\"\n      rules:\n        http:\n        - path: \"(\"\n")), "not a regular expression"),
+        (cnp("p", "x", &format!("{sel}  egress:\n  - toPorts:\n    - ports:\n      - port: \"80\"\n      rules:\n        http:\n        - path: \"/a)|(.*\"\n")), "not a regular expression"),
         (cnp("p", "x", &format!("{sel}  egressDeny:\n  - toFQDNs:\n    - matchName: a.example\n")), "egressDeny[0].toFQDNs"),
         (cnp("p", "x", &format!("{sel}  egress:\n  - toCIDR: [10.0.0.0/8]\n    toEndpoints:\n    - {{}}\n")), "combining"),
         (cnp("p", "x", &format!("{sel}  egress:\n  - toEndpoints:\n    - matchLabels:\n        reserved:host: \"\"\n")), "label source `reserved:`"),

@@ -895,6 +895,39 @@ pub enum Peer {
     },
 }
 
+/// A Cilium reserved identity that a `reserved` statement names as its subject: endpoints that
+/// carry it instead of a pod's labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reserved {
+    /// `init`: endpoints still initialising, whose labels are not known yet.
+    Init,
+    /// `health`: the health endpoints Cilium runs on each node.
+    Health,
+}
+
+impl Reserved {
+    /// Every reserved identity, in the order the language lists them.
+    pub const ALL: [Reserved; 2] = [Reserved::Init, Reserved::Health];
+
+    /// The identity's name in the language (`reserved init -> ...`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Reserved::Init => "init",
+            Reserved::Health => "health",
+        }
+    }
+
+    /// The identity named `name`, if there is one.
+    pub fn named(name: &str) -> Option<Reserved> {
+        Reserved::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// Cilium's identity label for it (`reserved:init`).
+    pub fn label(self) -> String {
+        format!("reserved:{}", self.name())
+    }
+}
+
 /// Which nodes a [`Peer::Nodes`] means, seen from the sending pod.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Nodes {

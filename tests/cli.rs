@@ -559,3 +559,36 @@ fn output_folder_is_written_with_few_files_open() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(out.join("calico-enterprise/many/a299-egress.yaml").exists());
 }
+
+#[test]
+fn reserved_statements_build_for_cilium_and_are_refused_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "reserved.egress",
+        "reserved init -> any:53/udp\nnamespace default\nexpect init -> 8.8.8.8:53/udp allow\nexpect init -> 8.8.8.8:443/tcp deny\n",
+    );
+    let o = egressc()
+        .args(["build", "--target", "cilium"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let y = stdout(&o);
+    assert!(y.contains("kind: CiliumClusterwideNetworkPolicy"), "{y}");
+    assert!(y.contains("\"reserved:init\": \"\""), "{y}");
+    for target in ["native", "calico", "calico-enterprise"] {
+        let o = egressc()
+            .args(["build", "--target", target])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{target}");
+        assert!(stdout(&o).is_empty(), "no partial output");
+        assert!(stderr(&o).contains("error[E0549]"), "{}", stderr(&o));
+        assert!(stderr(&o).contains("--target cilium"), "{}", stderr(&o));
+    }
+    let o = egressc().arg("test").arg(&file).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("4 passed, 0 failed"), "{}", stdout(&o));
+}

@@ -29,7 +29,7 @@ use common::{compare, compare_inputs};
 use programs::{
     ALLOWS, CLUSTER_ALLOWS, CLUSTER_DENIES, CLUSTER_SUBJECTS, DENIES, DNS_SERVERS, FACTS,
     HOST_ALLOWS, HOST_DENIES, HOST_SUBJECTS, HTTP_ALLOWS, cluster_statement, host_statement,
-    http_statement, program_with_dns,
+    http_statement, program_with_dns, reserved_statement,
 };
 
 fn example_files() -> Vec<std::path::PathBuf> {
@@ -96,12 +96,18 @@ proptest! {
             proptest::collection::vec(0..HOST_DENIES.len(), 0..2),
         )),
         http in proptest::option::weighted(0.4, proptest::collection::vec(0..HTTP_ALLOWS.len(), 1..4)),
+        reserved in proptest::option::weighted(0.3, (
+            0..2usize,
+            proptest::collection::vec(0..HOST_ALLOWS.len(), 1..4),
+            proptest::collection::vec(0..HOST_DENIES.len(), 0..2),
+        )),
     ) {
         let source = format!(
-            "{}{}{}{}{}",
+            "{}{}{}{}{}{}",
             FACTS[facts],
             cluster.map_or_else(String::new, |(s, a, d)| cluster_statement(s, &a, &d)),
             host.map_or_else(String::new, |(s, a, d)| host_statement(s, &a, &d)),
+            reserved.map_or_else(String::new, |(i, a, d)| reserved_statement(i, &a, &d)),
             program_with_dns(dns_server, apps, default_deny, guardrail, keyword_namespace),
             http.map_or_else(String::new, |a| http_statement(&a)),
         );

@@ -337,6 +337,10 @@ impl Nodes<'_> {
                 }
                 h.allow.iter().chain(&h.deny).for_each(|x| n.dest(x));
             }),
+            ast::Item::Reserved(r) => self.node(r.span, "reserved", |n| {
+                n.leaf(r.identity.span, "reserved identity");
+                r.allow.iter().chain(&r.deny).for_each(|x| n.dest(x));
+            }),
             ast::Item::Set(s) => self.node(s.span, "set", |n| {
                 n.leaf(s.key.span, "setting key");
                 s.values.iter().for_each(|x| n.dest(x));

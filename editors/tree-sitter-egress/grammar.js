@@ -63,6 +63,7 @@ module.exports = grammar({
       $.default_deny,
       $.cluster_rule,
       $.host_rule,
+      $.reserved_rule,
       $.expectation,
       $.setting,
     ),
@@ -126,14 +127,14 @@ module.exports = grammar({
     // A keyword called as a definition (`deny(...)`); `pods(` is always a pods destination.
     _keyword_callee: $ => alias(choice(
       'namespace', 'def', 'app', 'default', 'deny', 'allow', 'cluster', 'expect', 'set',
-      'resolving', 'in', 'notin', 'ns', 'except', 'host',
+      'resolving', 'in', 'notin', 'ns', 'except', 'host', 'reserved',
     ), $.identifier),
 
     // A keyword where a name is expected is a name (`serviceaccount(` is always a service
     // account destination and `service(` a Service, as `pods(` is a pods destination).
     _keyword_name: $ => alias(choice(
       'namespace', 'def', 'app', 'pods', 'default', 'deny', 'allow', 'cluster', 'expect', 'set',
-      'resolving', 'in', 'notin', 'ns', 'serviceaccount', 'except', 'service', 'host',
+      'resolving', 'in', 'notin', 'ns', 'serviceaccount', 'except', 'service', 'host', 'reserved',
     ), $.identifier),
 
     // ----------------------------------------------------------------------------------------
@@ -217,6 +218,16 @@ module.exports = grammar({
       'host',
       field('name', $._name),
       optional(field('selector', $.selector)),
+      '->',
+      field('allow', $.destinations),
+      optional(field('deny', $.deny_clause)),
+    ),
+
+    // `reserved init -> any:53/udp`: an allow-list for the endpoints of one of Cilium's reserved
+    // identities (`init`, `health`; the compiler refuses others, E0379).
+    reserved_rule: $ => seq(
+      'reserved',
+      field('identity', $._name),
       '->',
       field('allow', $.destinations),
       optional(field('deny', $.deny_clause)),

@@ -698,6 +698,7 @@ pub fn emit(
 ) -> Result<Vec<Document>, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut docs = Vec::new();
+    diags.extend(super::reserved_refusals(program, edition.target()));
     if let Some(first) = program.guardrails.first() {
         let tier = Object {
             api_version: API_VERSION,

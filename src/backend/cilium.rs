@@ -24,10 +24,14 @@
 //!   with host names and no DNS allowance is refused (E0505).
 //! - `default deny` → `endpointSelector: {}`, `egress: [{}]` (a rule that allows nothing) and
 //!   `enableDefaultDeny.egress: true`.
-//! - a guardrail → a CiliumClusterwideNetworkPolicy with `endpointSelector: {}`, `egressDeny` and
+//! - a guardrail → a CiliumClusterwideNetworkPolicy whose `endpointSelector` has an `Exists`
+//!   requirement on `k8s:io.kubernetes.pod.namespace` for every pod (`{}` would also select the
+//!   endpoints of reserved identities, which carry no namespace), `egressDeny` and
 //!   `enableDefaultDeny: {egress: false, ingress: false}`. Without the latter, any policy with
 //!   egress or egressDeny rules puts the pods it selects into default deny; with it, a pod that no
 //!   other policy selects keeps its open egress, minus the guardrail.
+//! - `reserved init -> ...` → a CiliumClusterwideNetworkPolicy whose `endpointSelector` is the
+//!   identity's label alone (`reserved:init: ""`), with the statement's rules.
 //!
 //! Cilium's CIDR rules match addresses outside the cluster, not pods: reach pods with pod peers.
 
@@ -792,6 +796,8 @@ enum Selects<'a> {
     Cluster(&'a model::Subject),
     /// Nodes: a host policy, in a CiliumClusterwideNetworkPolicy.
     Nodes,
+    /// The endpoints of a reserved identity, in a CiliumClusterwideNetworkPolicy.
+    Reserved(model::Reserved),
 }
 
 fn policy_spec(
@@ -821,7 +827,7 @@ fn policy_spec(
     match subject {
         Selects::Namespaced => diags.extend(namespace_labels_refused(policy)),
         Selects::Nodes => diags.extend(node_labels_refused(policy)),
-        Selects::Cluster(_) => {}
+        Selects::Cluster(_) | Selects::Reserved(_) => {}
     }
     diags.extend(service_refusals(
         policy.allow.iter().chain(&policy.deny),
@@ -854,6 +860,7 @@ fn policy_spec(
         endpoint_selector: match subject {
             Selects::Namespaced => Some(label_selector(&policy.selector)),
             Selects::Cluster(s) => Some(cluster_subject(s)),
+            Selects::Reserved(r) => Some(reserved_subject(r)),
             Selects::Nodes => None,
         },
         node_selector: matches!(subject, Selects::Nodes).then(|| label_selector(&policy.selector)),
@@ -898,6 +905,18 @@ fn cluster_subject(subject: &model::Subject) -> LabelSelector {
     endpoints(&subject.namespaces, &subject.selector, None)
 }
 
+/// The `endpointSelector` of the endpoints of a reserved identity: its label alone
+/// (`reserved:init: ""`). [lifecycle] "Init Identity": Cilium gives an endpoint whose labels
+/// are not known yet the single label `reserved:init`, and a rule selecting that label decides
+/// its egress; [init-ccnp] only in a CiliumClusterwideNetworkPolicy, as Cilium adds the
+/// policy's namespace to the subject of a CiliumNetworkPolicy.
+fn reserved_subject(identity: model::Reserved) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(BTreeMap::from([(identity.label(), String::new())])),
+        ..LabelSelector::default()
+    }
+}
+
 fn guardrail_spec(g: &ir::Guardrail) -> Result<Spec, Diagnostics> {
     let mut diags = host_denies(&g.deny, Target::Cilium);
     diags.extend(protocol_refusals(
@@ -917,12 +936,9 @@ fn guardrail_spec(g: &ir::Guardrail) -> Result<Spec, Diagnostics> {
             ingress: Some(false),
         }),
         node_selector: None,
-        // Every pod: the empty selector, as before guardrails had subjects.
-        endpoint_selector: Some(if g.subject.is_every_pod() {
-            LabelSelector::default()
-        } else {
-            cluster_subject(&g.subject)
-        }),
+        // Every pod, and pods only: `{}` would select the endpoints of reserved identities too
+        // (`reserved:init`, `reserved:health`), which carry no namespace label.
+        endpoint_selector: Some(cluster_subject(&g.subject)),
     })
 }
 
@@ -994,6 +1010,19 @@ pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>,
         let p = &h.policy;
         push(
             policy_spec(p, Selects::Nodes, &[], &program.dns_server),
+            CLUSTERWIDE,
+            &p.name,
+            None,
+            p.origin,
+            describe(p),
+        );
+    }
+    // [lifecycle] the endpoints of a reserved identity. Guardrails select pods, so none
+    // narrows it.
+    for r in &program.reserved_policies {
+        let p = &r.policy;
+        push(
+            policy_spec(p, Selects::Reserved(r.identity), &[], &program.dns_server),
             CLUSTERWIDE,
             &p.name,
             None,

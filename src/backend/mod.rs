@@ -305,6 +305,31 @@ fn target_title(target: Target) -> String {
     }
 }
 
+/// E0549: the statements on Cilium's reserved identities, refused by a target that has no such
+/// identity (every one but Cilium): its policies select pods (and Calico's host endpoints) by
+/// their labels, and no selector of theirs names an endpoint whose labels are not known yet, nor
+/// Cilium's health endpoints.
+fn reserved_refusals(program: &ir::Program, target: Target) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for r in &program.reserved_policies {
+        diags.push(
+            Diagnostic::new(
+                Code::E0549,
+                r.policy.origin,
+                format!(
+                    "{} cannot select the reserved identity `{}`",
+                    target_title(target),
+                    r.identity.name()
+                ),
+            )
+            .label("endpoints of one of Cilium's reserved identities")
+            .note("reserved identities (`init`: endpoints still initialising; `health`: the health endpoints) are Cilium's own; this target's policies select pods by their labels")
+            .help("build reserved statements with `--target cilium` (a CiliumClusterwideNetworkPolicy selecting `reserved:init` or `reserved:health`)"),
+        );
+    }
+    diags
+}
+
 /// The header comment's description of a policy: `app payments-api`, `default deny in payments`.
 fn describe(policy: &ir::Policy) -> String {
     match &policy.kind {
@@ -313,6 +338,7 @@ fn describe(policy: &ir::Policy) -> String {
         ir::PolicyKind::DefaultDeny => format!("default deny in {}", policy.namespace),
         ir::PolicyKind::Cluster { name } => format!("cluster {name}"),
         ir::PolicyKind::Host { name } => format!("host {name}"),
+        ir::PolicyKind::Reserved { identity } => format!("reserved {}", identity.name()),
     }
 }
 

@@ -515,6 +515,7 @@ pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>,
             .help("build cluster-wide allow-lists with `--target cilium` (CiliumClusterwideNetworkPolicy) or `--target calico` (GlobalNetworkPolicy), or write the statement in each namespace"),
         );
     }
+    diags.extend(super::reserved_refusals(program, super::Target::Native));
     // [k8s] NetworkPolicy selects pods; a node's own traffic (its host network namespace) is
     // outside what any NetworkPolicy says.
     for h in &program.host_policies {

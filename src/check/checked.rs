@@ -87,6 +87,18 @@ pub struct HostWorkload {
     pub name_span: Span,
 }
 
+/// `reserved IDENTITY -> ...`: an allow-list for the endpoints of one of Cilium's reserved
+/// identities, isolating them as an `app` statement isolates its pods.
+#[derive(Clone, Debug)]
+pub struct ReservedWorkload {
+    pub identity: crate::model::Reserved,
+    pub allow: Vec<Dest>,
+    pub deny: Vec<Dest>,
+    /// As [`Workload::strict_dns`].
+    pub strict_dns: bool,
+    pub name_span: Span,
+}
+
 /// A parameter of a definition, for documentation and editors.
 #[derive(Clone, Debug)]
 pub struct ParamInfo {
@@ -171,6 +183,8 @@ pub struct Expectation {
     pub(crate) source: std::collections::BTreeMap<String, String>,
     /// The source is a node's own traffic (a `host` statement).
     pub(crate) host: bool,
+    /// The source is an endpoint of this reserved identity (a `reserved` statement).
+    pub(crate) reserved: Option<crate::model::Reserved>,
     /// The destinations, expanded (a name such as `metadata` gives several).
     pub(crate) dests: Vec<Dest>,
     /// `resolving ADDRESS` for a host name.
@@ -189,6 +203,7 @@ pub struct Program {
     pub guardrails: Vec<Guardrail>,
     pub cluster_workloads: Vec<ClusterWorkload>,
     pub host_workloads: Vec<HostWorkload>,
+    pub reserved_workloads: Vec<ReservedWorkload>,
     pub defs: Vec<DefInfo>,
     /// Each namespace and where it is first declared.
     pub namespaces: Vec<(String, Span)>,

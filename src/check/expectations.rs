@@ -94,18 +94,31 @@ pub(super) fn resolve(
         .iter()
         .map(|h| (h.name.as_str(), &h.nodes))
         .collect();
+    // A reserved statement is named by its identity from any namespace: the source is an
+    // endpoint of that identity.
+    let reserved: BTreeMap<&str, crate::model::Reserved> = program
+        .reserved_workloads
+        .iter()
+        .map(|r| (r.identity.name(), r.identity))
+        .collect();
     for (ns, e, dests, resolving) in pending {
         let name = e.workload.node.as_str();
-        let selector = by_name
+        let source = by_name
             .get(&(ns.as_str(), name))
-            .map(|w| (&w.selector, false))
-            .or_else(|| clusterwide.get(name).map(|s| (*s, false)))
-            .or_else(|| hosts.get(name).map(|s| (*s, true)));
-        match selector {
-            Some((selector, host)) => expectations.push(checked::Expectation {
+            .map(|w| (w.selector.example(), false, None))
+            .or_else(|| clusterwide.get(name).map(|s| (s.example(), false, None)))
+            .or_else(|| hosts.get(name).map(|s| (s.example(), true, None)))
+            .or_else(|| {
+                reserved
+                    .get(name)
+                    .map(|r| (BTreeMap::new(), false, Some(*r)))
+            });
+        match source {
+            Some((source, host, reserved)) => expectations.push(checked::Expectation {
                 namespace: ns.clone(),
-                source: selector.example(),
+                source,
                 host,
+                reserved,
                 dests,
                 resolving,
                 allow: e.allow,
@@ -120,12 +133,13 @@ pub(super) fn resolve(
                     .map(|w| w.name.as_str())
                     .chain(clusterwide.keys().copied())
                     .chain(hosts.keys().copied())
+                    .chain(reserved.keys().copied())
                     .collect();
                 let mut d = Diagnostic::new(
                     Code::E0401,
                     e.workload.span,
                     format!(
-                        "no app or workload `{}` in namespace `{ns}`, nor a cluster or host statement",
+                        "no app or workload `{}` in namespace `{ns}`, nor a cluster, host or reserved statement",
                         e.workload.node
                     ),
                 )
@@ -133,7 +147,7 @@ pub(super) fn resolve(
                 d = match suggest::did_you_mean(&e.workload.node, names.iter().copied()) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None => d.help(
-                        "expectations name an `app` or `pods` statement of the same namespace, or a `cluster` or `host` statement",
+                        "expectations name an `app` or `pods` statement of the same namespace, or a `cluster`, `host` or `reserved` statement",
                     ),
                 };
                 diags.push(d);

@@ -12,14 +12,15 @@ use std::collections::BTreeMap;
 
 use super::builtins;
 use super::checked::{
-    ClusterWorkload, DefaultDeny, Dest, Guardrail, HostWorkload, Program, Workload, WorkloadKind,
+    ClusterWorkload, DefaultDeny, Dest, Guardrail, HostWorkload, Program, ReservedWorkload,
+    Workload, WorkloadKind,
 };
 use super::expand::Checker;
 use super::expectations::{self, Pending};
 use super::{literals, settings, suppress};
-use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
 use crate::model::{
-    LabelReq, LabelSelector, NAMESPACE_NAME_LABEL, NamespaceSel, Nodes, Peer, Subject,
+    LabelReq, LabelSelector, NAMESPACE_NAME_LABEL, NamespaceSel, Nodes, Peer, Reserved, Subject,
 };
 use crate::source::Span;
 use crate::syntax::ast;
@@ -149,6 +150,7 @@ pub(super) fn check<'a>(
                 }
                 ast::Item::Cluster(c) => cluster(checker, &mut claims, program, c),
                 ast::Item::Host(h) => host(checker, &mut claims, program, h),
+                ast::Item::Reserved(r) => reserved(checker, &mut claims, program, r),
             }
         }
         suppress::unattached(&mut checker.diags, pending);
@@ -445,6 +447,52 @@ fn host(checker: &mut Checker<'_>, claims: &mut Claims, program: &mut Program, h
             deny,
             strict_dns,
             name_span: h.name.span,
+        });
+    }
+}
+
+/// A `reserved IDENTITY -> ...` statement: the endpoints of one of Cilium's reserved identities
+/// (`init`, `health`). The identity is its name, unique across the cluster with the names of the
+/// `cluster` and `host` statements; any other name is E0379.
+fn reserved(
+    checker: &mut Checker<'_>,
+    claims: &mut Claims,
+    program: &mut Program,
+    r: &ast::ReservedStmt,
+) {
+    let name = &r.identity.node;
+    let identity = Reserved::named(name);
+    if identity.is_none() {
+        let known = Reserved::ALL.map(Reserved::name);
+        let help = match suggest::did_you_mean(name, known.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "the reserved identities a statement can select are `init` (endpoints still initialising) and `health` (the health endpoints)".to_owned(),
+        };
+        checker.diags.push(
+            Diagnostic::new(
+                Code::E0379,
+                r.identity.span,
+                format!("`{name}` is not a reserved identity a statement can select"),
+            )
+            .label("not `init` or `health`")
+            .help(help),
+        );
+    }
+    let fresh = claims.claim(
+        &mut checker.diags,
+        "",
+        name.clone(),
+        r.identity.span,
+        &format!("reserved statement `{name}`"),
+    );
+    let (allow, deny, strict_dns) = allow_list(checker, &r.allow, &r.deny, None);
+    if let (true, Some(identity), Some(allow), Some(deny)) = (fresh, identity, allow, deny) {
+        program.reserved_workloads.push(ReservedWorkload {
+            identity,
+            allow,
+            deny,
+            strict_dns,
+            name_span: r.identity.span,
         });
     }
 }

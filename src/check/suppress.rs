@@ -19,6 +19,7 @@ pub(super) fn item_span(item: &ast::Item) -> Span {
         ast::Item::DefaultDeny(s) => *s,
         ast::Item::Cluster(c) => c.span,
         ast::Item::Host(h) => h.span,
+        ast::Item::Reserved(r) => r.span,
         ast::Item::Set(s) => s.span,
         ast::Item::Allow(a) => a.span,
         ast::Item::Expect(e) => e.span,

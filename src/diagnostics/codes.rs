@@ -132,6 +132,7 @@ codes! {
         E0367 Error "an HTTP rule in a deny list";
         E0368 Error "an HTTP rule on port 53";
         E0369 Error "an HTTP rule in a host statement";
+        E0379 Error "not a reserved identity a statement can select";
         E0401 Error "expectation names an unknown workload";
         E0402 Error "`resolving` needs a host name and one address";
         E0403 Error "expectation cannot be decided by this target";
@@ -143,6 +144,7 @@ codes! {
         E0542 Error "host statements are not supported by this target";
         E0543 Error "a host statement narrower than calico's failsafe ports";
         E0544 Error "a node label cilium leaves out of a node's identity";
+        E0549 Error "reserved identities are not supported by this target";
         E0536 Error "HTTP rules are not supported by this target";
         E0545 Error "a wildcard inside a label cannot be expressed by this target";
         E0505 Error "host names without a DNS allowance on cilium";

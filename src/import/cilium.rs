@@ -103,6 +103,9 @@ fn spec(s: &Spec, at: &At<'_>, report: &mut Report, program: &mut Program) {
     if s.subject.is_nodes() {
         return host(s, origin, at, report, program);
     }
+    if let Some(identity) = reserved_subject(&s.subject) {
+        return reserved(s, identity, origin, at, report, program);
+    }
     match s.object.split_once('/') {
         Some((namespace, name)) => workload(s, namespace, name, origin, at, report, program),
         None => guardrail(s, origin, at, report, program),
@@ -147,6 +150,51 @@ fn host(s: &Spec, origin: Origin, at: &At<'_>, report: &mut Report, program: &mu
     statement.allow.retain(|d| !itself(d));
     statement.deny.retain(|d| !itself(d));
     program.add_host(statement);
+}
+
+/// The reserved identity a clusterwide `endpointSelector` selects when it is that identity's
+/// label alone (`reserved:init: ""`), as a `reserved` statement's subject is.
+fn reserved_subject(sel: &EndpointSelector) -> Option<crate::model::Reserved> {
+    let labels = sel.labels();
+    if sel.namespace().is_some() || !labels.match_expressions.is_empty() {
+        return None;
+    }
+    match labels.match_labels.as_slice() {
+        [(Key::Reserved(r), v)] if v.is_empty() => Some(*r),
+        _ => None,
+    }
+}
+
+/// A CiliumClusterwideNetworkPolicy selecting the endpoints of a reserved identity:
+/// `reserved IDENTITY -> ...`.
+fn reserved(
+    s: &Spec,
+    identity: crate::model::Reserved,
+    origin: Origin,
+    at: &At<'_>,
+    report: &mut Report,
+    program: &mut Program,
+) {
+    let refuse = |report: &mut Report, why: String, help: &str| {
+        report.refuse(
+            at.doc,
+            origin.span,
+            format!("{} {}: {why}", at.d.kind, s.object),
+            help,
+        );
+    };
+    if s.default_deny == Some(false) {
+        return refuse(
+            report,
+            "with `enableDefaultDeny.egress: false` its rules add to other policies without isolating the endpoints, which the language cannot say".into(),
+            "keep this policy outside egressc",
+        );
+    }
+    let name = identity.name().to_owned();
+    match isolating(s, name, LabelSelector::default(), &origin, at, report) {
+        Ok(statement) => program.add_reserved(identity, statement),
+        Err(Refusal { why, help }) => refuse(report, why, help),
+    }
 }
 
 /// A CiliumNetworkPolicy's rule set: a statement of its namespace.
@@ -368,6 +416,7 @@ fn pod_labels(sel: &EndpointSelector) -> Result<LabelSelector, String> {
         Key::Label(k) => Ok(k.clone()),
         Key::Namespace | Key::NamespaceLabel(_) => Err("a namespace key".into()),
         Key::ServiceAccount => Err("a service account key".into()),
+        Key::Reserved(_) => Err("a reserved identity".into()),
     })
 }
 
@@ -420,7 +469,7 @@ fn namespace_key(k: &Key) -> Option<String> {
     match k {
         Key::Namespace => Some(NAMESPACE_NAME.to_owned()),
         Key::NamespaceLabel(l) => Some(l.clone()),
-        Key::Label(_) | Key::ServiceAccount => None,
+        Key::Label(_) | Key::ServiceAccount | Key::Reserved(_) => None,
     }
 }
 
@@ -458,7 +507,7 @@ fn service_account(sel: &EndpointSelector) -> Option<Result<Vec<ModelPeer>, Stri
         match k {
             Key::ServiceAccount => {}
             Key::Namespace => namespace = Some(v.clone()),
-            Key::NamespaceLabel(_) | Key::Label(_) => {
+            Key::NamespaceLabel(_) | Key::Label(_) | Key::Reserved(_) => {
                 return refuse(
                     "a service account with pod or namespace labels cannot be written in the language",
                 );

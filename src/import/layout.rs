@@ -537,7 +537,24 @@ pub fn print(program: &Program, files: &[&str], names: &Names, sources: &SourceM
     for (p, name) in &defs.pods {
         out.push_str(&format!("def {name} = {}\n", peer(p, None)));
     }
-    let mut cluster_names = BTreeSet::new();
+    // A reserved statement is named by its identity, which no other cluster-wide statement
+    // takes.
+    let mut cluster_names: BTreeSet<String> = program
+        .reserved
+        .iter()
+        .map(|(r, _)| r.name().to_owned())
+        .collect();
+    for (identity, s) in &program.reserved {
+        out.push('\n');
+        for o in &s.origins {
+            out.push_str(&origin_comment(o, sources));
+        }
+        out.push_str(&allow_list(
+            &format!("reserved {} -> ", identity.name()),
+            s,
+            &defs,
+        ));
+    }
     for g in &program.guardrails {
         out.push('\n');
         out.push_str(&origin_comment(&g.origin, sources));

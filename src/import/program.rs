@@ -148,6 +148,8 @@ pub struct Program {
     /// Host allow-lists (`host NAME {NODE LABELS} -> ...`; a statement's selector is the nodes'
     /// labels), in the order they were read.
     pub hosts: Vec<Statement>,
+    /// Allow-lists of Cilium's reserved identities (`reserved init -> ...`), one per identity.
+    pub reserved: Vec<(crate::model::Reserved, Statement)>,
     pub sets: Vec<Set>,
 }
 
@@ -232,12 +234,32 @@ impl Program {
         }
     }
 
+    /// Adds an allow-list of a reserved identity; one for the same identity as an earlier one is
+    /// merged into it. Its exceptions are written as the fewest ranges, as a cluster statement's.
+    pub fn add_reserved(&mut self, identity: crate::model::Reserved, mut statement: Statement) {
+        ranges_for_exceptions(&mut statement);
+        match self.reserved.iter_mut().find(|(r, _)| *r == identity) {
+            Some((_, r)) => {
+                for d in statement.allow {
+                    r.allow(d);
+                }
+                for d in statement.deny {
+                    r.deny(d);
+                }
+                r.strict_dns &= statement.strict_dns;
+                r.origins.extend(statement.origins);
+            }
+            None => self.reserved.push((identity, statement)),
+        }
+    }
+
     /// How many statements and guardrails there are.
     pub fn len(&self) -> usize {
         self.namespaces.values().map(Vec::len).sum::<usize>()
             + self.guardrails.len()
             + self.cluster.len()
             + self.hosts.len()
+            + self.reserved.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -257,6 +279,11 @@ impl Program {
                     .flat_map(|c| c.statement.origins.iter().cloned()),
             )
             .chain(self.hosts.iter().flat_map(|h| h.origins.iter().cloned()))
+            .chain(
+                self.reserved
+                    .iter()
+                    .flat_map(|(_, r)| r.origins.iter().cloned()),
+            )
             .chain(self.sets.iter().map(|s| s.origin.clone()))
             .collect()
     }

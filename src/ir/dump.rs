@@ -29,6 +29,7 @@ pub fn dump(program: &Program) -> String {
             PolicyKind::DefaultDeny => "default deny".to_owned(),
             PolicyKind::Cluster { name } => format!("cluster {name}"),
             PolicyKind::Host { name } => format!("host {name}"),
+            PolicyKind::Reserved { identity } => format!("reserved {}", identity.name()),
         };
         let _ = writeln!(
             out,
@@ -68,6 +69,20 @@ pub fn dump(program: &Program) -> String {
         }
         for r in &h.policy.deny {
             rule_line(&mut out, "deny", r);
+        }
+    }
+    for r in &program.reserved_policies {
+        let _ = writeln!(
+            out,
+            "reserved policy {} selects the endpoints of reserved:{}",
+            r.policy.name,
+            r.identity.name()
+        );
+        for rule in &r.policy.allow {
+            rule_line(&mut out, "allow", rule);
+        }
+        for rule in &r.policy.deny {
+            rule_line(&mut out, "deny", rule);
         }
     }
     for g in &program.guardrails {

@@ -77,7 +77,10 @@ fn names(kind: &PolicyKind, namespace: &str) -> Option<(String, String)> {
         PolicyKind::Pods { name } => Some((format!("{namespace}/{name}"), format!("pods {name}"))),
         // Cluster-wide and host allow-lists are in `Program::cluster_policies` and
         // `Program::host_policies`, not drawn per namespace.
-        PolicyKind::DefaultDeny | PolicyKind::Cluster { .. } | PolicyKind::Host { .. } => None,
+        PolicyKind::DefaultDeny
+        | PolicyKind::Cluster { .. }
+        | PolicyKind::Host { .. }
+        | PolicyKind::Reserved { .. } => None,
     }
 }
 

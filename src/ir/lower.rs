@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ipnet::IpNet;
 
-use super::{ClusterPolicy, Guardrail, HostPolicy, Policy, PolicyKind, Program, Rule};
+use super::{
+    ClusterPolicy, Guardrail, HostPolicy, Policy, PolicyKind, Program, ReservedPolicy, Rule,
+};
 use crate::check::checked::{self, Dest, WorkloadKind};
 use crate::model::{LabelSelector, Peer, PortSet};
 use crate::source::Span;
@@ -96,11 +98,32 @@ pub fn lower(program: &checked::Program) -> Program {
         })
         .collect();
     host_policies.sort_by(|a, b| a.policy.name.cmp(&b.policy.name));
+    let mut reserved_policies: Vec<ReservedPolicy> = program
+        .reserved_workloads
+        .iter()
+        .map(|w| ReservedPolicy {
+            identity: w.identity,
+            policy: Policy {
+                namespace: String::new(),
+                name: format!("{}-egress", w.identity.name()),
+                kind: PolicyKind::Reserved {
+                    identity: w.identity,
+                },
+                selector: LabelSelector::default(),
+                allow: normalise(&w.allow),
+                deny: normalise(&w.deny),
+                strict_dns: w.strict_dns,
+                origin: w.name_span,
+            },
+        })
+        .collect();
+    reserved_policies.sort_by_key(|r| r.identity);
     Program {
         policies,
         guardrails,
         cluster_policies,
         host_policies,
+        reserved_policies,
         cluster: program.cluster.clone(),
         dns_server: program.dns_server.clone(),
     }

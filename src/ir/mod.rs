@@ -89,6 +89,8 @@ pub(crate) enum PolicyKind {
     Cluster { name: String },
     /// `host NAME {...} -> ...`: the nodes' own traffic ([`HostPolicy`]).
     Host { name: String },
+    /// `reserved IDENTITY -> ...`: the endpoints of a reserved identity ([`ReservedPolicy`]).
+    Reserved { identity: crate::model::Reserved },
 }
 
 /// The egress policy of one workload in one namespace.
@@ -113,7 +115,9 @@ impl Policy {
     /// criterion in a namespaced object): the policy's own; `None` for a cluster-wide one.
     pub fn home(&self) -> Option<&str> {
         match self.kind {
-            PolicyKind::Cluster { .. } | PolicyKind::Host { .. } => None,
+            PolicyKind::Cluster { .. } | PolicyKind::Host { .. } | PolicyKind::Reserved { .. } => {
+                None
+            }
             _ => Some(self.namespace.as_str()),
         }
     }
@@ -171,6 +175,18 @@ impl HostPolicy {
     }
 }
 
+/// An allow-list for the endpoints of one of Cilium's reserved identities (`init`: endpoints
+/// still initialising, before their labels are known; `health`: the health endpoints): they are
+/// isolated for egress and may reach what `policy` allows, minus what it denies. No pod, host
+/// or cluster policy, and no guardrail, selects them; a program has at most one per identity.
+/// `policy.namespace` is empty, `policy.selector` empty and `policy.kind` is
+/// [`PolicyKind::Reserved`].
+#[derive(Clone, Debug)]
+pub(crate) struct ReservedPolicy {
+    pub identity: crate::model::Reserved,
+    pub policy: Policy,
+}
+
 /// A whole program, sorted by (namespace, name).
 #[derive(Clone, Debug, Default)]
 pub struct Program {
@@ -180,6 +196,8 @@ pub struct Program {
     pub(crate) cluster_policies: Vec<ClusterPolicy>,
     /// Host allow-lists, sorted by name.
     pub(crate) host_policies: Vec<HostPolicy>,
+    /// Allow-lists of reserved identities, in the order of [`crate::model::Reserved::ALL`].
+    pub(crate) reserved_policies: Vec<ReservedPolicy>,
     /// What the program declares about the cluster's addresses.
     pub(crate) cluster: ClusterFacts,
     /// The cluster's DNS server: pods or addresses (`set dns-server`, else the CoreDNS pods).

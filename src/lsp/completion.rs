@@ -132,7 +132,7 @@ fn expect(text: &str, stmt_start: usize, line_start: usize, word_start: usize) -
             Expect::Lints
         };
     }
-    let workload = matches!(kw, "app" | "pods" | "cluster" | "host");
+    let workload = matches!(kw, "app" | "pods" | "cluster" | "host" | "reserved");
     if head.is_empty() {
         // The first word of a line: a new statement, or the rest of the one above.
         if stmt_start == line_start || before.is_empty() {
@@ -150,7 +150,18 @@ fn expect(text: &str, stmt_start: usize, line_start: usize, word_start: usize) -
     if last == "default" {
         return Expect::Deny;
     }
-    if head == last && ["namespace", "app", "pods", "cluster", "host", "def"].contains(&last) {
+    if head == last
+        && [
+            "namespace",
+            "app",
+            "pods",
+            "cluster",
+            "host",
+            "reserved",
+            "def",
+        ]
+        .contains(&last)
+    {
         return Expect::Nothing;
     }
     if ["->", ",", "=", "("].iter().any(|t| head.ends_with(t)) || last == "deny" {

@@ -97,6 +97,17 @@ pub fn occurrences(file: &ast::File) -> Vec<Occurrence> {
                     dest(&mut out, d, None);
                 }
             }
+            ast::Item::Reserved(r) => {
+                push(
+                    &mut out,
+                    Symbol::Cluster(r.identity.node.clone()),
+                    r.identity.span,
+                    true,
+                );
+                for d in r.allow.iter().chain(&r.deny) {
+                    dest(&mut out, d, None);
+                }
+            }
             ast::Item::Expect(e) => {
                 let symbol = Symbol::Workload {
                     namespace: namespace.clone(),

@@ -19,13 +19,14 @@ pub struct Chunk {
     pub end: usize,
 }
 
-const STATEMENT_KEYWORDS: [&str; 8] = [
+const STATEMENT_KEYWORDS: [&str; 9] = [
     "namespace",
     "def",
     "app",
     "default",
     "cluster",
     "host",
+    "reserved",
     "set",
     "expect",
 ];

@@ -41,7 +41,7 @@ pub const PORTLESS: [(&str, &str); 8] = [
 ];
 
 /// Keywords, as completion labels, with a short explanation.
-pub const KEYWORDS: [(&str, &str); 8] = [
+pub const KEYWORDS: [(&str, &str); 9] = [
     (
         "namespace",
         "`namespace NAME`: the statements that follow apply to this namespace.",
@@ -73,6 +73,10 @@ pub const KEYWORDS: [(&str, &str); 8] = [
     (
         "host",
         "`host NAME [{NODE LABELS}] -> DESTINATIONS [deny DESTINATIONS]`: an allow-list for the own traffic of the nodes whose labels match (host network namespace, host-networked pods included): cilium's host firewall (`nodeSelector`), calico's host endpoints (failsafe ports allowed to `any`); native refuses it (E0542).",
+    ),
+    (
+        "reserved",
+        "`reserved init|health -> DESTINATIONS [deny DESTINATIONS]`: an allow-list for the endpoints of one of cilium's reserved identities: `init`, endpoints still initialising (their labels not known yet), or `health`, cilium's health endpoints; other targets refuse it (E0549).",
     ),
 ];
 

@@ -28,6 +28,8 @@ pub enum Item {
     Cluster(Cluster),
     /// `host workers {type=ingress-worker} -> nodes:6443/tcp`
     Host(Host),
+    /// `reserved init -> any:53/udp`
+    Reserved(ReservedStmt),
     /// `set wide-cidr-v4 = 16`
     Set(Setting),
     /// `@allow(W0102, "reason")`, applying to the next statement
@@ -46,6 +48,7 @@ impl Item {
             Item::DefaultDeny(s) => *s,
             Item::Cluster(c) => c.span,
             Item::Host(h) => h.span,
+            Item::Reserved(r) => r.span,
             Item::Set(s) => s.span,
             Item::Allow(a) => a.span,
             Item::Expect(e) => e.span,
@@ -151,6 +154,17 @@ pub struct Host {
     pub namespaces: Option<(Selector, Span)>,
     /// `except ...` (refused by the checker, E0370).
     pub except: Option<Except>,
+    pub allow: Vec<Dest>,
+    pub deny: Vec<Dest>,
+    pub span: Span,
+}
+
+/// `reserved init -> any:53/udp deny metadata`: an allow-list for the endpoints of one of
+/// Cilium's reserved identities, named by `identity` (`init`, `health`; others are refused by
+/// the checker).
+#[derive(Clone, Debug)]
+pub struct ReservedStmt {
+    pub identity: Name,
     pub allow: Vec<Dest>,
     pub deny: Vec<Dest>,
     pub span: Span,

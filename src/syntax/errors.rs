@@ -12,13 +12,15 @@ fn describe(rule: Rule) -> &'static str {
     match rule {
         Rule::EOI => "end of file",
         Rule::file | Rule::namespace_decl | Rule::def_decl | Rule::app_stmt | Rule::pods_stmt => {
-            "a statement (`namespace`, `def`, `app`, `pods`, `default deny`, `cluster`, `host`)"
+            "a statement (`namespace`, `def`, `app`, `pods`, `default deny`, `cluster`, `host`, `reserved`)"
         }
         Rule::default_deny => "`default deny`",
         Rule::cluster_stmt => "a `cluster` statement",
         Rule::cluster_in => "`in ns{...}`",
         Rule::host_stmt => "a `host` statement",
         Rule::kw_host => "`host`",
+        Rule::reserved_stmt => "a `reserved` statement",
+        Rule::kw_reserved => "`reserved`",
         Rule::host_pods => "node labels `{key=value, ...}`",
         Rule::kw_except | Rule::cluster_except => "`except NAMESPACE, ...`",
         Rule::kw_allow => "`allow`",

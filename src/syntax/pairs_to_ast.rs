@@ -86,6 +86,7 @@ fn is_keyword(r: Rule) -> bool {
             | Rule::kw_except
             | Rule::kw_service
             | Rule::kw_host
+            | Rule::kw_reserved
     )
 }
 
@@ -234,6 +235,25 @@ fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
                 pods,
                 namespaces,
                 except,
+                allow,
+                deny,
+                span,
+            }))
+        }
+        Rule::reserved_stmt => {
+            let mut identity = None;
+            let mut allow = Vec::new();
+            let mut deny = Vec::new();
+            for c in children(p) {
+                match c.as_rule() {
+                    Rule::name => identity = Some(cx.spanned(&c)),
+                    Rule::dest_list => allow = dest_list(cx, c),
+                    Rule::deny_clause => deny.extend(deny_clause(cx, c)),
+                    _ => cx.bug(&c, "in a reserved statement"),
+                }
+            }
+            Some(Item::Reserved(ReservedStmt {
+                identity: identity?,
                 allow,
                 deny,
                 span,

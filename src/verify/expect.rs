@@ -133,7 +133,9 @@ pub(crate) fn request(m: &HttpMatch) -> HttpRequest {
 /// names several, a node address both this node and another) and per port (its first port, or
 /// [`DEFAULT_PORTS`] when it names none).
 pub fn flows(e: &Expectation) -> Vec<Flow> {
-    let source = if e.host {
+    let source = if let Some(r) = e.reserved {
+        Pod::reserved(r)
+    } else if e.host {
         Pod::host(e.source.clone())
     } else {
         Pod::new(e.namespace.clone(), e.source.clone())

@@ -83,6 +83,10 @@ pub struct Pod {
     /// namespace, host-networked pods included): `labels` are the node's, `namespace` is empty
     /// and no namespace holds it; only host policies select it.
     pub host: bool,
+    /// An endpoint of one of Cilium's reserved identities rather than a pod (a source only: an
+    /// endpoint still initialising, or a health endpoint): no labels, `namespace` empty; only
+    /// the policies that select that identity select it.
+    pub reserved: Option<crate::model::Reserved>,
 }
 
 /// A destination pod's Service, as the flow to it sees it: which Service of the pod's
@@ -105,7 +109,21 @@ impl Pod {
             address: None,
             endpoint_of: None,
             host: false,
+            reserved: None,
         }
+    }
+
+    /// An endpoint of a reserved identity, sending its own traffic.
+    pub fn reserved(identity: crate::model::Reserved) -> Pod {
+        Pod {
+            reserved: Some(identity),
+            ..Pod::new("", Labels::new())
+        }
+    }
+
+    /// Whether it is a pod (in a namespace), not a node or an endpoint of a reserved identity.
+    pub fn is_pod(&self) -> bool {
+        !self.host && self.reserved.is_none()
     }
 
     /// A node, sending its own traffic, with these labels.
@@ -135,6 +153,9 @@ impl fmt::Display for Pod {
         };
         if self.host {
             return write!(f, "host{{{}}}", show(&self.labels));
+        }
+        if let Some(r) = self.reserved {
+            return write!(f, "reserved {}", r.name());
         }
         if self.ns_labels.is_empty() {
             write!(f, "pods({}){{{}}}", self.namespace, show(&self.labels))?;

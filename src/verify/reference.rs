@@ -7,7 +7,9 @@
 //! - A host allow-list selects the nodes whose labels match, for their own traffic: one union
 //!   with the other host allow-lists; no pod policy or guardrail selects a node, and no host
 //!   allow-list selects a pod.
-//! - A pod (or node) that no policy selects is not isolated: everything is allowed.
+//! - A reserved allow-list selects the endpoints of its reserved identity (`init`, `health`),
+//!   which nothing else selects.
+//! - A pod (or node, or reserved endpoint) that no policy selects is not isolated: everything is allowed.
 //! - A pod that some policies select may reach what any of them allows (a union), except what
 //!   any of them denies (a deny of a policy applies to all egress of the pods it selects).
 //! - Address rules match addresses outside the cluster, never pods or nodes (nor the API
@@ -186,7 +188,7 @@ impl Evaluator for Reference<'_> {
         let source = &flow.source;
         let ns_labels = source.namespace_labels();
         let selects = |s: &crate::model::Subject| {
-            !source.host && s.matches(&source.namespace, &ns_labels, &source.labels)
+            source.is_pod() && s.matches(&source.namespace, &ns_labels, &source.labels)
         };
         for g in self
             .program
@@ -208,7 +210,7 @@ impl Evaluator for Reference<'_> {
             .policies
             .iter()
             .filter(|p| {
-                !source.host
+                source.is_pod()
                     && p.namespace == flow.source.namespace
                     && p.selector.matches(&flow.source.labels)
             })
@@ -225,6 +227,13 @@ impl Evaluator for Reference<'_> {
                     .iter()
                     .filter(|h| source.host && h.policy.selector.matches(&source.labels))
                     .map(|h| &h.policy),
+            )
+            .chain(
+                self.program
+                    .reserved_policies
+                    .iter()
+                    .filter(|r| source.reserved == Some(r.identity))
+                    .map(|r| &r.policy),
             )
             .collect();
         if selecting.is_empty() {

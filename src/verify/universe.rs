@@ -362,6 +362,7 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
                 .iter()
                 .map(|c| &c.policy)
                 .chain(program.host_policies.iter().map(|h| &h.policy))
+                .chain(program.reserved_policies.iter().map(|r| &r.policy))
                 .flat_map(|p| p.allow.iter().chain(&p.deny).map(|r| (r, ELSEWHERE))),
         )
         .collect();
@@ -461,6 +462,14 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
     // A host statement's nodes, nodes just outside its selector, and one without labels.
     for h in &program.host_policies {
         sources.extend(nodes(&h.policy.selector));
+    }
+    // The endpoints of the reserved identities, where a policy selects them or a cluster-wide
+    // one could by mistake (a target's "every pod" that selects every endpoint).
+    if !(program.reserved_policies.is_empty()
+        && program.cluster_policies.is_empty()
+        && program.guardrails.is_empty())
+    {
+        sources.extend(crate::model::Reserved::ALL.map(Pod::reserved));
     }
 
     // Each address as what the cluster has there.

@@ -262,6 +262,33 @@ pub fn host_statement(subject: usize, allow: &[usize], deny: &[usize]) -> String
     s
 }
 
+/// A statement of a reserved identity (`init` or `health`, by `identity`'s parity, with the
+/// host statements' destinations): `reserved IDENTITY -> ALLOWS deny DENIES`, or `-> none`.
+#[allow(
+    dead_code,
+    reason = "only tests/equivalence.rs writes reserved statements"
+)]
+pub fn reserved_statement(identity: usize, allow: &[usize], deny: &[usize]) -> String {
+    let identity = ["init", "health"][identity % 2];
+    let allow: Vec<&str> = allow
+        .iter()
+        .map(|a| HOST_ALLOWS[*a % HOST_ALLOWS.len()])
+        .collect();
+    if allow.contains(&"none") {
+        return format!("reserved {identity} -> none\n");
+    }
+    let mut s = format!("reserved {identity} -> {}", allow.join(", "));
+    if !deny.is_empty() {
+        let deny: Vec<&str> = deny
+            .iter()
+            .map(|d| HOST_DENIES[*d % HOST_DENIES.len()])
+            .collect();
+        s.push_str(&format!(" deny {}", deny.join(", ")));
+    }
+    s.push('\n');
+    s
+}
+
 /// HTTP allowances for random programs (cilium writes them; the other targets refuse them),
 /// with a plain allowance that overlaps one of them on its port (a union with it).
 #[allow(dead_code, reason = "only tests/equivalence.rs writes HTTP allowances")]

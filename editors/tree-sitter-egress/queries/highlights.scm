@@ -16,6 +16,7 @@
   "default"
   "cluster"
   "host"
+  "reserved"
   "expect"
   "resolving"
   "set"
@@ -50,6 +51,7 @@
 (pods_rule name: (_) @label)
 (cluster_rule name: (_) @label)
 (host_rule name: (_) @label)
+(reserved_rule identity: (_) @label)
 (expectation name: (_) @label)
 (setting name: (_) @property)
 

@@ -94,7 +94,7 @@ syn region egressString start=/"/ end=/"/ end=/$/ oneline
 " Keywords are contextual (grammar/egress.pest): a statement keyword only where a statement
 " starts, so that `namespace default` and `app set -> deny` read as names.
 syn match egressStatement /^\s*\zsnamespace\ze\s/ nextgroup=egressNamespaceName skipwhite
-syn match egressStatement /^\s*\zs\%(app\|cluster\|host\|expect\)\ze\s/ nextgroup=egressRuleName skipwhite
+syn match egressStatement /^\s*\zs\%(app\|cluster\|host\|reserved\|expect\)\ze\s/ nextgroup=egressRuleName skipwhite
 syn match egressStatement /^\s*\zsdefault\ze\s\+deny\>/
 syn match egressDeny /\%(^\s*default\s\+\)\@<=deny\>/
 syn match egressStatement /^\s*\zsset\ze\s/ nextgroup=egressSettingName skipwhite

@@ -124,7 +124,7 @@ function! s:CheckExample(path) abort
     endif
     " Keywords are contextual: statement keywords where a statement starts, `deny` before a
     " destination, after `default` and as a verdict, `allow` as a verdict.
-    call s:CheckFirst(lnum, line, '^\s*\zs\%(namespace\|app\|cluster\|host\|expect\|default\)\>', ['egressStatement'], 'statement keyword')
+    call s:CheckFirst(lnum, line, '^\s*\zs\%(namespace\|app\|cluster\|host\|reserved\|expect\|default\)\>', ['egressStatement'], 'statement keyword')
     call s:CheckFirst(lnum, line, '^\s*\zspods\>', ['egressPods'], 'statement keyword')
     call s:CheckFirst(lnum, line, '^\s*\zsdef\>', ['egressDefine'], 'statement keyword')
     call s:CheckAll(lnum, line, '->', ['egressArrow'], 'arrow')

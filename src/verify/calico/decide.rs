@@ -16,6 +16,10 @@ impl Policy {
     /// selects the workloads of its own namespace; §gnp: a GlobalNetworkPolicy's selects in
     /// every namespace its `namespaceSelector` (default `all()`) selects.
     pub fn selects(&self, pod: &Pod) -> bool {
+        // Calico has no endpoints of Cilium's reserved identities: no Calico policy selects one.
+        if pod.reserved.is_some() {
+            return false;
+        }
         if pod.host {
             // §np: a NetworkPolicy selects workload endpoints of its namespace, never a host
             // endpoint; §gnp: with a `namespaceSelector`, a GlobalNetworkPolicy selects

@@ -28,6 +28,12 @@
 //!   identities each `toEntities` name selects; the reserved identities of nodes and the API
 //!   server (`pkg/identity`: the host and identity 7 `kube-apiserver` carry the
 //!   `reserved:kube-apiserver` label next to `reserved:host` / `reserved:remote-node`).
+//! - `[lifecycle]` <https://docs.cilium.io/en/latest/security/policy/lifecycle/>: "Init
+//!   Identity", the single label `reserved:init` of an endpoint whose labels are not known yet,
+//!   and its egress decided like any endpoint's by the rules that select it; `[init-ccnp]`
+//!   cilium/cilium#28007 (Cilium 1.13 and later): Cilium adds the namespace to the subject of a
+//!   CiliumNetworkPolicy selecting `reserved:init`, so only a CiliumClusterwideNetworkPolicy
+//!   selects it. The health endpoints carry the single label `reserved:health`.
 //!
 //! Conventions shared with the reference evaluator: a pod's identity labels are its labels plus
 //! `io.kubernetes.pod.namespace` and the labels of its namespace (only

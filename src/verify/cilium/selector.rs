@@ -28,6 +28,9 @@ pub enum Key {
     ServiceAccount,
     /// A label of the pod.
     Label(String),
+    /// `reserved:<identity>`: the single label of the endpoints of a reserved identity, in the
+    /// `endpointSelector` of a CiliumClusterwideNetworkPolicy ([lifecycle]).
+    Reserved(crate::model::Reserved),
 }
 
 /// The value of an identity label of `pod`.
@@ -38,6 +41,16 @@ fn identity<'a>(key: &Key, pod: &'a Pod) -> Option<&'a str> {
         Key::NamespaceLabel(k) => pod.ns_labels.get(k).map(String::as_str),
         Key::ServiceAccount => Some(&pod.service_account),
         Key::Label(k) => pod.labels.get(k).map(String::as_str),
+        Key::Reserved(_) => None,
+    }
+}
+
+/// The value of an identity label of the endpoint of a reserved identity: its one label
+/// `reserved:<identity>` ([lifecycle]), no namespace, no service account, no pod label.
+fn reserved_identity(key: &Key, identity: crate::model::Reserved) -> Option<&'static str> {
+    match key {
+        Key::Reserved(r) if *r == identity => Some(""),
+        _ => None,
     }
 }
 
@@ -100,6 +113,10 @@ impl EndpointSelector {
                     _ => None,
                 });
         }
+        if let Some(r) = pod.reserved {
+            // [init-ccnp] a selector confined to a namespace never selects it.
+            return self.namespace.is_none() && self.labels.matches(|k| reserved_identity(k, r));
+        }
         self.namespace
             .as_ref()
             .is_none_or(|ns| *ns == pod.namespace)
@@ -131,7 +148,9 @@ impl EndpointSelector {
         use crate::model::NamespaceSel;
         let model = self.labels.to_model(|k| match k {
             Key::Label(k) => Some(k.clone()),
-            Key::Namespace | Key::NamespaceLabel(_) | Key::ServiceAccount => None,
+            Key::Namespace | Key::NamespaceLabel(_) | Key::ServiceAccount | Key::Reserved(_) => {
+                None
+            }
         });
         if self.nodes {
             return crate::verify::universe::nodes(&model);
@@ -158,7 +177,7 @@ impl EndpointSelector {
         let mut spaces: Vec<NamespaceSel> = named.into_iter().map(NamespaceSel::Named).collect();
         let by_label = self.labels.to_model(|k| match k {
             Key::NamespaceLabel(l) => Some(l.clone()),
-            Key::Namespace | Key::Label(_) | Key::ServiceAccount => None,
+            Key::Namespace | Key::Label(_) | Key::ServiceAccount | Key::Reserved(_) => None,
         });
         if !by_label.reqs.is_empty() {
             spaces.push(NamespaceSel::Labels(by_label));
@@ -202,7 +221,7 @@ fn is_namespace(k: &Key) -> bool {
     match k {
         Key::Namespace => true,
         Key::NamespaceLabel(l) => l == NAMESPACE_NAME,
-        Key::Label(_) | Key::ServiceAccount => false,
+        Key::Label(_) | Key::ServiceAccount | Key::Reserved(_) => false,
     }
 }
 
@@ -212,6 +231,15 @@ fn is_namespace(k: &Key) -> bool {
 fn key(raw: &str, at: &Cursor<'_>, place: Place<'_>) -> Result<Key, ReadError> {
     let name = match raw.split_once(':') {
         Some(("k8s" | "any", rest)) => rest,
+        // [lifecycle] the endpoints of a reserved identity, selected by a clusterwide policy.
+        Some(("reserved", rest)) if matches!(place, Place::ClusterSubject) => {
+            return match crate::model::Reserved::named(rest) {
+                Some(r) => Ok(Key::Reserved(r)),
+                None => Err(at.unmodelled(format!(
+                    "`{raw}`: only the reserved identities `init` and `health` are modelled as subjects"
+                ))),
+            };
+        }
         Some((source, _)) => {
             return Err(at.unmodelled(format!(
                 "label source `{source}:` in `{raw}`: only `k8s:` and `any:` labels of pods are modelled"

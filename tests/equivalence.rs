@@ -28,8 +28,8 @@ mod programs;
 use common::{compare, compare_inputs};
 use programs::{
     ALLOWS, CLUSTER_ALLOWS, CLUSTER_DENIES, CLUSTER_SUBJECTS, DENIES, DNS_SERVERS, FACTS,
-    HOST_ALLOWS, HOST_DENIES, HOST_SUBJECTS, HTTP_ALLOWS, cluster_statement, host_statement,
-    http_statement, program_with_dns, reserved_statement,
+    HOST_ALLOWS, HOST_DENIES, HOST_SUBJECTS, HTTP_ALLOWS, RESERVED_HTTP, cluster_statement,
+    host_statement, http_statement, program_with_dns, reserved_statement,
 };
 
 fn example_files() -> Vec<std::path::PathBuf> {
@@ -98,7 +98,7 @@ proptest! {
         http in proptest::option::weighted(0.4, proptest::collection::vec(0..HTTP_ALLOWS.len(), 1..4)),
         reserved in proptest::option::weighted(0.3, (
             0..2usize,
-            proptest::collection::vec(0..HOST_ALLOWS.len(), 1..4),
+            proptest::collection::vec(0..HOST_ALLOWS.len() + RESERVED_HTTP.len(), 1..4),
             proptest::collection::vec(0..HOST_DENIES.len(), 0..2),
         )),
     ) {

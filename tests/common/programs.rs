@@ -172,6 +172,8 @@ pub const CLUSTER_ALLOWS: &[&str] = &[
     "any:53/udp",
     "pods(ns{team=payments}){app=x}:80",
     "serviceaccount(billing/reporter)",
+    "http(pods(shop){app=api}:8080, path = \"/v1/*\")",
+    "http(10.1.2.0/24:80, method = POST, path = \"/orders\")",
 ];
 
 #[allow(
@@ -262,8 +264,19 @@ pub fn host_statement(subject: usize, allow: &[usize], deny: &[usize]) -> String
     s
 }
 
+/// HTTP allowances of a random reserved statement, besides the host statements' destinations.
+#[allow(
+    dead_code,
+    reason = "only tests/equivalence.rs writes reserved statements"
+)]
+pub const RESERVED_HTTP: &[&str] = &[
+    "http(pods(shop){app=api}:8080, path = \"/v1/*\")",
+    "http(10.1.2.0/24:80, method = POST, path = \"/orders\")",
+];
+
 /// A statement of a reserved identity (`init` or `health`, by `identity`'s parity, with the
-/// host statements' destinations): `reserved IDENTITY -> ALLOWS deny DENIES`, or `-> none`.
+/// host statements' destinations and HTTP allowances): `reserved IDENTITY -> ALLOWS deny
+/// DENIES`, or `-> none`.
 #[allow(
     dead_code,
     reason = "only tests/equivalence.rs writes reserved statements"
@@ -272,7 +285,13 @@ pub fn reserved_statement(identity: usize, allow: &[usize], deny: &[usize]) -> S
     let identity = ["init", "health"][identity % 2];
     let allow: Vec<&str> = allow
         .iter()
-        .map(|a| HOST_ALLOWS[*a % HOST_ALLOWS.len()])
+        .filter_map(|a| {
+            HOST_ALLOWS
+                .iter()
+                .chain(RESERVED_HTTP)
+                .nth(*a % (HOST_ALLOWS.len() + RESERVED_HTTP.len()))
+                .copied()
+        })
         .collect();
     if allow.contains(&"none") {
         return format!("reserved {identity} -> none\n");

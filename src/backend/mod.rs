@@ -2,6 +2,7 @@
 //! either expresses a policy exactly or refuses it with a coded diagnostic on the source span.
 //! What each target emits and refuses is summarised in `docs/targets.md`.
 
+mod block;
 pub(crate) mod calico;
 pub(crate) mod cilium;
 mod cluster;

@@ -1,5 +1,6 @@
-//! YAML text for every backend: serde-saphyr (YAML 1.2 aware, quotes `on`/`yes`/`no`), a
-//! header comment naming the source, deterministic output.
+//! YAML text for every backend: serde-saphyr's YAML (1.2 aware, quotes `on`/`yes`/`no`), written
+//! by [`block`] in its layout with its texts of every string, a header comment naming the
+//! source, deterministic output.
 //!
 //! Every value of the objects goes through the serialiser, which quotes and escapes it; the
 //! header is the only text written by hand, and what it names (the source file, which comes
@@ -7,6 +8,7 @@
 
 use serde::Serialize;
 
+use super::block;
 use crate::diagnostics::Diagnostic;
 use crate::source::{SourceMap, Span, printable};
 
@@ -33,8 +35,14 @@ pub fn document<T: Serialize>(
     ] {
         out.push_str(piece);
     }
-    serde_saphyr::to_fmt_writer(&mut out, value)
-        .map_err(|e| Diagnostic::bug(origin, format!("could not serialise {what} as YAML: {e}")))?;
+    let header = out.len();
+    if !block::enabled() || block::write(value, &mut out).is_err() {
+        // Outside the layout the writer covers: serde-saphyr writes the whole object.
+        out.truncate(header);
+        serde_saphyr::to_fmt_writer(&mut out, value).map_err(|e| {
+            Diagnostic::bug(origin, format!("could not serialise {what} as YAML: {e}"))
+        })?;
+    }
     if !out.ends_with('\n') {
         out.push('\n');
     }

@@ -76,6 +76,7 @@ pub fn import(
             all.push(s);
         }
     }
+    program.settle_reserved_denials();
     Model::Cilium(Policies(all))
 }
 
@@ -269,8 +270,14 @@ fn guardrail(s: &Spec, origin: Origin, at: &At<'_>, report: &mut Report, program
             );
         }
     };
+    // [lifecycle] a subject that does not require the namespace label (`{}`, `NotIn` alone)
+    // also selects the endpoints of reserved identities, which carry none.
+    let reserved: Vec<crate::model::Reserved> = crate::model::Reserved::ALL
+        .into_iter()
+        .filter(|r| s.subject.matches(&crate::verify::Pod::reserved(*r)))
+        .collect();
     if s.default_deny != Some(false) {
-        return cluster_workload(s, subject, origin, at, report, program);
+        return cluster_workload(s, subject, &reserved, origin, at, report, program);
     }
     if !s.egress.is_empty() {
         return refuse(
@@ -289,6 +296,11 @@ fn guardrail(s: &Spec, origin: Origin, at: &At<'_>, report: &mut Report, program
     if !at.names.writable(&name) {
         name = format!("{name}-guard");
     }
+    for r in reserved {
+        program
+            .reserved_denials
+            .push((r, deny.clone(), origin.clone()));
+    }
     program.guardrails.push(Guardrail {
         name,
         subject,
@@ -297,10 +309,12 @@ fn guardrail(s: &Spec, origin: Origin, at: &At<'_>, report: &mut Report, program
     });
 }
 
-/// A CiliumClusterwideNetworkPolicy that isolates the pods it selects: `cluster NAME ... ->`.
+/// A CiliumClusterwideNetworkPolicy that isolates the pods it selects: `cluster NAME ... ->`,
+/// and the same rules for the endpoints of the reserved identities it also selects.
 fn cluster_workload(
     s: &Spec,
     subject: Subject,
+    reserved: &[crate::model::Reserved],
     origin: Origin,
     at: &At<'_>,
     report: &mut Report,
@@ -308,7 +322,15 @@ fn cluster_workload(
 ) {
     let name = names::from_object(&s.object);
     match isolating(s, name, subject.selector, &origin, at, report) {
-        Ok(statement) => program.add_cluster(subject.namespaces, statement),
+        Ok(statement) => {
+            for r in reserved {
+                let mut endpoints = statement.clone();
+                endpoints.name = r.name().to_owned();
+                endpoints.selector = LabelSelector::default();
+                program.add_reserved(*r, endpoints);
+            }
+            program.add_cluster(subject.namespaces, statement);
+        }
         Err(Refusal { why, help }) => report.refuse(
             at.doc,
             origin.span,

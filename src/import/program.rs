@@ -150,6 +150,10 @@ pub struct Program {
     pub hosts: Vec<Statement>,
     /// Allow-lists of Cilium's reserved identities (`reserved init -> ...`), one per identity.
     pub reserved: Vec<(crate::model::Reserved, Statement)>,
+    /// Denials of deny-only clusterwide policies whose subject also selects the endpoints of a
+    /// reserved identity: settled once every statement is known
+    /// ([`Program::settle_reserved_denials`]).
+    pub reserved_denials: Vec<(crate::model::Reserved, Vec<Dest>, Origin)>,
     pub sets: Vec<Set>,
 }
 
@@ -250,6 +254,42 @@ impl Program {
                 r.origins.extend(statement.origins);
             }
             None => self.reserved.push((identity, statement)),
+        }
+    }
+
+    /// Each denial of a deny-only policy that does not isolate the endpoints of a reserved
+    /// identity: added to that identity's statement, whose deny applies to all of its egress,
+    /// or, without one, a statement that allows everything else (`-> any deny ...`), since an
+    /// endpoint no policy isolates may reach everything.
+    pub fn settle_reserved_denials(&mut self) {
+        for (identity, deny, origin) in std::mem::take(&mut self.reserved_denials) {
+            match self.reserved.iter_mut().find(|(r, _)| *r == identity) {
+                Some((_, s)) => {
+                    for d in deny {
+                        s.deny(d);
+                    }
+                    s.origins.push(origin);
+                }
+                None => {
+                    let mut s = Statement {
+                        name: identity.name().to_owned(),
+                        selector: LabelSelector::default(),
+                        allow: Vec::new(),
+                        deny: Vec::new(),
+                        exceptions: Vec::new(),
+                        strict_dns: false,
+                        origins: vec![origin],
+                    };
+                    s.allow(Dest {
+                        peer: Peer::Any,
+                        ports: None,
+                    });
+                    for d in deny {
+                        s.deny(d);
+                    }
+                    self.reserved.push((identity, s));
+                }
+            }
         }
     }
 

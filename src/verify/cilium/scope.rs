@@ -128,24 +128,14 @@ impl Scoped for Scope<'_> {
                 home(spec),
                 &crate::model::LabelSelector::default(),
             ));
-            // [lifecycle] a clusterwide subject that names a reserved identity's label selects
-            // its endpoints. (`{}` selects them too; the endpoints are tried only where a
-            // subject names them, so that a cluster statement read from `{}` compares alike
-            // on pods.)
-            let names_reserved = spec
-                .subject
-                .labels()
-                .match_labels
-                .iter()
-                .any(|(k, _)| matches!(k, super::selector::Key::Reserved(_)));
-            if names_reserved {
-                out.extend(
-                    crate::model::Reserved::ALL
-                        .map(Pod::reserved)
-                        .into_iter()
-                        .filter(|p| spec.subject.matches(p)),
-                );
-            }
+            // [lifecycle] a clusterwide subject may select the endpoints of reserved
+            // identities: by their label, or by requiring nothing of the namespace (`{}`).
+            out.extend(
+                crate::model::Reserved::ALL
+                    .map(Pod::reserved)
+                    .into_iter()
+                    .filter(|p| spec.subject.matches(p)),
+            );
         }
         out
     }

@@ -44,6 +44,7 @@ pub mod lint;
 pub mod lsp;
 pub(crate) mod model;
 pub mod project;
+pub(crate) mod reuse;
 pub mod source;
 pub(crate) mod stdlib;
 pub mod syntax;
@@ -94,7 +95,7 @@ pub fn analyse(inputs: &[Input]) -> Analysis {
 
 /// [`analyse`] with lint levels.
 pub fn analyse_with(inputs: &[Input], lints: &lint::LintConfig) -> Analysis {
-    analyse_parsing(inputs, lints, &mut syntax::parse)
+    analyse_parsing(inputs, lints, &mut syntax::parse, None)
 }
 
 /// How [`analyse_parsing`] parses one input file.
@@ -102,11 +103,14 @@ pub(crate) type Parse<'a> =
     dyn FnMut(source::FileId, &str) -> (Option<syntax::ast::File>, Diagnostics) + 'a;
 
 /// [`analyse_with`], each input file parsed by `parse` (the language server's reuses the syntax
-/// trees of files whose text did not change since the last analysis).
+/// trees of files whose text did not change since the last analysis), and workloads lowered
+/// and linted through `kept` when given (reusing what the last analysis found for each
+/// workload that did not change).
 pub(crate) fn analyse_parsing(
     inputs: &[Input],
     lints: &lint::LintConfig,
     parse: &mut Parse<'_>,
+    kept: Option<&mut reuse::Kept>,
 ) -> Analysis {
     let mut sources = SourceMap::new();
     let mut diagnostics = Diagnostics::new();
@@ -184,12 +188,14 @@ pub(crate) fn analyse_parsing(
     }
     let (checked, d) = check::check(&stdlib_files, &files);
     diagnostics.extend(d);
-    let mut ir = (!diagnostics.has_errors()).then(|| ir::lower(&checked));
-    if let Some(program) = &ir {
-        diagnostics.extend(lint::lint(&checked, program, lints));
-        if diagnostics.has_errors() {
-            ir = None;
-        }
+    let mut ir = None;
+    if !diagnostics.has_errors() {
+        let (program, found) = match kept {
+            Some(kept) => kept.lower_and_lint(&checked, lints),
+            None => lower_and_lint(&checked, lints),
+        };
+        diagnostics.extend(found);
+        ir = (!diagnostics.has_errors()).then_some(program);
     }
     let ok = !diagnostics.has_errors();
     Analysis {
@@ -199,6 +205,16 @@ pub(crate) fn analyse_parsing(
         checked: ok.then_some(checked),
         ir,
     }
+}
+
+/// The IR of a checked program without errors, and what the lints find in it.
+fn lower_and_lint(
+    checked: &check::checked::Program,
+    lints: &lint::LintConfig,
+) -> (ir::Program, Diagnostics) {
+    let policies: Vec<ir::Policy> = checked.workloads.iter().map(ir::lower_workload).collect();
+    let found = lint::lint(checked, &policies, lints);
+    (ir::assemble(checked, policies), found)
 }
 
 /// The result of a build: the analysis, plus one output per target when nothing failed.

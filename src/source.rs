@@ -43,6 +43,21 @@ impl Span {
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
     }
+
+    /// The span `delta` bytes further (earlier when negative) when it is in `file`, as text
+    /// inserted or removed before it moves it; else the span itself. A bound moved out of
+    /// range saturates.
+    pub fn moved(self, file: FileId, delta: i64) -> Span {
+        if self.file != file || delta == 0 {
+            return self;
+        }
+        let at = |x: u32| u32::try_from((i64::from(x) + delta).max(0)).unwrap_or(u32::MAX);
+        Span {
+            file,
+            start: at(self.start),
+            end: at(self.end),
+        }
+    }
 }
 
 /// A value with the span it came from.

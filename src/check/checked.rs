@@ -1,5 +1,5 @@
 //! The checked program: names resolved, definitions expanded, every value validated. This is
-//! the only input of lowering (`ir::lower`).
+//! the only input of lowering (`ir::lower_workload`, `ir::assemble`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,7 +28,7 @@ pub enum WorkloadKind {
 }
 
 /// `app payments-api -> ...` after checking.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Workload {
     pub namespace: String,
     pub name: String,
@@ -52,7 +52,7 @@ pub struct DefaultDeny {
 
 /// `cluster NAME deny ...`: a guardrail for the pods of its subject (every pod of the cluster
 /// unless it narrows it), which isolates none.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Guardrail {
     pub name: String,
     pub subject: Subject,
@@ -62,7 +62,7 @@ pub struct Guardrail {
 
 /// `cluster NAME ... -> ...`: an allow-list for the pods of its subject in every namespace it
 /// chooses, isolating them as an `app` statement isolates its pods.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClusterWorkload {
     pub name: String,
     pub subject: Subject,

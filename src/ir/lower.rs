@@ -1,4 +1,5 @@
-//! Checked program → IR, with normalisation.
+//! Checked program → IR, with normalisation. Lowering a checked program cannot fail: each
+//! workload's policy on its own ([`workload`]), then the program around them ([`assemble`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -11,30 +12,34 @@ use crate::check::checked::{self, Dest, WorkloadKind};
 use crate::model::{LabelSelector, Peer, PortSet};
 use crate::source::Span;
 
-/// Lowers a checked program. Lowering a checked program cannot fail.
-pub fn lower(program: &checked::Program) -> Program {
-    let mut policies: Vec<Policy> =
-        Vec::with_capacity(program.workloads.len() + program.default_denies.len());
-    for w in &program.workloads {
-        let kind = match w.kind {
-            WorkloadKind::App => PolicyKind::App {
-                app: w.name.clone(),
-            },
-            WorkloadKind::Pods => PolicyKind::Pods {
-                name: w.name.clone(),
-            },
-        };
-        policies.push(Policy {
-            namespace: w.namespace.clone(),
-            name: format!("{}-egress", w.name),
-            kind,
-            selector: w.selector.clone(),
-            allow: normalise(&w.allow),
-            deny: normalise(&w.deny),
-            strict_dns: w.strict_dns,
-            origin: w.name_span,
-        });
+/// The policy of one workload: it depends on the workload alone, so that an analysis that
+/// kept it from the last one (the language server's) need not lower it again.
+pub(crate) fn workload(w: &checked::Workload) -> Policy {
+    let kind = match w.kind {
+        WorkloadKind::App => PolicyKind::App {
+            app: w.name.clone(),
+        },
+        WorkloadKind::Pods => PolicyKind::Pods {
+            name: w.name.clone(),
+        },
+    };
+    Policy {
+        namespace: w.namespace.clone(),
+        name: format!("{}-egress", w.name),
+        kind,
+        selector: w.selector.clone(),
+        allow: normalise(&w.allow),
+        deny: normalise(&w.deny),
+        strict_dns: w.strict_dns,
+        origin: w.name_span,
     }
+}
+
+/// The program's IR from the policies of its workloads (one per workload, in order, as
+/// [`workload`] lowers them) and the rest of the checked program.
+pub(crate) fn assemble(program: &checked::Program, workloads: Vec<Policy>) -> Program {
+    let mut policies = workloads;
+    policies.reserve(program.default_denies.len());
     for d in &program.default_denies {
         policies.push(Policy {
             namespace: d.namespace.clone(),

@@ -17,9 +17,9 @@ pub mod settings;
 
 use std::collections::BTreeMap;
 
-use crate::check::checked::{self, Suppression};
-use crate::diagnostics::{Code, Diagnostics, Severity};
-use crate::ir;
+use crate::check::checked::{self, Suppression, Workload};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, Severity};
+use crate::ir::Policy;
 use crate::source::{FileId, Span};
 
 pub use registry::{Rule, explanation};
@@ -33,7 +33,7 @@ pub enum Level {
 }
 
 /// Lint levels from the command line.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LintConfig {
     pub levels: BTreeMap<Code, Level>,
     /// `--deny-warnings`: every warning that is not allowed becomes an error.
@@ -51,10 +51,60 @@ impl LintConfig {
 }
 
 /// What a lint looks at: the checked program (with the source span of every destination, the
-/// settings) and its IR.
+/// settings).
 pub(crate) struct Context<'a> {
     pub program: &'a checked::Program,
-    pub ir: &'a ir::Program,
+}
+
+/// How a lint looks at the program.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Check {
+    /// One workload at a time, with its policy. What it finds about a workload depends on that
+    /// workload, its policy and the program's settings, DNS server, guardrails and cluster
+    /// statements ([`WorkloadContext`]), never on the other workloads: an analysis that kept a
+    /// workload's findings from the last one (the language server's) need not look again.
+    Workload(fn(&Context<'_>, &Workload, &Policy, &mut Vec<Diagnostic>)),
+    /// The program as a whole.
+    Program(fn(&Context<'_>, &mut Vec<Diagnostic>)),
+}
+
+/// What [`Check::Workload`] lints read of the program besides the workload, and the levels they
+/// run at: a workload's findings stay valid while this is the same.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct WorkloadContext {
+    settings: checked::Settings,
+    dns_server: Vec<crate::model::Peer>,
+    guardrails: Vec<checked::Guardrail>,
+    cluster_workloads: Vec<checked::ClusterWorkload>,
+    config: LintConfig,
+}
+
+impl WorkloadContext {
+    pub fn of(program: &checked::Program, config: &LintConfig) -> WorkloadContext {
+        WorkloadContext {
+            settings: program.settings.clone(),
+            dns_server: program.dns_server.clone(),
+            guardrails: program.guardrails.clone(),
+            cluster_workloads: program.cluster_workloads.clone(),
+            config: config.clone(),
+        }
+    }
+}
+
+/// What the [`Check::Workload`] lints found about one workload, each finding with the index of
+/// its lint in [`registry::RULES`], in that order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Findings(pub Vec<(usize, Diagnostic)>);
+
+impl Findings {
+    /// Every span of file `file` moved by `delta` bytes (see [`Span::moved`]).
+    pub fn move_spans(&mut self, file: FileId, delta: i64) {
+        for (_, d) in &mut self.0 {
+            for l in &mut d.labels {
+                l.span = l.span.moved(file, delta);
+            }
+        }
+    }
 }
 
 /// Every lint code, in order.
@@ -101,17 +151,68 @@ impl Silenced {
     }
 }
 
-/// All lints, filtered by level and suppressions.
+/// All lints, filtered by level and suppressions; `policies` holds each workload's policy, in
+/// the order of the program's workloads.
 pub(crate) fn lint(
     program: &checked::Program,
-    ir: &ir::Program,
+    policies: &[Policy],
     config: &LintConfig,
 ) -> Diagnostics {
-    let cx = Context { program, ir };
+    let cx = Context { program };
+    let findings: Vec<Findings> = program
+        .workloads
+        .iter()
+        .zip(policies)
+        .map(|(w, p)| workload(&cx, w, p, config))
+        .collect();
+    finish(program, &findings.iter().collect::<Vec<_>>(), config)
+}
+
+/// What the [`Check::Workload`] lints that `config` does not allow find about workload `w`
+/// with policy `p`.
+pub(crate) fn workload(
+    cx: &Context<'_>,
+    w: &Workload,
+    p: &Policy,
+    config: &LintConfig,
+) -> Findings {
+    let mut out = Vec::new();
     let mut found = Vec::new();
-    for rule in registry::RULES {
-        if config.level(rule.code) != Level::Allow {
-            (rule.check)(&cx, &mut found);
+    for (i, rule) in registry::RULES.iter().enumerate() {
+        if let Check::Workload(check) = rule.check
+            && config.level(rule.code) != Level::Allow
+        {
+            check(cx, w, p, &mut found);
+            out.extend(found.drain(..).map(|d| (i, d)));
+        }
+    }
+    Findings(out)
+}
+
+/// All lints, filtered by level and suppressions, from the findings of each workload (in the
+/// order of the program's workloads, as [`workload`] gives them) and the [`Check::Program`]
+/// lints run now. The findings are taken lint by lint, as if each lint ran on the whole
+/// program.
+pub(crate) fn finish(
+    program: &checked::Program,
+    workloads: &[&Findings],
+    config: &LintConfig,
+) -> Diagnostics {
+    let cx = Context { program };
+    let mut found = Vec::new();
+    for (i, rule) in registry::RULES.iter().enumerate() {
+        if config.level(rule.code) == Level::Allow {
+            continue;
+        }
+        match rule.check {
+            Check::Program(check) => check(&cx, &mut found),
+            Check::Workload(_) => found.extend(
+                workloads
+                    .iter()
+                    .flat_map(|f| &f.0)
+                    .filter(|(rule, _)| *rule == i)
+                    .map(|(_, d)| d.clone()),
+            ),
         }
     }
     let silenced = Silenced::new(&program.suppressions);

@@ -6,10 +6,10 @@
 //! check; adding one means writing that file and listing it in [`RULES`] (and its code in
 //! `diagnostics/codes.rs`, which holds every code's title).
 
-use super::Context;
+use super::Check;
 use super::rules;
 use super::settings::Setting;
-use crate::diagnostics::{Code, Diagnostic, suggest};
+use crate::diagnostics::{Code, suggest};
 
 /// One lint.
 #[derive(Debug)]
@@ -24,7 +24,7 @@ pub struct Rule {
     /// The `set KEY = VALUE` statements it reads.
     pub settings: &'static [Setting],
     /// Reports what it finds (the driver applies levels and suppressions).
-    pub(crate) check: fn(&Context<'_>, &mut Vec<Diagnostic>),
+    pub(crate) check: Check,
 }
 
 /// Every lint, in code order.

@@ -66,16 +66,36 @@ pub fn stdlib_files() -> Vec<ast::File> {
     files
 }
 
-/// The syntax trees of a program's files as last parsed, by file id, with the text each was
-/// parsed from: a file whose text did not change is not parsed again.
+/// What the last analysis of a program keeps for the next: the syntax trees of its files by
+/// file id, with the text each was parsed from (a file whose text did not change is not parsed
+/// again), and each workload's policy and lint findings (see [`crate::reuse`]).
 #[derive(Debug, Default)]
 pub struct Parsed {
-    files: HashMap<FileId, (String, Option<ast::File>, Diagnostics)>,
-    /// How many files the last analysis parsed (the others were reused).
-    pub last_parsed: usize,
+    trees: Trees,
+    kept: crate::reuse::Kept,
 }
 
+#[cfg(test)]
 impl Parsed {
+    /// How many files the last analysis parsed (the others were reused).
+    fn last_parsed(&self) -> usize {
+        self.trees.last_parsed
+    }
+
+    /// How many workloads the last analysis lowered and linted (the others were reused).
+    fn last_lowered(&self) -> usize {
+        self.kept.last_lowered
+    }
+}
+
+/// The syntax trees of a program's files as last parsed.
+#[derive(Debug, Default)]
+struct Trees {
+    files: HashMap<FileId, (String, Option<ast::File>, Diagnostics)>,
+    last_parsed: usize,
+}
+
+impl Trees {
     /// The parse of `text` as file `id`: the one kept when the text is the same.
     fn parse(&mut self, id: FileId, text: &str) -> (Option<ast::File>, Diagnostics) {
         if let Some((kept, ast, diags)) = self.files.get(&id)
@@ -131,13 +151,17 @@ impl Program {
             versions.push(m.version);
             inputs.push(m.input);
         }
-        parsed.last_parsed = 0;
+        let Parsed { trees, kept } = parsed;
+        trees.last_parsed = 0;
         // Files past the last member are gone: their trees are dropped.
         let ids: std::collections::HashSet<FileId> = (0..inputs.len()).map(file_id).collect();
-        parsed.files.retain(|id, _| ids.contains(id));
-        let analysis = analyse_parsing(&inputs, &LintConfig::default(), &mut |id, text| {
-            parsed.parse(id, text)
-        });
+        trees.files.retain(|id, _| ids.contains(id));
+        let analysis = analyse_parsing(
+            &inputs,
+            &LintConfig::default(),
+            &mut |id, text| trees.parse(id, text),
+            Some(kept),
+        );
         let docs: Vec<Document> = uris
             .into_iter()
             .zip(&versions)
@@ -239,6 +263,11 @@ fn file_id(doc: usize) -> FileId {
     FileId(u32::try_from(stdlib::FILES.len() + doc).unwrap_or(u32::MAX))
 }
 
+/// The tests' deterministic generator, shared with the language-server tests.
+#[cfg(test)]
+#[path = "../../tests/common/rng.rs"]
+mod rng;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,7 +290,7 @@ mod tests {
         ];
         let members = |first: &str| vec![member(0, first), member(1, texts[1])];
         let p = Program::build(members(texts[0]), &stdlib, &mut parsed);
-        assert_eq!(parsed.last_parsed, 2);
+        assert_eq!(parsed.last_parsed(), 2);
         assert!(!p.analysis.diagnostics.has_errors());
         // One file edited: only it is parsed, and the analysis sees both.
         let p = Program::build(
@@ -269,7 +298,7 @@ mod tests {
             &stdlib,
             &mut parsed,
         );
-        assert_eq!(parsed.last_parsed, 1);
+        assert_eq!(parsed.last_parsed(), 1);
         let codes: Vec<_> = p.analysis.diagnostics.iter().map(|d| d.code).collect();
         assert!(
             codes.contains(&crate::diagnostics::Code::E0201),
@@ -281,10 +310,166 @@ mod tests {
             &stdlib,
             &mut parsed,
         );
-        assert_eq!(parsed.last_parsed, 0);
+        assert_eq!(parsed.last_parsed(), 0);
         assert_eq!(
             again.analysis.diagnostics.iter().count(),
             p.analysis.diagnostics.iter().count()
         );
+    }
+
+    /// Lines random programs are made of, besides workloads: definitions that other files
+    /// use, changed and renamed; settings and cluster statements that the workload lints
+    /// read; suppressions, expectations, a line that does not parse and lines that move what
+    /// follows them.
+    const LINES: &[&str] = &[
+        "namespace payments\n",
+        "namespace web\n",
+        "default deny\n",
+        "def ledger = 10.1.0.0/16:8443/tcp\n",
+        "def ledger = 10.2.0.0/16:5432/tcp\n",
+        "def ledgr = 10.1.0.0/16:8443/tcp\n",
+        "def wide(p: port) = 10.0.0.0/8:p/tcp\n",
+        "@allow(no-dns, \"batch jobs resolve nothing\")\n",
+        "set wide-port-range = 100\n",
+        "set pod-cidrs = 10.0.0.0/16\n",
+        "cluster guard deny metadata\n",
+        "cluster everyone -> dns\n",
+        "expect api -> 10.1.0.1:8443/tcp allow\n",
+        "app broken -> {\n",
+        "\n",
+        "# a comment that moves what follows\n",
+    ];
+
+    /// The allow lists of random workloads, some through the definitions above.
+    const DESTS: &[&str] = &[
+        "dns, ledger",
+        "10.1.0.0/16:5432/tcp",
+        "api.example.com:443/tcp, dns, ledger deny metadata",
+        "0.0.0.0/0:1-65535/tcp",
+        "strict-dns, wide(80), ::/0:443/tcp",
+        "10.0.0.0/8, 169.254.169.254:80/tcp",
+        "dns, 10.3.0.0/24:5432/tcp, 0.0.0.0/0:443/tcp deny metadata",
+    ];
+
+    /// A random line: mostly a workload (of a few names, so that some are declared twice).
+    fn random_line(rng: &mut super::rng::Rng) -> String {
+        match rng.below(3) {
+            0 => LINES[rng.below(LINES.len())].to_owned(),
+            _ => format!(
+                "app w{} -> {}\n",
+                rng.below(12),
+                DESTS[rng.below(DESTS.len())]
+            ),
+        }
+    }
+
+    /// The files with the errors random edits make repaired: lines that do not parse and
+    /// expectations removed, of the definitions and workloads of one name the first kept, and
+    /// the definitions workloads use added when they are missing.
+    fn repair(files: &mut [Vec<String>]) {
+        let mut names = std::collections::BTreeSet::new();
+        for lines in files.iter_mut() {
+            lines.retain(|l| {
+                let words: Vec<&str> = l.split_whitespace().take(2).collect();
+                match words.as_slice() {
+                    [_, "broken"] | ["expect", ..] => false,
+                    ["def" | "app", name] => {
+                        names.insert(name.split('(').next().map(str::to_owned))
+                    }
+                    _ => true,
+                }
+            });
+        }
+        for (name, def) in [
+            ("ledger", "def ledger = 10.1.0.0/16:8443/tcp\n"),
+            ("wide", "def wide(p: port) = 10.0.0.0/8:p/tcp\n"),
+        ] {
+            if !names.contains(&Some(name.to_owned()))
+                && let Some(first) = files.first_mut()
+            {
+                first.push(def.to_owned());
+            }
+        }
+    }
+
+    /// Random edits to a program: a line replaced, inserted or removed (moving the statements
+    /// after it), a file added or removed; after each, the analysis that reuses what the last
+    /// one kept equals a fresh one: the same diagnostics and the same IR, spans included.
+    fn edits_equal_fresh(seed: u64, max_files: usize) {
+        let stdlib = stdlib_files();
+        let mut parsed = Parsed::default();
+        let mut rng = super::rng::Rng(0x2545_f491_4f6c_dd1d ^ seed);
+        // Each file starts with its namespace, which edits leave alone.
+        let mut files: Vec<Vec<String>> = (0..max_files)
+            .map(|i| vec![format!("namespace team-{i}\n")])
+            .collect();
+        let mut reused = 0;
+        for round in 0..80 {
+            let f = rng.below(files.len());
+            let Some(lines) = files.get_mut(f) else {
+                continue;
+            };
+            let at = 1 + rng.below(lines.len());
+            match rng.below(10) {
+                0 if lines.len() > 1 => {
+                    lines.remove(at.min(lines.len() - 1));
+                }
+                1 if max_files > 1 => lines.truncate(1),
+                2 | 3 if lines.len() > 1 => {
+                    let i = at.min(lines.len() - 1);
+                    lines[i] = random_line(&mut rng);
+                }
+                _ => lines.insert(at, random_line(&mut rng)),
+            }
+            if round % 3 == 2 {
+                repair(&mut files);
+            }
+            let inputs: Vec<Input> = files
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.len() > 1 || max_files == 1)
+                .map(|(i, l)| Input::new(format!("{i}.egress"), l.concat()))
+                .collect();
+            let members = inputs
+                .iter()
+                .enumerate()
+                .map(|(i, input)| Member {
+                    uri: format!("file:///p/{i}.egress").parse().unwrap(),
+                    version: None,
+                    input: input.clone(),
+                })
+                .collect();
+            let incremental = Program::build(members, &stdlib, &mut parsed).analysis;
+            let fresh = crate::analyse(&inputs);
+            let texts: Vec<String> = files.iter().map(|l| l.concat()).collect();
+            assert_eq!(
+                format!("{:#?}", incremental.diagnostics),
+                format!("{:#?}", fresh.diagnostics),
+                "seed {seed}, round {round}: {texts:#?}"
+            );
+            assert_eq!(
+                format!("{:?}", incremental.ir),
+                format!("{:?}", fresh.ir),
+                "seed {seed}, round {round}: {texts:#?}"
+            );
+            if let Some(ir) = &fresh.ir {
+                reused += ir.policies.len().saturating_sub(parsed.last_lowered());
+            }
+        }
+        assert!(reused > 0, "seed {seed}: no workload was ever reused");
+    }
+
+    #[test]
+    fn incremental_analyses_of_several_files_equal_fresh_ones() {
+        for seed in 1..=12 {
+            edits_equal_fresh(seed, 3);
+        }
+    }
+
+    #[test]
+    fn incremental_analyses_of_one_file_equal_fresh_ones() {
+        for seed in 1..=12 {
+            edits_equal_fresh(seed, 1);
+        }
     }
 }

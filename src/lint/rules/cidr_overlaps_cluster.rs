@@ -5,9 +5,11 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use crate::check::checked::Workload;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::Policy;
 use crate::lint::settings::{POD_CIDRS, SERVICE_CIDRS};
-use crate::lint::{Context, Rule};
+use crate::lint::{Check, Context, Rule};
 use crate::model::Peer;
 
 pub const RULE: Rule = Rule {
@@ -15,7 +17,7 @@ pub const RULE: Rule = Rule {
     name: "cidr-overlaps-cluster",
     explanation: EXPLANATION,
     settings: &[POD_CIDRS, SERVICE_CIDRS],
-    check,
+    check: Check::Workload(check),
 };
 
 const EXPLANATION: &str = r#"# W0109: CIDR overlaps the cluster's pod or service range (`cidr-overlaps-cluster`)
@@ -160,27 +162,25 @@ impl<'a> ClusterRanges<'a> {
     }
 }
 
-fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
+fn check(cx: &Context<'_>, w: &Workload, _policy: &Policy, found: &mut Vec<Diagnostic>) {
     let settings = &cx.program.settings;
     let cluster = ClusterRanges::new(POD_CIDRS.cidrs(settings), SERVICE_CIDRS.cidrs(settings));
     if cluster.ranges.is_empty() {
         return;
     }
-    for w in &cx.program.workloads {
-        for t in &w.allow {
-            let Peer::Net(n) = &t.peer else { continue };
-            if let Some((c, what)) = cluster.overlapping(n) {
-                found.push(
-                    Diagnostic::new(
-                        Code::W0109,
-                        t.origin,
-                        format!("`{n}` overlaps the cluster's {what} range `{c}`"),
-                    )
-                    .label(format!("addresses of {what}s"))
-                    .note("address rules do not select pods reliably: CNIs match pod traffic by identity, and a service's ClusterIP is translated before policy applies")
-                    .help("reach pods with `pods{...}` (for a service, the pods behind it)"),
-                );
-            }
+    for t in &w.allow {
+        let Peer::Net(n) = &t.peer else { continue };
+        if let Some((c, what)) = cluster.overlapping(n) {
+            found.push(
+                Diagnostic::new(
+                    Code::W0109,
+                    t.origin,
+                    format!("`{n}` overlaps the cluster's {what} range `{c}`"),
+                )
+                .label(format!("addresses of {what}s"))
+                .note("address rules do not select pods reliably: CNIs match pod traffic by identity, and a service's ClusterIP is translated before policy applies")
+                .help("reach pods with `pods{...}` (for a service, the pods behind it)"),
+            );
         }
     }
 }

@@ -1,8 +1,10 @@
 //! W0120 `http-on-tls-port`: an HTTP allowance on port 443, where clients speak TLS.
 
+use crate::check::checked::Workload;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::Policy;
 use crate::lint::helpers::describe;
-use crate::lint::{Context, Rule};
+use crate::lint::{Check, Context, Rule};
 use crate::model::{Peer, Proto};
 
 pub const RULE: Rule = Rule {
@@ -10,7 +12,7 @@ pub const RULE: Rule = Rule {
     name: "http-on-tls-port",
     explanation: EXPLANATION,
     settings: &[],
-    check,
+    check: Check::Workload(check),
 };
 
 const EXPLANATION: &str = r#"# W0120: an HTTP rule on port 443 (`http-on-tls-port`)
@@ -52,27 +54,25 @@ app checkout -> dns, https(api.example.com)
 The app may open TLS connections to `api.example.com` on port 443, whatever requests they carry.
 "#;
 
-fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
-    for w in &cx.program.workloads {
-        for t in &w.allow {
-            let tls = t
-                .ports
-                .is_some_and(|r| r.proto == Proto::Tcp && r.first <= 443 && 443 <= r.last);
-            if tls && matches!(t.peer, Peer::Http { .. }) {
-                found.push(
-                    Diagnostic::new(
-                        Code::W0120,
-                        t.origin,
-                        format!(
-                            "{} has an HTTP rule on port 443, where clients speak TLS",
-                            describe(w)
-                        ),
-                    )
-                    .label("an HTTP rule on a TLS port")
-                    .note("the proxy that enforces HTTP rules reads plain HTTP only: it refuses every TLS connection there")
-                    .help("allow the destination on 443 without `http(...)`, or write the HTTP rule for the plain-HTTP port"),
-                );
-            }
+fn check(_cx: &Context<'_>, w: &Workload, _policy: &Policy, found: &mut Vec<Diagnostic>) {
+    for t in &w.allow {
+        let tls = t
+            .ports
+            .is_some_and(|r| r.proto == Proto::Tcp && r.first <= 443 && 443 <= r.last);
+        if tls && matches!(t.peer, Peer::Http { .. }) {
+            found.push(
+                Diagnostic::new(
+                    Code::W0120,
+                    t.origin,
+                    format!(
+                        "{} has an HTTP rule on port 443, where clients speak TLS",
+                        describe(w)
+                    ),
+                )
+                .label("an HTTP rule on a TLS port")
+                .note("the proxy that enforces HTTP rules reads plain HTTP only: it refuses every TLS connection there")
+                .help("allow the destination on 443 without `http(...)`, or write the HTTP rule for the plain-HTTP port"),
+            );
         }
     }
 }

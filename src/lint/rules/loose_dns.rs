@@ -1,11 +1,10 @@
 //! W0108 `loose-dns`: an app reaches host names but allows every DNS lookup.
 
-use std::collections::BTreeMap;
-
 use crate::check::checked::Workload;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::Policy;
 use crate::lint::helpers::{describe, is_dns};
-use crate::lint::{Context, Rule};
+use crate::lint::{Check, Context, Rule};
 use crate::model::Peer;
 
 pub const RULE: Rule = Rule {
@@ -13,7 +12,7 @@ pub const RULE: Rule = Rule {
     name: "loose-dns",
     explanation: EXPLANATION,
     settings: &[],
-    check,
+    check: Check::Workload(check),
 };
 
 const EXPLANATION: &str = r#"# W0108: loose DNS where the strict form would do (`loose-dns`)
@@ -59,45 +58,34 @@ app payments-api -> strict-dns, fqdn(api.stripe.com:443)
 Cilium's DNS proxy answers lookups of `api.stripe.com` and of in-cluster names only.
 "#;
 
-fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
-    let workloads: BTreeMap<(&str, String), &Workload> = cx
-        .program
-        .workloads
+fn check(cx: &Context<'_>, w: &Workload, policy: &Policy, found: &mut Vec<Diagnostic>) {
+    let hosts: Vec<String> = policy
+        .allow
         .iter()
-        .map(|w| ((w.namespace.as_str(), format!("{}-egress", w.name)), w))
+        .flat_map(|r| r.peers.iter())
+        .filter_map(|peer| match peer {
+            Peer::Host(h) => Some(h.to_string()),
+            _ => None,
+        })
         .collect();
-    for p in &cx.ir.policies {
-        let hosts: Vec<String> = p
-            .allow
-            .iter()
-            .flat_map(|r| r.peers.iter())
-            .filter_map(|peer| match peer {
-                Peer::Host(h) => Some(h.to_string()),
-                _ => None,
-            })
-            .collect();
-        if hosts.is_empty() || p.strict_dns {
-            continue;
-        }
-        let Some(w) = workloads.get(&(p.namespace.as_str(), p.name.clone())) else {
-            continue;
-        };
-        let Some(dns) = w
-            .allow
-            .iter()
-            .find(|t| is_dns(t, &cx.program.dns_server) && matches!(t.peer, Peer::Pods { .. }))
-        else {
-            continue;
-        };
-        found.push(
-            Diagnostic::new(
-                Code::W0108,
-                dns.origin,
-                format!("{} reaches {} host name{} but allows every DNS lookup", describe(w), hosts.len(), if hosts.len() == 1 { "" } else { "s" }),
-            )
-            .label("loose DNS: the proxy answers any name")
-            .note(format!("the app needs {}", hosts.join(", ")))
-            .help("write `strict-dns` instead of `dns`: on Cilium the DNS proxy then answers only these names"),
-        );
+    if hosts.is_empty() || policy.strict_dns {
+        return;
     }
+    let Some(dns) = w
+        .allow
+        .iter()
+        .find(|t| is_dns(t, &cx.program.dns_server) && matches!(t.peer, Peer::Pods { .. }))
+    else {
+        return;
+    };
+    found.push(
+        Diagnostic::new(
+            Code::W0108,
+            dns.origin,
+            format!("{} reaches {} host name{} but allows every DNS lookup", describe(w), hosts.len(), if hosts.len() == 1 { "" } else { "s" }),
+        )
+        .label("loose DNS: the proxy answers any name")
+        .note(format!("the app needs {}", hosts.join(", ")))
+        .help("write `strict-dns` instead of `dns`: on Cilium the DNS proxy then answers only these names"),
+    );
 }

@@ -4,9 +4,11 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::check::checked::Dest;
+use crate::check::checked::Workload;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::Policy;
 use crate::lint::helpers::describe;
-use crate::lint::{Context, Rule};
+use crate::lint::{Check, Context, Rule};
 use crate::model::Peer;
 
 pub const RULE: Rule = Rule {
@@ -14,7 +16,7 @@ pub const RULE: Rule = Rule {
     name: "metadata-reachable",
     explanation: EXPLANATION,
     settings: &[],
-    check,
+    check: Check::Workload(check),
 };
 
 const EXPLANATION: &str = r#"# W0103: cloud metadata endpoint reachable (`metadata-reachable`)
@@ -86,8 +88,8 @@ fn covers(peer: &Peer, addr: IpAddr) -> bool {
     }
 }
 
-fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
-    // Guardrails hold for every workload: decided once per address.
+fn check(cx: &Context<'_>, w: &Workload, _policy: &Policy, found: &mut Vec<Diagnostic>) {
+    // Whether a guardrail denies each metadata address, whatever the workload.
     let endpoints: Vec<(IpAddr, bool)> = [IpAddr::V4(METADATA_V4), IpAddr::V6(METADATA_V6)]
         .into_iter()
         .map(|addr| {
@@ -95,29 +97,27 @@ fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
             (addr, guarded)
         })
         .collect();
-    for w in &cx.program.workloads {
-        for (addr, guarded) in &endpoints {
-            let addr = *addr;
-            if *guarded || denies(&w.deny, addr) {
-                continue;
-            }
-            if let Some(t) = w.allow.iter().find(|t| covers(&t.peer, addr)) {
-                found.push(
-                    Diagnostic::new(
-                        Code::W0103,
-                        t.origin,
-                        format!("{} may reach the cloud metadata endpoint {addr}", describe(w)),
-                    )
-                    .label(match t.peer {
-                        Peer::Any => format!("every destination, {addr} included"),
-                        _ => format!("this range includes {addr}"),
-                    })
-                    .note("the metadata endpoint hands out the node's cloud credentials")
-                    .help("add `deny metadata` to the statement (or a cluster-wide `cluster NAME deny metadata` guardrail)"),
-                );
-                // One warning per statement is enough: `deny metadata` covers both families.
-                break;
-            }
+    for (addr, guarded) in &endpoints {
+        let addr = *addr;
+        if *guarded || denies(&w.deny, addr) {
+            continue;
+        }
+        if let Some(t) = w.allow.iter().find(|t| covers(&t.peer, addr)) {
+            found.push(
+                Diagnostic::new(
+                    Code::W0103,
+                    t.origin,
+                    format!("{} may reach the cloud metadata endpoint {addr}", describe(w)),
+                )
+                .label(match t.peer {
+                    Peer::Any => format!("every destination, {addr} included"),
+                    _ => format!("this range includes {addr}"),
+                })
+                .note("the metadata endpoint hands out the node's cloud credentials")
+                .help("add `deny metadata` to the statement (or a cluster-wide `cluster NAME deny metadata` guardrail)"),
+            );
+            // One warning per statement is enough: `deny metadata` covers both families.
+            break;
         }
     }
 }

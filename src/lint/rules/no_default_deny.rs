@@ -4,14 +4,14 @@ use std::collections::BTreeSet;
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::lint::helpers::surely_selects;
-use crate::lint::{Context, Rule};
+use crate::lint::{Check, Context, Rule};
 
 pub const RULE: Rule = Rule {
     code: Code::W0105,
     name: "no-default-deny",
     explanation: EXPLANATION,
     settings: &[],
-    check,
+    check: Check::Program(check),
 };
 
 const EXPLANATION: &str = r#"# W0105: namespace without default deny (`no-default-deny`)

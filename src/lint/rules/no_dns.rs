@@ -1,15 +1,17 @@
 //! W0101 `no-dns`: an `app` or `pods` statement without a DNS allowance.
 
+use crate::check::checked::Workload;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::Policy;
 use crate::lint::helpers::{describe, is_dns, surely_selects};
-use crate::lint::{Context, Rule};
+use crate::lint::{Check, Context, Rule};
 
 pub const RULE: Rule = Rule {
     code: Code::W0101,
     name: "no-dns",
     explanation: EXPLANATION,
     settings: &[],
-    check,
+    check: Check::Workload(check),
 };
 
 const EXPLANATION: &str = r#"# W0101: egress without DNS (`no-dns`)
@@ -55,33 +57,31 @@ app payments-api -> dns, rds(10.20.30.0/24)
 The pods may look names up through the cluster DNS (UDP and TCP 53) and reach their database.
 "#;
 
-fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
-    for w in &cx.program.workloads {
-        // `-> none` allows nothing, so no lookup can hang: nothing to warn about.
-        let server = &cx.program.dns_server;
-        if w.allow.is_empty() || w.allow.iter().any(|t| is_dns(t, server)) {
-            continue;
-        }
-        // A cluster-wide allow-list that surely selects every pod of the workload and allows DNS
-        // allows it to them too (policies form a union).
-        let covered = cx.program.cluster_workloads.iter().any(|c| {
-            surely_selects(&c.subject, &w.namespace, &w.selector)
-                && c.allow.iter().any(|t| is_dns(t, server))
-        });
-        if covered {
-            continue;
-        }
-        found.push(
-            Diagnostic::new(
-                Code::W0101,
-                w.name_span,
-                format!("{} has no DNS allowance", describe(w)),
-            )
-            .label("every name lookup of these pods will hang")
-            .note(
-                "once an egress policy selects a pod, everything not allowed is dropped, DNS included",
-            )
-            .help("add `dns` (or `strict-dns`) to its destinations"),
-        );
+fn check(cx: &Context<'_>, w: &Workload, _policy: &Policy, found: &mut Vec<Diagnostic>) {
+    // `-> none` allows nothing, so no lookup can hang: nothing to warn about.
+    let server = &cx.program.dns_server;
+    if w.allow.is_empty() || w.allow.iter().any(|t| is_dns(t, server)) {
+        return;
     }
+    // A cluster-wide allow-list that surely selects every pod of the workload and allows DNS
+    // allows it to them too (policies form a union).
+    let covered = cx.program.cluster_workloads.iter().any(|c| {
+        surely_selects(&c.subject, &w.namespace, &w.selector)
+            && c.allow.iter().any(|t| is_dns(t, server))
+    });
+    if covered {
+        return;
+    }
+    found.push(
+        Diagnostic::new(
+            Code::W0101,
+            w.name_span,
+            format!("{} has no DNS allowance", describe(w)),
+        )
+        .label("every name lookup of these pods will hang")
+        .note(
+            "once an egress policy selects a pod, everything not allowed is dropped, DNS included",
+        )
+        .help("add `dns` (or `strict-dns`) to its destinations"),
+    );
 }

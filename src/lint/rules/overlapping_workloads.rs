@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use crate::check::checked::Workload;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::lint::helpers::describe;
-use crate::lint::{Context, Rule};
+use crate::lint::{Check, Context, Rule};
 use crate::model::{LabelSelector, overlapping_pairs};
 
 pub const RULE: Rule = Rule {
@@ -13,7 +13,7 @@ pub const RULE: Rule = Rule {
     name: "overlapping-workloads",
     explanation: EXPLANATION,
     settings: &[],
-    check,
+    check: Check::Program(check),
 };
 
 const EXPLANATION: &str = r#"# W0110: statements select overlapping pods (`overlapping-workloads`)

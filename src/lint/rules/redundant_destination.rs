@@ -9,8 +9,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::check::checked::{Dest, Workload};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::Policy;
 use crate::lint::helpers::describe;
-use crate::lint::{Context, Rule};
+use crate::lint::{Check, Context, Rule};
 use crate::model::{Peer, PortRange, Proto};
 use crate::source::Span;
 
@@ -19,7 +20,7 @@ pub const RULE: Rule = Rule {
     name: "redundant-destination",
     explanation: EXPLANATION,
     settings: &[],
-    check,
+    check: Check::Workload(check),
 };
 
 const EXPLANATION: &str = r#"# W0106: destination listed twice or inside another (`redundant-destination`)
@@ -62,11 +63,9 @@ app ledger -> dns, 10.20.3.0/24:5432
 The ledger reaches only the subnet it needs; the /20 is gone.
 "#;
 
-fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
-    for w in &cx.program.workloads {
-        for list in [&w.allow, &w.deny] {
-            report(w, list, found);
-        }
+fn check(_cx: &Context<'_>, w: &Workload, _policy: &Policy, found: &mut Vec<Diagnostic>) {
+    for list in [&w.allow, &w.deny] {
+        report(w, list, found);
     }
 }
 

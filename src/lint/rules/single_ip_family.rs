@@ -2,9 +2,11 @@
 
 use ipnet::IpNet;
 
+use crate::check::checked::Workload;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::Policy;
 use crate::lint::helpers::describe;
-use crate::lint::{Context, Rule};
+use crate::lint::{Check, Context, Rule};
 use crate::model::Peer;
 
 pub const RULE: Rule = Rule {
@@ -12,7 +14,7 @@ pub const RULE: Rule = Rule {
     name: "single-ip-family",
     explanation: EXPLANATION,
     settings: &[],
-    check,
+    check: Check::Workload(check),
 };
 
 const EXPLANATION: &str = r#"# W0104: any-address allowance in one IP family only (`single-ip-family`)
@@ -55,25 +57,23 @@ app webhooks -> dns, internet:443/tcp deny metadata
 The app may reach TCP 443 on any IPv4 or IPv6 address, except the metadata endpoint.
 "#;
 
-fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
-    for w in &cx.program.workloads {
-        let any = |v4: bool| {
-            w.allow.iter().find(|t| {
-                matches!(&t.peer, Peer::Net(n) if n.prefix_len() == 0 && matches!(n, IpNet::V4(_)) == v4)
-            })
-        };
-        match (any(true), any(false)) {
-            (Some(t), None) => found.push(
-                Diagnostic::new(Code::W0104, t.origin, format!("{} may reach every IPv4 address but no IPv6 address", describe(w)))
-                    .label("`0.0.0.0/0` without `::/0`")
-                    .help("add `::/0` too (or use `internet`, which holds both), unless IPv6 egress is meant to be dropped"),
-            ),
-            (None, Some(t)) => found.push(
-                Diagnostic::new(Code::W0104, t.origin, format!("{} may reach every IPv6 address but no IPv4 address", describe(w)))
-                    .label("`::/0` without `0.0.0.0/0`")
-                    .help("add `0.0.0.0/0` too (or use `internet`, which holds both), unless IPv4 egress is meant to be dropped"),
-            ),
-            _ => {}
-        }
+fn check(_cx: &Context<'_>, w: &Workload, _policy: &Policy, found: &mut Vec<Diagnostic>) {
+    let any = |v4: bool| {
+        w.allow.iter().find(|t| {
+            matches!(&t.peer, Peer::Net(n) if n.prefix_len() == 0 && matches!(n, IpNet::V4(_)) == v4)
+        })
+    };
+    match (any(true), any(false)) {
+        (Some(t), None) => found.push(
+            Diagnostic::new(Code::W0104, t.origin, format!("{} may reach every IPv4 address but no IPv6 address", describe(w)))
+                .label("`0.0.0.0/0` without `::/0`")
+                .help("add `::/0` too (or use `internet`, which holds both), unless IPv6 egress is meant to be dropped"),
+        ),
+        (None, Some(t)) => found.push(
+            Diagnostic::new(Code::W0104, t.origin, format!("{} may reach every IPv6 address but no IPv4 address", describe(w)))
+                .label("`::/0` without `0.0.0.0/0`")
+                .help("add `0.0.0.0/0` too (or use `internet`, which holds both), unless IPv4 egress is meant to be dropped"),
+        ),
+        _ => {}
     }
 }

@@ -4,10 +4,12 @@
 
 use ipnet::IpNet;
 
+use crate::check::checked::Workload;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::Policy;
 use crate::lint::helpers::describe;
 use crate::lint::settings::{NODE_CIDRS, POD_CIDRS};
-use crate::lint::{Context, Rule};
+use crate::lint::{Check, Context, Rule};
 use crate::model::Peer;
 
 pub const RULE: Rule = Rule {
@@ -15,7 +17,7 @@ pub const RULE: Rule = Rule {
     name: "undeclared-cluster-ranges",
     explanation: EXPLANATION,
     settings: &[POD_CIDRS, NODE_CIDRS],
-    check,
+    check: Check::Workload(check),
 };
 
 const EXPLANATION: &str = r#"# W0116: address range while the pod or node ranges are undeclared (`undeclared-cluster-ranges`)
@@ -86,7 +88,7 @@ fn link_local(n: &IpNet) -> bool {
     local.iter().any(|l| l.contains(n))
 }
 
-fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
+fn check(cx: &Context<'_>, w: &Workload, _policy: &Policy, found: &mut Vec<Diagnostic>) {
     let settings = &cx.program.settings;
     let missing: Vec<&str> = [(POD_CIDRS, "pods"), (NODE_CIDRS, "nodes")]
         .into_iter()
@@ -102,31 +104,29 @@ fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
         .filter(|(s, _)| s.cidrs(settings).is_empty())
         .map(|(s, example)| format!("`set {} = {example}`", s.key))
         .collect();
-    for w in &cx.program.workloads {
-        let mut ranges = w.allow.iter().filter_map(|t| match &t.peer {
-            Peer::Net(n) if !link_local(n) => Some((n, t.origin)),
-            _ => None,
-        });
-        let Some((first, origin)) = ranges.next() else {
-            continue;
-        };
-        let more = ranges.count();
-        let mut d = Diagnostic::new(
-            Code::W0116,
-            origin,
-            format!(
-                "on Calico and native NetworkPolicy, `{first}` may also reach {what} whose addresses fall in it"
-            ),
-        )
-        .label("an address range")
-        .note(format!(
-            "the cluster's ranges of {what} are not declared, so egressc cannot cut them out of the ranges {} allows (Calico `notNets`, native `except`); Cilium never matches them by address",
-            describe(w)
-        ))
-        .help(format!("declare them: {}", keys.join(" and ")));
-        if more > 0 {
-            d = d.note(format!("{more} more range(s) of this statement alike"));
-        }
-        found.push(d);
+    let mut ranges = w.allow.iter().filter_map(|t| match &t.peer {
+        Peer::Net(n) if !link_local(n) => Some((n, t.origin)),
+        _ => None,
+    });
+    let Some((first, origin)) = ranges.next() else {
+        return;
+    };
+    let more = ranges.count();
+    let mut d = Diagnostic::new(
+        Code::W0116,
+        origin,
+        format!(
+            "on Calico and native NetworkPolicy, `{first}` may also reach {what} whose addresses fall in it"
+        ),
+    )
+    .label("an address range")
+    .note(format!(
+        "the cluster's ranges of {what} are not declared, so egressc cannot cut them out of the ranges {} allows (Calico `notNets`, native `except`); Cilium never matches them by address",
+        describe(w)
+    ))
+    .help(format!("declare them: {}", keys.join(" and ")));
+    if more > 0 {
+        d = d.note(format!("{more} more range(s) of this statement alike"));
     }
+    found.push(d);
 }

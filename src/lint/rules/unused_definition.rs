@@ -1,14 +1,14 @@
 //! W0107 `unused-definition`: a `def` no statement uses.
 
 use crate::diagnostics::{Code, Diagnostic};
-use crate::lint::{Context, Rule};
+use crate::lint::{Check, Context, Rule};
 
 pub const RULE: Rule = Rule {
     code: Code::W0107,
     name: "unused-definition",
     explanation: EXPLANATION,
     settings: &[],
-    check,
+    check: Check::Program(check),
 };
 
 const EXPLANATION: &str = r#"# W0107: unused definition (`unused-definition`)

@@ -2,10 +2,12 @@
 
 use std::collections::BTreeSet;
 
+use crate::check::checked::Workload;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::Policy;
 use crate::lint::helpers::group;
 use crate::lint::settings::{Setting, Value};
-use crate::lint::{Context, Rule};
+use crate::lint::{Check, Context, Rule};
 use crate::model::PortRange;
 
 pub const RULE: Rule = Rule {
@@ -13,7 +15,7 @@ pub const RULE: Rule = Rule {
     name: "wide-port-range",
     explanation: EXPLANATION,
     settings: &[WIDE_PORT_RANGE],
-    check,
+    check: Check::Workload(check),
 };
 
 /// A port range with more ports than this is wide.
@@ -71,31 +73,29 @@ If wide ranges are normal for your workloads (media servers, passive FTP), raise
 - `set wide-port-range = N`: a port range with more than N ports is wide (default 1000).
 "#;
 
-fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
+fn check(cx: &Context<'_>, w: &Workload, _policy: &Policy, found: &mut Vec<Diagnostic>) {
     let threshold = WIDE_PORT_RANGE.number(&cx.program.settings);
-    for w in &cx.program.workloads {
-        let mut seen = BTreeSet::new();
-        for t in &w.allow {
-            let Some(PortRange { proto, first, last }) = t.ports else {
-                continue;
-            };
-            if !proto.has_ports() {
-                continue;
-            }
-            let size = u32::from(last) - u32::from(first) + 1;
-            if size > threshold && !(first == 1 && last == 65535) && seen.insert(t.origin) {
-                found.push(
-                    Diagnostic::new(
-                        Code::W0111,
-                        t.origin,
-                        format!("port range {first}-{last} opens {} ports", group(u64::from(size))),
-                    )
-                    .label("a wide port range")
-                    .help(format!(
-                        "write the single port if one was meant, or set the threshold with `set wide-port-range = N` (now {threshold})"
-                    )),
-                );
-            }
+    let mut seen = BTreeSet::new();
+    for t in &w.allow {
+        let Some(PortRange { proto, first, last }) = t.ports else {
+            continue;
+        };
+        if !proto.has_ports() {
+            continue;
+        }
+        let size = u32::from(last) - u32::from(first) + 1;
+        if size > threshold && !(first == 1 && last == 65535) && seen.insert(t.origin) {
+            found.push(
+                Diagnostic::new(
+                    Code::W0111,
+                    t.origin,
+                    format!("port range {first}-{last} opens {} ports", group(u64::from(size))),
+                )
+                .label("a wide port range")
+                .help(format!(
+                    "write the single port if one was meant, or set the threshold with `set wide-port-range = N` (now {threshold})"
+                )),
+            );
         }
     }
 }

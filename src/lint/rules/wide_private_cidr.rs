@@ -5,10 +5,12 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
+use crate::check::checked::Workload;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::Policy;
 use crate::lint::helpers::{describe, group};
 use crate::lint::settings::{Setting, Value};
-use crate::lint::{Context, Rule};
+use crate::lint::{Check, Context, Rule};
 use crate::model::Peer;
 use crate::source::Span;
 
@@ -17,7 +19,7 @@ pub const RULE: Rule = Rule {
     name: "wide-private-cidr",
     explanation: EXPLANATION,
     settings: &[WIDE_CIDR_V4, WIDE_CIDR_V6],
-    check,
+    check: Check::Workload(check),
 };
 
 /// A private IPv4 range with a shorter prefix is wide.
@@ -110,36 +112,34 @@ fn count(n: &IpNet) -> String {
     group(1u64 << bits)
 }
 
-fn check(cx: &Context<'_>, found: &mut Vec<Diagnostic>) {
+fn check(cx: &Context<'_>, w: &Workload, _policy: &Policy, found: &mut Vec<Diagnostic>) {
     let settings = &cx.program.settings;
     let (v4, v6) = (WIDE_CIDR_V4.number(settings), WIDE_CIDR_V6.number(settings));
-    for w in &cx.program.workloads {
-        let mut by_origin: BTreeMap<Span, Vec<IpNet>> = BTreeMap::new();
-        for t in &w.allow {
-            let Peer::Net(n) = &t.peer else { continue };
-            let wide = match n {
-                IpNet::V4(n4) => {
-                    private_v4().iter().any(|p| p.contains(n4)) && u32::from(n.prefix_len()) < v4
-                }
-                IpNet::V6(n6) => unique_local_v6().contains(n6) && u32::from(n.prefix_len()) < v6,
-            };
-            if wide {
-                by_origin.entry(t.origin).or_default().push(*n);
+    let mut by_origin: BTreeMap<Span, Vec<IpNet>> = BTreeMap::new();
+    for t in &w.allow {
+        let Peer::Net(n) = &t.peer else { continue };
+        let wide = match n {
+            IpNet::V4(n4) => {
+                private_v4().iter().any(|p| p.contains(n4)) && u32::from(n.prefix_len()) < v4
             }
+            IpNet::V6(n6) => unique_local_v6().contains(n6) && u32::from(n.prefix_len()) < v6,
+        };
+        if wide {
+            by_origin.entry(t.origin).or_default().push(*n);
         }
-        for (origin, nets) in by_origin {
-            let list: Vec<String> = nets
-                .iter()
-                .map(|n| format!("`{n}` ({} addresses)", count(n)))
-                .collect();
-            found.push(
-                Diagnostic::new(Code::W0102, origin, format!("{} may reach {}", describe(w), list.join(", ")))
-                    .label("a wide private range")
-                    .note("a wide private range re-opens whole VPCs; a /24 for the database subnet is far safer than a /16")
-                    .help(format!(
-                        "narrow it to the subnets the app needs, or set the threshold with `set wide-cidr-v4 = N` (now /{v4}) or `set wide-cidr-v6 = N` (now /{v6})"
-                    )),
-            );
-        }
+    }
+    for (origin, nets) in by_origin {
+        let list: Vec<String> = nets
+            .iter()
+            .map(|n| format!("`{n}` ({} addresses)", count(n)))
+            .collect();
+        found.push(
+            Diagnostic::new(Code::W0102, origin, format!("{} may reach {}", describe(w), list.join(", ")))
+                .label("a wide private range")
+                .note("a wide private range re-opens whole VPCs; a /24 for the database subnet is far safer than a /16")
+                .help(format!(
+                    "narrow it to the subnets the app needs, or set the threshold with `set wide-cidr-v4 = N` (now /{v4}) or `set wide-cidr-v6 = N` (now /{v6})"
+                )),
+        );
     }
 }

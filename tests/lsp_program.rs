@@ -346,6 +346,14 @@ fn incremental_diagnostics_equal_a_fresh_analysis() {
             );
             held(&mut c, &mut state);
         }
+        // A request that needs the current text is answered after the analysis of the last
+        // versions, and so after their diagnostics (a read-only one may be answered from an
+        // earlier analysis while the last runs).
+        let _ = c.request(
+            "textDocument/formatting",
+            json!({"textDocument": {"uri": uri(&open[0])}, "options": {"tabSize": 4, "insertSpaces": true}}),
+        );
+        held(&mut c, &mut state);
         c.shutdown_and_exit();
 
         let mut fresh = Client::initialized(Value::Null);

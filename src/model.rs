@@ -375,6 +375,17 @@ pub struct HostPattern {
 }
 
 impl HostPattern {
+    /// A name the pattern matches: the name itself, or one with each wildcard filled in
+    /// (`a.example.com` for `*.example.com`, `a.b.example.com` for `**.example.com`).
+    pub fn example(&self) -> String {
+        match self.wildcard {
+            Wildcard::None => self.base.clone(),
+            Wildcard::OneLabel => format!("a.{}", self.base),
+            Wildcard::AnyLabels => format!("a.b.{}", self.base),
+            Wildcard::InLabel => self.base.replace('*', "a"),
+        }
+    }
+
     /// Whether a (lower-case, dot-separated) name matches this pattern.
     pub fn matches(&self, name: &str) -> bool {
         let name = name.trim_end_matches('.');
@@ -793,12 +804,7 @@ impl HttpMatch {
         let host = match &self.host {
             None => "example.org".to_owned(),
             Some(h) => {
-                let name = match h.name.wildcard {
-                    Wildcard::None => h.name.base.clone(),
-                    Wildcard::OneLabel => format!("a.{}", h.name.base),
-                    Wildcard::AnyLabels => format!("a.b.{}", h.name.base),
-                    Wildcard::InLabel => h.name.base.replace('*', "a"),
-                };
+                let name = h.name.example();
                 match h.port {
                     None => name,
                     Some(p) => format!("{name}:{p}"),
@@ -892,6 +898,13 @@ pub enum Peer {
     Http {
         peer: Box<Peer>,
         http: HttpMatch,
+    },
+    /// `tls(api.example.com:443, name = api.example.com)`: the TLS connections to `peer` whose
+    /// ClientHello names a server one of `names` matches (and nothing else on the port: not a
+    /// connection without a server name, not another protocol). The names are sorted, each once.
+    Tls {
+        peer: Box<Peer>,
+        names: Vec<HostPattern>,
     },
 }
 
@@ -1021,6 +1034,8 @@ impl Peer {
         match (self, other) {
             // An HTTP allowance reaches some of its peer's destinations.
             (Peer::Http { peer, .. }, o) | (o, Peer::Http { peer, .. }) => peer.may_overlap(o),
+            // So does a TLS allowance.
+            (Peer::Tls { peer, .. }, o) | (o, Peer::Tls { peer, .. }) => peer.may_overlap(o),
             (Peer::Net(a), Peer::Net(b)) => a.contains(b) || b.contains(a),
             (Peer::Host(a), Peer::Host(b)) => {
                 a == b || a.wildcard != Wildcard::None || b.wildcard != Wildcard::None
@@ -1096,6 +1111,13 @@ impl fmt::Display for Peer {
             Peer::Nodes(n) => f.write_str(n.name()),
             Peer::Cluster => f.write_str("cluster"),
             Peer::Http { peer, http } => write!(f, "http({peer}, {http})"),
+            Peer::Tls { peer, names } => {
+                write!(f, "tls({peer}")?;
+                for n in names {
+                    write!(f, ", name = {n}")?;
+                }
+                f.write_str(")")
+            }
         }
     }
 }

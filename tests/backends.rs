@@ -29,11 +29,16 @@ const NEW_TARGETS: [Target; 3] = [Target::Cilium, Target::Calico, Target::Calico
 fn capability_codes(t: Target) -> &'static [&'static str] {
     match t {
         Target::Native => &[
-            "E0501", "E0502", "E0503", "E0504", "E0522", "E0523", "E0524", "E0536", "E0549",
+            "E0501", "E0502", "E0503", "E0504", "E0522", "E0523", "E0524", "E0536", "E0537",
+            "E0549",
         ],
         Target::Cilium => &["E0503", "E0505", "E0508", "E0524"],
-        Target::Calico => &["E0501", "E0503", "E0522", "E0523", "E0536", "E0549"],
-        Target::CalicoEnterprise => &["E0503", "E0506", "E0522", "E0523", "E0536", "E0549"],
+        Target::Calico => &[
+            "E0501", "E0503", "E0522", "E0523", "E0536", "E0549", "E0537",
+        ],
+        Target::CalicoEnterprise => &[
+            "E0503", "E0506", "E0522", "E0523", "E0536", "E0549", "E0537",
+        ],
     }
 }
 

@@ -592,3 +592,59 @@ fn reserved_statements_build_for_cilium_and_are_refused_elsewhere() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("4 passed, 0 failed"), "{}", stdout(&o));
 }
+
+const TLS: &str = "namespace shop\napp checkout -> dns, tls(10.1.2.0/24:443, name = api.example.com, name = *.cdn.example.com)\n";
+
+#[test]
+fn tls_server_names_build_on_cilium_trace_by_name_and_are_refused_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = write(dir.path(), "tls.egress", TLS);
+    let o = egressc()
+        .args(["build", "--target", "cilium"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let y = stdout(&o);
+    assert!(
+        y.contains("serverNames:\n      - api.example.com\n      - \"*.cdn.example.com\""),
+        "{y}"
+    );
+
+    let trace = |to: &str| {
+        let o = egressc()
+            .args([
+                "trace",
+                "--from",
+                "shop/checkout",
+                "--to",
+                to,
+                "-t",
+                "cilium",
+            ])
+            .arg(&src)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let allowed = trace("tls(10.1.2.3:443, name = img.cdn.example.com)");
+    assert_eq!(allowed.matches("ALLOW").count(), 2, "{allowed}");
+    let denied = trace("tls(10.1.2.3:443, name = cdn.example.com)");
+    assert_eq!(denied.matches("DENY").count(), 2, "{denied}");
+    assert!(denied.contains("matches no serverNames"), "{denied}");
+    let plain = trace("10.1.2.3:443");
+    assert_eq!(plain.matches("DENY").count(), 2, "{plain}");
+
+    for target in ["native", "calico", "calico-enterprise"] {
+        let o = egressc()
+            .args(["build", "--target", target])
+            .arg(&src)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{target}");
+        assert!(stdout(&o).is_empty(), "no partial output");
+        assert!(stderr(&o).contains("error[E0537]"), "{}", stderr(&o));
+        assert!(stderr(&o).contains("help:"));
+    }
+}

@@ -367,7 +367,8 @@ fn rules(
             // always written, so the match never depends on which namespaces an empty
             // `namespaceSelector` stands for.
             // Refused before we get here (E0536): Calico matches HTTP on ingress only.
-            Peer::Http { .. } => {}
+            // Refused before we get here (E0537): no Calico rule matches a server name.
+            Peer::Http { .. } | Peer::Tls { .. } => {}
             Peer::ServiceAccount { namespace, name } => destinations.push(Entity {
                 namespace_selector: Some(format!("{NAMESPACE_LABEL} == '{namespace}'")),
                 service_accounts: Some(ServiceAccounts {
@@ -507,7 +508,7 @@ fn policies(
     diags.extend(host_refusals(policy, edition));
     let rules_of: Vec<ir::Rule> = policy.allow.iter().chain(&policy.deny).cloned().collect();
     diags.extend(cluster::refusals(&rules_of, facts, edition.target()));
-    diags.extend(super::http_refusals(&policy.allow, edition.target()));
+    diags.extend(super::l7_refusals(&policy.allow, edition.target()));
     if diags.has_errors() {
         return Err(diags);
     }

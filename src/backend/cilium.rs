@@ -162,10 +162,14 @@ struct FqdnSelector {
 }
 
 #[derive(Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
 struct PortRule {
     ports: Vec<PortProtocol>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rules: Option<L7Rules>,
+    /// The TLS server names the entry allows (a TLS allowance's; empty otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    server_names: Vec<String>,
 }
 
 #[derive(Serialize, Clone)]
@@ -239,6 +243,43 @@ fn http_rule(m: &model::HttpMatch) -> HttpRule {
     }
 }
 
+/// The Cilium rules of a TLS allowance: its peer's rules on `ports`, each port entry with the
+/// allowance's names as `serverNames`. [crd] `serverNames`: "If not empty, then TLS must be
+/// present and one of the provided SNIs must be indicated in the TLS handshake"; a `*` "matches
+/// 0 or more DNS valid characters" (never a `.`) and `**.` "matches all multilevel subdomains",
+/// which is what the language's patterns mean (Cilium 1.18 and later take wildcards,
+/// cilium/cilium#38615; the proxy reads the ClientHello without terminating TLS,
+/// cilium/cilium#22398). Cilium merges the server names of entries for one peer and port
+/// into one set (`pkg/policy/l4.go`), the union the language means; the checker refuses a TLS
+/// allowance beside another of the same destination and port, which the merge would narrow.
+fn tls_rules(
+    peer: &Peer,
+    names: &[HostPattern],
+    ports: &PortSet,
+    ns: Option<&str>,
+) -> Vec<EgressRule> {
+    with_entries(peer, ports, ns, |p| {
+        p.server_names = names.iter().map(ToString::to_string).collect();
+    })
+}
+
+/// `peer`'s rules on `ports`, each port entry completed by `complete` (with its L7 rules or
+/// server names).
+fn with_entries(
+    peer: &Peer,
+    ports: &PortSet,
+    ns: Option<&str>,
+    complete: impl Fn(&mut PortRule),
+) -> Vec<EgressRule> {
+    let mut out = rules(&[peer], ports, ns);
+    for r in &mut out {
+        for p in &mut r.to_ports {
+            complete(p);
+        }
+    }
+    out
+}
+
 /// The Cilium rules of an HTTP allowance: its peer's rules on `ports`, each port entry with the
 /// allowance's `rules.http`.
 fn http_rules(
@@ -247,16 +288,12 @@ fn http_rules(
     ports: &PortSet,
     ns: Option<&str>,
 ) -> Vec<EgressRule> {
-    let mut out = rules(&[peer], ports, ns);
-    for r in &mut out {
-        for p in &mut r.to_ports {
-            p.rules = Some(L7Rules {
-                dns: Vec::new(),
-                http: vec![http_rule(m)],
-            });
-        }
-    }
-    out
+    with_entries(peer, ports, ns, |p| {
+        p.rules = Some(L7Rules {
+            dns: Vec::new(),
+            http: vec![http_rule(m)],
+        });
+    })
 }
 
 #[derive(Serialize)]
@@ -316,6 +353,7 @@ fn port_rules(ports: &PortSet) -> Vec<PortRule> {
                 .map(|c| PortRule {
                     ports: c.iter().map(|r| port(r)).collect(),
                     rules: None,
+                    server_names: Vec::new(),
                 })
                 .collect()
         }
@@ -476,9 +514,9 @@ fn rules(peers: &[&Peer], ports: &PortSet, policy_ns: Option<&str>) -> Vec<Egres
                 namespace,
                 selector,
             } => to_endpoints.push(endpoints(namespace, selector, policy_ns)),
-            // Written by `http_rules`, with their L7 rules (the checker refuses them in deny
-            // lists); left out here, which could only narrow.
-            Peer::Http { .. } => {}
+            // Written by `http_rules` and `tls_rules`, with their L7 rules (the checker refuses
+            // them in deny lists); left out here, which could only narrow.
+            Peer::Http { .. } | Peer::Tls { .. } => {}
         }
     }
     let mut peers = Vec::new();
@@ -607,12 +645,12 @@ fn dns_rules(policy: &ir::Policy) -> Vec<FqdnSelector> {
     names.into_iter().collect()
 }
 
-/// Every host name a policy allows (an HTTP allowance's too), with where it was written.
+/// Every host name a policy allows (an HTTP or TLS allowance's too), with where it was written.
 fn hosts(policy: &ir::Policy) -> impl Iterator<Item = (&HostPattern, Span)> {
     policy.allow.iter().flat_map(|r| {
         r.peers.iter().filter_map(move |p| match p {
             Peer::Host(h) => Some((h, r.origin_of(p))),
-            Peer::Http { peer, .. } => match peer.as_ref() {
+            Peer::Http { peer, .. } | Peer::Tls { peer, .. } => match peer.as_ref() {
                 Peer::Host(h) => Some((h, r.origin_of(p))),
                 _ => None,
             },
@@ -628,11 +666,15 @@ fn allow_rules(policy: &ir::Policy) -> Vec<EgressRule> {
     let mut out = Vec::new();
     for r in &policy.allow {
         let dns = dns_ports(&r.ports);
-        let (with_http, plain): (Vec<&Peer>, Vec<&Peer>) =
-            r.peers.iter().partition(|p| matches!(p, Peer::Http { .. }));
-        for p in with_http {
-            if let Peer::Http { peer, http } = p {
-                out.extend(http_rules(peer, http, &r.ports, ns));
+        let (with_l7, plain): (Vec<&Peer>, Vec<&Peer>) = r
+            .peers
+            .iter()
+            .partition(|p| matches!(p, Peer::Http { .. } | Peer::Tls { .. }));
+        for p in with_l7 {
+            match p {
+                Peer::Http { peer, http } => out.extend(http_rules(peer, http, &r.ports, ns)),
+                Peer::Tls { peer, names } => out.extend(tls_rules(peer, names, &r.ports, ns)),
+                _ => {}
             }
         }
         let (seen, others): (Vec<&Peer>, Vec<&Peer>) = plain
@@ -655,6 +697,7 @@ fn allow_rules(policy: &ir::Policy) -> Vec<EgressRule> {
                         dns: dns_rules(policy),
                         http: Vec::new(),
                     }),
+                    server_names: Vec::new(),
                 }],
                 ..Default::default()
             });

@@ -204,11 +204,36 @@ enum Portless {
 /// NetworkPolicy matches connections only, and Calico's `http` match works on ingress only,
 /// with Istio's application layer policy ("Calico network policy supports restricting traffic
 /// based on HTTP methods and paths only for ingress traffic", Calico's "Use HTTP methods and
-/// paths in policy rules").
-fn http_refusals(rules: &[ir::Rule], target: Target) -> Diagnostics {
+/// paths in policy rules"). E0537 for every TLS allowance there: NetworkPolicy matches
+/// connections only, and no Calico policy rule matches a TLS server name (Calico Enterprise's
+/// `domains` match the names pods look up, not the ClientHello).
+fn l7_refusals(rules: &[ir::Rule], target: Target) -> Diagnostics {
     let mut diags = Diagnostics::new();
     for r in rules {
         for p in &r.peers {
+            if let Peer::Tls { names, .. } = p {
+                let why = match target {
+                    Target::Native => {
+                        "native NetworkPolicy matches connections, not TLS server names"
+                    }
+                    _ => "no Calico policy rule matches the server name of a TLS connection",
+                };
+                let names: Vec<String> = names.iter().map(ToString::to_string).collect();
+                diags.push(
+                    Diagnostic::new(
+                        Code::E0537,
+                        r.origin_of(p),
+                        format!(
+                            "{} cannot allow only the TLS connections to some server names ({})",
+                            target_title(target),
+                            names.join(", ")
+                        ),
+                    )
+                    .label("a TLS allowance")
+                    .note(why)
+                    .help("build with `--target cilium` (`toPorts[].serverNames`), or allow the destination on its port without `tls(...)`"),
+                );
+            }
             let Peer::Http { http, .. } = p else { continue };
             let why = match target {
                 Target::Native => "native NetworkPolicy matches connections, not HTTP requests",

@@ -76,7 +76,8 @@ fn ports(set: &PortSet) -> Option<Vec<NetworkPolicyPort>> {
 fn peer(p: &carve::CarvedPeer, policy_ns: &str) -> Option<NetworkPolicyPeer> {
     match &p.peer {
         // Refused before we get here (E0536): NetworkPolicy matches connections only.
-        Peer::Http { .. } => None,
+        // And E0537: nor TLS server names.
+        Peer::Http { .. } | Peer::Tls { .. } => None,
         Peer::Net(n) => Some(NetworkPolicyPeer {
             ip_block: Some(IPBlock {
                 cidr: n.to_string(),
@@ -147,7 +148,7 @@ fn carved(
     let rules: Vec<ir::Rule> = policy.allow.iter().chain(&policy.deny).cloned().collect();
     diags.extend(cluster::refusals(&rules, facts, super::Target::Native));
     diags.extend(super::service_refusals(&rules, super::Target::Native));
-    diags.extend(super::http_refusals(&rules, super::Target::Native));
+    diags.extend(super::l7_refusals(&rules, super::Target::Native));
     if diags.has_errors() {
         return Err(diags);
     }

@@ -27,8 +27,9 @@ pub(super) const NONE: &str = "none";
 pub(super) const ANY: &str = "any";
 pub(super) const DNS_SERVER: &str = "dns-server";
 pub(super) const HTTP: &str = "http";
+pub(super) const TLS: &str = "tls";
 
-pub(super) const BUILTINS: [Builtin; 9] = [
+pub(super) const BUILTINS: [Builtin; 10] = [
     Builtin {
         name: NONE,
         doc: "Nothing: `app batch-export -> none` isolates the pods for egress with nothing \
@@ -100,6 +101,15 @@ matched whole, with any query string; a final `*` matches every path that starts
 The destination needs TCP ports. Cilium: `toPorts[].rules.http`; native NetworkPolicy and \
 Calico refuse it (E0536). Built into the language.",
     },
+    Builtin {
+        name: TLS,
+        doc: "TLS connections to a destination by the server name they send: \
+`tls(api.example.com:443, name = api.example.com, name = *.cdn.example.com)` allows only the TLS \
+connections whose ClientHello names a server one of the names matches (as host names match), \
+and nothing else on that port: not a connection without a server name, not another protocol. \
+The destination needs TCP ports. Cilium: `toPorts[].serverNames`; native NetworkPolicy and \
+Calico refuse it (E0537). Built into the language.",
+    },
 ];
 
 /// Whether `name` is built in.
@@ -144,6 +154,13 @@ pub(super) fn destination(
         )
         .label("an HTTP allowance without arguments")
         .help("write `http(DESTINATION:PORT, method = GET, path = \"/v1/*\")`")),
+        TLS => Err(Diagnostic::new(
+            Code::E0373,
+            name.span,
+            "`tls` needs its destination and server names",
+        )
+        .label("a TLS allowance without arguments")
+        .help("write `tls(DESTINATION:PORT, name = api.example.com)`")),
         _ => Err(misplaced_none(name.span)),
     }
 }

@@ -17,13 +17,15 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use super::builtins;
 use super::checked::Dest;
 use super::defs::signature;
-use super::{http, literals, services};
+use super::{http, literals, services, tls};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
 use crate::limits::{
     EXPANSION_STEPS, EXPANSION_STEPS_PER_BYTE, EXPANSION_STEPS_PER_DIAGNOSTIC,
     MAX_EXPANDED_DESTINATIONS, MAX_EXPANSION_DEPTH,
 };
-use crate::model::{HttpMatch, LabelReq, LabelSelector, NamespaceSel, Peer, PortRange, Proto};
+use crate::model::{
+    HostPattern, HttpMatch, LabelReq, LabelSelector, NamespaceSel, Peer, PortRange, Proto,
+};
 use crate::source::{Span, Spanned};
 use crate::syntax::ast;
 
@@ -379,6 +381,11 @@ impl<'a> Checker<'a> {
             {
                 self.http_call(args, env, ns, origin, d.span)?
             }
+            ast::DestKind::Call { name, args }
+                if name.node == builtins::TLS && !env.contains_key(&name.node) =>
+            {
+                self.tls_call(args, env, ns, origin, d.span)?
+            }
             ast::DestKind::Call { name, args } => {
                 self.eval_call(name, args, env, ns, origin, d.span)?
             }
@@ -716,19 +723,12 @@ impl<'a> Checker<'a> {
                     arg.value.span,
                     &format!("names `{f}` twice; write one `http(...)` per request shape"),
                 )),
-                Some(other) => {
-                    let mut d = Diagnostic::new(
-                        Code::E0208,
-                        arg.name.as_ref().map_or(arg.value.span, |n| n.span),
-                        format!("`http` has no parameter `{other}`"),
-                    )
-                    .label("unknown parameter");
-                    d = match suggest::did_you_mean(other, ["method", "path", "host"]) {
-                        Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => d.note("parameters: method, path, host"),
-                    };
-                    Err(d)
-                }
+                Some(other) => Err(unknown_param(
+                    "http",
+                    &["method", "path", "host"],
+                    arg,
+                    other,
+                )),
             };
             if let Err(d) = checked {
                 self.report(d);
@@ -748,32 +748,101 @@ impl<'a> Checker<'a> {
                 "names no method, path or host to match",
             ));
         }
-        let Val::Dests(mut dests) = target? else {
-            return self.err(http::not_http(
-                call_span,
-                "something that is not a destination",
-            ));
+        self.narrow_l7(
+            target?,
+            call_span,
+            (http::not_http, http::dns_port),
+            |peer| Peer::Http {
+                peer: Box::new(peer),
+                http: m.clone(),
+            },
+        )
+    }
+
+    /// The destinations of an HTTP or TLS allowance, each wrapped by `wrap`: each must have a
+    /// TCP port other than 53 and be no HTTP or TLS allowance itself, else the first that is not
+    /// is reported with `errors` (no TCP port, port 53).
+    fn narrow_l7(
+        &mut self,
+        target: Val,
+        call_span: Span,
+        errors: L7Errors,
+        wrap: impl Fn(Peer) -> Peer,
+    ) -> Option<Val> {
+        let (not_tcp, dns_port) = errors;
+        let Val::Dests(mut dests) = target else {
+            return self.err(not_tcp(call_span, "something that is not a destination"));
         };
         for t in &mut dests {
             let found = match (&t.dest.peer, t.dest.ports) {
                 (Peer::Http { .. }, _) => Some("an HTTP allowance"),
+                (Peer::Tls { .. }, _) => Some("a TLS allowance"),
                 (_, None) => Some("every port of every protocol"),
                 (_, Some(r)) if r.proto != Proto::Tcp => Some("a port that is not TCP"),
                 _ => None,
             };
             if let Some(found) = found {
-                return self.err(http::not_http(t.dest.origin, found));
+                return self.err(not_tcp(t.dest.origin, found));
             }
             if let Some(r) = t.dest.ports.filter(|r| r.first <= 53 && 53 <= r.last) {
-                return self.err(http::dns_port(t.dest.origin, r));
+                return self.err(dns_port(t.dest.origin, r));
             }
             let peer = std::mem::replace(&mut t.dest.peer, Peer::Any);
-            t.dest.peer = Peer::Http {
-                peer: Box::new(peer),
-                http: m.clone(),
-            };
+            t.dest.peer = wrap(peer);
         }
         Some(Val::Dests(dests))
+    }
+
+    /// `tls(DEST, name = N, ...)`: the destinations of `DEST`, each narrowed to the TLS
+    /// connections whose ClientHello names a server one of the names matches (see `tls.rs`).
+    /// Every argument is checked before any error stops the call.
+    fn tls_call(
+        &mut self,
+        args: &[ast::Arg],
+        env: &Env,
+        ns: Option<&str>,
+        origin: Span,
+        call_span: Span,
+    ) -> Option<Val> {
+        let mut target: Option<Option<Val>> = None;
+        let mut names: Vec<HostPattern> = Vec::new();
+        let mut ok = true;
+        for arg in args {
+            let checked = match arg.name.as_ref().map(|n| n.node.as_str()) {
+                None if target.is_none() => {
+                    target = Some(self.eval_dest(&arg.value, env, ns, origin));
+                    Ok(())
+                }
+                None => Err(tls::malformed(
+                    arg.value.span,
+                    "takes one destination; give the server names as `name = ...`",
+                )),
+                Some("name") => tls::server_name(&arg.value).map(|n| names.push(n)),
+                Some(other) => Err(unknown_param("tls", &tls::PARAMS, arg, other)),
+            };
+            if let Err(d) = checked {
+                self.report(d);
+                ok = false;
+            }
+        }
+        let Some(target) = target else {
+            return self.err(tls::malformed(call_span, "has no destination"));
+        };
+        // An argument already reported: the call is not reported again for it.
+        if !ok {
+            return None;
+        }
+        if names.is_empty() {
+            return self.err(tls::malformed(call_span, "names no server name"));
+        }
+        names.sort();
+        names.dedup();
+        self.narrow_l7(target?, call_span, (tls::not_tls, tls::dns_port), |peer| {
+            Peer::Tls {
+                peer: Box::new(peer),
+                names: names.clone(),
+            }
+        })
     }
 
     /// Expands a call: binds the arguments to the definition's parameters (by name or position,
@@ -1195,4 +1264,25 @@ fn suffix_text(suffix: &ast::PortSuffix) -> String {
         s.push_str(&format!("({})", args.join(", ")));
     }
     s
+}
+
+/// The errors of an HTTP or TLS allowance's destination: no TCP port (with what was found
+/// instead), and port 53.
+type L7Errors = (
+    fn(Span, &str) -> Diagnostic,
+    fn(Span, crate::model::PortRange) -> Diagnostic,
+);
+
+/// E0208: an argument of `call(...)` (`http`, `tls`) named by none of its parameters.
+fn unknown_param(call: &str, params: &[&str], arg: &ast::Arg, other: &str) -> Diagnostic {
+    let d = Diagnostic::new(
+        Code::E0208,
+        arg.name.as_ref().map_or(arg.value.span, |n| n.span),
+        format!("`{call}` has no parameter `{other}`"),
+    )
+    .label("unknown parameter");
+    match suggest::did_you_mean(other, params.iter().copied()) {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None => d.note(format!("parameters: {}", params.join(", "))),
+    }
 }

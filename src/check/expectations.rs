@@ -42,7 +42,7 @@ pub(super) fn statement<'a>(
     };
     if let (Some(dests), Some(resolving)) = (dests, resolving) {
         let named = |p: &Peer| match p {
-            Peer::Http { peer, .. } => matches!(**peer, Peer::Host(_)),
+            Peer::Http { peer, .. } | Peer::Tls { peer, .. } => matches!(**peer, Peer::Host(_)),
             p => matches!(p, Peer::Host(_)),
         };
         if resolving.is_some() && !dests.iter().all(|t| named(&t.peer)) {

@@ -21,6 +21,7 @@ mod services;
 mod settings;
 mod statements;
 mod suppress;
+mod tls;
 
 use crate::diagnostics::{Code, Diagnostics};
 use crate::source::Span;

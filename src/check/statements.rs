@@ -8,7 +8,7 @@
 //! before any is E0204. A statement is checked whole even after an error, so that one run
 //! reports everything; an object with any error is left out of the program.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::builtins;
 use super::checked::{
@@ -20,7 +20,8 @@ use super::expectations::{self, Pending};
 use super::{literals, settings, suppress};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
 use crate::model::{
-    LabelReq, LabelSelector, NAMESPACE_NAME_LABEL, NamespaceSel, Nodes, Peer, Reserved, Subject,
+    LabelReq, LabelSelector, NAMESPACE_NAME_LABEL, NamespaceSel, Nodes, Peer, PortRange, PortSet,
+    Reserved, Subject,
 };
 use crate::source::Span;
 use crate::syntax::ast;
@@ -259,15 +260,75 @@ fn allow_list(
         }
     };
     let strict_dns = checker.saw_strict_dns && !checker.saw_dns;
+    let allowed = allowed.and_then(|a| beside_tls(checker, a));
     let denied = denied(checker, deny, ns);
     (allowed, denied, strict_dns)
 }
 
-/// A deny list, without HTTP allowances: E0367 for each (no target can deny some HTTP
-/// requests only: Cilium's `egressDeny` has no L7 rules, the others have no HTTP rules).
+/// An allow list, unless a TLS allowance stands beside another allowance of its destination on
+/// an overlapping port: E0377 for each such allowance. Cilium merges what one policy allows to
+/// one destination on one port: server names into one set (the union `tls(...)` means), and
+/// "if any rule requires SNI, then all traffic to that remote/port requires TLS"
+/// (`pkg/policy/l4.go`), so a plain allowance there would shrink to those TLS connections, and
+/// an HTTP rule there makes Cilium refuse the policy ("cannot merge L7 rules ... with SNI
+/// filtering without TLS termination").
+fn beside_tls(checker: &mut Checker<'_>, allowed: Vec<Dest>) -> Option<Vec<Dest>> {
+    let mut tls_ports: HashMap<&Peer, Vec<Option<PortRange>>> = HashMap::new();
+    for d in &allowed {
+        if let Peer::Tls { peer, .. } = &d.peer {
+            tls_ports.entry(peer.as_ref()).or_default().push(d.ports);
+        }
+    }
+    if tls_ports.is_empty() {
+        return Some(allowed);
+    }
+    let set = |r: Option<PortRange>| r.map_or(PortSet::All, |r| PortSet::from_ranges(vec![r]));
+    let overlap = |a: Option<PortRange>, b: Option<PortRange>| set(a).intersects(&set(b));
+    let mut ok = true;
+    for d in &allowed {
+        let inner = match &d.peer {
+            Peer::Tls { .. } => continue,
+            Peer::Http { peer, .. } => peer.as_ref(),
+            p => p,
+        };
+        let Some(ports) = tls_ports.get(inner) else {
+            continue;
+        };
+        if let Some(at) = ports.iter().find(|p| overlap(**p, d.ports)) {
+            let on = at
+                .or(d.ports)
+                .map_or_else(|| "every port".to_owned(), |r| format!("`{r}`"));
+            checker.diags.push(
+                Diagnostic::new(
+                    Code::E0377,
+                    d.origin,
+                    format!("a TLS rule beside another allowance of `{inner}` on {on}"),
+                )
+                .label("an allowance of the destination of a `tls(...)`, on its port")
+                .note("Cilium merges one destination's rules on one port: with server names, it allows only TLS connections that send one of them, and it refuses HTTP rules beside them")
+                .help("allow only the TLS connections with `tls(...)`, or the whole port without it"),
+            );
+            ok = false;
+        }
+    }
+    ok.then_some(allowed)
+}
+
+/// A deny list, without HTTP or TLS allowances: E0367 and E0376 for each (no target can deny
+/// some HTTP requests or some TLS server names only: Cilium's `egressDeny` has no L7 rules and
+/// no `serverNames`, the others read neither).
 fn denied(checker: &mut Checker<'_>, deny: &[ast::Dest], ns: Option<&str>) -> Option<Vec<Dest>> {
     let dests = checker.dests(deny, ns)?;
     let mut ok = true;
+    for d in dests.iter().filter(|d| matches!(d.peer, Peer::Tls { .. })) {
+        checker.diags.push(
+            Diagnostic::new(Code::E0376, d.origin, "a TLS rule cannot deny")
+                .label("some TLS server names, in a deny list")
+                .note("Cilium's `egressDeny` takes no `serverNames`, and no other target reads server names")
+                .help("deny the destination on its port, or allow only the server names it may reach with `tls(...)` in the allow list"),
+        );
+        ok = false;
+    }
     for d in dests.iter().filter(|d| matches!(d.peer, Peer::Http { .. })) {
         checker.diags.push(
             Diagnostic::new(Code::E0367, d.origin, "an HTTP rule cannot deny")
@@ -436,6 +497,20 @@ fn host(checker: &mut Checker<'_>, claims: &mut Claims, program: &mut Program, h
                 .label("some HTTP requests, for a node's own traffic")
                 .note("Cilium's host firewall enforces addresses and ports only: host policies take no L7 rules, and no other target has HTTP rules")
                 .help("allow the destination on its port without `http(...)`"),
+            );
+        }
+        // Nor `serverNames`: a node's own traffic is never redirected to the proxy.
+        if matches!(d.peer, Peer::Tls { .. }) {
+            ok = false;
+            checker.diags.push(
+                Diagnostic::new(
+                    Code::E0378,
+                    d.origin,
+                    format!("a TLS rule in host statement `{}`", h.name.node),
+                )
+                .label("some TLS server names, for a node's own traffic")
+                .note("Cilium's host firewall enforces addresses and ports only: host policies take no `serverNames`, and no other target reads server names")
+                .help("allow the destination on its port without `tls(...)`"),
             );
         }
     }

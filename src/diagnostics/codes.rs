@@ -132,6 +132,12 @@ codes! {
         E0367 Error "an HTTP rule in a deny list";
         E0368 Error "an HTTP rule on port 53";
         E0369 Error "an HTTP rule in a host statement";
+        E0373 Error "a malformed `tls(...)`";
+        E0374 Error "not a TLS server name";
+        E0375 Error "a TLS rule without a TCP port other than 53";
+        E0376 Error "a TLS rule in a deny list";
+        E0378 Error "a TLS rule in a host statement";
+        E0377 Error "a TLS rule beside another allowance of its destination and port";
         E0379 Error "not a reserved identity a statement can select";
         E0401 Error "expectation names an unknown workload";
         E0402 Error "`resolving` needs a host name and one address";
@@ -146,6 +152,7 @@ codes! {
         E0544 Error "a node label cilium leaves out of a node's identity";
         E0549 Error "reserved identities are not supported by this target";
         E0536 Error "HTTP rules are not supported by this target";
+        E0537 Error "TLS server names are not supported by this target";
         E0545 Error "a wildcard inside a label cannot be expressed by this target";
         E0505 Error "host names without a DNS allowance on cilium";
         E0506 Error "one-label wildcard cannot be expressed by this target";

@@ -24,6 +24,7 @@
 //! | CiliumClusterwideNetworkPolicy with a `nodeSelector` (a host policy) | `host NAME [{NODE LABELS}] -> ...` (`toEntities: [host]` alone, the node itself, dropped) |
 //! | clusterwide allowances that isolate nothing, subjects by service account | refused (E0803) |
 //! | `rules.http` (`method`, `path`, `host` in the forms the language's `http(...)` writes: an upper-case method, a path with `(\?.*)?` or `.*` after it, a host name with `[^.:]+\.` before it) | `http(PEER:PORT, method = M, path = "P", host = H)`; other expressions left out (W0802) |
+//! | `serverNames` (names and patterns the language's host patterns write) on TCP ports other than 53 | `tls(PEER:PORT, name = N, ...)`; names the language cannot write left out (W0802); their UDP and SCTP ports, where no TLS passes, dropped |
 //! | other `toEntities` (the reader), `toServices`, `toGroups`, `toNodes`, other L7 rules, named ports, protocols without ports in `toPorts`, `cidrGroupRef` (the reader) | left out (W0802) |
 
 use std::collections::BTreeSet;
@@ -687,8 +688,11 @@ fn entities(es: &[Entity]) -> Vec<ModelPeer> {
 /// `toPorts` (each protocol of `ANY` on its own), or `icmps` (every code of each type); `Err`
 /// names the ICMP messages the language cannot write.
 fn ports_of(r: &Rule) -> Result<Vec<Option<PortRange>>, String> {
-    if r.ports.iter().any(|p| p.http.is_some()) {
-        return Err("`egressDeny` takes no HTTP rules".into());
+    if r.ports
+        .iter()
+        .any(|p| p.http.is_some() || p.server_names.is_some())
+    {
+        return Err("`egressDeny` takes no HTTP rules or server names".into());
     }
     if r.icmps.is_empty() {
         let all: Vec<_> = r
@@ -732,8 +736,11 @@ fn allow_rule(
         // `{}`: the empty rule, which allows nothing and only isolates.
         return;
     }
-    if r.ports.iter().any(|p| p.http.is_some()) {
-        return http_rules(r, s, dns, at, report, statement);
+    if r.ports
+        .iter()
+        .any(|p| p.http.is_some() || p.server_names.is_some())
+    {
+        return l7_rules(r, s, dns, at, report, statement);
     }
     let ports = match ports_of(r) {
         Ok(p) => p,
@@ -815,11 +822,12 @@ fn allow_rule(
     }
 }
 
-/// A rule whose port entries carry HTTP rules: each entry on its own, and each of its HTTP rules
-/// as `http(PEER:PORT, ...)` on each of the rule's peers ([layer7] a request is allowed when one
-/// rule matches: a union). What the language cannot write is left out (the program allows
-/// less); an entry without HTTP rules is a plain allowance.
-fn http_rules(
+/// A rule whose port entries carry HTTP rules or server names: each entry on its own, each of
+/// its HTTP rules as `http(PEER:PORT, ...)` on each of the rule's peers ([layer7] a request is
+/// allowed when one rule matches: a union), its server names as one `tls(PEER:PORT, name =
+/// ...)` on each peer's TCP ports. What the language cannot write is left out (the program
+/// allows less); an entry without either is a plain allowance.
+fn l7_rules(
     r: &Rule,
     s: &Spec,
     dns: Answers,
@@ -831,14 +839,15 @@ fn http_rules(
         let plain = Rule {
             ports: vec![crate::verify::cilium::PortRule {
                 http: None,
+                server_names: None,
                 ..pr.clone()
             }],
             ..r.clone()
         };
-        let Some(rules) = &pr.http else {
+        if pr.http.is_none() && pr.server_names.is_none() {
             allow_rule(&plain, s, dns, at, report, statement);
             continue;
-        };
+        }
         // The entry's peers and ports, as the plain allowance would write them.
         let mut inner = Statement {
             allow: Vec::new(),
@@ -853,12 +862,55 @@ fn http_rules(
         };
         if !inner.exceptions.is_empty() {
             narrower(
-                format!("the HTTP rules of {of} are left out: their `toCIDRSet` has exceptions"),
+                format!(
+                    "the L7 rules or server names of {of} are left out: their `toCIDRSet` has exceptions"
+                ),
                 WRITE_BY_HAND,
             );
             continue;
         }
-        for h in rules {
+        if let Some(server_names) = &pr.server_names {
+            let mut names = Vec::new();
+            for f in server_names {
+                match fqdn(f) {
+                    Ok(h) => names.push(h),
+                    Err(why) => narrower(
+                        format!("a server name of {of} is left out: {why}"),
+                        WRITE_BY_HAND,
+                    ),
+                }
+            }
+            names.sort();
+            names.dedup();
+            if names.is_empty() {
+                continue;
+            }
+            // [crd] "TLS must be present": only TCP carries it; port 53 is the DNS proxy's.
+            for d in &inner.allow {
+                match d.ports {
+                    Some(p) if p.proto == Proto::Tcp && !(p.first <= 53 && 53 <= p.last) => {
+                        statement.allow(Dest {
+                            peer: ModelPeer::Tls {
+                                peer: Box::new(d.peer.clone()),
+                                names: names.clone(),
+                            },
+                            ports: d.ports,
+                        });
+                    }
+                    Some(p) if p.proto != Proto::Tcp => {}
+                    _ => narrower(
+                        format!(
+                            "the server names of {of} on `{}` are left out: the language writes them on TCP ports other than 53",
+                            d.ports
+                                .map_or_else(|| "every port".to_owned(), |p| p.to_string())
+                        ),
+                        WRITE_BY_HAND,
+                    ),
+                }
+            }
+            continue;
+        }
+        for h in pr.http.iter().flatten() {
             let m = match http_match(h) {
                 Ok((m, true)) => {
                     narrower(

@@ -113,10 +113,29 @@ pub fn selector(s: &LabelSelector) -> String {
 
 /// A peer as written in a statement of namespace `home` (`None`: a guardrail or definition,
 /// where pods always name their namespace).
+/// An HTTP or TLS allowance, which holds its destination's port (`ports`, as a suffix):
+/// `http(api.example.com:80, method = GET)`, `tls(api.example.com:443, name = api.example.com)`.
+fn holding(p: &Peer, home: Option<&str>, ports: &str) -> Option<String> {
+    match p {
+        Peer::Http { peer: inner, http } => {
+            Some(format!("http({}{ports}, {http})", peer(inner, home)))
+        }
+        Peer::Tls { peer: inner, names } => {
+            let names: Vec<String> = names.iter().map(|n| format!(", name = {n}")).collect();
+            Some(format!(
+                "tls({}{ports}{})",
+                peer(inner, home),
+                names.concat()
+            ))
+        }
+        _ => None,
+    }
+}
+
 fn peer(p: &Peer, home: Option<&str>) -> String {
     match p {
         // Its port goes inside the parentheses: see `dest_texts`.
-        Peer::Http { peer: inner, http } => format!("http({}, {http})", peer(inner, home)),
+        Peer::Http { .. } | Peer::Tls { .. } => holding(p, home, "").unwrap_or_default(),
         Peer::Net(n) => n.to_string(),
         Peer::Host(h) => h.to_string(),
         Peer::Any | Peer::ApiServer | Peer::Nodes(_) | Peer::Cluster => p.to_string(),
@@ -281,14 +300,10 @@ fn dest_texts(list: &[Dest], home: Option<&str>, defs: &Defs<'_>, strict_dns: bo
                     out.push(group.text.clone());
                 }
             }
-            // An HTTP allowance holds its port: `http(api.example.com:80, method = GET)`.
-            None => match &d.peer {
-                Peer::Http { peer: inner, http } => out.push(format!(
-                    "http({}{}, {http})",
-                    peer(inner, home),
-                    suffix(d.ports)
-                )),
-                _ => {
+            // An HTTP or TLS allowance holds its port.
+            None => match holding(&d.peer, home, &suffix(d.ports)) {
+                Some(text) => out.push(text),
+                None => {
                     let p = match defs.pods.get(&d.peer) {
                         Some(name) => name.clone(),
                         None => peer(&d.peer, home),

@@ -414,7 +414,7 @@ fn reaches(d: &Dest, net: &IpNet, ports: Option<PortRange>) -> bool {
             // A Service may have endpoints outside the cluster (one without a selector).
             Peer::Service { .. } => true,
             Peer::Pods { .. } | Peer::ServiceAccount { .. } | Peer::Nodes(_) => false,
-            Peer::Http { peer, .. } => reaches(
+            Peer::Http { peer, .. } | Peer::Tls { peer, .. } => reaches(
                 &Dest {
                     peer: (**peer).clone(),
                     ports: d.ports,

@@ -78,7 +78,8 @@ pub fn carve(allow: &[Rule], deny: &[Rule]) -> Result<Vec<CarvedRule>, Vec<Carve
                 | Peer::ApiServer
                 | Peer::Nodes(_)
                 | Peer::Cluster
-                | Peer::Http { .. } => {}
+                | Peer::Http { .. }
+                | Peer::Tls { .. } => {}
             }
             // Nothing but ports can be cut out of `any`.
             if !matches!(p, Peer::Any | Peer::Host(_)) {

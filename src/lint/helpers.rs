@@ -35,7 +35,8 @@ pub fn is_dns(t: &Dest, server: &[Peer]) -> bool {
         // Every destination (everything in the cluster), the cluster DNS included.
         Peer::Any | Peer::Cluster => ports.contains(Proto::Udp, 53),
         // Some HTTP requests are no DNS lookups.
-        Peer::Host(_) | Peer::ApiServer | Peer::Http { .. } => false,
+        // Nor are TLS connections.
+        Peer::Host(_) | Peer::ApiServer | Peer::Http { .. } | Peer::Tls { .. } => false,
     }
 }
 

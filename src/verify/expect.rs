@@ -5,9 +5,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::cluster::ClusterModel;
 use super::universe::{ELSEWHERE, labelled};
-use super::{Decision, Destination, Evaluator, Flow, HttpRequest, Labels, Pod, Undecidable};
+use super::{
+    ClientHello, Decision, Destination, Evaluator, Flow, HttpRequest, Labels, Pod, Undecidable,
+};
 use crate::check::checked::{Dest, Expectation};
-use crate::model::{HttpMatch, NamespaceSel, Peer, Proto, Wildcard};
+use crate::model::{HostPattern, HttpMatch, NamespaceSel, Peer, Proto};
 
 /// Ports checked when an expectation names no port: a deny must hold on all of them.
 pub const DEFAULT_PORTS: [(Proto, u16); 3] =
@@ -22,12 +24,7 @@ fn destinations(t: &Dest, e: &Expectation, model: &ClusterModel) -> Vec<Destinat
     match &t.peer {
         Peer::Net(n) => model.destinations_at(n.network(), &e.namespace),
         Peer::Host(h) => vec![Destination::Host {
-            name: match h.wildcard {
-                Wildcard::None => h.base.clone(),
-                Wildcard::OneLabel => format!("a.{}", h.base),
-                Wildcard::AnyLabels => format!("a.b.{}", h.base),
-                Wildcard::InLabel => h.base.replace('*', "a"),
-            },
+            name: h.example(),
             address: e.resolving,
         }],
         Peer::Pods {
@@ -77,8 +74,9 @@ fn destinations(t: &Dest, e: &Expectation, model: &ClusterModel) -> Vec<Destinat
             out.extend(model.apiservers().into_iter().map(Destination::ApiServer));
             out
         }
-        // An HTTP allowance's destinations are its peer's; the request goes in the flow.
-        Peer::Http { peer, .. } => destinations(
+        // An HTTP or TLS allowance's destinations are its peer's; the request or the
+        // ClientHello goes in the flow.
+        Peer::Http { peer, .. } | Peer::Tls { peer, .. } => destinations(
             &Dest {
                 peer: (**peer).clone(),
                 ..t.clone()
@@ -129,6 +127,14 @@ pub(crate) fn request(m: &HttpMatch) -> HttpRequest {
     }
 }
 
+/// A ClientHello a TLS allowance matches: its first name's example (see
+/// [`HostPattern::example`]).
+pub(crate) fn hello(names: &[HostPattern]) -> ClientHello {
+    ClientHello {
+        server_name: names.first().map(HostPattern::example),
+    }
+}
+
 /// The flows an expectation stands for: one per destination it names (a name such as `metadata`
 /// names several, a node address both this node and another) and per port (its first port, or
 /// [`DEFAULT_PORTS`] when it names none).
@@ -159,6 +165,10 @@ pub fn flows(e: &Expectation) -> Vec<Flow> {
                     port: *port,
                     http: match &t.peer {
                         Peer::Http { http, .. } => Some(request(http)),
+                        _ => None,
+                    },
+                    tls: match &t.peer {
+                        Peer::Tls { names, .. } => Some(hello(names)),
                         _ => None,
                     },
                 });

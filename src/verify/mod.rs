@@ -345,6 +345,26 @@ pub struct Flow {
     pub port: u16,
     /// The HTTP request a TCP flow carries, if it is one (`None`: another protocol on TCP).
     pub http: Option<HttpRequest>,
+    /// The TLS ClientHello a TCP flow opens with, if it is a TLS connection (`None`: another
+    /// protocol on TCP). A flow carries an HTTP request or a ClientHello, never both.
+    pub tls: Option<ClientHello>,
+}
+
+/// The first message of a TLS connection, as far as policies read it: the server name it
+/// sends (the SNI extension, RFC 6066), if any.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClientHello {
+    /// A lower-case host name without a final dot, or `None` when the client sends none.
+    pub server_name: Option<String>,
+}
+
+impl fmt::Display for ClientHello {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.server_name {
+            Some(n) => write!(f, "TLS to server name {n}"),
+            None => f.write_str("TLS without a server name"),
+        }
+    }
 }
 
 /// An HTTP request: its method, its request target (the path and any query string, as sent)
@@ -423,9 +443,10 @@ impl fmt::Display for Flow {
             self.destination,
             self.carries()
         )?;
-        match &self.http {
-            Some(r) => write!(f, " ({r})"),
-            None => Ok(()),
+        match (&self.http, &self.tls) {
+            (Some(r), _) => write!(f, " ({r})"),
+            (None, Some(h)) => write!(f, " ({h})"),
+            (None, None) => Ok(()),
         }
     }
 }

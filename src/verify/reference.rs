@@ -19,6 +19,8 @@
 //!   `other-nodes` match nodes by whether the sending pod runs on them (the API server on a
 //!   node is at that node's address); `cluster` matches every pod, node and the API server.
 //! - `service(NS/NAME)` matches the endpoints of the Service on the ports it forwards to.
+//! - A TLS allowance matches the TLS connections to its peer whose ClientHello names a server
+//!   one of its names matches (no server name matches none), and nothing else.
 //! - An HTTP allowance matches the HTTP requests to its peer that its method, path (without
 //!   the query string) and `Host` header (as sent) match, and nothing else.
 //! - Pods match a pod peer when their namespace is the peer's (by name, any, or by the
@@ -56,6 +58,25 @@ fn flow_miss(peer: &Peer, flow: &Flow) -> Option<String> {
                 Some(r) => Some(format!("{r} does not match {http}")),
             })
         }
+        // A TLS allowance: its peer, and only TLS connections whose ClientHello names a
+        // server one of its names matches.
+        Peer::Tls { peer, names } => peer_miss(peer, &flow.destination).or_else(|| {
+            let shown = || {
+                let all: Vec<String> = names.iter().map(ToString::to_string).collect();
+                all.join(", ")
+            };
+            match flow.tls.as_ref().map(|h| h.server_name.as_deref()) {
+                None => Some(format!(
+                    "the flow is not a TLS connection, and {peer} is allowed for TLS connections only"
+                )),
+                Some(None) => Some(format!(
+                    "the connection sends no server name, and {peer} is allowed for server names {} only",
+                    shown()
+                )),
+                Some(Some(n)) if names.iter().any(|p| p.matches(n)) => None,
+                Some(Some(n)) => Some(format!("server name {n} does not match {}", shown())),
+            }
+        }),
         _ => peer_miss(peer, &flow.destination),
     }
 }

@@ -18,7 +18,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::IpNet;
 
 use super::cluster::{ClusterModel, Place};
-use super::{Destination, Flow, HttpRequest, Labels, Pod, kube_dns};
+use super::{ClientHello, Destination, Flow, HttpRequest, Labels, Pod, kube_dns};
 use crate::backend::Target;
 use crate::ir::{self, Rule};
 use crate::model::{
@@ -228,6 +228,18 @@ pub(crate) fn http_requests(m: &HttpMatch) -> Vec<HttpRequest> {
     out
 }
 
+/// ClientHellos a TLS allowance's names match and nearly match: each name its patterns match
+/// and nearly match (see [`names`]) as the server name, and a ClientHello without one.
+pub(crate) fn client_hellos(patterns: &[HostPattern]) -> Vec<ClientHello> {
+    let mut out = vec![ClientHello { server_name: None }];
+    for p in patterns {
+        out.extend(names(p).into_iter().map(|n| ClientHello {
+            server_name: Some(n),
+        }));
+    }
+    out
+}
+
 /// Each range's ends and the values just outside them (ports, or ICMP messages numbered
 /// `type × 256 + code`), in its protocol and in its neighbours: the same port in every protocol
 /// with ports, the same message in the other ICMP family.
@@ -399,14 +411,25 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
     // HTTP allowances: their ports, and the requests that tell them apart.
     let mut http_ports: BTreeSet<u16> = BTreeSet::new();
     let mut requests: BTreeSet<HttpRequest> = BTreeSet::new();
+    // TLS allowances: their ports, and the ClientHellos that tell them apart.
+    let mut tls_ports: BTreeSet<u16> = BTreeSet::new();
+    let mut hellos: BTreeSet<ClientHello> = BTreeSet::new();
     for (r, _) in &rules {
         for peer in &r.peers {
-            if let Peer::Http { http, .. } = peer {
-                requests.extend(http_requests(http));
-                if let PortSet::Ranges(rs) = &r.ports {
-                    for x in rs.iter().filter(|x| x.proto == Proto::Tcp) {
-                        http_ports.extend([x.first, x.last]);
-                    }
+            let l7_ports = match peer {
+                Peer::Http { http, .. } => {
+                    requests.extend(http_requests(http));
+                    &mut http_ports
+                }
+                Peer::Tls { names, .. } => {
+                    hellos.extend(client_hellos(names));
+                    &mut tls_ports
+                }
+                _ => continue,
+            };
+            if let PortSet::Ranges(rs) = &r.ports {
+                for x in rs.iter().filter(|x| x.proto == Proto::Tcp) {
+                    l7_ports.extend([x.first, x.last]);
                 }
             }
         }
@@ -414,7 +437,7 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
     for (r, home) in &rules {
         ports(&r.ports, &mut port_set);
         for peer in r.peers.iter().map(|p| match p {
-            Peer::Http { peer, .. } => peer.as_ref(),
+            Peer::Http { peer, .. } | Peer::Tls { peer, .. } => peer.as_ref(),
             p => p,
         }) {
             match peer {
@@ -433,7 +456,7 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
                 Peer::Service { namespace, name } => {
                     dest_pods.extend(service_endpoints(namespace, name, home))
                 }
-                Peer::Http { .. } => {}
+                Peer::Http { .. } | Peer::Tls { .. } => {}
             }
         }
     }
@@ -507,6 +530,7 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
                     proto: *proto,
                     port: *port,
                     http: None,
+                    tls: None,
                 });
                 if *proto == Proto::Tcp && http_ports.contains(port) {
                     out.extend(requests.iter().map(|r| Flow {
@@ -515,6 +539,17 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
                         proto: *proto,
                         port: *port,
                         http: Some(r.clone()),
+                        tls: None,
+                    }));
+                }
+                if *proto == Proto::Tcp && tls_ports.contains(port) {
+                    out.extend(hellos.iter().map(|h| Flow {
+                        source: s.clone(),
+                        destination: d.clone(),
+                        proto: *proto,
+                        port: *port,
+                        http: None,
+                        tls: Some(h.clone()),
                     }));
                 }
             }
@@ -622,6 +657,9 @@ pub struct Seeds {
     /// HTTP requests that match and nearly match the rules' HTTP rules: each TCP flow is also
     /// tried carrying each of them.
     pub requests: BTreeSet<HttpRequest>,
+    /// ClientHellos that match and nearly match the rules' server names: each TCP flow is also
+    /// tried opening with each of them.
+    pub hellos: BTreeSet<ClientHello>,
 }
 
 impl Seeds {
@@ -680,6 +718,7 @@ impl Seeds {
         self.destinations.extend(other.destinations);
         self.ports.extend(other.ports);
         self.requests.extend(other.requests);
+        self.hellos.extend(other.hellos);
     }
 }
 
@@ -770,6 +809,7 @@ impl Classes {
             proto: Proto::Tcp,
             port: 0,
             http: None,
+            tls: None,
         };
         let mut destinations: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
         let mut out = Classes {
@@ -842,11 +882,14 @@ fn compare_verdicts(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Compar
         seeds.extend(more);
         seeds.extend(probes.clone());
         seeds.destinations.retain(|d| d.reachable_from(source));
-        // Each TCP flow as no HTTP request and as each request (what HTTP rules read is the
-        // request alone, so the classes hold for each).
-        let requests: Vec<Option<HttpRequest>> = std::iter::once(None)
-            .chain(seeds.requests.iter().cloned().map(Some))
-            .collect();
+        // Each TCP flow as neither HTTP nor TLS, as each request and as each ClientHello (what
+        // HTTP and TLS rules read is the request or the ClientHello alone, so the classes hold
+        // for each).
+        let requests: Vec<(Option<HttpRequest>, Option<ClientHello>)> =
+            std::iter::once((None, None))
+                .chain(seeds.requests.iter().cloned().map(|r| (Some(r), None)))
+                .chain(seeds.hellos.iter().cloned().map(|h| (None, Some(h))))
+                .collect();
         let classes = Classes::of(source, a.as_ref(), b.as_ref(), seeds);
         for destinations in &classes.destinations {
             let Some(destination) = destinations.first() else {
@@ -860,8 +903,9 @@ fn compare_verdicts(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Compar
                 proto: Proto::Tcp,
                 port: 0,
                 http: None,
+                tls: None,
             };
-            for (ports, http) in classes.ports.iter().flat_map(|ports| {
+            for (ports, (http, tls)) in classes.ports.iter().flat_map(|ports| {
                 let tcp = ports.first().is_some_and(|(proto, _)| *proto == Proto::Tcp);
                 let carried = if tcp {
                     requests.as_slice()
@@ -876,6 +920,7 @@ fn compare_verdicts(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Compar
                 flow.proto = proto;
                 flow.port = port;
                 flow.http.clone_from(http);
+                flow.tls.clone_from(tls);
                 match (a.decide(&flow), b.decide(&flow)) {
                     (Ok(x), Ok(y)) if x.allowed == y.allowed => {
                         out.agreed += destinations.len() * ports.len();
@@ -893,6 +938,7 @@ fn compare_verdicts(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Compar
                                     proto,
                                     port,
                                     http: http.clone(),
+                                    tls: tls.clone(),
                                 };
                                 let (want, got) = written(|| (a.decide(&flow), b.decide(&flow)));
                                 if let (Ok(want), Ok(got)) = (want, got) {

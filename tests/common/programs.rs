@@ -330,3 +330,26 @@ pub fn http_statement(allow: &[usize]) -> String {
         .collect();
     format!("app web -> dns, {}\n", allow.join(", "))
 }
+
+/// TLS allowances for random programs (cilium writes them; the other targets refuse them),
+/// with a plain allowance that overlaps one of them on its port through another peer (a union
+/// with it: Cilium merges only what one peer is allowed on one port).
+#[allow(dead_code, reason = "only tests/equivalence.rs writes TLS allowances")]
+pub const TLS_ALLOWS: &[&str] = &[
+    "tls(api.example.com:443, name = api.example.com)",
+    "tls(any:8443, name = *.example.com, name = api.example.org)",
+    "tls(10.1.2.0/24:443, name = **.internal.example.com)",
+    "tls(pods(shop){app=api}:9443, name = api-*.example.com)",
+    "tls(*.example.com:443, name = *.example.com, name = example.com)",
+    "10.1.2.128/25:443",
+];
+
+/// An app `vault` that may reach DNS and some TLS allowances.
+#[allow(dead_code, reason = "only tests/equivalence.rs writes TLS allowances")]
+pub fn tls_statement(allow: &[usize]) -> String {
+    let allow: Vec<&str> = allow
+        .iter()
+        .map(|a| TLS_ALLOWS[*a % TLS_ALLOWS.len()])
+        .collect();
+    format!("app vault -> dns, {}\n", allow.join(", "))
+}

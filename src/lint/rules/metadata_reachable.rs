@@ -84,7 +84,8 @@ fn covers(peer: &Peer, addr: IpAddr) -> bool {
         | Peer::Nodes(_)
         | Peer::Cluster => false,
         // Some HTTP requests to the endpoint still reach it.
-        Peer::Http { peer, .. } => covers(peer, addr),
+        // And so do some TLS connections.
+        Peer::Http { peer, .. } | Peer::Tls { peer, .. } => covers(peer, addr),
     }
 }
 

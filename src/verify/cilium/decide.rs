@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 
+use super::fqdn::Fqdn;
 use super::{Cidr, CiliumEvaluator, Peers, PortRule, Rule, Spec};
 use crate::model::Proto;
 use crate::verify::closest::{Closest, Hit, Miss, Near};
@@ -46,6 +47,38 @@ fn ports_text(rules: &[PortRule]) -> String {
     text!("[{}]", all.join(", "))
 }
 
+/// Whether a flow passes an entry's `serverNames` [crd]: it must be TLS ("TLS must be present")
+/// and its ClientHello must name a server one of them matches ("one of the provided SNIs must
+/// be indicated in the TLS handshake").
+fn server_name_hit(names: &[Fqdn], flow: &Flow) -> Result<String, String> {
+    let shown = || {
+        let all: Vec<String> = names
+            .iter()
+            .map(|n| match n {
+                Fqdn::Name(t) | Fqdn::Pattern(t) => t.clone(),
+            })
+            .collect();
+        all.join(", ")
+    };
+    match flow.tls.as_ref().map(|h| h.server_name.as_deref()) {
+        None => Err(text!(
+            "the flow is not TLS, and serverNames [{}] allow TLS connections only",
+            shown()
+        )),
+        Some(None) => Err(text!(
+            "the ClientHello names no server, and serverNames [{}] need one",
+            shown()
+        )),
+        Some(Some(n)) => match names.iter().find(|f| f.matches(n)) {
+            Some(f) => Ok(text!("and server name {n} matches serverNames {f}")),
+            None => Err(text!(
+                "server name {n} matches no serverNames [{}]",
+                shown()
+            )),
+        },
+    }
+}
+
 impl Rule {
     /// Whether the flow's protocol and port are allowed: why, or why not.
     fn ports_hit(&self, flow: &Flow) -> Result<String, String> {
@@ -87,6 +120,15 @@ impl Rule {
             let Some(p) = r.ports.iter().find(|p| p.matches(flow.proto, flow.port)) else {
                 continue;
             };
+            if let Some(names) = &r.server_names {
+                match server_name_hit(names, flow) {
+                    Ok(why) => return Ok(format!("{what} is in toPorts {}, {why}", port_text(p))),
+                    Err(why) => {
+                        refused = Some(format!("{what} is in toPorts {}, but {why}", port_text(p)));
+                        continue;
+                    }
+                }
+            }
             let Some(rules) = &r.http else {
                 return Ok(format!("{what} is in toPorts {}", port_text(p)));
             };
@@ -389,6 +431,7 @@ impl CiliumEvaluator {
                                 proto,
                                 port: 53,
                                 http: None,
+                                tls: None,
                             };
                             match Self::denied(selecting, &lookup).0 {
                                 None => {
@@ -487,7 +530,11 @@ impl Split for CiliumEvaluator {
             for r in s.deny.iter().chain(&s.egress) {
                 key.push(u8::from(r.ports_hit(flow).is_ok()));
                 // Which entries with HTTP rules take the port: the request decides there.
-                for pr in r.ports.iter().filter(|pr| pr.http.is_some()) {
+                for pr in r
+                    .ports
+                    .iter()
+                    .filter(|pr| pr.http.is_some() || pr.server_names.is_some())
+                {
                     key.push(u8::from(
                         pr.ports.iter().any(|p| p.matches(flow.proto, flow.port)),
                     ));

@@ -85,6 +85,28 @@ impl Fqdn {
         }
     }
 
+    /// A `serverNames` entry: a name, or a pattern when it holds a `*` ([crd] `serverNames`:
+    /// "`*` matches 0 or more DNS valid characters", "`**.` is a special prefix which matches
+    /// all multilevel subdomains", "the name `*` matches all valid DNS names": the semantics of
+    /// `matchPattern`).
+    pub fn server_name(c: &Cursor<'_>) -> Result<Fqdn, ReadError> {
+        let text = normal(c.str()?.trim());
+        let allowed = |ch: char| dns_char(ch) || ch == '.' || ch == '*';
+        if text.is_empty() || !text.chars().all(allowed) || text.split('.').any(str::is_empty) {
+            return Err(c.error(format!("`{text}` is not a valid server name")));
+        }
+        if !text.contains('*') {
+            return Ok(Fqdn::Name(text));
+        }
+        if text != "**" && text.split('.').any(|l| l.contains("**") && l != "**") {
+            return Err(c.error(format!("`{text}`: `**` inside a label")));
+        }
+        if text.split('.').skip(1).any(|l| l == "**") {
+            return Err(c.error(format!("`{text}`: `**.` only as a prefix")));
+        }
+        Ok(Fqdn::Pattern(text))
+    }
+
     pub fn matches(&self, name: &str) -> bool {
         let name = normal(name);
         let labels: Vec<&str> = name.split('.').collect();

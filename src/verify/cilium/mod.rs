@@ -226,6 +226,10 @@ pub struct PortRule {
     pub ports: Vec<PortMatch>,
     pub dns: Option<Vec<Fqdn>>,
     pub http: Option<Vec<http::HttpRule>>,
+    /// `serverNames`: the TLS server names the entry allows, read as `toFQDNs` selectors are
+    /// (a name, or a pattern where `*` stands for characters of one label and `**.` for
+    /// labels: [crd] `serverNames`).
+    pub server_names: Option<Vec<Fqdn>>,
 }
 
 /// Decides flows by the Cilium policies of one YAML stream.

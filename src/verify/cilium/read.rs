@@ -32,8 +32,8 @@ fn hint(field: &str) -> Option<&'static str> {
         }
         "toServices" | "toGroups" | "toNodes" | "toRequires" => "this kind of peer is not modelled",
         "kafka" | "l7proto" | "l7" => "L7 rules other than DNS and HTTP are not modelled",
-        "listener" | "serverNames" | "originatingTLS" | "terminatingTLS" => {
-            "proxy redirects and TLS rules are not modelled"
+        "listener" | "originatingTLS" | "terminatingTLS" => {
+            "proxy redirects and TLS termination are not modelled"
         }
         "cidrGroupRef" | "cidrGroupSelector" => {
             "CiliumCIDRGroup references need objects this stream does not hold"
@@ -138,7 +138,7 @@ fn port_rule(c: &Cursor<'_>, deny: bool) -> Result<Option<PortRule>, ReadError> 
     let m = if deny {
         deny_fields(c, &["ports"])?
     } else {
-        fields(c, &["ports", "rules"])?
+        fields(c, &["ports", "rules", "serverNames"])?
     };
     let list = m.list("ports")?;
     if list.is_empty() {
@@ -193,7 +193,35 @@ fn port_rule(c: &Cursor<'_>, deny: bool) -> Result<Option<PortRule>, ReadError> 
             Some(list.iter().map(Fqdn::read).collect::<Result<Vec<_>, _>>()?)
         }
     };
-    Ok(Some(PortRule { ports, dns, http }))
+    // [crd] `serverNames`: "If not empty, then TLS must be present and one of the provided
+    // SNIs must be indicated in the TLS handshake" (`minItems: 1`). Beside L7 rules they need
+    // TLS termination, which is not modelled (upstream refuses the merge without it: "cannot
+    // merge L7 rules ... with SNI filtering without TLS termination").
+    let server_names = match m.get("serverNames") {
+        None => None,
+        Some(v) => {
+            if dns.is_some() || http.is_some() {
+                return Err(v.unmodelled(
+                    "`serverNames` beside L7 rules need TLS termination, which is not modelled",
+                ));
+            }
+            let list = v.list()?;
+            if list.is_empty() {
+                return Err(v.error("empty `serverNames`"));
+            }
+            Some(
+                list.iter()
+                    .map(Fqdn::server_name)
+                    .collect::<Result<Vec<_>, _>>()?,
+            )
+        }
+    };
+    Ok(Some(PortRule {
+        ports,
+        dns,
+        http,
+        server_names,
+    }))
 }
 
 fn cidr_rule(c: &Cursor<'_>) -> Result<Cidr, ReadError> {

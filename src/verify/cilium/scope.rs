@@ -9,7 +9,7 @@ use super::{CiliumEvaluator, Peers, Policies, Spec};
 use crate::model::{PortRange, Proto};
 use crate::verify::ports::PortMatch;
 use crate::verify::universe::{self, ELSEWHERE, Scoped, Seeds, Split};
-use crate::verify::{Pod, kube_dns};
+use crate::verify::{ClientHello, Pod, kube_dns};
 
 /// The rule sets of a stream: those confined to a namespace by it, and the clusterwide ones.
 pub struct Scope<'a> {
@@ -37,25 +37,32 @@ impl Policies {
     }
 }
 
-/// Names that match and nearly match a `toFQDNs` selector: `*` as a label, `**` as two.
-fn names(f: &Fqdn, s: &mut Seeds) {
+/// Names that match and nearly match a `toFQDNs` selector (or a server name): `*` as a label,
+/// `**` as two.
+fn name_edges(f: &Fqdn) -> Vec<String> {
     let text = match f {
         Fqdn::Name(n) => n.clone(),
         Fqdn::Pattern(p) => p.clone(),
     };
     let one = text.replace("**", "a.b").replace('*', "a");
     let empty = text.replace("**.", "").replace('*', "");
-    for n in [
+    [
         one.clone(),
         format!("x{one}"),
         format!("a.{one}"),
         format!("{one}.evil.example"),
         empty,
-    ] {
-        let n = n.trim_matches('.').to_owned();
-        if !n.is_empty() {
-            s.name(n);
-        }
+    ]
+    .into_iter()
+    .map(|n| n.trim_matches('.').to_owned())
+    .filter(|n| !n.is_empty())
+    .collect()
+}
+
+/// The names of [`name_edges`] as destinations, with and without their addresses.
+fn names(f: &Fqdn, s: &mut Seeds) {
+    for n in name_edges(f) {
+        s.name(n);
     }
 }
 
@@ -77,6 +84,17 @@ fn seeds(spec: &Spec) -> Seeds {
             }
             for h in pr.http.iter().flatten() {
                 s.requests.extend(h.examples());
+            }
+            // A ClientHello without a server name, and with each name at the edges of each
+            // server name.
+            if let Some(server_names) = &pr.server_names {
+                s.hellos.insert(ClientHello { server_name: None });
+                for f in server_names {
+                    s.hellos
+                        .extend(name_edges(f).into_iter().map(|n| ClientHello {
+                            server_name: Some(n),
+                        }));
+                }
             }
         }
         for i in &r.icmps {

@@ -255,8 +255,9 @@ fn grid(ir: &crate::ir::Program) -> Vec<Flow> {
                     }
                     // Every destination: the others here already stand for it.
                     Peer::Any | Peer::ApiServer | Peer::Nodes(_) | Peer::Cluster => {}
-                    // Calico refuses HTTP allowances (E0536): never in a program it builds.
-                    Peer::Http { .. } => {}
+                    // Calico refuses HTTP and TLS allowances (E0536, E0537): never in a program
+                    // it builds.
+                    Peer::Http { .. } | Peer::Tls { .. } => {}
                     Peer::ServiceAccount { namespace, name } => {
                         dests.push(Destination::Pod(Pod {
                             service_account: name.clone(),

@@ -26,6 +26,7 @@ mod cilium_fqdn;
 mod cilium_isolation;
 mod cilium_reading;
 mod cilium_round_trip;
+mod cilium_server_names;
 
 mod calico_domains;
 mod calico_matching;

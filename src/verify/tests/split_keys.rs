@@ -54,6 +54,7 @@ fn keys_hold(name: &str, scoped: &dyn Scoped) -> usize {
                     proto,
                     port,
                     http: None,
+                    tls: None,
                 };
                 let (mut dk, mut pk) = (Vec::new(), Vec::new());
                 e.destination_key(&flow, &mut dk);

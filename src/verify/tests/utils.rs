@@ -55,6 +55,7 @@ pub fn flow(source: &Pod, destination: Destination, proto: Proto, port: u16) -> 
         proto,
         port,
         http: None,
+        tls: None,
     }
 }
 

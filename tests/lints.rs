@@ -85,6 +85,11 @@ fn http_on_tls_port() {
 }
 
 #[test]
+fn tls_on_http_port() {
+    assert_lint("tls-on-http-port");
+}
+
+#[test]
 fn no_default_deny() {
     assert_lint("no-default-deny");
 }

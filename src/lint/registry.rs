@@ -42,6 +42,7 @@ pub const RULES: &[Rule] = &[
     rules::wide_port_range::RULE,
     rules::undeclared_cluster_ranges::RULE,
     rules::http_on_tls_port::RULE,
+    rules::tls_on_http_port::RULE,
 ];
 
 /// The lint with this code, if the code is a lint's.

@@ -10,6 +10,7 @@ pub mod no_dns;
 pub mod overlapping_workloads;
 pub mod redundant_destination;
 pub mod single_ip_family;
+pub mod tls_on_http_port;
 pub mod undeclared_cluster_ranges;
 pub mod unused_definition;
 pub mod wide_port_range;

@@ -727,6 +727,16 @@ pub trait Scoped {
     /// The pods worth trying as sources: each policy's selection and pods just outside it.
     fn sources(&self) -> BTreeSet<Pod>;
 
+    /// Appends what the policies say of `source` itself: which of them select it (by their
+    /// place in the stream) and, where a rule reads a flow's source, what each of their rules
+    /// says of it. Two sources with equal keys that are both pods or both nodes have the same
+    /// scope: [`Scoped::scope`] gives both the same seeds, and an evaluator that decides every
+    /// flow from one as the same flow from the other (it reads the source only to find the
+    /// policies that select it and, through those rules, what the key holds). A comparison
+    /// decides one source of each key for all of them (`tests/scoped_groups.rs` holds it to
+    /// deciding each).
+    fn source_key(&self, source: &Pod, key: &mut Vec<usize>);
+
     /// An evaluator that decides every flow from `source` as all the policies would, and the
     /// seeds of the rules it holds.
     fn scope(&self, source: &Pod) -> (Box<dyn Split + '_>, Seeds);
@@ -783,9 +793,23 @@ fn probes() -> Seeds {
 /// Decides every flow of both readings' universes, one source at a time: the sources of both,
 /// a pod of a namespace neither mentions, and for each source the destinations and ports at the
 /// edges of the rules that can decide it on either side. A host name without an address that a
-/// reading matching addresses cannot decide is skipped (its resolved twin is decided).
+/// reading matching addresses cannot decide is skipped (its resolved twin is decided). Sources
+/// whose keys are equal on both sides ([`Scoped::source_key`]) are decided once for all of them.
 pub fn compare_scoped(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Comparison {
-    super::texts::verdicts_only(|| compare_verdicts(want, got, limit))
+    super::texts::verdicts_only(|| compare_verdicts(want, got, limit, Grouping::ByKey))
+}
+
+/// [`compare_scoped`] deciding every source on its own, whatever its key: the comparison that
+/// deciding one source per key is held equal to (`tests/scoped_groups.rs`).
+pub fn compare_each_source(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Comparison {
+    super::texts::verdicts_only(|| compare_verdicts(want, got, limit, Grouping::EachSource))
+}
+
+/// Whether sources with equal keys are decided once for all of them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Grouping {
+    ByKey,
+    EachSource,
 }
 
 /// Flows from one source grouped by what decides them: each destination (and each protocol
@@ -799,18 +823,24 @@ struct Classes {
     ports: Vec<Vec<(Proto, u16)>>,
 }
 
+/// A flow from `source`, whose destination, protocol, port and request are set where it is
+/// used.
+fn from(source: &Pod) -> Flow {
+    Flow {
+        source: source.clone(),
+        destination: Destination::Pod(super::kube_dns()),
+        proto: Proto::Tcp,
+        port: 0,
+        http: None,
+        tls: None,
+    }
+}
+
 impl Classes {
     fn of(source: &Pod, a: &dyn Split, b: &dyn Split, seeds: Seeds) -> Classes {
         use std::collections::btree_map::{BTreeMap, Entry};
         let mut key = Vec::new();
-        let mut flow = Flow {
-            source: source.clone(),
-            destination: Destination::Pod(super::kube_dns()),
-            proto: Proto::Tcp,
-            port: 0,
-            http: None,
-            tls: None,
-        };
+        let mut flow = from(source);
         let mut destinations: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
         let mut out = Classes {
             destinations: Vec::new(),
@@ -861,13 +891,178 @@ impl Classes {
     }
 }
 
+/// What one source's flows came to: how many both sides decided alike, and the classes of flows
+/// they decided differently or could not decide, in the order they were met (with the classes
+/// they index, when there are any).
+struct Outcome {
+    agreed: usize,
+    events: Vec<Event>,
+    classes: Option<Classes>,
+}
+
+/// A class of destinations, one of ports, and the HTTP request or TLS ClientHello the flows
+/// carry.
+struct Event {
+    destinations: usize,
+    ports: usize,
+    http: Option<HttpRequest>,
+    tls: Option<ClientHello>,
+    /// Decided differently (else: not decided on a side).
+    differs: bool,
+}
+
+/// Decides the flows of `source`'s universe, one flow of each class for all of it, with texts
+/// off (see [`compare_verdicts`]).
+fn outcome(want: &dyn Scoped, got: &dyn Scoped, source: &Pod, probes: &Seeds) -> Outcome {
+    let (a, mut seeds) = want.scope(source);
+    let (b, more) = got.scope(source);
+    seeds.extend(more);
+    seeds.extend(probes.clone());
+    seeds.destinations.retain(|d| d.reachable_from(source));
+    // Each TCP flow as neither HTTP nor TLS, as each request and as each ClientHello (what
+    // HTTP and TLS rules read is the request or the ClientHello alone, so the classes hold
+    // for each).
+    let requests: Vec<(Option<HttpRequest>, Option<ClientHello>)> = std::iter::once((None, None))
+        .chain(seeds.requests.iter().cloned().map(|r| (Some(r), None)))
+        .chain(seeds.hellos.iter().cloned().map(|h| (None, Some(h))))
+        .collect();
+    let classes = Classes::of(source, a.as_ref(), b.as_ref(), seeds);
+    let mut out = Outcome {
+        agreed: 0,
+        events: Vec::new(),
+        classes: None,
+    };
+    let mut flow = from(source);
+    for (i, destinations) in classes.destinations.iter().enumerate() {
+        let Some(destination) = destinations.first() else {
+            continue;
+        };
+        let unresolved = matches!(destination, Destination::Host { address: None, .. });
+        flow.destination.clone_from(destination);
+        for (j, ports, (http, tls)) in classes.ports.iter().enumerate().flat_map(|(j, ports)| {
+            let tcp = ports.first().is_some_and(|(proto, _)| *proto == Proto::Tcp);
+            let carried = if tcp {
+                requests.as_slice()
+            } else {
+                requests.get(..1).unwrap_or_default()
+            };
+            carried.iter().map(move |h| (j, ports, h))
+        }) {
+            let Some(&(proto, port)) = ports.first() else {
+                continue;
+            };
+            flow.proto = proto;
+            flow.port = port;
+            flow.http.clone_from(http);
+            flow.tls.clone_from(tls);
+            let differs = match (a.decide(&flow), b.decide(&flow)) {
+                (Ok(x), Ok(y)) if x.allowed == y.allowed => {
+                    out.agreed += destinations.len() * ports.len();
+                    continue;
+                }
+                (Ok(_), Ok(_)) => true,
+                (Err(super::Undecidable::NeedsAddress { .. }), _)
+                | (_, Err(super::Undecidable::NeedsAddress { .. }))
+                    if unresolved =>
+                {
+                    continue;
+                }
+                _ => false,
+            };
+            out.events.push(Event {
+                destinations: i,
+                ports: j,
+                http: http.clone(),
+                tls: tls.clone(),
+                differs,
+            });
+        }
+    }
+    if !out.events.is_empty() {
+        out.classes = Some(classes);
+    }
+    out
+}
+
+/// Adds what `source`'s flows came to (its own, or those of a source with the same key) to
+/// `out`: the flows decided differently are decided again from `source` with their texts, and
+/// those not decided are decided again from it to say why.
+fn report(
+    want: &dyn Scoped,
+    got: &dyn Scoped,
+    source: &Pod,
+    outcome: &Outcome,
+    limit: usize,
+    out: &mut Comparison,
+) {
+    use super::texts::written;
+    out.agreed += outcome.agreed;
+    let Some(classes) = &outcome.classes else {
+        return;
+    };
+    let mut scoped: Option<(Box<dyn Split + '_>, Box<dyn Split + '_>)> = None;
+    for e in &outcome.events {
+        let full = if e.differs {
+            out.differences.len() >= limit
+        } else {
+            out.undecided.len() >= limit
+        };
+        if full {
+            continue;
+        }
+        let (Some(destinations), Some(ports)) = (
+            classes.destinations.get(e.destinations),
+            classes.ports.get(e.ports),
+        ) else {
+            continue;
+        };
+        let (a, b) = scoped.get_or_insert_with(|| (want.scope(source).0, got.scope(source).0));
+        let flow = |destination: &Destination, (proto, port): (Proto, u16)| Flow {
+            source: source.clone(),
+            destination: destination.clone(),
+            proto,
+            port,
+            http: e.http.clone(),
+            tls: e.tls.clone(),
+        };
+        if e.differs {
+            // Every flow of the two classes differs alike: each is reported.
+            for d in destinations {
+                for &p in ports {
+                    if out.differences.len() >= limit {
+                        break;
+                    }
+                    let flow = flow(d, p);
+                    let (want, got) = written(|| (a.decide(&flow), b.decide(&flow)));
+                    if let (Ok(want), Ok(got)) = (want, got) {
+                        out.differences.push(Difference { flow, want, got });
+                    }
+                }
+            }
+        } else if let (Some(d), Some(&p)) = (destinations.first(), ports.first()) {
+            let flow = flow(d, p);
+            if let (Err(e), _) | (_, Err(e)) = (a.decide(&flow), b.decide(&flow)) {
+                out.undecided.push(format!("{flow}: {e}"));
+            }
+        }
+    }
+}
+
 /// [`compare_scoped`] with texts off. For each source, the flows of its universe (every
 /// destination at every port) fall into classes whose flows every rule on both sides treats
 /// alike ([`Split`]), so each side gives all the flows of a class one verdict: one flow of each
 /// class is decided, for all of them, and the check is as strong as deciding every flow. A
-/// flow decided differently is decided again with its texts, for the report.
-fn compare_verdicts(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Comparison {
-    use super::texts::written;
+/// flow decided differently is decided again with its texts, for the report. Sources with
+/// equal keys on both sides, both pods or both nodes, have the same universe and the same
+/// verdicts ([`Scoped::source_key`]): the first of them in order is decided for all, and the
+/// others are reported in their place, as if each had been decided.
+fn compare_verdicts(
+    want: &dyn Scoped,
+    got: &dyn Scoped,
+    limit: usize,
+    grouping: Grouping,
+) -> Comparison {
+    use std::collections::hash_map::{Entry, HashMap};
     let mut sources = want.sources();
     sources.extend(got.sources());
     sources.insert(Pod::new(
@@ -876,88 +1071,26 @@ fn compare_verdicts(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Compar
     ));
     let probes = probes();
     let mut out = Comparison::default();
+    let mut decided: HashMap<Vec<usize>, Outcome> = HashMap::new();
+    let mut key = Vec::new();
     for source in &sources {
-        let (a, mut seeds) = want.scope(source);
-        let (b, more) = got.scope(source);
-        seeds.extend(more);
-        seeds.extend(probes.clone());
-        seeds.destinations.retain(|d| d.reachable_from(source));
-        // Each TCP flow as neither HTTP nor TLS, as each request and as each ClientHello (what
-        // HTTP and TLS rules read is the request or the ClientHello alone, so the classes hold
-        // for each).
-        let requests: Vec<(Option<HttpRequest>, Option<ClientHello>)> =
-            std::iter::once((None, None))
-                .chain(seeds.requests.iter().cloned().map(|r| (Some(r), None)))
-                .chain(seeds.hellos.iter().cloned().map(|h| (None, Some(h))))
-                .collect();
-        let classes = Classes::of(source, a.as_ref(), b.as_ref(), seeds);
-        for destinations in &classes.destinations {
-            let Some(destination) = destinations.first() else {
-                continue;
-            };
-
-            let unresolved = matches!(destination, Destination::Host { address: None, .. });
-            let mut flow = Flow {
-                source: source.clone(),
-                destination: destination.clone(),
-                proto: Proto::Tcp,
-                port: 0,
-                http: None,
-                tls: None,
-            };
-            for (ports, (http, tls)) in classes.ports.iter().flat_map(|ports| {
-                let tcp = ports.first().is_some_and(|(proto, _)| *proto == Proto::Tcp);
-                let carried = if tcp {
-                    requests.as_slice()
-                } else {
-                    requests.get(..1).unwrap_or_default()
-                };
-                carried.iter().map(move |h| (ports, h))
-            }) {
-                let Some(&(proto, port)) = ports.first() else {
-                    continue;
-                };
-                flow.proto = proto;
-                flow.port = port;
-                flow.http.clone_from(http);
-                flow.tls.clone_from(tls);
-                match (a.decide(&flow), b.decide(&flow)) {
-                    (Ok(x), Ok(y)) if x.allowed == y.allowed => {
-                        out.agreed += destinations.len() * ports.len();
-                    }
-                    // Every flow of the two classes differs alike: each is reported.
-                    (Ok(_), Ok(_)) => {
-                        for d in destinations {
-                            for &(proto, port) in ports {
-                                if out.differences.len() >= limit {
-                                    break;
-                                }
-                                let flow = Flow {
-                                    source: source.clone(),
-                                    destination: d.clone(),
-                                    proto,
-                                    port,
-                                    http: http.clone(),
-                                    tls: tls.clone(),
-                                };
-                                let (want, got) = written(|| (a.decide(&flow), b.decide(&flow)));
-                                if let (Ok(want), Ok(got)) = (want, got) {
-                                    out.differences.push(Difference { flow, want, got });
-                                }
-                            }
-                        }
-                    }
-                    (Err(super::Undecidable::NeedsAddress { .. }), _)
-                    | (_, Err(super::Undecidable::NeedsAddress { .. }))
-                        if unresolved => {}
-                    (Err(e), _) | (_, Err(e)) => {
-                        if out.undecided.len() < limit {
-                            out.undecided.push(format!("{flow}: {e}"));
-                        }
-                    }
-                }
-            }
+        if grouping == Grouping::EachSource {
+            let o = outcome(want, got, source, &probes);
+            report(want, got, source, &o, limit, &mut out);
+            continue;
         }
+        // Each side's key ends with a value no index takes, so the two put end to end tell
+        // keys apart.
+        key.clear();
+        key.push(usize::from(source.host));
+        want.source_key(source, &mut key);
+        key.push(usize::MAX);
+        got.source_key(source, &mut key);
+        let o = match decided.entry(key.clone()) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(outcome(want, got, source, &probes)),
+        };
+        report(want, got, source, o, limit, &mut out);
     }
     out
 }

@@ -144,7 +144,7 @@ pub fn program_with_dns(
 /// own among them).
 #[allow(
     dead_code,
-    reason = "only tests/equivalence.rs writes cluster-wide allow-lists"
+    reason = "tests/import.rs writes no cluster-wide allow-lists"
 )]
 pub const CLUSTER_SUBJECTS: &[&str] = &[
     "",
@@ -159,7 +159,7 @@ pub const CLUSTER_SUBJECTS: &[&str] = &[
 /// `none` is written alone.
 #[allow(
     dead_code,
-    reason = "only tests/equivalence.rs writes cluster-wide allow-lists"
+    reason = "tests/import.rs writes no cluster-wide allow-lists"
 )]
 pub const CLUSTER_ALLOWS: &[&str] = &[
     "dns",
@@ -178,7 +178,7 @@ pub const CLUSTER_ALLOWS: &[&str] = &[
 
 #[allow(
     dead_code,
-    reason = "only tests/equivalence.rs writes cluster-wide allow-lists"
+    reason = "tests/import.rs writes no cluster-wide allow-lists"
 )]
 pub const CLUSTER_DENIES: &[&str] = &["metadata", "10.1.2.0/25", "pods(kube-system)", "any:25/tcp"];
 
@@ -186,7 +186,7 @@ pub const CLUSTER_DENIES: &[&str] = &["metadata", "10.1.2.0/25", "pods(kube-syst
 /// when the allows hold `none`.
 #[allow(
     dead_code,
-    reason = "only tests/equivalence.rs writes cluster-wide allow-lists"
+    reason = "tests/import.rs writes no cluster-wide allow-lists"
 )]
 pub fn cluster_statement(subject: usize, allow: &[usize], deny: &[usize]) -> String {
     let subject = CLUSTER_SUBJECTS[subject % CLUSTER_SUBJECTS.len()];
@@ -211,7 +211,7 @@ pub fn cluster_statement(subject: usize, allow: &[usize], deny: &[usize]) -> Str
 
 /// Subjects of a random host statement (what follows `host NAME`): every node, nodes by label,
 /// and a Kubernetes label that Cilium leaves out of a node's identity (refused there).
-#[allow(dead_code, reason = "only tests/equivalence.rs writes host statements")]
+#[allow(dead_code, reason = "tests/import.rs writes no host statements")]
 pub const HOST_SUBJECTS: &[&str] = &[
     "",
     "{type=worker}",
@@ -221,7 +221,7 @@ pub const HOST_SUBJECTS: &[&str] = &[
 
 /// Destinations of a random host statement; the first is the failsafe ports Calico keeps open
 /// on host endpoints (without it Calico refuses), `none` is written alone.
-#[allow(dead_code, reason = "only tests/equivalence.rs writes host statements")]
+#[allow(dead_code, reason = "tests/import.rs writes no host statements")]
 pub const HOST_ALLOWS: &[&str] = &[
     "any:53/udp, any:67/udp, any:179/tcp, any:2379-2380/tcp, any:5473/tcp, any:6443/tcp, any:6666-6667/tcp",
     "dns",
@@ -237,12 +237,12 @@ pub const HOST_ALLOWS: &[&str] = &[
     "cluster:8080/tcp",
 ];
 
-#[allow(dead_code, reason = "only tests/equivalence.rs writes host statements")]
+#[allow(dead_code, reason = "tests/import.rs writes no host statements")]
 pub const HOST_DENIES: &[&str] = &["metadata", "10.1.2.0/25", "any:25/tcp", "pods(kube-system)"];
 
 /// A host statement: `host nodes SUBJECT -> ALLOWS deny DENIES`, or `-> none` when the allows
 /// hold `none`.
-#[allow(dead_code, reason = "only tests/equivalence.rs writes host statements")]
+#[allow(dead_code, reason = "tests/import.rs writes no host statements")]
 pub fn host_statement(subject: usize, allow: &[usize], deny: &[usize]) -> String {
     let subject = HOST_SUBJECTS[subject % HOST_SUBJECTS.len()];
     let allow: Vec<&str> = allow

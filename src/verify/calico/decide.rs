@@ -402,6 +402,12 @@ fn rule_hit(r: &Rule, policy: &Policy, flow: &Flow, sets: &[NetworkSet]) -> Hit 
     }
 }
 
+/// What a rule's source entity says of `source` (matches, does not, depends on an address),
+/// the same for every flow from it: a key of the source (`Scoped::source_key`).
+pub(super) fn source_key(r: &Rule, policy: &Policy, sets: &[NetworkSet], source: &Pod) -> usize {
+    usize::from(entity_matches(&r.source, &Destination::Pod(source.clone()), policy, sets).key())
+}
+
 impl CalicoEvaluator {
     /// The rules of the policies that select `src`, tier by tier.
     fn applying_rules<'a>(&'a self, src: &'a Pod) -> impl Iterator<Item = (&'a Policy, &'a Rule)> {

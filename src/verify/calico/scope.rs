@@ -44,6 +44,30 @@ impl Tiers {
     }
 }
 
+impl<'a> Scope<'a> {
+    /// The policies of tier `i` that select `source`, with their places in the tier, in the
+    /// tier's evaluation order.
+    fn selecting(&self, i: usize, source: &Pod) -> impl Iterator<Item = (usize, &'a Policy)> {
+        let named = self
+            .by_namespace
+            .get(i)
+            .and_then(|m| m.get(source.namespace.as_str()))
+            .into_iter()
+            .flatten();
+        let mut candidates: Vec<usize> = named
+            .chain(self.global.get(i).into_iter().flatten())
+            .copied()
+            .collect();
+        // Evaluation order is the tier's.
+        candidates.sort_unstable();
+        let tier = self.tiers.tiers.get(i);
+        candidates
+            .into_iter()
+            .filter_map(move |k| Some((k, tier?.policies.get(k)?)))
+            .filter(move |(_, p)| p.selects(source))
+    }
+}
+
 /// Selectors that pick the pods a Calico selector selects and just misses: one per alternative
 /// of the expression, or, for what cannot be written as alternatives, one from its `==` terms.
 fn selectors(s: &Selector) -> Vec<LabelSelector> {
@@ -209,6 +233,26 @@ impl Scoped for Scope<'_> {
         out
     }
 
+    /// Each tier's policies that select the source, and for each of their rules what its
+    /// source entity says of it; then whether it is a host endpoint (the failsafe ports): the
+    /// evaluator reads nothing else of it.
+    fn source_key(&self, source: &Pod, key: &mut Vec<usize>) {
+        for i in 0..self.tiers.tiers.len() {
+            // A policy's place, then one value per rule of it: the tier's list reads back
+            // one way.
+            for (k, p) in self.selecting(i, source) {
+                key.push(k);
+                key.extend(
+                    p.rules
+                        .iter()
+                        .map(|r| super::decide::source_key(r, p, &self.tiers.sets, source)),
+                );
+            }
+            key.push(usize::MAX - 1);
+        }
+        key.push(usize::from(source.host));
+    }
+
     fn scope(&self, source: &Pod) -> (Box<dyn Split + '_>, Seeds) {
         let mut s = Seeds::default();
         let tiers: Vec<Tier> = self
@@ -217,24 +261,8 @@ impl Scoped for Scope<'_> {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let named = self
-                    .by_namespace
-                    .get(i)
-                    .and_then(|m| m.get(source.namespace.as_str()))
-                    .into_iter()
-                    .flatten();
-                let mut candidates: Vec<usize> = named
-                    .chain(self.global.get(i).into_iter().flatten())
-                    .copied()
-                    .collect();
-                // Evaluation order is the tier's.
-                candidates.sort_unstable();
-                let policies: Vec<Policy> = candidates
-                    .into_iter()
-                    .filter_map(|k| t.policies.get(k))
-                    .filter(|p| p.selects(source))
-                    .cloned()
-                    .collect();
+                let policies: Vec<Policy> =
+                    self.selecting(i, source).map(|(_, p)| p.clone()).collect();
                 for p in &policies {
                     s.extend(seeds(p, &self.tiers.sets));
                 }

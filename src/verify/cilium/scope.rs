@@ -11,22 +11,23 @@ use crate::verify::ports::PortMatch;
 use crate::verify::universe::{self, ELSEWHERE, Scoped, Seeds, Split};
 use crate::verify::{ClientHello, Pod, kube_dns};
 
-/// The rule sets of a stream: those confined to a namespace by it, and the clusterwide ones.
+/// The rule sets of a stream: those confined to a namespace by it, and the clusterwide ones,
+/// each with its place in the stream.
 pub struct Scope<'a> {
     specs: &'a [Spec],
-    by_namespace: BTreeMap<&'a str, Vec<&'a Spec>>,
-    clusterwide: Vec<&'a Spec>,
+    by_namespace: BTreeMap<&'a str, Vec<(usize, &'a Spec)>>,
+    clusterwide: Vec<(usize, &'a Spec)>,
 }
 
 impl Policies {
     /// The rule sets, ready to be decided one source at a time.
     pub fn scoped(&self) -> Scope<'_> {
-        let mut by_namespace: BTreeMap<&str, Vec<&Spec>> = BTreeMap::new();
+        let mut by_namespace: BTreeMap<&str, Vec<(usize, &Spec)>> = BTreeMap::new();
         let mut clusterwide = Vec::new();
-        for s in &self.0 {
+        for (i, s) in self.0.iter().enumerate() {
             match s.subject.namespace() {
-                Some(ns) => by_namespace.entry(ns).or_default().push(s),
-                None => clusterwide.push(s),
+                Some(ns) => by_namespace.entry(ns).or_default().push((i, s)),
+                None => clusterwide.push((i, s)),
             }
         }
         Scope {
@@ -34,6 +35,19 @@ impl Policies {
             by_namespace,
             clusterwide,
         }
+    }
+}
+
+impl<'a> Scope<'a> {
+    /// The rule sets whose endpoint selector selects `source`, with their places.
+    fn selecting(&self, source: &Pod) -> impl Iterator<Item = (usize, &'a Spec)> {
+        self.by_namespace
+            .get(source.namespace.as_str())
+            .into_iter()
+            .flatten()
+            .chain(&self.clusterwide)
+            .copied()
+            .filter(|(_, s)| s.subject.matches(source))
     }
 }
 
@@ -158,16 +172,14 @@ impl Scoped for Scope<'_> {
         out
     }
 
+    /// The rule sets that select the source: the evaluator reads nothing else of it but to
+    /// build the DNS lookups its rules decide, which their selection decides alike.
+    fn source_key(&self, source: &Pod, key: &mut Vec<usize>) {
+        key.extend(self.selecting(source).map(|(i, _)| i));
+    }
+
     fn scope(&self, source: &Pod) -> (Box<dyn Split + '_>, Seeds) {
-        let selecting: Vec<Spec> = self
-            .by_namespace
-            .get(source.namespace.as_str())
-            .into_iter()
-            .flatten()
-            .chain(&self.clusterwide)
-            .filter(|s| s.subject.matches(source))
-            .map(|s| (*s).clone())
-            .collect();
+        let selecting: Vec<Spec> = self.selecting(source).map(|(_, s)| s.clone()).collect();
         let mut s = Seeds::default();
         for spec in &selecting {
             s.extend(seeds(spec));

@@ -10,22 +10,34 @@ use crate::verify::ports::PortMatch;
 use crate::verify::universe::{self, ELSEWHERE, Scoped, Seeds, Split};
 use crate::verify::{NAMESPACE_NAME, Pod};
 
-/// The policies of a stream, by namespace.
+/// The policies of a stream, by namespace, each with its place in the stream.
 pub struct Scope<'a> {
-    by_namespace: BTreeMap<&'a str, Vec<&'a Policy>>,
+    by_namespace: BTreeMap<&'a str, Vec<(usize, &'a Policy)>>,
 }
 
 impl Policies {
     /// The policies, ready to be decided one source at a time.
     pub fn scoped(&self) -> Scope<'_> {
-        let mut by_namespace: BTreeMap<&str, Vec<&Policy>> = BTreeMap::new();
-        for p in &self.0 {
+        let mut by_namespace: BTreeMap<&str, Vec<(usize, &Policy)>> = BTreeMap::new();
+        for (i, p) in self.0.iter().enumerate() {
             by_namespace
                 .entry(p.namespace.as_str())
                 .or_default()
-                .push(p);
+                .push((i, p));
         }
         Scope { by_namespace }
+    }
+}
+
+impl<'a> Scope<'a> {
+    /// The policies of `source`'s namespace that select it, with their places.
+    fn selecting(&self, source: &Pod) -> impl Iterator<Item = (usize, &'a Policy)> {
+        self.by_namespace
+            .get(source.namespace.as_str())
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|(_, p)| p.selector.matches_labels(&source.labels))
     }
 }
 
@@ -99,19 +111,17 @@ impl Scoped for Scope<'_> {
         self.by_namespace
             .values()
             .flatten()
-            .flat_map(|p| universe::subjects(&p.namespace, &selector(&p.selector)))
+            .flat_map(|(_, p)| universe::subjects(&p.namespace, &selector(&p.selector)))
             .collect()
     }
 
+    /// The policies that select the source: the evaluator reads nothing else of it.
+    fn source_key(&self, source: &Pod, key: &mut Vec<usize>) {
+        key.extend(self.selecting(source).map(|(i, _)| i));
+    }
+
     fn scope(&self, source: &Pod) -> (Box<dyn Split + '_>, Seeds) {
-        let selecting: Vec<Policy> = self
-            .by_namespace
-            .get(source.namespace.as_str())
-            .into_iter()
-            .flatten()
-            .filter(|p| p.selector.matches_labels(&source.labels))
-            .map(|p| (*p).clone())
-            .collect();
+        let selecting: Vec<Policy> = self.selecting(source).map(|(_, p)| p.clone()).collect();
         let mut s = Seeds::default();
         for p in &selecting {
             s.extend(seeds(p));

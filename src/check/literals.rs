@@ -390,9 +390,10 @@ fn label_name_ok(s: &str) -> bool {
 /// A Kubernetes label key: `[prefix/]name`.
 pub fn label_key(key: &Spanned<String>) -> Result<(), Diagnostic> {
     let text = key.node.as_str();
-    // Cilium reads these keys as the endpoint's namespace or service account identity, so a
-    // selector using them would mean something else there (wider, even).
-    if text == "io.kubernetes.pod.namespace" || text.starts_with("io.cilium.") {
+    // Cilium reads these keys as the endpoint's namespace or service account identity (and
+    // keeps no pod label under `io.kubernetes.` in an identity), so a selector using them would
+    // mean something else there (wider, even).
+    if text.starts_with("io.kubernetes.pod.") || text.starts_with("io.cilium.") {
         return Err(Diagnostic::new(
             Code::E0207,
             key.span,

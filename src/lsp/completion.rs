@@ -8,7 +8,7 @@ use lsp_types::{
 };
 
 use crate::check::checked::DefInfo;
-use crate::model::Proto;
+use crate::model::{Proto, Reserved};
 
 use super::documents::Document;
 use super::locate::word_at;
@@ -16,7 +16,7 @@ use super::markup::markdown;
 use super::program::Program;
 use super::recover::{self, is_ident_char};
 use super::vocabulary::{
-    ALLOW, DESTINATION_KEYWORDS, KEYWORDS, PORTLESS, STATEMENT_KEYWORDS, TYPES,
+    ALLOW, DESTINATION_KEYWORDS, KEYWORDS, PORTLESS, STATEMENT_KEYWORDS, TYPES, reserved_identity,
 };
 use crate::lint::registry;
 
@@ -39,6 +39,8 @@ enum Expect {
     Settings,
     /// A lint's code, as the first argument of `@allow(`.
     Lints,
+    /// One of cilium's reserved identities, after `reserved`.
+    Identities,
 }
 
 /// The parameter names and declarations written in a definition statement (text, so that it
@@ -149,6 +151,9 @@ fn expect(text: &str, stmt_start: usize, line_start: usize, word_start: usize) -
         .unwrap_or_default();
     if last == "default" {
         return Expect::Deny;
+    }
+    if head == "reserved" {
+        return Expect::Identities;
     }
     if head == last
         && [
@@ -290,6 +295,14 @@ pub fn completion(program: Option<&Program>, doc: &Document, pos: Position) -> V
             item.filter_text = Some(format!("{code} {}", r.name));
             item
         })),
+        Expect::Identities => items.extend(Reserved::ALL.into_iter().map(|r| {
+            simple_item(
+                r.name(),
+                CompletionItemKind::ENUM_MEMBER,
+                reserved_identity(r),
+                edit,
+            )
+        })),
         Expect::Deny => items.extend(keyword("deny")),
         Expect::Types => items.extend(
             TYPES
@@ -399,6 +412,9 @@ mod tests {
         assert_eq!(at("@allow(W^"), Expect::Lints);
         assert_eq!(at("@allow(W0101, ^"), Expect::Nothing);
         assert_eq!(at("namespace a\ns^"), statement);
+        assert_eq!(at("reserved ^"), Expect::Identities);
+        assert_eq!(at("reserved he^"), Expect::Identities);
+        assert_eq!(at("reserved init ^"), Expect::Nothing);
     }
 
     #[test]

@@ -11,6 +11,8 @@
 use crate::source::{FileId, Span, Spanned};
 use crate::syntax::{self, ast};
 
+use super::vocabulary::STATEMENT_WORDS;
+
 /// The byte range of one statement: from the start of its first line to the start of the next
 /// statement (or the end of the text).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,18 +20,6 @@ pub struct Chunk {
     pub start: usize,
     pub end: usize,
 }
-
-const STATEMENT_KEYWORDS: [&str; 9] = [
-    "namespace",
-    "def",
-    "app",
-    "default",
-    "cluster",
-    "host",
-    "reserved",
-    "set",
-    "expect",
-];
 
 pub fn is_ident_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
@@ -52,7 +42,7 @@ fn starts_statement(line: &str) -> bool {
         let next = rest.trim_start_matches([' ', '\t']).chars().next();
         return next.is_some_and(|c| c != '(' && c != '{');
     }
-    STATEMENT_KEYWORDS.contains(&word)
+    STATEMENT_WORDS.contains(&word)
 }
 
 /// The lines of a text: (start, end without the `\n`).

@@ -14,6 +14,7 @@ use super::documents::Document;
 use super::occurrences::{self, Symbol};
 use super::program::Program;
 use super::recover::is_ident_char;
+use super::vocabulary::STATEMENT_WORDS;
 
 /// The token types, in legend order.
 const TYPES: [SemanticTokenType; 9] = [
@@ -50,18 +51,6 @@ pub fn legend() -> SemanticTokensLegend {
         ],
     }
 }
-
-/// The words that are keywords where a statement starts.
-const STATEMENT_WORDS: [&str; 8] = [
-    "namespace",
-    "def",
-    "app",
-    "pods",
-    "default",
-    "cluster",
-    "set",
-    "expect",
-];
 
 /// A token: byte range, type and modifiers.
 type Raw = (usize, usize, u32, u32);
@@ -255,5 +244,34 @@ pub fn tokens(program: &Program, doc: &Document) -> SemanticTokens {
     SemanticTokens {
         result_id: None,
         data,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keywords `lexical` finds: (start, end) of each.
+    fn keywords(text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        lexical(text, &mut out);
+        out.into_iter()
+            .filter(|t| t.2 == KEYWORD)
+            .map(|t| (t.0, t.1))
+            .collect()
+    }
+
+    #[test]
+    fn every_statement_word_is_a_keyword() {
+        for word in STATEMENT_WORDS {
+            let text = format!("{word} x -> dns\n");
+            assert!(
+                keywords(&text).contains(&(0, word.len())),
+                "`{word}`: {:?}",
+                keywords(&text)
+            );
+        }
+        // Not inside a word, nor a word that only starts like one.
+        assert!(!keywords("hostile x\n").contains(&(0, 4)));
     }
 }

@@ -80,6 +80,33 @@ pub const KEYWORDS: [(&str, &str); 9] = [
     ),
 ];
 
+/// Every word that starts a statement where it begins a line (`pods` only when a name follows:
+/// `pods{...}` and `pods(NS){...}` are destinations).
+pub const STATEMENT_WORDS: [&str; 10] = [
+    "namespace",
+    "def",
+    "app",
+    "pods",
+    "default",
+    "cluster",
+    "host",
+    "reserved",
+    "set",
+    "expect",
+];
+
+/// What each of Cilium's reserved identities a `reserved` statement selects is.
+pub fn reserved_identity(identity: crate::model::Reserved) -> &'static str {
+    match identity {
+        crate::model::Reserved::Init => {
+            "`reserved:init`: endpoints still initialising, whose labels cilium does not know yet"
+        }
+        crate::model::Reserved::Health => {
+            "`reserved:health`: the health endpoints cilium runs on each node"
+        }
+    }
+}
+
 /// The other statements, completed at the start of a line.
 pub const STATEMENT_KEYWORDS: [(&str, &str); 2] = [
     (

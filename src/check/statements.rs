@@ -44,11 +44,17 @@ impl Claims {
         what: &str,
     ) -> bool {
         if let Some(first) = self.0.get(&(ns.to_owned(), object.clone())) {
+            // A cluster-scoped object (a cluster, host or reserved statement) has no namespace.
+            let place = if ns.is_empty() {
+                String::new()
+            } else {
+                format!(" in namespace `{ns}`")
+            };
             diags.push(
                 Diagnostic::new(
                     Code::E0203,
                     span,
-                    format!("{what} in namespace `{ns}` is declared twice"),
+                    format!("{what}{place} is declared twice"),
                 )
                 .label("declared again here")
                 .secondary(*first, "first declared here")

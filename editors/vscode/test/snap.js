@@ -12,8 +12,9 @@
 //   - a snapshot whose scopes differ for the same source text fails the test (the grammar
 //     changed how it colours that text: look at the diff, then run with -u if it is right);
 //   - an example without a snapshot, or whose text changed since its snapshot was taken,
-//     gets a fresh snapshot (written to test/snapshots/, to be committed) and passes; the
-//     tokenize check (tokenize-examples.js) is what rejects text the grammar does not know.
+//     fails too: a snapshot that is never committed guards nothing. With -u the fresh
+//     snapshots are written to test/snapshots/, to be read and committed. The tokenize check
+//     (tokenize-examples.js) is what rejects text the grammar does not know.
 //
 // Usage: node test/snap.js [-u|--updateSnapshot]
 'use strict';
@@ -65,9 +66,9 @@ function main() {
           }
         }
         if (status === 'new') {
-          notes.push(`new snapshot: ${dir}/${file} (commit editors/vscode/test/snapshots/${dir}/${file}.snap)`);
+          notes.push(`no snapshot of ${dir}/${file}: run \`node test/snap.js -u\` in editors/vscode, read and commit editors/vscode/test/snapshots/${dir}/${file}.snap`);
         } else if (status === 'changed') {
-          notes.push(`${dir}/${file} changed since its snapshot: snapshot regenerated (commit it)`);
+          notes.push(`${dir}/${file} changed since its snapshot: run \`node test/snap.js -u\` in editors/vscode, read the diff and commit it`);
         }
         cases.push({ dir, file, copy, committed, status });
       }
@@ -100,12 +101,10 @@ function main() {
     const output = run.stdout || '';
     const passedCount = (output.match(/run successfully\.|^Generating snapshot|^Updating snapshot/gm) || []).length;
 
-    if (ok) {
+    if (ok && update) {
       for (const c of cases) {
-        if (c.status !== 'checked' || update) {
-          fs.mkdirSync(path.dirname(c.committed), { recursive: true });
-          fs.copyFileSync(`${c.copy}.snap`, c.committed);
-        }
+        fs.mkdirSync(path.dirname(c.committed), { recursive: true });
+        fs.copyFileSync(`${c.copy}.snap`, c.committed);
       }
     }
     for (const note of notes) {
@@ -113,6 +112,10 @@ function main() {
     }
     const checked = cases.filter((c) => c.status === 'checked').length;
     const fresh = cases.length - checked;
+    if (ok && fresh > 0 && !update) {
+      console.log(`snapshots: ${checked} passed, ${fresh} failed (missing or out of date)`);
+      return 1;
+    }
     if (ok) {
       console.log(`snapshots: ${cases.length} passed, 0 failed (${checked} compared, ${fresh} written)`);
       return 0;

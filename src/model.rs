@@ -770,23 +770,85 @@ impl fmt::Display for HttpHost {
     }
 }
 
+/// A header an HTTP allowance requires: `header = X-Team` (present, whatever its value) or
+/// `header = "X-Team: payments"` (present with exactly that value). The name is matched
+/// without regard to case and kept in lower case; the value is the header's whole value, its
+/// lines joined by `,` when the request sends it more than once (RFC 9110, 5.3), compared
+/// byte for byte.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HeaderMatch {
+    pub name: String,
+    pub value: Option<String>,
+}
+
+impl HeaderMatch {
+    /// Whether a request with these header lines (name and value, as sent) matches.
+    pub fn matches(&self, headers: &[(String, String)]) -> bool {
+        let values: Vec<&str> = headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(&self.name))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        !values.is_empty() && self.value.as_ref().is_none_or(|v| values.join(",") == *v)
+    }
+
+    /// A value the header can be sent with to match: its value, or `1` for a presence.
+    pub fn example(&self) -> String {
+        self.value.clone().unwrap_or_else(|| "1".to_owned())
+    }
+}
+
+impl fmt::Display for HeaderMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bare = self.name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-');
+        match &self.value {
+            Some(v) => write!(f, "\"{}: {v}\"", self.name),
+            None if bare => f.write_str(&self.name),
+            None => write!(f, "\"{}\"", self.name),
+        }
+    }
+}
+
 /// The HTTP requests an allowance is narrowed to (`http(DEST, method = GET, path = "/v1/*",
-/// host = api.example.com)`): each field given must match; at least one is given.
+/// host = api.example.com, header = "X-Team: payments")`): each field given must match, and
+/// every header; at least one field or header is given.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct HttpMatch {
     /// An upper-case method, matched exactly.
     pub method: Option<String>,
     pub path: Option<PathPattern>,
     pub host: Option<HttpHost>,
+    /// The headers required, each name once, in order of name.
+    pub headers: Vec<HeaderMatch>,
 }
 
 impl HttpMatch {
-    /// Whether a request with this method, path (without its query) and `Host` header (as
-    /// sent) matches.
-    pub fn matches(&self, method: &str, path: &str, host: &str) -> bool {
+    /// Whether a request with this method, path (without its query), `Host` header (as sent)
+    /// and other header lines matches.
+    pub fn matches(
+        &self,
+        method: &str,
+        path: &str,
+        host: &str,
+        headers: &[(String, String)],
+    ) -> bool {
         self.method.as_deref().is_none_or(|m| m == method)
             && self.path.as_ref().is_none_or(|p| p.matches(path))
             && self.host.as_ref().is_none_or(|h| h.matches(host))
+            && self.headers.iter().all(|h| h.matches(headers))
+    }
+
+    /// The header lines of a request it matches: each header it requires, with its example
+    /// value (see [`HeaderMatch::example`]).
+    pub fn example_headers(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .map(|h| (h.name.clone(), h.example()))
+            .collect()
     }
 }
 
@@ -826,6 +888,9 @@ impl fmt::Display for HttpMatch {
         }
         if let Some(h) = &self.host {
             parts.push(format!("host = {h}"));
+        }
+        for h in &self.headers {
+            parts.push(format!("header = {h}"));
         }
         f.write_str(&parts.join(", "))
     }

@@ -195,12 +195,24 @@ struct L7Rules {
 /// one) of a request.
 #[derive(Serialize, Clone)]
 struct HttpRule {
+    #[serde(rename = "headerMatches", skip_serializing_if = "Vec::is_empty")]
+    header_matches: Vec<HeaderMatch>,
     #[serde(skip_serializing_if = "Option::is_none")]
     host: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     method: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     path: Option<String>,
+}
+
+/// A `headerMatches[]` entry: a header the request must carry, with exactly `value` when given
+/// (never a `secret` nor a `mismatch` action, which would log or rewrite a request instead of
+/// refusing it).
+#[derive(Serialize, Clone)]
+struct HeaderMatch {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<String>,
 }
 
 /// `s` with every character a regular expression reads specially escaped.
@@ -221,9 +233,20 @@ fn regex_escape(s: &str) -> String {
 /// `RegexMatcher`: "the entire ... must match"), so the language's meaning is written out:
 /// an exact path with any query string (`/v1/orders(\?.*)?`), a prefix with anything after it
 /// (`/v1/.*`), the `Host` header as sent (`api\.example\.com`, `api\.example\.com:8080`), one
-/// label as `[^.:]+`.
+/// label as `[^.:]+`. Each header is a `headerMatches` entry ([crd] `HeaderMatch`: `value`
+/// "matches the exact value of the header"; without one, "only presence of the header is
+/// enough"), which Cilium's proxy matches with the name in lower case against the header's
+/// lines joined by `,`: the language's meaning.
 fn http_rule(m: &model::HttpMatch) -> HttpRule {
     HttpRule {
+        header_matches: m
+            .headers
+            .iter()
+            .map(|h| HeaderMatch {
+                name: h.name.clone(),
+                value: h.value.clone(),
+            })
+            .collect(),
         method: m.method.clone(),
         path: m.path.as_ref().map(|p| match p {
             model::PathPattern::Exact(p) => format!("{}(\\?.*)?", regex_escape(p)),

@@ -681,7 +681,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// `http(DEST, method = M, path = "P", host = H)`: the destinations of `DEST`, each narrowed
+    /// `http(DEST, method = M, path = "P", host = H, header = X)`: the destinations of `DEST`, each narrowed
     /// to the HTTP requests the arguments match (see `http.rs`). Every argument is checked
     /// before any error stops the call.
     fn http_call(
@@ -719,13 +719,21 @@ impl<'a> Checker<'a> {
                 Some("host") if m.host.is_none() => {
                     http::host(&arg.value).map(|v| m.host = Some(v))
                 }
+                Some("header") => http::header(&arg.value).and_then(|h| {
+                    if m.headers.iter().any(|o| o.name == h.name) {
+                        return Err(http::header_twice(arg.value.span, &h.name));
+                    }
+                    m.headers.push(h);
+                    m.headers.sort();
+                    Ok(())
+                }),
                 Some(f @ ("method" | "path" | "host")) => Err(http::malformed(
                     arg.value.span,
                     &format!("names `{f}` twice; write one `http(...)` per request shape"),
                 )),
                 Some(other) => Err(unknown_param(
                     "http",
-                    &["method", "path", "host"],
+                    &["method", "path", "host", "header"],
                     arg,
                     other,
                 )),
@@ -745,7 +753,7 @@ impl<'a> Checker<'a> {
         if m == HttpMatch::default() {
             return self.err(http::malformed(
                 call_span,
-                "names no method, path or host to match",
+                "names no method, path, host or header to match",
             ));
         }
         self.narrow_l7(

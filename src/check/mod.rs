@@ -16,6 +16,7 @@ mod defs;
 mod expand;
 mod expectations;
 mod http;
+pub(crate) use http::parse_header;
 pub mod literals;
 mod services;
 mod settings;

@@ -139,6 +139,10 @@ codes! {
         E0378 Error "a TLS rule in a host statement";
         E0377 Error "a TLS rule beside another allowance of its destination and port";
         E0379 Error "not a reserved identity a statement can select";
+        E0390 Error "not an HTTP header name";
+        E0391 Error "not an HTTP header value";
+        E0392 Error "a header named twice in one `http(...)`";
+        E0393 Error "a header Cilium's proxy sets, rewrites or removes";
         E0401 Error "expectation names an unknown workload";
         E0402 Error "`resolving` needs a host name and one address";
         E0403 Error "expectation cannot be decided by this target";

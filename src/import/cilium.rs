@@ -23,7 +23,7 @@
 //! | CiliumClusterwideNetworkPolicy that isolates (`enableDefaultDeny.egress` not `false`) | `cluster NAME [{SELECTOR}] [in ns{...}] [except NS, ...] -> ...` |
 //! | CiliumClusterwideNetworkPolicy with a `nodeSelector` (a host policy) | `host NAME [{NODE LABELS}] -> ...` (`toEntities: [host]` alone, the node itself, dropped) |
 //! | clusterwide allowances that isolate nothing, subjects by service account | refused (E0803) |
-//! | `rules.http` (`method`, `path`, `host` in the forms the language's `http(...)` writes: an upper-case method, a path with `(\?.*)?` or `.*` after it, a host name with `[^.:]+\.` before it) | `http(PEER:PORT, method = M, path = "P", host = H)`; other expressions left out (W0802) |
+//! | `rules.http` (`method`, `path`, `host` in the forms the language's `http(...)` writes: an upper-case method, a path with `(\?.*)?` or `.*` after it, a host name with `[^.:]+\.` before it; `headers` and `headerMatches` without `mismatch` or `secret`) | `http(PEER:PORT, method = M, path = "P", host = H, header = "N: V")`; other expressions, header actions and Secret values left out (W0802) |
 //! | `serverNames` (names and patterns the language's host patterns write) on TCP ports other than 53 | `tls(PEER:PORT, name = N, ...)`; names the language cannot write left out (W0802); their UDP and SCTP ports, where no TLS passes, dropped |
 //! | other `toEntities` (the reader), `toServices`, `toGroups`, `toNodes`, other L7 rules, named ports, protocols without ports in `toPorts`, `cidrGroupRef` (the reader) | left out (W0802) |
 
@@ -37,7 +37,7 @@ use super::report::Report;
 use super::shared::{self, At, WRITE_BY_HAND};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{
-    HostPattern, HttpHost, HttpMatch, LabelSelector, NamespaceSel, Nodes, PathPattern,
+    HeaderMatch, HostPattern, HttpHost, HttpMatch, LabelSelector, NamespaceSel, Nodes, PathPattern,
     Peer as ModelPeer, PortRange, Proto, Subject,
 };
 use crate::source::{SourceMap, Span, Spanned};
@@ -968,10 +968,27 @@ fn http_match(h: &crate::verify::cilium::http::HttpRule) -> Result<(HttpMatch, b
             PathPattern::Exact(p)
         }
     });
+    let mut headers = Vec::new();
+    for (name, value) in &r.headers {
+        let h = crate::check::parse_header(name, value.as_deref(), Span::default()).map_err(
+            |d| match d.labels.first() {
+                Some(l) => format!("{}: {}", d.message, l.message),
+                None => d.message,
+            },
+        )?;
+        if headers.iter().any(|o: &HeaderMatch| o.name == h.name) {
+            return Err(format!(
+                "it names the header `{name}` twice, which the language writes once"
+            ));
+        }
+        headers.push(h);
+    }
+    headers.sort();
     let m = HttpMatch {
         method: r.method,
         path,
         host,
+        headers,
     };
     if m == HttpMatch::default() {
         return Err("it matches every request".into());

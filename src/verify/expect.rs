@@ -124,6 +124,7 @@ pub(crate) fn request(m: &HttpMatch) -> HttpRequest {
         method,
         target,
         host,
+        headers: m.example_headers(),
     }
 }
 

@@ -367,14 +367,15 @@ impl fmt::Display for ClientHello {
     }
 }
 
-/// An HTTP request: its method, its request target (the path and any query string, as sent)
-/// and its host as sent (the `Host` header or `:authority`, with a port when the client gave
-/// one).
+/// An HTTP request: its method, its request target (the path and any query string, as sent),
+/// its host as sent (the `Host` header or `:authority`, with a port when the client gave one)
+/// and its other header lines (name and value as sent, in order; a name may come twice).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct HttpRequest {
     pub method: String,
     pub target: String,
     pub host: String,
+    pub headers: Vec<(String, String)>,
 }
 
 impl HttpRequest {
@@ -386,7 +387,12 @@ impl HttpRequest {
 
 impl fmt::Display for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} http://{}{}", self.method, self.host, self.target)
+        write!(f, "{} http://{}{}", self.method, self.host, self.target)?;
+        for (i, (name, value)) in self.headers.iter().enumerate() {
+            let sep = if i == 0 { " with" } else { "," };
+            write!(f, "{sep} {name}: {value}")?;
+        }
+        Ok(())
     }
 }
 

@@ -54,7 +54,7 @@ fn flow_miss(peer: &Peer, flow: &Flow) -> Option<String> {
                 None => Some(format!(
                     "the flow is not an HTTP request, and {peer} is allowed for HTTP requests only"
                 )),
-                Some(r) if http.matches(&r.method, r.path(), &r.host) => None,
+                Some(r) if http.matches(&r.method, r.path(), &r.host, &r.headers) => None,
                 Some(r) => Some(format!("{r} does not match {http}")),
             })
         }

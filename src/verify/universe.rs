@@ -182,13 +182,15 @@ pub(crate) fn pods(namespace: &NamespaceSel, selector: &LabelSelector, home: &st
 /// the same with a query string, and with each field it names changed once (another method; a
 /// path one character longer, one segment deeper, or, for a prefix, without its last
 /// character; a host its pattern nearly matches, with a final dot, with and without the port
-/// it names and with another one).
+/// it names and with another one; see [`header_variants`] for its headers).
 pub(crate) fn http_requests(m: &HttpMatch) -> Vec<HttpRequest> {
     let (method, target, host) = m.example();
+    let headers = m.example_headers();
     let request = |method: &str, target: &str, host: &str| HttpRequest {
         method: method.to_owned(),
         target: target.to_owned(),
         host: host.to_owned(),
+        headers: headers.clone(),
     };
     let mut out = vec![
         request(&method, &target, &host),
@@ -222,6 +224,52 @@ pub(crate) fn http_requests(m: &HttpMatch) -> Vec<HttpRequest> {
             if let Some(p) = h.port {
                 out.push(request(&method, &target, &format!("{name}:{p}")));
                 out.push(request(&method, &target, &format!("{name}:{}", p ^ 1)));
+            }
+        }
+    }
+    let example = request(&method, &target, &host);
+    out.extend(header_variants(m).into_iter().map(|headers| HttpRequest {
+        headers,
+        ..example.clone()
+    }));
+    out
+}
+
+/// The header lines of requests that match an allowance's headers or just miss them: without
+/// any header, without each one, each name in upper case, each sent twice (its value then
+/// reads `v,v`), each value one character longer, in upper case, and empty.
+fn header_variants(m: &HttpMatch) -> Vec<Vec<(String, String)>> {
+    let all = m.example_headers();
+    if all.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![Vec::new()];
+    for (i, (name, value)) in all.iter().enumerate() {
+        // The lines with this one replaced by `line`, or without it.
+        let with = |line: Option<(String, String)>| -> Vec<(String, String)> {
+            all.iter()
+                .enumerate()
+                .filter_map(|(j, l)| {
+                    if j == i {
+                        line.clone()
+                    } else {
+                        Some(l.clone())
+                    }
+                })
+                .collect()
+        };
+        out.push(with(None));
+        out.push(with(Some((name.to_ascii_uppercase(), value.clone()))));
+        let mut twice = all.clone();
+        twice.push((name.clone(), value.clone()));
+        out.push(twice);
+        for v in [
+            format!("{value}x"),
+            value.to_ascii_uppercase(),
+            String::new(),
+        ] {
+            if v != *value {
+                out.push(with(Some((name.clone(), v))));
             }
         }
     }

@@ -174,6 +174,7 @@ pub const CLUSTER_ALLOWS: &[&str] = &[
     "serviceaccount(billing/reporter)",
     "http(pods(shop){app=api}:8080, path = \"/v1/*\")",
     "http(10.1.2.0/24:80, method = POST, path = \"/orders\")",
+    "http(10.1.2.0/24:80, header = \"X-Team: payments\")",
 ];
 
 #[allow(
@@ -270,7 +271,7 @@ pub fn host_statement(subject: usize, allow: &[usize], deny: &[usize]) -> String
     reason = "only tests/equivalence.rs writes reserved statements"
 )]
 pub const RESERVED_HTTP: &[&str] = &[
-    "http(pods(shop){app=api}:8080, path = \"/v1/*\")",
+    "http(pods(shop){app=api}:8080, path = \"/v1/*\", header = X-Trace-Id)",
     "http(10.1.2.0/24:80, method = POST, path = \"/orders\")",
 ];
 
@@ -318,6 +319,9 @@ pub const HTTP_ALLOWS: &[&str] = &[
     "http(any:8080, host = *.example.com:8080)",
     "http(api.example.com:80, host = api.example.com)",
     "http(pods{app=ledger}:8443, method = PUT, path = \"/v1/accounts\", host = **.ledger.internal)",
+    "http(api.example.com:80, method = GET, header = \"X-Team: payments\")",
+    "http(api.example.com:80, header = X-Trace-Id, header = \"Accept: a, b\")",
+    "http(10.1.2.0/24:80, header = \"x-team: Payments\")",
     "10.1.2.128/25:80",
 ];
 

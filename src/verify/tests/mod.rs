@@ -23,6 +23,7 @@ mod native_round_trip;
 mod cilium_cidrs_and_ports;
 mod cilium_endpoints;
 mod cilium_fqdn;
+mod cilium_http_headers;
 mod cilium_isolation;
 mod cilium_reading;
 mod cilium_round_trip;

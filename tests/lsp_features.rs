@@ -397,6 +397,14 @@ fn semantic_tokens_folding_symbols_and_completion() {
         .find(|i| i["label"] == "W0101")
         .unwrap();
     assert_eq!(w0101["detail"], "no-dns");
+    // The named arguments of `http(...)` after its destination.
+    let line = "app web -> dns, http(api.example.com:80, h";
+    c.change(&app, 6, &format!("{APP}{line}\n"));
+    let items = c.result("textDocument/completion", at(&app, 6, line.len() as u32));
+    let labels = completion_labels(&items);
+    for p in ["method", "path", "host", "header"] {
+        assert!(labels.contains(&p), "{p}: {labels:?}");
+    }
     c.shutdown_and_exit();
 }
 

@@ -16,7 +16,8 @@ use super::markup::markdown;
 use super::program::Program;
 use super::recover::{self, is_ident_char};
 use super::vocabulary::{
-    ALLOW, DESTINATION_KEYWORDS, KEYWORDS, PORTLESS, STATEMENT_KEYWORDS, TYPES, reserved_identity,
+    ALLOW, CALL_PARAMS, DESTINATION_KEYWORDS, KEYWORDS, PORTLESS, STATEMENT_KEYWORDS, TYPES,
+    reserved_identity,
 };
 use crate::lint::registry;
 
@@ -41,6 +42,31 @@ enum Expect {
     Lints,
     /// One of cilium's reserved identities, after `reserved`.
     Identities,
+    /// A named argument of this call (`http`, `tls`), after a comma inside it.
+    CallParams(&'static str),
+}
+
+/// The call whose argument list the end of `text` is inside: `http` in `app x -> dns,
+/// http(api.example.com:80, `.
+fn open_call(text: &str) -> Option<&str> {
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices().rev() {
+        match c {
+            ')' => depth += 1,
+            '(' if depth == 0 => {
+                let head = text.get(..i)?;
+                let start = head
+                    .char_indices()
+                    .rev()
+                    .find(|(_, c)| !is_ident_char(*c))
+                    .map_or(0, |(j, c)| j + c.len_utf8());
+                return head.get(start..);
+            }
+            '(' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The parameter names and declarations written in a definition statement (text, so that it
@@ -133,6 +159,12 @@ fn expect(text: &str, stmt_start: usize, line_start: usize, word_start: usize) -
         } else {
             Expect::Lints
         };
+    }
+    if before.ends_with(',')
+        && let Some(call) = open_call(before)
+        && let Some((call, _, _)) = CALL_PARAMS.iter().find(|(c, _, _)| *c == call)
+    {
+        return Expect::CallParams(call);
     }
     let workload = matches!(kw, "app" | "pods" | "cluster" | "host" | "reserved");
     if head.is_empty() {
@@ -332,6 +364,12 @@ pub fn completion(program: Option<&Program>, doc: &Document, pos: Position) -> V
                 ));
             }
         }
+        Expect::CallParams(call) => items.extend(
+            CALL_PARAMS
+                .iter()
+                .filter(|(c, _, _)| *c == call)
+                .map(|(_, p, what)| simple_item(p, CompletionItemKind::PROPERTY, what, edit)),
+        ),
         Expect::Destinations => {
             if first_word(stmt_text) == "def" {
                 for (name, decl) in written_params(stmt_text) {
@@ -415,6 +453,20 @@ mod tests {
         assert_eq!(at("reserved ^"), Expect::Identities);
         assert_eq!(at("reserved he^"), Expect::Identities);
         assert_eq!(at("reserved init ^"), Expect::Nothing);
+        assert_eq!(
+            at("app x -> dns, http(api.example.com:80, ^"),
+            Expect::CallParams("http")
+        );
+        assert_eq!(
+            at("app x -> http(pods(a){b=c}:80, method = GET,\n  h^"),
+            Expect::CallParams("http")
+        );
+        assert_eq!(
+            at("app x -> tls(api.example.com:443, n^"),
+            Expect::CallParams("tls")
+        );
+        assert_eq!(at("app x -> dns, http(^"), dests);
+        assert_eq!(at("app x -> rds(a), ^"), dests);
     }
 
     #[test]

@@ -19,6 +19,36 @@ pub const TYPES: [(&str, &str); 5] = [
     ),
 ];
 
+/// The named arguments of the calls that take them after their destination, with what each
+/// matches: (call, argument, meaning).
+pub const CALL_PARAMS: [(&str, &str, &str); 5] = [
+    (
+        "http",
+        "method",
+        "an upper-case HTTP method, matched exactly: `method = GET`",
+    ),
+    (
+        "http",
+        "path",
+        "a quoted path, matched whole with any query string; a final `*` for a prefix: `path = \"/v1/*\"`",
+    ),
+    (
+        "http",
+        "host",
+        "the request's `Host` header, matched as host names are: `host = api.example.com`",
+    ),
+    (
+        "http",
+        "header",
+        "a header the request carries: `header = X-Team` (any value) or `header = \"X-Team: payments\"` (exactly that value); several are all required",
+    ),
+    (
+        "tls",
+        "name",
+        "a server name the ClientHello sends (SNI), matched as host names are: `name = api.example.com`",
+    ),
+];
+
 /// The protocols without ports a port suffix names (`:icmp`, `:gre`), with what each is.
 pub const PORTLESS: [(&str, &str); 8] = [
     (

@@ -98,7 +98,8 @@ without them). Everything outside the cluster is `world`. Built into the languag
 \"/v1/orders/*\", host = api.example.com)` allows only the requests whose method, path and host \
 match (each argument optional, at least one given), and nothing else on that port. `path` is \
 matched whole, with any query string; a final `*` matches every path that starts with the rest. \
-The destination needs TCP ports. Cilium: `toPorts[].rules.http`; native NetworkPolicy and \
+`header = X-Team` requires a header with any value, `header = \"X-Team: payments\"` with exactly \
+that value; every header named is required. The destination needs TCP ports. Cilium: `toPorts[].rules.http`; native NetworkPolicy and \
 Calico refuse it (E0536). Built into the language.",
     },
     Builtin {

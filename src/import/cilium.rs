@@ -970,6 +970,13 @@ fn http_match(h: &crate::verify::cilium::http::HttpRule) -> Result<(HttpMatch, b
     });
     let mut headers = Vec::new();
     for (name, value) in &r.headers {
+        // The language's `"N: V"` drops the spaces before `V`, which a value read from the
+        // YAML keeps: such a value matches no request (the proxy removes them).
+        if let Some(v) = value.as_deref().filter(|v| v.starts_with([' ', '\t'])) {
+            return Err(format!(
+                "its header `{name}` requires the value `{v}`, which starts with a space and matches no request"
+            ));
+        }
         let h = crate::check::parse_header(name, value.as_deref(), Span::default()).map_err(
             |d| match d.labels.first() {
                 Some(l) => format!("{}: {}", d.message, l.message),

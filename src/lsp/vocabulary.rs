@@ -1,5 +1,5 @@
 //! The words of the language with what each means, for hover and completion: the parameter
-//! types and the keywords.
+//! types, the keywords and the named arguments of `http(...)` and `tls(...)`.
 
 /// The parameter types, with what they accept.
 pub const TYPES: [(&str, &str); 5] = [

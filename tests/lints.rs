@@ -90,6 +90,11 @@ fn tls_on_http_port() {
 }
 
 #[test]
+fn credential_in_header() {
+    assert_lint("credential-in-header");
+}
+
+#[test]
 fn no_default_deny() {
     assert_lint("no-default-deny");
 }

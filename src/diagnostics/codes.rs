@@ -204,6 +204,7 @@ codes! {
         W0116 "address range while the pod or node ranges are undeclared";
         W0120 "an HTTP rule on port 443";
         W0121 "a TLS rule on port 80";
+        W0122 "a credential in a header requirement";
     }
     import {
         E0801 Error "YAML that cannot be read";

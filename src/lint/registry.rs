@@ -43,6 +43,7 @@ pub const RULES: &[Rule] = &[
     rules::undeclared_cluster_ranges::RULE,
     rules::http_on_tls_port::RULE,
     rules::tls_on_http_port::RULE,
+    rules::credential_in_header::RULE,
 ];
 
 /// The lint with this code, if the code is a lint's.

@@ -2,6 +2,7 @@
 //! (`lint::registry::RULES`) lists them.
 
 pub mod cidr_overlaps_cluster;
+pub mod credential_in_header;
 pub mod http_on_tls_port;
 pub mod loose_dns;
 pub mod metadata_reachable;

@@ -627,6 +627,9 @@ pub struct ClusterFacts {
     pub services: Vec<IpNet>,
     pub nodes: Vec<IpNet>,
     pub apiserver: Vec<IpNet>,
+    /// The name of the cluster the policies are applied in, in a cluster mesh (`set
+    /// cluster-name = cluster1`): what pods of other clusters are told apart from.
+    pub name: Option<String>,
 }
 
 impl ClusterFacts {
@@ -971,6 +974,13 @@ pub enum Peer {
         peer: Box<Peer>,
         names: Vec<HostPattern>,
     },
+    /// `pods(default, cluster = cluster2){name=rebel-base}`: pods of another cluster of a
+    /// cluster mesh, never of the cluster the policies are applied in (`Pods` are only those).
+    RemotePods {
+        cluster: String,
+        namespace: NamespaceSel,
+        selector: LabelSelector,
+    },
 }
 
 /// A Cilium reserved identity that a `reserved` statement names as its subject: endpoints that
@@ -1101,6 +1111,20 @@ impl Peer {
             (Peer::Http { peer, .. }, o) | (o, Peer::Http { peer, .. }) => peer.may_overlap(o),
             // So does a TLS allowance.
             (Peer::Tls { peer, .. }, o) | (o, Peer::Tls { peer, .. }) => peer.may_overlap(o),
+            // Pods of another cluster are none of this cluster's destinations; `any` holds them.
+            (
+                Peer::RemotePods {
+                    cluster: ca,
+                    namespace: na,
+                    selector: sa,
+                },
+                Peer::RemotePods {
+                    cluster: cb,
+                    namespace: nb,
+                    selector: sb,
+                },
+            ) => ca == cb && na.may_overlap(nb) && sa.may_overlap(sb),
+            (Peer::RemotePods { .. }, o) | (o, Peer::RemotePods { .. }) => *o == Peer::Any,
             (Peer::Net(a), Peer::Net(b)) => a.contains(b) || b.contains(a),
             (Peer::Host(a), Peer::Host(b)) => {
                 a == b || a.wildcard != Wildcard::None || b.wildcard != Wildcard::None
@@ -1183,6 +1207,11 @@ impl fmt::Display for Peer {
                 }
                 f.write_str(")")
             }
+            Peer::RemotePods {
+                cluster,
+                namespace,
+                selector,
+            } => write!(f, "pods({namespace}, cluster = {cluster}){selector}"),
         }
     }
 }

@@ -390,6 +390,7 @@ impl Nodes<'_> {
                 ast::DestKind::Pods {
                     namespace,
                     selector,
+                    cluster,
                 } => {
                     match namespace {
                         Some(ast::NamespaceRef::Any(s)) => n.leaf(*s, "any namespace"),
@@ -398,6 +399,10 @@ impl Nodes<'_> {
                             n.node(*s, "namespace labels", |m| m.selector(sel))
                         }
                         None => {}
+                    }
+                    if let Some((key, name)) = cluster {
+                        n.leaf(key.span, "parameter");
+                        n.leaf(name.span, "cluster");
                     }
                     n.selector(selector);
                 }

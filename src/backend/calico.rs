@@ -368,7 +368,8 @@ fn rules(
             // `namespaceSelector` stands for.
             // Refused before we get here (E0536): Calico matches HTTP on ingress only.
             // Refused before we get here (E0537): no Calico rule matches a server name.
-            Peer::Http { .. } | Peer::Tls { .. } => {}
+            // And E0538: no Calico selector names another cluster.
+            Peer::Http { .. } | Peer::Tls { .. } | Peer::RemotePods { .. } => {}
             Peer::ServiceAccount { namespace, name } => destinations.push(Entity {
                 namespace_selector: Some(format!("{NAMESPACE_LABEL} == '{namespace}'")),
                 service_accounts: Some(ServiceAccounts {
@@ -508,6 +509,7 @@ fn policies(
     diags.extend(host_refusals(policy, edition));
     let rules_of: Vec<ir::Rule> = policy.allow.iter().chain(&policy.deny).cloned().collect();
     diags.extend(cluster::refusals(&rules_of, facts, edition.target()));
+    diags.extend(super::remote_refusals(&rules_of, edition.target()));
     diags.extend(super::l7_refusals(&policy.allow, edition.target()));
     if diags.has_errors() {
         return Err(diags);
@@ -672,6 +674,7 @@ fn guardrail(
 ) -> Result<PolicySpec, Diagnostics> {
     let mut diags = host_denies(&g.deny, edition.target());
     diags.extend(cluster::refusals(&g.deny, facts, edition.target()));
+    diags.extend(super::remote_refusals(&g.deny, edition.target()));
     if diags.has_errors() {
         return Err(diags);
     }

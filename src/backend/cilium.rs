@@ -33,7 +33,16 @@
 //! - `reserved init -> ...` → a CiliumClusterwideNetworkPolicy whose `endpointSelector` is the
 //!   identity's label alone (`reserved:init: ""`), with the statement's rules.
 //!
+//! - pods of another cluster of a mesh (`pods(NS, cluster = C){...}`) → `toEndpoints` with the
+//!   identity label `k8s:io.cilium.k8s.policy.cluster: C`. Every other selector names no
+//!   cluster, which Cilium 1.19 reads as the local cluster only ([mesh]: its default
+//!   `policy-default-local-cluster: true`); Cilium 1.18 and earlier read it as every cluster of
+//!   the mesh (docs/targets.md).
+//!
 //! Cilium's CIDR rules match addresses outside the cluster, not pods: reach pods with pod peers.
+//!
+//! `[mesh]` <https://docs.cilium.io/en/latest/network/clustermesh/policy/> and cilium/cilium#40609
+//! (`policy-default-local-cluster` on by default from Cilium 1.19).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -61,6 +70,9 @@ const CLUSTERWIDE: &str = "CiliumClusterwideNetworkPolicy";
 const NAMESPACE_LABEL: &str = "k8s:io.kubernetes.pod.namespace";
 /// The identity label with the service account a pod runs as.
 const SERVICE_ACCOUNT_LABEL: &str = "k8s:io.cilium.k8s.policy.serviceaccount";
+/// The identity label with the name of the cluster of a cluster mesh a pod runs in
+/// (`PolicyLabelCluster` in `pkg/k8s/apis/cilium.io`).
+const CLUSTER_LABEL: &str = "k8s:io.cilium.k8s.policy.cluster";
 /// The prefix of the identity labels that carry the labels of a pod's namespace.
 const NAMESPACE_LABELS: &str = "k8s:io.cilium.k8s.namespace.labels.";
 /// [layer3] "Entities Based": `all` is "the combination of all known clusters as well world",
@@ -468,6 +480,25 @@ fn endpoints(
     s
 }
 
+/// A `toEndpoints` selector for pods of another cluster of the mesh: the pods' selector with
+/// the cluster's name on the identity label `io.cilium.k8s.policy.cluster` ([mesh]: "Policies
+/// automatically select endpoints from the local cluster only, unless one or multiple clusters
+/// are specifically targeted", Cilium 1.19's default `policy-default-local-cluster`). The
+/// namespace Cilium adds to a selector that names none is the policy's, which the pods of a
+/// namespace of the same name in the other cluster carry too.
+fn remote_endpoints(
+    cluster: &str,
+    namespace: &NamespaceSel,
+    selector: &model::LabelSelector,
+    policy_ns: Option<&str>,
+) -> LabelSelector {
+    let mut s = endpoints(namespace, selector, policy_ns);
+    s.match_labels
+        .get_or_insert_with(BTreeMap::new)
+        .insert(CLUSTER_LABEL.to_owned(), cluster.to_owned());
+    s
+}
+
 /// The `toEndpoints` selector of the pods running as a service account: [k8s]
 /// "ServiceAccounts", the identity label `io.cilium.k8s.policy.serviceaccount` carries the
 /// service account of a pod (`PolicyLabelServiceAccount` in `pkg/k8s/apis/cilium.io`), and the
@@ -493,6 +524,10 @@ fn namespace_labels_refused(policy: &ir::Policy) -> Diagnostics {
     for r in policy.allow.iter().chain(&policy.deny) {
         for p in &r.peers {
             if let Peer::Pods {
+                namespace: ns @ NamespaceSel::Labels(_),
+                ..
+            }
+            | Peer::RemotePods {
                 namespace: ns @ NamespaceSel::Labels(_),
                 ..
             } = p
@@ -537,6 +572,11 @@ fn rules(peers: &[&Peer], ports: &PortSet, policy_ns: Option<&str>) -> Vec<Egres
                 namespace,
                 selector,
             } => to_endpoints.push(endpoints(namespace, selector, policy_ns)),
+            Peer::RemotePods {
+                cluster,
+                namespace,
+                selector,
+            } => to_endpoints.push(remote_endpoints(cluster, namespace, selector, policy_ns)),
             // Written by `http_rules` and `tls_rules`, with their L7 rules (the checker refuses
             // them in deny lists); left out here, which could only narrow.
             Peer::Http { .. } | Peer::Tls { .. } => {}

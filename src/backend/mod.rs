@@ -154,6 +154,40 @@ fn host_denies(deny: &[ir::Rule], target: Target) -> Diagnostics {
     diags
 }
 
+/// E0538 for every pods destination of another cluster of `rules`, on a target without cluster
+/// meshes (all but Cilium): native NetworkPolicy selects pods of its own cluster only, and
+/// Calico's selectors read the labels of the endpoints its own cluster knows.
+fn remote_refusals<'a>(
+    rules: impl IntoIterator<Item = &'a ir::Rule>,
+    target: Target,
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for r in rules {
+        for p in &r.peers {
+            let Peer::RemotePods { cluster, .. } = p else {
+                continue;
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::E0538,
+                    r.origin_of(p),
+                    format!(
+                        "{} cannot select pods of another cluster (`{cluster}`)",
+                        target_title(target)
+                    ),
+                )
+                .label("pods of another cluster of a cluster mesh")
+                .note(match target {
+                    Target::Native => "a NetworkPolicy peer selects pods of the policy's own cluster only",
+                    _ => "Calico selectors match the endpoints of the policy's own cluster by their labels; no label names another cluster",
+                })
+                .help("build with `--target cilium` (`io.cilium.k8s.policy.cluster` in `toEndpoints`), or allow those pods by a rule of their own cluster's policies"),
+            );
+        }
+    }
+    diags
+}
+
 /// E0524 for every `service(NS/NAME)` of `rules`, on a target (native, Cilium) that cannot say
 /// "the endpoints of this Service, on the Service's ports" exactly.
 fn service_refusals<'a>(

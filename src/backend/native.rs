@@ -76,8 +76,8 @@ fn ports(set: &PortSet) -> Option<Vec<NetworkPolicyPort>> {
 fn peer(p: &carve::CarvedPeer, policy_ns: &str) -> Option<NetworkPolicyPeer> {
     match &p.peer {
         // Refused before we get here (E0536): NetworkPolicy matches connections only.
-        // And E0537: nor TLS server names.
-        Peer::Http { .. } | Peer::Tls { .. } => None,
+        // And E0537: nor TLS server names. And E0538: nor pods of another cluster.
+        Peer::Http { .. } | Peer::Tls { .. } | Peer::RemotePods { .. } => None,
         Peer::Net(n) => Some(NetworkPolicyPeer {
             ip_block: Some(IPBlock {
                 cidr: n.to_string(),
@@ -148,6 +148,7 @@ fn carved(
     let rules: Vec<ir::Rule> = policy.allow.iter().chain(&policy.deny).cloned().collect();
     diags.extend(cluster::refusals(&rules, facts, super::Target::Native));
     diags.extend(super::service_refusals(&rules, super::Target::Native));
+    diags.extend(super::remote_refusals(&rules, super::Target::Native));
     diags.extend(super::l7_refusals(&rules, super::Target::Native));
     if diags.has_errors() {
         return Err(diags);

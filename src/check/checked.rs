@@ -154,6 +154,8 @@ pub enum SettingValue {
     Number(u32),
     /// `set pod-cidrs = 10.244.0.0/16, fd00:10:244::/56`
     Cidrs(Vec<IpNet>),
+    /// `set cluster-name = cluster1`
+    Name(String),
 }
 
 impl Settings {

@@ -127,6 +127,9 @@ pub(super) struct Checker<'a> {
     /// The cluster's DNS server, the value of the built-in `dns-server` (`set dns-server`,
     /// read before anything is expanded; else the CoreDNS pods).
     pub(super) dns_server: Vec<Peer>,
+    /// The cluster the policies are applied in (`set cluster-name`, read before anything is
+    /// expanded), which pods of another cluster must not name.
+    pub(super) cluster_name: Option<String>,
     /// Definition cycles already reported (sorted member names), so that a cycle entered from
     /// each of its members is reported once.
     cycles: BTreeSet<String>,
@@ -177,6 +180,7 @@ impl<'a> Checker<'a> {
             marking: false,
             used: BTreeSet::new(),
             dns_server: vec![Peer::default_dns_server()],
+            cluster_name: None,
             cycles: BTreeSet::new(),
             depth: 0,
             deepest: 0,
@@ -393,7 +397,12 @@ impl<'a> Checker<'a> {
             ast::DestKind::Pods {
                 namespace,
                 selector,
+                cluster,
             } => {
+                let remote = match cluster {
+                    Some((key, name)) => Some(self.remote_cluster(key, name)?),
+                    None => None,
+                };
                 let namespace = match namespace {
                     Some(ast::NamespaceRef::Any(_)) => NamespaceSel::Any,
                     Some(ast::NamespaceRef::Named(n)) => {
@@ -423,13 +432,18 @@ impl<'a> Checker<'a> {
                     },
                 };
                 let selector = self.selector(selector)?;
-                Val::Dests(vec![Expanded::new(
-                    Peer::Pods {
+                let peer = match remote {
+                    Some(cluster) => Peer::RemotePods {
+                        cluster,
                         namespace,
                         selector,
                     },
-                    origin,
-                )])
+                    None => Peer::Pods {
+                        namespace,
+                        selector,
+                    },
+                };
+                Val::Dests(vec![Expanded::new(peer, origin)])
             }
             ast::DestKind::ServiceAccount { namespace, name } => {
                 self.service_account(namespace.as_ref(), name, ns, d.span, origin)?
@@ -441,6 +455,54 @@ impl<'a> Checker<'a> {
         match &d.ports {
             Some(suffix) => self.apply_ports(val, suffix, env, false),
             None => Some(val),
+        }
+    }
+
+    /// The cluster of `pods(NS, cluster = NAME)`: `NAME`, a cluster name (E0380) other than
+    /// the program's own (E0382), which `set cluster-name` must declare (E0381); a parameter
+    /// other than `cluster` is E0383.
+    fn remote_cluster(&mut self, key: &ast::Name, name: &ast::Name) -> Option<String> {
+        if key.node != "cluster" {
+            self.report(
+                Diagnostic::new(
+                    Code::E0383,
+                    key.span,
+                    format!("unknown parameter `{}` of a pods destination", key.node),
+                )
+                .label("not `cluster`")
+                .help("name the cluster of the pods: `pods(NAMESPACE, cluster = NAME){...}`"),
+            );
+            return None;
+        }
+        if let Err(e) = literals::cluster_name(name) {
+            self.report(e);
+            return None;
+        }
+        match &self.cluster_name {
+            None => {
+                self.report(Diagnostic::new(
+                    Code::E0381,
+                    name.span,
+                    format!("pods of the cluster `{}`, but the program names no cluster of its own", name.node),
+                )
+                .label("another cluster than which?")
+                .note("selectors that name no cluster select pods of the cluster the policies are applied in; naming another one needs that cluster's name")
+                .help("declare the cluster the policies are applied in, as in `set cluster-name = cluster1`"));
+                None
+            }
+            Some(own) if *own == name.node => {
+                let own = own.clone();
+                self.report(Diagnostic::new(
+                    Code::E0382,
+                    name.span,
+                    format!("`{own}` is the program's own cluster"),
+                )
+                .label("the cluster the policies are applied in (`set cluster-name`)")
+                .note("`cluster = NAME` is for pods of another cluster of the mesh; pods of this cluster need no cluster")
+                .help(format!("leave out `cluster = {own}`")));
+                None
+            }
+            Some(_) => Some(name.node.clone()),
         }
     }
 

@@ -378,6 +378,30 @@ pub fn dns_label(name: &Spanned<String>, what: &str) -> Result<(), Diagnostic> {
     })
 }
 
+/// A cluster name of a cluster mesh, as Cilium validates it (cilium/cilium#32641, strict since
+/// Cilium 1.17): at most 32 lower-case letters, digits and `-`, starting and ending with a
+/// letter or digit; `default`, the name of a cluster outside any mesh, names none in a mesh.
+pub fn cluster_name(name: &Spanned<String>) -> Result<(), Diagnostic> {
+    let text = name.node.as_str();
+    let why = if text == "default" {
+        "the name of a cluster outside any cluster mesh"
+    } else if text.len() > 32 {
+        "longer than 32 characters"
+    } else if !label_ok(text) {
+        "may hold only lower-case letters, digits and `-`, starting and ending with a letter or digit"
+    } else {
+        return Ok(());
+    };
+    Err(Diagnostic::new(
+        Code::E0380,
+        name.span,
+        format!("invalid cluster name `{text}`"),
+    )
+    .label(why)
+    .note("Cilium's cluster names (`cluster-name` of the agent) have at most 32 lower-case letters, digits and `-`, and `default` is reserved for a cluster outside any mesh")
+    .help("write the cluster's name as Cilium's `cluster-name` option gives it, as in `cluster2`"))
+}
+
 fn label_name_ok(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63

@@ -40,6 +40,7 @@ pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics
         .sum();
     checker.set_budget(bytes);
     let mut program = Program::default();
+    settings::cluster_name(&mut checker, files);
     settings::dns_server(&mut checker, files);
     defs::check(&mut checker, &mut program, stdlib, files);
     let pending = statements::check(&mut checker, &mut program, files);

@@ -12,7 +12,7 @@ use super::expand::Checker;
 use super::literals;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
 use crate::lint::registry;
-use crate::lint::settings::{APISERVER, Value};
+use crate::lint::settings::{APISERVER, CLUSTER_NAME, Value};
 use crate::model::Peer;
 use crate::source::Span;
 use crate::syntax::ast;
@@ -36,7 +36,9 @@ pub(super) fn dns_server(checker: &mut Checker<'_>, files: &[ast::File]) {
     for v in &set.values {
         let peer = match &v.kind {
             ast::DestKind::Pods {
-                namespace: Some(_), ..
+                namespace: Some(_),
+                cluster: None,
+                ..
             } if v.ports.is_none() => match checker.dests(std::slice::from_ref(v), None) {
                 Some(ts) => ts.into_iter().map(|t| t.peer).collect(),
                 None => {
@@ -69,6 +71,35 @@ pub(super) fn dns_server(checker: &mut Checker<'_>, files: &[ast::File]) {
     }
 }
 
+/// The name of the first `set cluster-name = NAME` of the program, when it is one, into
+/// `checker.cluster_name`: read before anything is expanded, since a pods destination of
+/// another cluster (`pods(NS, cluster = NAME)`) needs it. What is wrong with the statement is
+/// reported when it is checked ([`statement`]).
+pub(super) fn cluster_name(checker: &mut Checker<'_>, files: &[ast::File]) {
+    checker.cluster_name = files
+        .iter()
+        .flat_map(|f| &f.items)
+        .find_map(|i| match i {
+            ast::Item::Set(s) if s.key.node == CLUSTER_NAME.key => Some(s),
+            _ => None,
+        })
+        .and_then(cluster_name_value)
+        .filter(|n| literals::cluster_name(n).is_ok())
+        .map(|n| n.node.clone());
+}
+
+/// The one name `set cluster-name` gives, as written, if it gives one.
+fn cluster_name_value(set: &ast::Setting) -> Option<&ast::Name> {
+    match set.values.as_slice() {
+        [v] if v.ports.is_none() => match &v.kind {
+            ast::DestKind::Atom(ast::Atom::Name { name, ports: None }) => Some(name),
+            ast::DestKind::Atom(ast::Atom::Port(name)) => Some(name),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// E0706: a DNS server that is neither pods of a named namespace nor addresses without ports.
 fn invalid_dns_server(v: &ast::Dest) -> Diagnostic {
     let help = match &v.kind {
@@ -82,6 +113,11 @@ fn invalid_dns_server(v: &ast::Dest) -> Diagnostic {
             ) =>
         {
             "write the DNS server without a port: `dns` gives it port 53 over UDP and TCP"
+        }
+        ast::DestKind::Pods {
+            cluster: Some(_), ..
+        } => {
+            "name the DNS pods of the cluster the policies are applied in, without `cluster = ...`"
         }
         _ => {
             "write the DNS server's pods (`pods(NAMESPACE){...}`) or its addresses (`169.254.20.10`)"
@@ -169,6 +205,15 @@ fn setting(diags: &mut Diagnostics, set: &ast::Setting, settings: &mut checked::
             }
             settings.set(declared.key, checked::SettingValue::Cidrs(nets));
         }
+        Value::ClusterName => match cluster_name_value(set) {
+            Some(name) => match literals::cluster_name(name) {
+                Ok(()) => {
+                    settings.set(declared.key, checked::SettingValue::Name(name.node.clone()))
+                }
+                Err(e) => diags.push(e),
+            },
+            None => bad(diags, values_span(set)),
+        },
         Value::Number { min, max, .. } => {
             let number = match set.values.as_slice() {
                 [v] => match &v.kind {
@@ -181,17 +226,19 @@ fn setting(diags: &mut Diagnostics, set: &ast::Setting, settings: &mut checked::
             };
             match number.filter(|n| *n >= min && *n <= max) {
                 Some(n) => settings.set(declared.key, checked::SettingValue::Number(n)),
-                None => bad(
-                    diags,
-                    set.values
-                        .first()
-                        .map(|v| v.span)
-                        .unwrap_or(set.span)
-                        .to(set.values.last().map(|v| v.span).unwrap_or(set.span)),
-                ),
+                None => bad(diags, values_span(set)),
             }
         }
     }
+}
+
+/// The span of a `set` statement's values, from the first to the last.
+fn values_span(set: &ast::Setting) -> Span {
+    set.values
+        .first()
+        .map(|v| v.span)
+        .unwrap_or(set.span)
+        .to(set.values.last().map(|v| v.span).unwrap_or(set.span))
 }
 
 /// E0717 for each `set apiserver` value that is neither on the nodes nor outside the cluster:

@@ -139,6 +139,10 @@ codes! {
         E0378 Error "a TLS rule in a host statement";
         E0377 Error "a TLS rule beside another allowance of its destination and port";
         E0379 Error "not a reserved identity a statement can select";
+        E0380 Error "not a cluster name";
+        E0381 Error "pods of another cluster without `set cluster-name`";
+        E0382 Error "the program's own cluster named as another cluster";
+        E0383 Error "a malformed cluster of a pods destination";
         E0390 Error "not an HTTP header name";
         E0391 Error "not an HTTP header value";
         E0392 Error "a header named twice in one `http(...)`";
@@ -157,6 +161,7 @@ codes! {
         E0549 Error "reserved identities are not supported by this target";
         E0536 Error "HTTP rules are not supported by this target";
         E0537 Error "TLS server names are not supported by this target";
+        E0538 Error "pods of another cluster are not supported by this target";
         E0545 Error "a wildcard inside a label cannot be expressed by this target";
         E0505 Error "host names without a DNS allowance on cilium";
         E0506 Error "one-label wildcard cannot be expressed by this target";

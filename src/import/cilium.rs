@@ -439,6 +439,7 @@ fn pod_labels(sel: &EndpointSelector) -> Result<LabelSelector, String> {
         Key::Label(k) => Ok(k.clone()),
         Key::Namespace | Key::NamespaceLabel(_) => Err("a namespace key".into()),
         Key::ServiceAccount => Err("a service account key".into()),
+        Key::Cluster => Err("a cluster key".into()),
         Key::Reserved(_) => Err("a reserved identity".into()),
     })
 }
@@ -492,7 +493,7 @@ fn namespace_key(k: &Key) -> Option<String> {
     match k {
         Key::Namespace => Some(NAMESPACE_NAME.to_owned()),
         Key::NamespaceLabel(l) => Some(l.clone()),
-        Key::Label(_) | Key::ServiceAccount | Key::Reserved(_) => None,
+        Key::Label(_) | Key::ServiceAccount | Key::Cluster | Key::Reserved(_) => None,
     }
 }
 
@@ -530,7 +531,7 @@ fn service_account(sel: &EndpointSelector) -> Option<Result<Vec<ModelPeer>, Stri
         match k {
             Key::ServiceAccount => {}
             Key::Namespace => namespace = Some(v.clone()),
-            Key::NamespaceLabel(_) | Key::Label(_) | Key::Reserved(_) => {
+            Key::NamespaceLabel(_) | Key::Label(_) | Key::Cluster | Key::Reserved(_) => {
                 return refuse(
                     "a service account with pod or namespace labels cannot be written in the language",
                 );
@@ -552,6 +553,9 @@ fn endpoints(sel: &EndpointSelector, names: &Names) -> Result<Vec<ModelPeer>, St
         return accounts;
     }
     let labels = sel.labels();
+    if sel.names_cluster() {
+        return Err("a selector on the cluster of a cluster mesh cannot be imported yet".into());
+    }
     let by_namespace = namespace_requirements(labels, |_| true);
     let spaces = match sel.namespace() {
         Some(ns)

@@ -154,17 +154,33 @@ fn peer(p: &Peer, home: Option<&str>) -> String {
         Peer::Pods {
             namespace,
             selector: s,
-        } => {
-            let ns = match namespace {
-                NamespaceSel::Labels(l) => format!("ns{}", selector(l)),
-                other => other.to_string(),
-            };
-            if s.reqs.is_empty() {
-                format!("pods({ns})")
-            } else {
-                format!("pods({ns}){}", selector(s))
-            }
-        }
+        } => pods(namespace, None, s),
+        Peer::RemotePods {
+            cluster,
+            namespace,
+            selector: s,
+        } => pods(namespace, Some(cluster), s),
+    }
+}
+
+/// `pods(NS){...}`, `pods(NS, cluster = NAME){...}`, without the selector when it is empty.
+fn pods(
+    namespace: &NamespaceSel,
+    cluster: Option<&str>,
+    s: &crate::model::LabelSelector,
+) -> String {
+    let ns = match namespace {
+        NamespaceSel::Labels(l) => format!("ns{}", selector(l)),
+        other => other.to_string(),
+    };
+    let args = match cluster {
+        Some(c) => format!("{ns}, cluster = {c}"),
+        None => ns,
+    };
+    if s.reqs.is_empty() {
+        format!("pods({args})")
+    } else {
+        format!("pods({args}){}", selector(s))
     }
 }
 

@@ -413,7 +413,10 @@ fn reaches(d: &Dest, net: &IpNet, ports: Option<PortRange>) -> bool {
             Peer::Host(_) | Peer::Any | Peer::ApiServer | Peer::Cluster => true,
             // A Service may have endpoints outside the cluster (one without a selector).
             Peer::Service { .. } => true,
-            Peer::Pods { .. } | Peer::ServiceAccount { .. } | Peer::Nodes(_) => false,
+            Peer::Pods { .. }
+            | Peer::RemotePods { .. }
+            | Peer::ServiceAccount { .. }
+            | Peer::Nodes(_) => false,
             Peer::Http { peer, .. } | Peer::Tls { peer, .. } => reaches(
                 &Dest {
                     peer: (**peer).clone(),

@@ -52,12 +52,16 @@ pub fn carve(allow: &[Rule], deny: &[Rule]) -> Result<Vec<CarvedRule>, Vec<Carve
                 Peer::Host(_) => errors.push(CarveError::HostDeny {
                     deny: d.origin_of(p),
                 }),
-                Peer::Pods { .. } | Peer::ServiceAccount { .. } | Peer::Service { .. } => {
+                Peer::Pods { .. }
+                | Peer::RemotePods { .. }
+                | Peer::ServiceAccount { .. }
+                | Peer::Service { .. } => {
                     for a in allow {
                         let overlaps = a.peers.iter().any(|q| {
                             matches!(
                                 q,
                                 Peer::Pods { .. }
+                                    | Peer::RemotePods { .. }
                                     | Peer::ServiceAccount { .. }
                                     | Peer::Service { .. }
                             ) && q.may_overlap(p)

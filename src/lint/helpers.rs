@@ -36,7 +36,12 @@ pub fn is_dns(t: &Dest, server: &[Peer]) -> bool {
         Peer::Any | Peer::Cluster => ports.contains(Proto::Udp, 53),
         // Some HTTP requests are no DNS lookups.
         // Nor are TLS connections.
-        Peer::Host(_) | Peer::ApiServer | Peer::Http { .. } | Peer::Tls { .. } => false,
+        // Pods of another cluster are not this cluster's DNS server.
+        Peer::Host(_)
+        | Peer::ApiServer
+        | Peer::Http { .. }
+        | Peer::Tls { .. }
+        | Peer::RemotePods { .. } => false,
     }
 }
 

@@ -36,8 +36,21 @@ pub const APISERVER: Setting = Setting {
     value: Value::Cidrs,
 };
 
+/// The name of the cluster the policies are applied in, in a cluster mesh: what tells the
+/// pods of other clusters (`pods(NS, cluster = NAME){...}`) apart.
+pub const CLUSTER_NAME: Setting = Setting {
+    key: "cluster-name",
+    value: Value::ClusterName,
+};
+
 /// The facts about the cluster a program may declare.
-pub const CLUSTER_FACTS: [Setting; 4] = [POD_CIDRS, SERVICE_CIDRS, NODE_CIDRS, APISERVER];
+pub const CLUSTER_FACTS: [Setting; 5] = [
+    POD_CIDRS,
+    SERVICE_CIDRS,
+    NODE_CIDRS,
+    APISERVER,
+    CLUSTER_NAME,
+];
 
 /// The cluster facts a program declares.
 pub fn cluster_facts(settings: &Settings) -> ClusterFacts {
@@ -46,6 +59,10 @@ pub fn cluster_facts(settings: &Settings) -> ClusterFacts {
         services: SERVICE_CIDRS.cidrs(settings).to_vec(),
         nodes: NODE_CIDRS.cidrs(settings).to_vec(),
         apiserver: APISERVER.cidrs(settings).to_vec(),
+        name: match settings.get(CLUSTER_NAME.key) {
+            Some(SettingValue::Name(n)) => Some(n.clone()),
+            _ => None,
+        },
     }
 }
 
@@ -71,6 +88,9 @@ pub enum Value {
     /// One or more addresses or CIDRs (`set pod-cidrs = 10.244.0.0/16, fd00:10:244::/56`,
     /// `set apiserver = 10.0.0.10`), none when unset.
     Cidrs,
+    /// A cluster name (`set cluster-name = cluster1`): Cilium's, at most 32 lower-case letters,
+    /// digits and `-`; none when unset.
+    ClusterName,
 }
 
 impl Setting {
@@ -79,6 +99,7 @@ impl Setting {
         match self.value {
             Value::Number { what, min, max, .. } => format!("{what} from {min} to {max}"),
             Value::Cidrs => "one or more addresses or CIDRs".to_owned(),
+            Value::ClusterName => "a cluster name".to_owned(),
         }
     }
 
@@ -87,7 +108,7 @@ impl Setting {
         match (settings.get(self.key), self.value) {
             (Some(SettingValue::Number(n)), _) => *n,
             (_, Value::Number { default, .. }) => default,
-            (_, Value::Cidrs) => 0,
+            (_, Value::Cidrs | Value::ClusterName) => 0,
         }
     }
 

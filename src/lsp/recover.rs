@@ -249,7 +249,9 @@ fn dest(mut x: ast::Dest, d: u32) -> ast::Dest {
         ast::DestKind::Pods {
             namespace,
             selector: s,
+            cluster,
         } => ast::DestKind::Pods {
+            cluster: cluster.map(|(k, v)| (spanned(k, d), spanned(v, d))),
             namespace: namespace.map(|n| match n {
                 ast::NamespaceRef::Any(s) => ast::NamespaceRef::Any(span(s, d)),
                 ast::NamespaceRef::Named(n) => ast::NamespaceRef::Named(spanned(n, d)),

@@ -207,6 +207,8 @@ pub enum DestKind {
     Pods {
         namespace: Option<NamespaceRef>,
         selector: Selector,
+        /// `cluster = cluster2` after the namespace: the parameter's name and value as written.
+        cluster: Option<(Name, Name)>,
     },
 }
 

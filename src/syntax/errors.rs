@@ -61,6 +61,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::proto_tok => "a protocol (`tcp`, `udp`, `sctp`)",
         Rule::ns_ref | Rule::any_ns => "a namespace name, `ns{...}` or `*`",
         Rule::ns_labels => "namespace labels `ns{key=value, ...}`",
+        Rule::pods_param => "a cluster `, cluster = NAME`",
         Rule::stray_selector => "a destination",
         Rule::sa_dest => "a service account `serviceaccount(NAMESPACE/NAME)`",
         Rule::kw_serviceaccount => "`serviceaccount`",

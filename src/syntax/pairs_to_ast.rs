@@ -472,6 +472,7 @@ fn dest(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Dest> {
                 let pods_span = cx.span(&c);
                 let mut namespace = None;
                 let mut sel = None;
+                let mut cluster = None;
                 for x in children(c) {
                     match x.as_rule() {
                         Rule::ns_ref => {
@@ -490,6 +491,12 @@ fn dest(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Dest> {
                             };
                         }
                         Rule::selector => sel = Some(selector(cx, x)),
+                        Rule::pods_param => {
+                            let mut parts = x.into_inner();
+                            if let (Some(k), Some(v)) = (parts.next(), parts.next()) {
+                                cluster = Some((cx.spanned(&k), cx.spanned(&v)));
+                            }
+                        }
                         _ => cx.bug(&x, "in a pods destination"),
                     }
                 }
@@ -503,6 +510,7 @@ fn dest(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Dest> {
                 kind = Some(DestKind::Pods {
                     namespace,
                     selector,
+                    cluster,
                 });
             }
             Rule::sa_dest => {

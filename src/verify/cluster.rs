@@ -212,6 +212,7 @@ mod tests {
             nodes: vec!["10.0.0.0/16".parse().unwrap()],
             services: vec!["10.96.0.0/12".parse().unwrap()],
             apiserver: vec!["34.1.2.3/32".parse().unwrap()],
+            name: None,
         };
         let m = ClusterModel::new(&facts);
         assert_eq!(

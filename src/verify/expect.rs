@@ -9,7 +9,7 @@ use super::{
     ClientHello, Decision, Destination, Evaluator, Flow, HttpRequest, Labels, Pod, Undecidable,
 };
 use crate::check::checked::{Dest, Expectation};
-use crate::model::{HostPattern, HttpMatch, NamespaceSel, Peer, Proto};
+use crate::model::{HostPattern, HttpMatch, LabelSelector, NamespaceSel, Peer, Proto};
 
 /// Ports checked when an expectation names no port: a deny must hold on all of them.
 pub const DEFAULT_PORTS: [(Proto, u16); 3] =
@@ -30,18 +30,19 @@ fn destinations(t: &Dest, e: &Expectation, model: &ClusterModel) -> Vec<Destinat
         Peer::Pods {
             namespace,
             selector,
-        } => {
-            let (namespace, ns_labels) = match namespace {
-                NamespaceSel::Named(n) => (n.clone(), Labels::new()),
-                NamespaceSel::Any => (e.namespace.clone(), Labels::new()),
-                NamespaceSel::Labels(sel) => labelled(sel.example()),
-            };
-            vec![Destination::Pod(Pod {
-                ns_labels,
-                address: model.pod_address(0),
-                ..Pod::new(namespace, selector.example())
-            })]
-        }
+        } => vec![Destination::Pod(Pod {
+            address: model.pod_address(0),
+            ..pod_of(namespace, selector, e)
+        })],
+        // A pod of that cluster, at no address (no address rule matches it).
+        Peer::RemotePods {
+            cluster,
+            namespace,
+            selector,
+        } => vec![Destination::Pod(Pod {
+            cluster: Some(cluster.clone()),
+            ..pod_of(namespace, selector, e)
+        })],
         // An endpoint of the Service, on a port it forwards to.
         Peer::Service { namespace, name } => vec![Destination::Pod(Pod {
             address: model.pod_address(0),
@@ -103,6 +104,20 @@ fn destinations(t: &Dest, e: &Expectation, model: &ClusterModel) -> Vec<Destinat
     }
 }
 
+/// A pod an expectation's pods destination names, without an address: in the namespace it
+/// names, the expectation's own for `*`, or one carrying the labels `ns{...}` asks for.
+fn pod_of(namespace: &NamespaceSel, selector: &LabelSelector, e: &Expectation) -> Pod {
+    let (namespace, ns_labels) = match namespace {
+        NamespaceSel::Named(n) => (n.clone(), Labels::new()),
+        NamespaceSel::Any => (e.namespace.clone(), Labels::new()),
+        NamespaceSel::Labels(sel) => labelled(sel.example()),
+    };
+    Pod {
+        ns_labels,
+        ..Pod::new(namespace, selector.example())
+    }
+}
+
 /// A node that is not the API server's, as the nodes `which` holds (this one, another).
 fn nodes(model: &ClusterModel, which: crate::model::Nodes) -> Vec<Destination> {
     model
@@ -145,7 +160,10 @@ pub fn flows(e: &Expectation) -> Vec<Flow> {
     } else if e.host {
         Pod::host(e.source.clone())
     } else {
-        Pod::new(e.namespace.clone(), e.source.clone())
+        Pod {
+            cluster: e.cluster.name.clone(),
+            ..Pod::new(e.namespace.clone(), e.source.clone())
+        }
     };
     let model = ClusterModel::new(&e.cluster);
     let mut out = Vec::new();

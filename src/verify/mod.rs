@@ -87,6 +87,11 @@ pub struct Pod {
     /// endpoint still initialising, or a health endpoint): no labels, `namespace` empty; only
     /// the policies that select that identity select it.
     pub reserved: Option<crate::model::Reserved>,
+    /// The name of the cluster of a cluster mesh the pod runs in, when the flow model gives
+    /// one: a source's is the cluster the policies are applied in (`set cluster-name`), and a
+    /// destination without one runs in its source's cluster. A destination naming another
+    /// cluster than its source's is a pod of another cluster ([`Flow::remote_cluster`]).
+    pub cluster: Option<String>,
 }
 
 /// A destination pod's Service, as the flow to it sees it: which Service of the pod's
@@ -110,6 +115,7 @@ impl Pod {
             endpoint_of: None,
             host: false,
             reserved: None,
+            cluster: None,
         }
     }
 
@@ -167,6 +173,9 @@ impl fmt::Display for Pod {
                 show(&self.ns_labels),
                 show(&self.labels)
             )?;
+        }
+        if let Some(c) = &self.cluster {
+            write!(f, " in cluster {c}")?;
         }
         if self.service_account != DEFAULT_SERVICE_ACCOUNT {
             write!(f, " as {}", self.service_account)?;
@@ -397,6 +406,20 @@ impl fmt::Display for HttpRequest {
 }
 
 impl Flow {
+    /// The cluster of the flow's destination pod when it runs in another cluster of the mesh
+    /// than the source: selectors that name no cluster never select it (Cilium 1.19's default
+    /// `policy-default-local-cluster`; native NetworkPolicy and Calico select pods of their own
+    /// cluster only).
+    pub fn remote_cluster(&self) -> Option<&str> {
+        match &self.destination {
+            Destination::Pod(p) => p
+                .cluster
+                .as_deref()
+                .filter(|c| Some(*c) != self.source.cluster.as_deref()),
+            _ => None,
+        }
+    }
+
     /// The ICMP type and code of an ICMP or ICMPv6 flow.
     pub fn icmp(&self) -> Option<(u8, u8)> {
         self.proto.is_icmp().then(|| {

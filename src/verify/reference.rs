@@ -25,6 +25,9 @@
 //!   the query string) and `Host` header (as sent) match, and nothing else.
 //! - Pods match a pod peer when their namespace is the peer's (by name, any, or by the
 //!   namespace's labels) and their labels meet its selector.
+//! - Pods of another cluster of the mesh match only `any` and the pods destinations naming
+//!   their cluster (`pods(NS, cluster = NAME){...}`); every other destination is of the
+//!   cluster the policies are applied in.
 
 use super::closest::{Closest, Miss, Near};
 use super::{ApiServer, Decision, Destination, Evaluator, Flow, Node, Undecidable};
@@ -50,7 +53,7 @@ fn flow_miss(peer: &Peer, flow: &Flow) -> Option<String> {
         // An HTTP allowance: its peer, and only HTTP requests it matches (the path without
         // the query string; a flow that is no HTTP request never matches).
         Peer::Http { peer, http } => {
-            peer_miss(peer, &flow.destination).or_else(|| match &flow.http {
+            peer_miss(peer, flow).or_else(|| match &flow.http {
                 None => Some(format!(
                     "the flow is not an HTTP request, and {peer} is allowed for HTTP requests only"
                 )),
@@ -60,7 +63,7 @@ fn flow_miss(peer: &Peer, flow: &Flow) -> Option<String> {
         }
         // A TLS allowance: its peer, and only TLS connections whose ClientHello names a
         // server one of its names matches.
-        Peer::Tls { peer, names } => peer_miss(peer, &flow.destination).or_else(|| {
+        Peer::Tls { peer, names } => peer_miss(peer, flow).or_else(|| {
             let shown = || {
                 let all: Vec<String> = names.iter().map(ToString::to_string).collect();
                 all.join(", ")
@@ -77,12 +80,56 @@ fn flow_miss(peer: &Peer, flow: &Flow) -> Option<String> {
                 Some(Some(n)) => Some(format!("server name {n} does not match {}", shown())),
             }
         }),
-        _ => peer_miss(peer, &flow.destination),
+        _ => peer_miss(peer, flow),
+    }
+}
+
+/// How a peer (not an HTTP or TLS allowance) decides a flow by the cluster of its destination
+/// pod: `Some(Some(why))` when the clusters differ, `Some(None)` for pods of another cluster
+/// that `peer` takes in, and `None` when the rest of the flow decides.
+fn cluster_miss(peer: &Peer, flow: &Flow) -> Option<Option<String>> {
+    let remote = flow.remote_cluster();
+    match (peer, remote) {
+        (Peer::Any, _) => None,
+        (
+            Peer::RemotePods {
+                cluster,
+                namespace,
+                selector,
+            },
+            Some(c),
+        ) => {
+            let Destination::Pod(p) = &flow.destination else {
+                return None;
+            };
+            Some(if c != cluster {
+                Some(format!("{p} runs in cluster {c}, not {cluster}"))
+            } else if !namespace.matches(&p.namespace, &p.namespace_labels()) {
+                Some(format!("{p} is not in namespace {namespace}"))
+            } else if !selector.matches(&p.labels) {
+                Some(format!("{p} does not match {selector}"))
+            } else {
+                None
+            })
+        }
+        (Peer::RemotePods { cluster, .. }, None) => Some(Some(format!(
+            "{} is not a pod of cluster {cluster}",
+            flow.destination
+        ))),
+        (peer, Some(c)) => Some(Some(format!(
+            "{} runs in another cluster ({c}), and {peer} is of this cluster",
+            flow.destination
+        ))),
+        (_, None) => None,
     }
 }
 
 /// Why `peer` does not match the destination, or `None` when it does.
-fn peer_miss(peer: &Peer, dest: &Destination) -> Option<String> {
+fn peer_miss(peer: &Peer, flow: &Flow) -> Option<String> {
+    if let Some(miss) = cluster_miss(peer, flow) {
+        return miss;
+    }
+    let dest = &flow.destination;
     match (peer, dest) {
         (Peer::Net(n), Destination::Address(a))
         | (

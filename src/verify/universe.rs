@@ -150,6 +150,36 @@ pub(crate) fn labelled(labels: Labels) -> (String, Labels) {
 /// Pods inside a peer's selection and just outside it: in a selected namespace with labels
 /// that meet the selector, in another namespace, and with each requirement of the pod selector
 /// (and of a namespace selector) broken once.
+/// A cluster of the mesh that no program names, for pods just outside `cluster = NAME`.
+pub const OTHER_CLUSTER: &str = "egressc-other-cluster";
+
+/// Pods of another cluster for `pods(NAMESPACE, cluster = CLUSTER){...}` to take in or just
+/// miss: the pods [`pods`] gives, each in `cluster`, in [`OTHER_CLUSTER`] and in the source's
+/// own cluster.
+pub(crate) fn remote_pods(
+    cluster: &str,
+    namespace: &NamespaceSel,
+    selector: &LabelSelector,
+    home: &str,
+) -> Vec<Pod> {
+    pods(namespace, selector, home)
+        .into_iter()
+        .flat_map(|p| {
+            [
+                Pod {
+                    cluster: Some(cluster.to_owned()),
+                    ..p.clone()
+                },
+                Pod {
+                    cluster: Some(OTHER_CLUSTER.to_owned()),
+                    ..p.clone()
+                },
+                p,
+            ]
+        })
+        .collect()
+}
+
 pub(crate) fn pods(namespace: &NamespaceSel, selector: &LabelSelector, home: &str) -> Vec<Pod> {
     let (ns, ns_labels, ns_broken) = match namespace {
         NamespaceSel::Named(n) => (n.clone(), Labels::new(), Vec::new()),
@@ -482,6 +512,9 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
             }
         }
     }
+    // Pods of other clusters of the mesh, and the clusters the program names.
+    let mut remote: BTreeSet<Pod> = BTreeSet::new();
+    let mut clusters: BTreeSet<String> = BTreeSet::new();
     for (r, home) in &rules {
         ports(&r.ports, &mut port_set);
         for peer in r.peers.iter().map(|p| match p {
@@ -495,6 +528,14 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
                     namespace,
                     selector,
                 } => dest_pods.extend(pods(namespace, selector, home)),
+                Peer::RemotePods {
+                    cluster,
+                    namespace,
+                    selector,
+                } => {
+                    clusters.insert(cluster.clone());
+                    remote.extend(remote_pods(cluster, namespace, selector, home));
+                }
                 // Every destination, the API server, nodes, everything in the cluster: the
                 // addresses, names and pods the universe has anyway.
                 Peer::Any | Peer::ApiServer | Peer::Nodes(_) | Peer::Cluster => {}
@@ -560,13 +601,35 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
             address: Some(RESOLVED),
         });
     }
-    // Every pod at an address of its own.
+    // Where the program names other clusters, this cluster's pods there too: selectors that
+    // name no cluster must not take them in.
+    if let Some(c) = clusters.first() {
+        remote.extend(dest_pods.iter().map(|p| Pod {
+            cluster: Some(c.clone()),
+            ..p.clone()
+        }));
+    }
+    // Every pod of the cluster at an address of its own; pods of other clusters at none (no
+    // address rule of the language matches them).
     destinations.extend(dest_pods.into_iter().enumerate().map(|(i, p)| {
         Destination::Pod(Pod {
             address: model.pod_address(i),
             ..p
         })
     }));
+    destinations.extend(remote.into_iter().map(Destination::Pod));
+    // Every pod source runs in the cluster the policies are applied in.
+    let sources: BTreeSet<Pod> = sources
+        .into_iter()
+        .map(|s| Pod {
+            cluster: if s.is_pod() {
+                program.cluster.name.clone()
+            } else {
+                None
+            },
+            ..s
+        })
+        .collect();
 
     let mut out = Vec::with_capacity(sources.len() * destinations.len() * port_set.len());
     for s in &sources {

@@ -78,6 +78,7 @@ fn covers(peer: &Peer, addr: IpAddr) -> bool {
         // The metadata endpoint is not a pod's, a node's or the API server's address.
         Peer::Host(_)
         | Peer::Pods { .. }
+        | Peer::RemotePods { .. }
         | Peer::ServiceAccount { .. }
         | Peer::Service { .. }
         | Peer::ApiServer

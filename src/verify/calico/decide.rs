@@ -359,8 +359,24 @@ fn ports_match(r: &Rule, flow: &Flow) -> Result<Vec<String>, String> {
 
 /// §np EntityRule: "all match criteria must match for the rule as a whole to match". A
 /// criterion that fails decides even when a host's address is unknown.
+/// Whether a rule's destination entity matches the flow's destination: as `entity_matches`
+/// says, except that selectors (of endpoints, namespaces, service accounts) match endpoints of
+/// the policy's own cluster only, never a pod of another cluster of a mesh.
+fn destination_matches(r: &Rule, policy: &Policy, flow: &Flow, sets: &[NetworkSet]) -> Outcome {
+    let e = &r.destination;
+    let selects =
+        e.selector.is_some() || e.namespace_selector.is_some() || e.service_accounts.is_some();
+    match flow.remote_cluster() {
+        Some(c) if selects => Outcome::No(text!(
+            "{} runs in another cluster ({c}), and Calico selectors match endpoints of the policy's own cluster",
+            flow.destination
+        )),
+        _ => entity_matches(e, &flow.destination, policy, sets),
+    }
+}
+
 fn rule_hit(r: &Rule, policy: &Policy, flow: &Flow, sets: &[NetworkSet]) -> Hit {
-    let dest = entity_matches(&r.destination, &flow.destination, policy, sets);
+    let dest = destination_matches(r, policy, flow, sets);
     if let Outcome::No(why) = dest {
         return Hit::Miss(Miss::new(Near::Elsewhere, why));
     }
@@ -440,14 +456,14 @@ impl Outcome {
 }
 
 /// A flow is decided by the rules of the policies selecting its source, tier by tier
-/// (`decide`), and a rule matches when its destination entity does (`entity_matches`, reading
-/// the destination only), its protocol and ports do (`ports_match`, reading the protocol and
+/// (`decide`), and a rule matches when its destination entity does (`destination_matches`,
+/// reading the destination and whether it runs in the source's cluster), its protocol and ports do (`ports_match`, reading the protocol and
 /// port only) and its source entity does (the source's, the same for all its flows): the keys
 /// are each rule's destination match and each rule's port match.
 impl Split for CalicoEvaluator {
     fn destination_key(&self, flow: &Flow, key: &mut Vec<u8>) {
         for (p, r) in self.applying_rules(&flow.source) {
-            key.push(entity_matches(&r.destination, &flow.destination, p, &self.tiers.sets).key());
+            key.push(destination_matches(r, p, flow, &self.tiers.sets).key());
         }
     }
 

@@ -178,11 +178,12 @@ impl Rule {
         }
     }
 
-    /// Whether this rule's peers take in the pod `pod` (for the DNS proxy's rule).
-    fn takes_pod(&self, pod: &Pod) -> bool {
+    /// Whether this rule's peers take in the pod `pod` of `source`'s cluster (for the DNS
+    /// proxy's rule).
+    fn takes_pod(&self, pod: &Pod, source: &Pod) -> bool {
         match &self.peers {
             None => !self.ports.is_empty() || !self.icmps.is_empty(),
-            Some(Peers::Endpoints(sels)) => sels.iter().any(|s| s.matches(pod)),
+            Some(Peers::Endpoints(sels)) => sels.iter().any(|s| s.selects(pod, source)),
             Some(Peers::Cidrs(_) | Peers::Fqdns(_)) => false,
             Some(Peers::Entities(es)) => es.iter().any(|e| e.selects_pods()),
         }
@@ -190,7 +191,7 @@ impl Rule {
 
     /// Whether the rule's peers take the destination: `NeedsAddress` for a host name without
     /// its address and CIDR peers.
-    fn peer_hit(&self, dest: &Destination) -> Hit {
+    fn peer_hit(&self, dest: &Destination, source: &Pod) -> Hit {
         let peer = match &self.peers {
             None if self.ports.is_empty() && self.icmps.is_empty() => {
                 return Hit::Miss(Miss::new(
@@ -200,7 +201,7 @@ impl Rule {
             }
             None => Ok(text!("{dest} is any destination (toPorts without peers)")),
             Some(Peers::Endpoints(sels)) => match dest {
-                Destination::Pod(p) => match sels.iter().find(|s| s.matches(p)) {
+                Destination::Pod(p) => match sels.iter().find(|s| s.selects(p, source)) {
                     Some(s) => Ok(text!("{p} is selected by toEndpoints {}", s.text())),
                     None => Err(Miss::new(
                         Near::Elsewhere,
@@ -259,7 +260,11 @@ impl Rule {
             // or not; the others select reserved identities.
             Some(Peers::Entities(es)) => {
                 let mut unknown = false;
+                // [entity] `cluster` is the local cluster's endpoints (`InitEntities` gives it
+                // the local cluster's name), `all` every cluster's too.
+                let remote = matches!(dest, Destination::Pod(p) if p.cluster.is_some() && p.cluster != source.cluster);
                 let hit = es.iter().find(|e| match e.selects(dest) {
+                    Some(_) if remote && **e == super::Entity::Cluster => false,
                     Some(yes) => yes,
                     None => {
                         unknown = true;
@@ -326,7 +331,7 @@ impl Rule {
     fn check(&self, flow: &Flow, dns: &dyn Fn(&str) -> Result<String, String>) -> Hit {
         let dest = &flow.destination;
         let ports = self.ports_hit(flow);
-        let peer = match self.peer_hit(dest) {
+        let peer = match self.peer_hit(dest, &flow.source) {
             Hit::Match(p) => p,
             Hit::Miss(miss) => return Hit::Miss(miss),
             Hit::NeedsAddress => {
@@ -407,7 +412,7 @@ impl CiliumEvaluator {
         let mut blocked: Option<String> = None;
         for s in selecting {
             for (i, r) in s.egress.iter().enumerate() {
-                if !r.takes_pod(&dns_pod) {
+                if !r.takes_pod(&dns_pod, source) {
                     continue;
                 }
                 for pr in &r.ports {
@@ -487,10 +492,11 @@ impl Rule {
     fn destination_key(
         &self,
         dest: &Destination,
+        source: &Pod,
         dns: &dyn Fn(&str) -> Result<String, String>,
         key: &mut Vec<u8>,
     ) {
-        let peer = self.peer_hit(dest);
+        let peer = self.peer_hit(dest, source);
         let seen = match peer {
             Hit::Match(_) => self.seen(dest, dns),
             _ => None,
@@ -506,7 +512,8 @@ impl Rule {
 
 /// A flow is decided by the egressDeny and egress rules of the policies selecting its source
 /// (`decide`), and a rule matches when its ports do (`ports_hit`, reading the protocol and port
-/// only), its peers take the destination (`peer_hit`, reading the destination only) and, for
+/// only), its peers take the destination (`peer_hit`, reading the destination and the source's
+/// cluster) and, for
 /// an FQDN peer, the DNS proxy sees the name's lookups (`seen`, reading the name and the
 /// source): the keys are each rule's peer hit and sighting, and each rule's port match (and
 /// which of its entries with HTTP rules take the port, where the request decides).
@@ -517,10 +524,10 @@ impl Split for CiliumEvaluator {
         let dns = |name: &str| Self::dns_sees(&selecting, &flow.source, name);
         for s in &selecting {
             for r in &s.deny {
-                r.destination_key(&flow.destination, &no_dns, key);
+                r.destination_key(&flow.destination, &flow.source, &no_dns, key);
             }
             for r in &s.egress {
-                r.destination_key(&flow.destination, &dns, key);
+                r.destination_key(&flow.destination, &flow.source, &dns, key);
             }
         }
     }

@@ -172,10 +172,15 @@ impl Scoped for Scope<'_> {
         out
     }
 
-    /// The rule sets that select the source: the evaluator reads nothing else of it but to
-    /// build the DNS lookups its rules decide, which their selection decides alike.
+    /// The rule sets that select the source, and the cluster it runs in: the evaluator reads
+    /// nothing else of it but to build the DNS lookups its rules decide, which their selection
+    /// decides alike, and to tell pods of other clusters from those of its own.
     fn source_key(&self, source: &Pod, key: &mut Vec<usize>) {
         key.extend(self.selecting(source).map(|(i, _)| i));
+        if let Some(c) = &source.cluster {
+            key.push(usize::MAX);
+            key.extend(c.bytes().map(usize::from));
+        }
     }
 
     fn scope(&self, source: &Pod) -> (Box<dyn Split + '_>, Seeds) {

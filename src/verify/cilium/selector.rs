@@ -1,8 +1,10 @@
 //! Cilium's endpoint selectors: Kubernetes label selectors (`verify/labels.rs`) over a pod's
 //! identity labels, with Cilium's key rules on top [parse]: a key is `source:key` with source
 //! `k8s` or `any` (none means `any`), `io.kubernetes.pod.namespace` is the pod's namespace,
-//! `io.cilium.k8s.namespace.labels.<key>` a label of its namespace, and Cilium adds the policy's
-//! namespace to a selector that does not name one.
+//! `io.cilium.k8s.namespace.labels.<key>` a label of its namespace,
+//! `io.cilium.k8s.policy.cluster` the cluster of a cluster mesh it runs in, and Cilium adds the
+//! policy's namespace to a selector that does not name one, and (1.19) the local cluster to one
+//! that does not name a cluster.
 
 use crate::verify::cursor::{Cursor, ReadError};
 use crate::verify::labels::{self, LabelSelector, Part};
@@ -16,6 +18,8 @@ const NAMESPACE_MATCH: &str = "k8s:io.kubernetes.pod.namespace";
 const SERVICE_ACCOUNT_LABEL: &str = "io.cilium.k8s.policy.serviceaccount";
 /// Identity labels carrying the labels of a pod's namespace.
 const NAMESPACE_LABELS: &str = "io.cilium.k8s.namespace.labels.";
+/// The identity label with the name of the cluster of a cluster mesh a pod runs in.
+const CLUSTER_LABEL: &str = "io.cilium.k8s.policy.cluster";
 
 /// A key of a pod's identity labels.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +30,8 @@ pub enum Key {
     NamespaceLabel(String),
     /// `io.cilium.k8s.policy.serviceaccount`: the service account the pod runs as.
     ServiceAccount,
+    /// `io.cilium.k8s.policy.cluster`: the cluster of the mesh the pod runs in.
+    Cluster,
     /// A label of the pod.
     Label(String),
     /// `reserved:<identity>`: the single label of the endpoints of a reserved identity, in the
@@ -33,9 +39,11 @@ pub enum Key {
     Reserved(crate::model::Reserved),
 }
 
-/// The value of an identity label of `pod`.
-fn identity<'a>(key: &Key, pod: &'a Pod) -> Option<&'a str> {
+/// The value of an identity label of `pod`, running in the cluster `cluster` (when the flow
+/// model names it).
+fn identity<'a>(key: &Key, pod: &'a Pod, cluster: Option<&'a str>) -> Option<&'a str> {
     match key {
+        Key::Cluster => cluster,
         Key::Namespace => Some(&pod.namespace),
         Key::NamespaceLabel(k) if k == NAMESPACE_NAME => Some(&pod.namespace),
         Key::NamespaceLabel(k) => pod.ns_labels.get(k).map(String::as_str),
@@ -88,6 +96,9 @@ pub struct EndpointSelector {
     text: String,
     /// A `nodeSelector`: it selects nodes (their own traffic), never pods.
     nodes: bool,
+    /// Whether it requires anything of `io.cilium.k8s.policy.cluster`: a selector that does not
+    /// selects pods of the local cluster only ([mesh]).
+    names_cluster: bool,
 }
 
 /// Whether Cilium keeps a node label among the labels of the node's host endpoint. [labels]
@@ -100,9 +111,26 @@ fn identity_relevant(key: &str) -> bool {
 }
 
 impl EndpointSelector {
+    /// Whether it selects `pod` as a flow's destination from `source`. [mesh] "Policies
+    /// automatically select endpoints from the local cluster only, unless one or multiple
+    /// clusters are specifically targeted" (Cilium 1.19, `policy-default-local-cluster` on by
+    /// default, cilium/cilium#40609): a pod of another cluster only when the selector
+    /// requires something of `io.cilium.k8s.policy.cluster`. A destination that names no
+    /// cluster runs in the source's.
+    pub fn selects(&self, pod: &Pod, source: &Pod) -> bool {
+        let cluster = pod.cluster.as_deref().or(source.cluster.as_deref());
+        let remote = pod.cluster.is_some() && pod.cluster != source.cluster;
+        (self.names_cluster || !remote) && self.matches_in(pod, cluster)
+    }
+
     /// [layer3: "The Endpoint Selector is based on the Kubernetes LabelSelector"]: Kubernetes
-    /// label selector semantics (`NotIn` also matches a missing label).
+    /// label selector semantics (`NotIn` also matches a missing label). The pod runs in the
+    /// cluster it names.
     pub fn matches(&self, pod: &Pod) -> bool {
+        self.matches_in(pod, pod.cluster.as_deref())
+    }
+
+    fn matches_in(&self, pod: &Pod, cluster: Option<&str>) -> bool {
         if self.nodes || pod.host {
             // [host] a node selector selects the host endpoint, by the node's labels that the
             // identity filter keeps; an endpoint selector never selects it.
@@ -120,11 +148,16 @@ impl EndpointSelector {
         self.namespace
             .as_ref()
             .is_none_or(|ns| *ns == pod.namespace)
-            && self.labels.matches(|k| identity(k, pod))
+            && self.labels.matches(|k| identity(k, pod, cluster))
     }
 
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// Whether it requires anything of the cluster of a cluster mesh a pod runs in.
+    pub fn names_cluster(&self) -> bool {
+        self.names_cluster
     }
 
     /// Whether it is a host policy's `nodeSelector`: it selects nodes, never pods.
@@ -148,9 +181,11 @@ impl EndpointSelector {
         use crate::model::NamespaceSel;
         let model = self.labels.to_model(|k| match k {
             Key::Label(k) => Some(k.clone()),
-            Key::Namespace | Key::NamespaceLabel(_) | Key::ServiceAccount | Key::Reserved(_) => {
-                None
-            }
+            Key::Namespace
+            | Key::NamespaceLabel(_)
+            | Key::ServiceAccount
+            | Key::Cluster
+            | Key::Reserved(_) => None,
         });
         if self.nodes {
             return crate::verify::universe::nodes(&model);
@@ -177,7 +212,11 @@ impl EndpointSelector {
         let mut spaces: Vec<NamespaceSel> = named.into_iter().map(NamespaceSel::Named).collect();
         let by_label = self.labels.to_model(|k| match k {
             Key::NamespaceLabel(l) => Some(l.clone()),
-            Key::Namespace | Key::Label(_) | Key::ServiceAccount | Key::Reserved(_) => None,
+            Key::Namespace
+            | Key::Label(_)
+            | Key::ServiceAccount
+            | Key::Cluster
+            | Key::Reserved(_) => None,
         });
         if !by_label.reqs.is_empty() {
             spaces.push(NamespaceSel::Labels(by_label));
@@ -187,20 +226,7 @@ impl EndpointSelector {
             spaces.push(NamespaceSel::Any);
         }
         // Each pod also as every service account the selection names.
-        let accounts: Vec<String> = self
-            .labels
-            .match_labels
-            .iter()
-            .filter(|(k, _)| *k == Key::ServiceAccount)
-            .map(|(_, v)| v.clone())
-            .chain(
-                self.labels
-                    .match_expressions
-                    .iter()
-                    .filter(|r| r.key == Key::ServiceAccount)
-                    .flat_map(|r| r.values.iter().cloned()),
-            )
-            .collect();
+        let accounts = self.values_of(&Key::ServiceAccount);
         let pods: Vec<Pod> = spaces
             .iter()
             .flat_map(|n| crate::verify::universe::pods(n, &model, home))
@@ -212,7 +238,36 @@ impl EndpointSelector {
                 ..p.clone()
             }));
         }
+        // Each pod also in every cluster the selection names (and, as they are, in the
+        // source's).
+        let clusters = self.values_of(&Key::Cluster);
+        let local = out.clone();
+        for cluster in &clusters {
+            out.extend(local.iter().map(|p| Pod {
+                cluster: Some(cluster.clone()),
+                ..p.clone()
+            }));
+        }
         out
+    }
+}
+
+impl EndpointSelector {
+    /// Every value the selector names for `key`, in `matchLabels` and in expressions.
+    fn values_of(&self, key: &Key) -> Vec<String> {
+        self.labels
+            .match_labels
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .chain(
+                self.labels
+                    .match_expressions
+                    .iter()
+                    .filter(|r| r.key == *key)
+                    .flat_map(|r| r.values.iter().cloned()),
+            )
+            .collect()
     }
 }
 
@@ -221,7 +276,7 @@ fn is_namespace(k: &Key) -> bool {
     match k {
         Key::Namespace => true,
         Key::NamespaceLabel(l) => l == NAMESPACE_NAME,
-        Key::Label(_) | Key::ServiceAccount | Key::Reserved(_) => false,
+        Key::Label(_) | Key::ServiceAccount | Key::Cluster | Key::Reserved(_) => false,
     }
 }
 
@@ -273,6 +328,11 @@ fn key(raw: &str, at: &Cursor<'_>, place: Place<'_>) -> Result<Key, ReadError> {
     if name == SERVICE_ACCOUNT_LABEL {
         return Ok(Key::ServiceAccount);
     }
+    // [mesh] "The cluster name refers to the name given via the --cluster-name agent option":
+    // every endpoint's identity carries its cluster's name (`PolicyLabelCluster`).
+    if name == CLUSTER_LABEL {
+        return Ok(Key::Cluster);
+    }
     if name.starts_with("io.cilium.") || name.starts_with("io.kubernetes.pod.") {
         return Err(at.unmodelled(format!(
             "`{raw}` is an identity label (service account, cluster, ...) that flows do not carry"
@@ -297,6 +357,11 @@ pub fn read(c: &Cursor<'_>, place: Place<'_>) -> Result<EndpointSelector, ReadEr
         names_namespace |= key == Key::Namespace;
         Ok(Some(key))
     })?;
+    let names_cluster = labels.match_labels.iter().any(|(k, _)| *k == Key::Cluster)
+        || labels
+            .match_expressions
+            .iter()
+            .any(|r| r.key == Key::Cluster);
     let mut text = format!("{{{}}}", labels.text());
     let namespace = match place {
         // [k8s] a CiliumNetworkPolicy applies only to pods of its namespace.
@@ -325,5 +390,6 @@ pub fn read(c: &Cursor<'_>, place: Place<'_>) -> Result<EndpointSelector, ReadEr
         namespace,
         text,
         nodes: matches!(place, Place::Nodes),
+        names_cluster,
     })
 }

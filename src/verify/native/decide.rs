@@ -122,6 +122,21 @@ fn peer_hit(policy: &Policy, peer: &Peer, dest: &Destination) -> Hit {
     }
 }
 
+/// Whether `peer` takes the flow's destination: as `peer_hit` says, except that a
+/// NetworkPolicy selects pods of its own cluster only, never a pod of another cluster of a mesh.
+fn flow_hit(policy: &Policy, peer: &Peer, flow: &Flow) -> Hit {
+    match (peer, flow.remote_cluster()) {
+        (Peer::Pods { .. }, Some(c)) => Hit::Miss(Miss::new(
+            Near::Elsewhere,
+            text!(
+                "{} runs in another cluster ({c}), and namespaceSelector/podSelector peers select pods of the policy's own cluster",
+                flow.destination
+            ),
+        )),
+        _ => peer_hit(policy, peer, &flow.destination),
+    }
+}
+
 /// Why the rule's ports miss the flow, or `None` when they allow it ([api] NetworkPolicyPort:
 /// a port entry needs both its protocol and its port to match; the entries are ORed). Entries
 /// name TCP, UDP or SCTP only ([validation]), so an ICMP or other flow matches a rule only when
@@ -147,7 +162,7 @@ fn rule_hit(policy: &Policy, rule: &Rule, flow: &Flow) -> Hit {
     let mut best = Closest::default();
     let mut needs_address = false;
     for p in &rule.to {
-        match (peer_hit(policy, p, &flow.destination), &ports_miss) {
+        match (flow_hit(policy, p, flow), &ports_miss) {
             (Hit::Match(m), None) => return Hit::Match(text!("{m} and {}", ports_ok())),
             (Hit::Match(m), Some(pm)) => best.offer(Miss::new(Near::Port, text!("{m}, but {pm}"))),
             (Hit::NeedsAddress, None) => needs_address = true,
@@ -184,7 +199,7 @@ impl Split for NativeEvaluator {
     fn destination_key(&self, flow: &Flow, key: &mut Vec<u8>) {
         for p in self.applying(&flow.source) {
             for peer in p.rules.iter().flat_map(|r| &r.to) {
-                key.push(peer_hit(p, peer, &flow.destination).key());
+                key.push(flow_hit(p, peer, flow).key());
             }
         }
     }

@@ -257,7 +257,8 @@ fn grid(ir: &crate::ir::Program) -> Vec<Flow> {
                     Peer::Any | Peer::ApiServer | Peer::Nodes(_) | Peer::Cluster => {}
                     // Calico refuses HTTP and TLS allowances (E0536, E0537): never in a program
                     // it builds.
-                    Peer::Http { .. } | Peer::Tls { .. } => {}
+                    // Refused by the Calico backend (E0536, E0537, E0538).
+                    Peer::Http { .. } | Peer::Tls { .. } | Peer::RemotePods { .. } => {}
                     Peer::ServiceAccount { namespace, name } => {
                         dests.push(Destination::Pod(Pod {
                             service_account: name.clone(),

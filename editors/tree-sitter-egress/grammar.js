@@ -314,13 +314,15 @@ module.exports = grammar({
 
     // `pods{app=ledger}:8443`, `pods(kube-system){k8s-app=kube-dns}:53/udp`, `pods(*){team=obs}`,
     // `pods(ns{team=payments}){app=x}`; after a namespace the selector may be left out (every
-    // pod): `pods(kube-system)`.
+    // pod): `pods(kube-system)`; pods of another cluster of a mesh:
+    // `pods(default, cluster = cluster2){name=rebel-base}`.
     pods_destination: $ => seq(
       'pods',
       choice(
         seq(
           '(',
           field('namespace', choice($.any_namespace, $.namespace_labels, $._name)),
+          optional(seq(',', field('cluster', $.pods_cluster))),
           ')',
           optional(field('selector', $.selector)),
         ),
@@ -330,6 +332,13 @@ module.exports = grammar({
     ),
 
     any_namespace: _ => '*',
+
+    // `cluster = cluster2` in `pods(NS, cluster = cluster2)` (the checker takes no other name).
+    pods_cluster: $ => seq(
+      field('name', choice($.identifier, $._keyword_name)),
+      '=',
+      field('value', $._name),
+    ),
 
     // `ns{team=payments}`: the namespaces carrying these labels.
     namespace_labels: $ => seq('ns', field('selector', $.selector)),

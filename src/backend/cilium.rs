@@ -973,6 +973,23 @@ fn policy_spec(
     })
 }
 
+/// A policy of pods confined to the cluster `cluster` of a mesh (`set cluster-name`): its
+/// `endpointSelector` names it (`k8s:io.cilium.k8s.policy.cluster`), so that applied in
+/// another cluster by mistake it selects nothing rather than that cluster's pods. Applied in
+/// its own cluster, it selects what it would without (every local endpoint carries the name).
+fn in_cluster(spec: Result<Spec, Diagnostics>, cluster: Option<&str>) -> Result<Spec, Diagnostics> {
+    let mut spec = spec?;
+    let Some(cluster) = cluster else {
+        return Ok(spec);
+    };
+    if let Some(s) = &mut spec.endpoint_selector {
+        s.match_labels
+            .get_or_insert_with(BTreeMap::new)
+            .insert(CLUSTER_LABEL.to_owned(), cluster.to_owned());
+    }
+    Ok(spec)
+}
+
 /// Whether Cilium's default identity-relevant label filter leaves a node label out of the
 /// host endpoint's labels, so that a `nodeSelector` on it selects no node. [labels] "Limiting
 /// Identity-Relevant Labels": the default list excludes `io.kubernetes`, `kubernetes.io`,
@@ -1079,13 +1096,17 @@ pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>,
             Err(d) => diags.push(d),
         }
     };
+    let cluster = program.cluster.name.as_deref();
     for p in &program.policies {
         push(
-            policy_spec(
-                p,
-                Selects::Namespaced,
-                &program.guardrails,
-                &program.dns_server,
+            in_cluster(
+                policy_spec(
+                    p,
+                    Selects::Namespaced,
+                    &program.guardrails,
+                    &program.dns_server,
+                ),
+                cluster,
             ),
             POLICY,
             &p.name,
@@ -1097,11 +1118,14 @@ pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>,
     for c in &program.cluster_policies {
         let p = &c.policy;
         push(
-            policy_spec(
-                p,
-                Selects::Cluster(&c.subject),
-                &program.guardrails,
-                &program.dns_server,
+            in_cluster(
+                policy_spec(
+                    p,
+                    Selects::Cluster(&c.subject),
+                    &program.guardrails,
+                    &program.dns_server,
+                ),
+                cluster,
             ),
             CLUSTERWIDE,
             &p.name,
@@ -1138,7 +1162,7 @@ pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>,
     }
     for g in &program.guardrails {
         push(
-            guardrail_spec(g),
+            in_cluster(guardrail_spec(g), cluster),
             CLUSTERWIDE,
             &g.name,
             None,

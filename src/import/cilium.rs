@@ -9,6 +9,8 @@
 //! | `enableDefaultDeny.egress: false` | refused (E0803): allowances that isolate nothing |
 //! | `toEndpoints` (with `k8s:io.kubernetes.pod.namespace`) | `pods{...}`, `pods(NS){...}`, `pods(*){...}` |
 //! | `toEndpoints` on `io.cilium.k8s.policy.serviceaccount` (one account, one namespace) | `serviceaccount(NS/NAME)` |
+//! | `io.cilium.k8s.policy.cluster` in an `endpointSelector` (`matchLabels`) | `set cluster-name = NAME`: the cluster the policies are applied in (policies naming another are refused) |
+//! | `toEndpoints` with `io.cilium.k8s.policy.cluster` (`matchLabels`) | `pods(NS, cluster = NAME){...}`, or `pods(NS){...}` for the cluster the policies are applied in; without a cluster of the policies, left out (W0802) |
 //! | `toCIDR`, `toCIDRSet` (`except`) | address ranges (exceptions denied or carved) |
 //! | `toFQDNs` `matchName`, `matchPattern: "*.x"`, `"**.x"` | host names `x`, `*.x`, `**.x` |
 //! | other `matchPattern`s | left out (W0802) |
@@ -65,7 +67,18 @@ pub fn import(
         report,
         read::policies,
     );
+    // The cluster the policies are applied in: the one their endpoint selectors name (a policy
+    // selects endpoints of its own cluster only), the first if they name several.
+    let cluster = read
+        .iter()
+        .flat_map(|(_, Policies(specs))| specs)
+        .find_map(|s| cluster_of(&s.subject).ok().flatten());
+    program.cluster_name.clone_from(&cluster);
     for (at, Policies(specs)) in read {
+        let at = At {
+            cluster: cluster.as_deref(),
+            ..at
+        };
         if let Some(first) = specs.first()
             && !seen.insert((at.d.kind.clone(), first.object.clone()))
         {
@@ -101,6 +114,30 @@ fn spec(s: &Spec, at: &At<'_>, report: &mut Report, program: &mut Program) {
             .help("egressc writes egress policies; keep ingress policies as they are"),
         );
         return;
+    }
+    match cluster_of(&s.subject) {
+        Ok(c) if c.is_none() || c.as_deref() == at.cluster => {}
+        refused => {
+            let why = match refused {
+                Err(why) => why,
+                Ok(c) => format!(
+                    "it selects endpoints of the cluster `{}`, and other policies are applied in `{}`",
+                    c.unwrap_or_default(),
+                    at.cluster.unwrap_or_default()
+                ),
+            };
+            return report.refuse(
+                at.doc,
+                origin.span,
+                format!(
+                    "{} {}: its endpoint selector `{}`: {why}",
+                    at.d.kind,
+                    s.object,
+                    s.subject.text()
+                ),
+                "import the policies of each cluster on their own",
+            );
+        }
     }
     if s.subject.is_nodes() {
         return host(s, origin, at, report, program);
@@ -288,7 +325,7 @@ fn guardrail(s: &Spec, origin: Origin, at: &At<'_>, report: &mut Report, program
     }
     let mut deny = Vec::new();
     for r in &s.deny {
-        match deny_rule(r, at.names) {
+        match deny_rule(r, at) {
             Ok(d) => deny.extend(d),
             Err(why) => return refuse(report, &why),
         }
@@ -377,7 +414,7 @@ fn isolating(
         allow_rule(r, s, dns, at, report, &mut statement);
     }
     for r in &s.deny {
-        let dests = deny_rule(r, at.names).map_err(|why| Refusal {
+        let dests = deny_rule(r, at).map_err(|why| Refusal {
             why,
             help: "keep this policy outside egressc",
         })?;
@@ -453,7 +490,7 @@ fn subject(sel: &EndpointSelector) -> Result<LabelSelector, String> {
         .iter()
         .map(|(k, _)| k)
         .chain(labels.match_expressions.iter().map(|r| &r.key))
-        .any(|k| !matches!(k, Key::Label(_)))
+        .any(|k| !matches!(k, Key::Label(_) | Key::Cluster))
     {
         return Err("it selects by namespace, which a statement takes from its namespace".into());
     }
@@ -547,15 +584,23 @@ fn service_account(sel: &EndpointSelector) -> Option<Result<Vec<ModelPeer>, Stri
 }
 
 /// `toEndpoints[]`: pods of the namespaces the selector names, selects by label, or is confined
-/// to.
-fn endpoints(sel: &EndpointSelector, names: &Names) -> Result<Vec<ModelPeer>, String> {
+/// to; with `io.cilium.k8s.policy.cluster`, of that cluster (pods of another cluster unless it is
+/// the one the policies are applied in).
+fn endpoints(sel: &EndpointSelector, at: &At<'_>) -> Result<Vec<ModelPeer>, String> {
+    let names = at.names;
     if let Some(accounts) = service_account(sel) {
         return accounts;
     }
     let labels = sel.labels();
-    if sel.names_cluster() {
-        return Err("a selector on the cluster of a cluster mesh cannot be imported yet".into());
-    }
+    let remote = match cluster_of(sel)? {
+        Some(c) if Some(c.as_str()) == at.cluster => None,
+        Some(c) if at.cluster.is_none() => {
+            return Err(format!(
+                "it names the cluster `{c}`, and no endpoint selector says which cluster the policies are applied in"
+            ));
+        }
+        other => other,
+    };
     let by_namespace = namespace_requirements(labels, |_| true);
     let spaces = match sel.namespace() {
         Some(ns)
@@ -569,11 +614,45 @@ fn endpoints(sel: &EndpointSelector, names: &Names) -> Result<Vec<ModelPeer>, St
     let selector = pod_labels(sel)?;
     Ok(spaces
         .into_iter()
-        .map(|namespace| ModelPeer::Pods {
-            namespace,
-            selector: selector.clone(),
+        .map(|namespace| match &remote {
+            Some(cluster) => ModelPeer::RemotePods {
+                cluster: cluster.clone(),
+                namespace,
+                selector: selector.clone(),
+            },
+            None => ModelPeer::Pods {
+                namespace,
+                selector: selector.clone(),
+            },
         })
         .collect())
+}
+
+/// The cluster of a cluster mesh a selector names (`io.cilium.k8s.policy.cluster` in
+/// `matchLabels`, a name the language takes), or why it cannot be written.
+fn cluster_of(sel: &EndpointSelector) -> Result<Option<String>, String> {
+    if !sel.names_cluster() {
+        return Ok(None);
+    }
+    let labels = sel.labels();
+    if labels
+        .match_expressions
+        .iter()
+        .any(|r| r.key == Key::Cluster)
+    {
+        return Err(
+            "it chooses clusters by an expression, and the language names one cluster".into(),
+        );
+    }
+    let name = labels
+        .match_labels
+        .iter()
+        .find_map(|(k, v)| (*k == Key::Cluster).then(|| v.clone()))
+        .unwrap_or_default();
+    match crate::check::literals::cluster_name(&Spanned::new(name.clone(), Span::default())) {
+        Ok(()) => Ok(Some(name)),
+        Err(_) => Err(format!("`{name}` is not a cluster name the language takes")),
+    }
 }
 
 /// `toFQDNs[]`: `matchName` as is, `matchPattern` `*.x` (one label) and `**.x` (one or more).
@@ -632,13 +711,13 @@ fn answers(s: &Spec) -> Option<Answers> {
 }
 
 /// The peers of a rule, or why they cannot be written (`Ok(None)`: no peer, every destination).
-fn peers(r: &Rule, names: &Names) -> Result<Option<Vec<ModelPeer>>, String> {
+fn peers(r: &Rule, at: &At<'_>) -> Result<Option<Vec<ModelPeer>>, String> {
     Ok(match &r.peers {
         None => None,
         Some(Peers::Endpoints(sels)) => {
             let mut out = Vec::new();
             for s in sels {
-                out.extend(endpoints(s, names)?);
+                out.extend(endpoints(s, at)?);
             }
             Some(out)
         }
@@ -777,7 +856,7 @@ fn allow_rule(
         }
         Some(Peers::Endpoints(sels)) => {
             for sel in sels {
-                match endpoints(sel, at.names) {
+                match endpoints(sel, at) {
                     Ok(peers) => {
                         for d in shared::dests(&peers, &ports) {
                             statement.allow(d);
@@ -1008,7 +1087,7 @@ fn http_match(h: &crate::verify::cilium::http::HttpRule) -> Result<(HttpMatch, b
 }
 
 /// An `egressDeny` rule: what it denies, or why it cannot be written (a deny is never left out).
-fn deny_rule(r: &Rule, names: &Names) -> Result<Vec<Dest>, String> {
+fn deny_rule(r: &Rule, at: &At<'_>) -> Result<Vec<Dest>, String> {
     let ports = ports_of(r)?;
     let peers = match &r.peers {
         None => vec![ModelPeer::Any],
@@ -1017,7 +1096,7 @@ fn deny_rule(r: &Rule, names: &Names) -> Result<Vec<Dest>, String> {
             .flat_map(|c| shared::without(c.net, &c.except))
             .map(ModelPeer::Net)
             .collect(),
-        Some(_) => peers(r, names)?.unwrap_or_default(),
+        Some(_) => peers(r, at)?.unwrap_or_default(),
     };
     Ok(shared::dests(&peers, &ports))
 }

@@ -553,6 +553,9 @@ pub fn print(program: &Program, files: &[&str], names: &Names, sources: &SourceM
         "# Imported by `egressc import` from {}.\n# Review the loss report it printed before relying on this program.\n",
         crate::source::printable(&from)
     ));
+    if let Some(c) = &program.cluster_name {
+        out.push_str(&format!("\nset cluster-name = {c}\n"));
+    }
     let defs = Defs {
         sets: &program.sets,
         pods: definitions(program, names),

@@ -155,6 +155,9 @@ pub struct Program {
     /// ([`Program::settle_reserved_denials`]).
     pub reserved_denials: Vec<(crate::model::Reserved, Vec<Dest>, Origin)>,
     pub sets: Vec<Set>,
+    /// The cluster of a Cilium cluster mesh the policies are applied in (`set cluster-name`),
+    /// when their endpoint selectors name one.
+    pub cluster_name: Option<String>,
 }
 
 impl Program {

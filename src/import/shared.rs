@@ -26,6 +26,9 @@ pub struct At<'a> {
     pub d: &'a Doc,
     pub sources: &'a SourceMap,
     pub names: &'a Names,
+    /// The cluster of a Cilium cluster mesh the policies are applied in, when their endpoint
+    /// selectors name one (`io.cilium.k8s.policy.cluster`).
+    pub cluster: Option<&'a str>,
 }
 
 impl At<'_> {
@@ -63,6 +66,7 @@ pub fn read_each<'a, T>(
                     d,
                     sources,
                     names,
+                    cluster: None,
                 },
                 t,
             )),

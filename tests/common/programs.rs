@@ -357,3 +357,37 @@ pub fn tls_statement(allow: &[usize]) -> String {
         .collect();
     format!("app vault -> dns, {}\n", allow.join(", "))
 }
+
+/// Destinations of a random program in a cluster mesh (cilium writes pods of other clusters; the
+/// other targets refuse them): pods of another cluster in every form `pods(...)` takes, a deny of
+/// some of them, and pods of this cluster with the same labels.
+#[allow(dead_code, reason = "only tests/equivalence.rs writes cluster meshes")]
+pub const MESH_ALLOWS: &[&str] = &[
+    "pods(default, cluster = cluster2){name=rebel-base}:80",
+    "pods(*, cluster = cluster2){app=db}",
+    "pods(shop, cluster = cluster3)",
+    "pods{name=rebel-base}:80",
+    "deny pods(*, cluster = cluster2){app=db, tier=secret}",
+    "pods(kube-system, cluster = cluster2){k8s-app=kube-dns}:53/udp",
+];
+
+/// A program applied in `cluster1` with an app `xwing` that may reach DNS and some of
+/// [`MESH_ALLOWS`] (a deny among them becomes the statement's deny clause).
+#[allow(dead_code, reason = "only tests/equivalence.rs writes cluster meshes")]
+pub fn mesh_statement(allow: &[usize]) -> String {
+    let (deny, allow): (Vec<&str>, Vec<&str>) = allow
+        .iter()
+        .map(|a| MESH_ALLOWS[*a % MESH_ALLOWS.len()])
+        .partition(|a| a.starts_with("deny "));
+    let allow: Vec<&str> = std::iter::once("dns").chain(allow).collect();
+    let mut s = format!(
+        "set cluster-name = cluster1\napp xwing -> {}",
+        allow.join(", ")
+    );
+    if let Some(d) = deny.first() {
+        s.push(' ');
+        s.push_str(d);
+    }
+    s.push('\n');
+    s
+}

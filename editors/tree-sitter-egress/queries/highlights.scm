@@ -61,6 +61,8 @@
 (type) @type.builtin
 (call function: (identifier) @function.call)
 (argument name: (identifier) @variable.parameter)
+(pods_cluster name: (_) @variable.parameter)
+(pods_cluster value: (_) @module)
 
 ; Destinations
 (endpoint address: (identifier) @constant)

@@ -23,7 +23,7 @@ fn what_is_not_understood_is_refused() {
         (cnp("p", "x", &format!("{sel}  egressDeny:\n  - toFQDNs:\n    - matchName: a.example\n")), "egressDeny[0].toFQDNs"),
         (cnp("p", "x", &format!("{sel}  egress:\n  - toCIDR: [10.0.0.0/8]\n    toEndpoints:\n    - {{}}\n")), "combining"),
         (cnp("p", "x", &format!("{sel}  egress:\n  - toEndpoints:\n    - matchLabels:\n        reserved:host: \"\"\n")), "label source `reserved:`"),
-        (cnp("p", "x", &format!("{sel}  egress:\n  - toEndpoints:\n    - matchLabels:\n        io.cilium.k8s.policy.cluster: c1\n")), "identity label"),
+        (cnp("p", "x", &format!("{sel}  egress:\n  - toEndpoints:\n    - matchLabels:\n        io.cilium.k8s.policy.uid: c1\n")), "identity label"),
         (cnp("p", "x", &format!("{sel}  egress:\n  - toEndpoints: []\n")), "empty list"),
         (cnp("p", "x", &format!("{sel}  egress:\n  - toCIDRSet:\n    - cidr: 10.0.0.0/8\n      except: [192.168.0.0/16]\n")), "not inside"),
         (cnp("p", "x", &format!("{sel}  egress:\n  - toFQDNs:\n    - matchPattern: \"**foo.example\"\n")), "`**` inside a label"),

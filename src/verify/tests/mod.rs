@@ -25,6 +25,7 @@ mod cilium_endpoints;
 mod cilium_fqdn;
 mod cilium_http_headers;
 mod cilium_isolation;
+mod cilium_mesh;
 mod cilium_reading;
 mod cilium_round_trip;
 mod cilium_server_names;

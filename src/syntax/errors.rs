@@ -45,7 +45,8 @@ fn describe(rule: Rule) -> &'static str {
         | Rule::dest
         | Rule::atom
         | Rule::call
-        | Rule::pods_dest => {
+        | Rule::pods_dest
+        | Rule::plain_atom => {
             "a destination (a name such as `dns`, a CIDR, a host name or `pods{...}`)"
         }
         Rule::params => "parameters `(name: type, ...)`",
@@ -69,6 +70,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::kw_service => "`service`",
         Rule::deny_start => "`deny` and a destination",
         Rule::name => "a name",
+        Rule::name_stop => "the end of a name",
         Rule::selector => "a label selector `{key=value, ...}`",
         Rule::label_eq
         | Rule::label_ne
@@ -80,9 +82,9 @@ fn describe(rule: Rule) -> &'static str {
         Rule::label_key => "a label key",
         Rule::label_value | Rule::bare_value | Rule::string => "a label value",
         Rule::string_body => "the rest of the string",
-        Rule::WHITESPACE | Rule::COMMENT | Rule::nl => "white space",
+        Rule::WHITESPACE | Rule::blank | Rule::nl => "white space",
         Rule::statement => "a statement",
-        Rule::ident_char | Rule::atom_char => "a name character",
+        Rule::ident_char => "a name character",
         Rule::arrow => "`->`",
         Rule::label_expr => "a label term (`key=value`, `key in (a, b)`, `key`, `!key`)",
     }

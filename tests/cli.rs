@@ -611,23 +611,7 @@ fn tls_server_names_build_on_cilium_trace_by_name_and_are_refused_elsewhere() {
         "{y}"
     );
 
-    let trace = |to: &str| {
-        let o = egressc()
-            .args([
-                "trace",
-                "--from",
-                "shop/checkout",
-                "--to",
-                to,
-                "-t",
-                "cilium",
-            ])
-            .arg(&src)
-            .output()
-            .unwrap();
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        stdout(&o)
-    };
+    let trace = |to: &str| trace_on_cilium(&src, "shop/checkout", to);
     let allowed = trace("tls(10.1.2.3:443, name = img.cdn.example.com)");
     assert_eq!(allowed.matches("ALLOW").count(), 2, "{allowed}");
     let denied = trace("tls(10.1.2.3:443, name = cdn.example.com)");
@@ -636,15 +620,83 @@ fn tls_server_names_build_on_cilium_trace_by_name_and_are_refused_elsewhere() {
     let plain = trace("10.1.2.3:443");
     assert_eq!(plain.matches("DENY").count(), 2, "{plain}");
 
+    refused_but_on_cilium(&src, "E0537");
+}
+
+/// `egressc trace` of a flow from `from` to `to` on cilium: its output.
+fn trace_on_cilium(src: &std::path::Path, from: &str, to: &str) -> String {
+    let o = egressc()
+        .args(["trace", "--from", from, "--to", to, "-t", "cilium"])
+        .arg(src)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    stdout(&o)
+}
+
+/// Every target but cilium refuses `src` with `code` and a help line, writing nothing.
+fn refused_but_on_cilium(src: &std::path::Path, code: &str) {
     for target in ["native", "calico", "calico-enterprise"] {
         let o = egressc()
             .args(["build", "--target", target])
-            .arg(&src)
+            .arg(src)
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(1), "{target}");
         assert!(stdout(&o).is_empty(), "no partial output");
-        assert!(stderr(&o).contains("error[E0537]"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("error[{code}]")),
+            "{}",
+            stderr(&o)
+        );
         assert!(stderr(&o).contains("help:"));
     }
+}
+
+const MESH: &str = "set cluster-name = cluster1\nnamespace default\napp x-wing -> dns, pods(default, cluster = cluster2){name=rebel-base}:80\n";
+
+#[test]
+fn pods_of_another_cluster_build_on_cilium_trace_by_cluster_and_are_refused_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = write(dir.path(), "mesh.egress", MESH);
+    let o = egressc()
+        .args(["build", "--target", "cilium"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let y = stdout(&o);
+    assert!(
+        y.contains("\"k8s:io.cilium.k8s.policy.cluster\": cluster2\n        name: rebel-base"),
+        "{y}"
+    );
+    assert!(
+        y.contains("app: x-wing\n      \"k8s:io.cilium.k8s.policy.cluster\": cluster1"),
+        "{y}"
+    );
+
+    let trace = |to: &str| trace_on_cilium(&src, "default/x-wing", to);
+    let remote = trace("pods(default, cluster = cluster2){name=rebel-base}:80");
+    assert_eq!(remote.matches("ALLOW").count(), 2, "{remote}");
+    let local = trace("pods(default){name=rebel-base}:80");
+    assert_eq!(local.matches("DENY").count(), 2, "{local}");
+    let other = trace("pods(default, cluster = cluster3){name=rebel-base}:80");
+    assert_eq!(other.matches("DENY").count(), 2, "{other}");
+
+    refused_but_on_cilium(&src, "E0538");
+
+    // Another cluster needs the program's own.
+    let bare = write(
+        dir.path(),
+        "bare.egress",
+        &MESH.replace("set cluster-name = cluster1\n", ""),
+    );
+    let o = egressc()
+        .args(["build", "--target", "cilium"])
+        .arg(&bare)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty(), "no partial output");
+    assert!(stderr(&o).contains("error[E0381]"), "{}", stderr(&o));
 }

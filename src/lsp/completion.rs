@@ -465,6 +465,10 @@ mod tests {
             at("app x -> tls(api.example.com:443, n^"),
             Expect::CallParams("tls")
         );
+        assert_eq!(
+            at("app x -> dns, pods(default, ^"),
+            Expect::CallParams("pods")
+        );
         assert_eq!(at("app x -> dns, http(^"), dests);
         assert_eq!(at("app x -> rds(a), ^"), dests);
     }

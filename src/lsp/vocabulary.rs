@@ -19,9 +19,9 @@ pub const TYPES: [(&str, &str); 5] = [
     ),
 ];
 
-/// The named arguments of the calls that take them after their destination, with what each
-/// matches: (call, argument, meaning).
-pub const CALL_PARAMS: [(&str, &str, &str); 5] = [
+/// The named arguments of the calls that take them after their destination, and the cluster
+/// `pods(...)` takes after its namespace, with what each matches: (call, argument, meaning).
+pub const CALL_PARAMS: [(&str, &str, &str); 6] = [
     (
         "http",
         "method",
@@ -46,6 +46,11 @@ pub const CALL_PARAMS: [(&str, &str, &str); 5] = [
         "tls",
         "name",
         "a server name the ClientHello sends (SNI), matched as host names are: `name = api.example.com`",
+    ),
+    (
+        "pods",
+        "cluster",
+        "another cluster of a Cilium cluster mesh, whose pods these are (`set cluster-name` names this one): `pods(default, cluster = cluster2){name=rebel-base}`",
     ),
 ];
 

@@ -414,6 +414,35 @@ impl HostPattern {
     }
 }
 
+impl HostPattern {
+    /// Whether every name `other` matches, this pattern matches too (exactly for the forms the
+    /// language writes; a mid-label pattern covers only itself and the exact names it matches).
+    pub fn covers(&self, other: &HostPattern) -> bool {
+        // The names under `base`, at any depth: `base` itself or a name ending in `.base`.
+        let under = |base: &str, name: &str| {
+            name == base
+                || name
+                    .strip_suffix(base)
+                    .is_some_and(|head| head.ends_with('.'))
+        };
+        // What follows a mid-label pattern's first label.
+        let rest = |p: &HostPattern| p.base.split_once('.').map(|(_, r)| r.to_owned());
+        match (self.wildcard, other.wildcard) {
+            (_, Wildcard::None) => self.matches(&other.base),
+            (Wildcard::OneLabel, Wildcard::OneLabel) => self.base == other.base,
+            (Wildcard::OneLabel, Wildcard::InLabel) => rest(other).is_some_and(|r| r == self.base),
+            (Wildcard::AnyLabels, Wildcard::OneLabel | Wildcard::AnyLabels) => {
+                under(&self.base, &other.base)
+            }
+            (Wildcard::AnyLabels, Wildcard::InLabel) => {
+                rest(other).is_some_and(|r| under(&self.base, &r))
+            }
+            (Wildcard::InLabel, Wildcard::InLabel) => self == other,
+            _ => false,
+        }
+    }
+}
+
 /// Whether a label matches a label pattern in which each `*` is zero or more characters.
 fn label_matches(pattern: &str, label: &str) -> bool {
     match pattern.split_once('*') {
@@ -981,6 +1010,14 @@ pub enum Peer {
         namespace: NamespaceSel,
         selector: LabelSelector,
     },
+    /// `dns(name = api.example.com)`: the DNS server `peer` (on the ports the allowance gives),
+    /// for the lookups of the names one of `names` matches only: a lookup of another name is
+    /// refused. Traffic that carries no lookup is allowed as `peer` would be. The names are
+    /// sorted, each once.
+    Dns {
+        peer: Box<Peer>,
+        names: Vec<HostPattern>,
+    },
 }
 
 /// A Cilium reserved identity that a `reserved` statement names as its subject: endpoints that
@@ -1125,6 +1162,8 @@ impl Peer {
                 },
             ) => ca == cb && na.may_overlap(nb) && sa.may_overlap(sb),
             (Peer::RemotePods { .. }, o) | (o, Peer::RemotePods { .. }) => *o == Peer::Any,
+            // And a DNS allowance with names.
+            (Peer::Dns { peer, .. }, o) | (o, Peer::Dns { peer, .. }) => peer.may_overlap(o),
             (Peer::Net(a), Peer::Net(b)) => a.contains(b) || b.contains(a),
             (Peer::Host(a), Peer::Host(b)) => {
                 a == b || a.wildcard != Wildcard::None || b.wildcard != Wildcard::None
@@ -1212,6 +1251,10 @@ impl fmt::Display for Peer {
                 namespace,
                 selector,
             } => write!(f, "pods({namespace}, cluster = {cluster}){selector}"),
+            Peer::Dns { peer, names } => {
+                let names: Vec<String> = names.iter().map(|n| format!("name = {n}")).collect();
+                write!(f, "dns({}) to {peer}", names.join(", "))
+            }
         }
     }
 }
@@ -1268,6 +1311,29 @@ mod tests {
         assert!(many.matches("a.b.example.com"));
         assert!(many.matches("a.example.com"));
         assert!(!many.matches("example.com"));
+    }
+
+    #[test]
+    fn patterns_cover_the_names_they_match() {
+        let p = |wildcard, base: &str| HostPattern {
+            wildcard,
+            base: base.into(),
+        };
+        let many = p(Wildcard::AnyLabels, "example.com");
+        assert!(many.covers(&p(Wildcard::None, "a.example.com")));
+        assert!(many.covers(&p(Wildcard::OneLabel, "example.com")));
+        assert!(many.covers(&p(Wildcard::AnyLabels, "b.example.com")));
+        assert!(many.covers(&p(Wildcard::InLabel, "a*b.x.example.com")));
+        assert!(!many.covers(&p(Wildcard::None, "example.com")));
+        assert!(!many.covers(&p(Wildcard::AnyLabels, "xexample.com")));
+        let one = p(Wildcard::OneLabel, "example.com");
+        assert!(one.covers(&p(Wildcard::InLabel, "a*b.example.com")));
+        assert!(!one.covers(&many));
+        assert!(!one.covers(&p(Wildcard::OneLabel, "a.example.com")));
+        let exact = p(Wildcard::None, "a.example.com");
+        assert!(exact.covers(&exact));
+        assert!(!exact.covers(&one));
+        assert!(!p(Wildcard::InLabel, "a*.example.com").covers(&one));
     }
 
     #[test]

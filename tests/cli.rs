@@ -700,3 +700,34 @@ fn pods_of_another_cluster_build_on_cilium_trace_by_cluster_and_are_refused_else
     assert!(stdout(&o).is_empty(), "no partial output");
     assert!(stderr(&o).contains("error[E0381]"), "{}", stderr(&o));
 }
+
+const DNS_NAMES: &str = "namespace shop\napp checkout -> dns(name = api.example.com, name = *.cdn.example.com), api.example.com:443\n";
+
+#[test]
+fn dns_name_lists_build_on_cilium_trace_lookups_and_are_refused_but_on_cilium() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = write(dir.path(), "dns.egress", DNS_NAMES);
+    let o = egressc()
+        .args(["build", "--target", "cilium"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let y = stdout(&o);
+    assert!(
+        y.contains("dns:\n        - matchPattern: \"*.cdn.example.com\"\n        - matchName: api.example.com"),
+        "{y}"
+    );
+
+    let trace = |to: &str| trace_on_cilium(&src, "shop/checkout", to);
+    // One flow per DNS port (UDP and TCP), each decided by the IR and by cilium.
+    let allowed = trace("dns(name = img.cdn.example.com)");
+    assert_eq!(allowed.matches("ALLOW").count(), 4, "{allowed}");
+    let denied = trace("dns(name = exfiltrate.evil.example)");
+    assert_eq!(denied.matches("DENY").count(), 4, "{denied}");
+    assert!(denied.contains("the DNS proxy refuses"), "{denied}");
+    let plain = trace("kube-dns:53/udp");
+    assert_eq!(plain.matches("ALLOW").count(), 2, "{plain}");
+
+    refused_but_on_cilium(&src, "E0539");
+}

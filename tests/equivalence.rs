@@ -27,10 +27,10 @@ mod files;
 mod programs;
 use common::{compare, compare_inputs};
 use programs::{
-    ALLOWS, CLUSTER_ALLOWS, CLUSTER_DENIES, CLUSTER_SUBJECTS, DENIES, DNS_SERVERS, FACTS,
-    HOST_ALLOWS, HOST_DENIES, HOST_SUBJECTS, HTTP_ALLOWS, MESH_ALLOWS, RESERVED_HTTP, TLS_ALLOWS,
-    cluster_statement, host_statement, http_statement, mesh_statement, program_with_dns,
-    reserved_statement, tls_statement,
+    ALLOWS, CLUSTER_ALLOWS, CLUSTER_DENIES, CLUSTER_SUBJECTS, DENIES, DNS_NAMES, DNS_SERVERS,
+    FACTS, HOST_ALLOWS, HOST_DENIES, HOST_SUBJECTS, HTTP_ALLOWS, MESH_ALLOWS, RESERVED_HTTP,
+    TLS_ALLOWS, cluster_statement, dns_statement, host_statement, http_statement, mesh_statement,
+    program_with_dns, reserved_statement, tls_statement,
 };
 
 fn example_files() -> Vec<std::path::PathBuf> {
@@ -103,10 +103,13 @@ proptest! {
             proptest::collection::vec(0..HOST_DENIES.len(), 0..2),
         )),
         tls in proptest::option::weighted(0.4, proptest::collection::vec(0..TLS_ALLOWS.len(), 1..4)),
-        mesh in proptest::option::weighted(0.3, proptest::collection::vec(0..MESH_ALLOWS.len(), 1..4)),
+        (mesh, dns) in (
+            proptest::option::weighted(0.3, proptest::collection::vec(0..MESH_ALLOWS.len(), 1..4)),
+            proptest::option::weighted(0.4, proptest::collection::vec(0..DNS_NAMES.len(), 1..4)),
+        ),
     ) {
         let source = format!(
-            "{}{}{}{}{}{}{}{}",
+            "{}{}{}{}{}{}{}{}{}",
             FACTS[facts],
             cluster.map_or_else(String::new, |(s, a, d)| cluster_statement(s, &a, &d)),
             host.map_or_else(String::new, |(s, a, d)| host_statement(s, &a, &d)),
@@ -115,6 +118,7 @@ proptest! {
             http.map_or_else(String::new, |a| http_statement(&a)),
             tls.map_or_else(String::new, |a| tls_statement(&a)),
             mesh.map_or_else(String::new, |a| mesh_statement(&a)),
+            dns.map_or_else(String::new, |a| dns_statement(&a)),
         );
         for t in Target::ALL {
             match compare(&source, *t, 5) {

@@ -367,9 +367,9 @@ fn rules(
             // always written, so the match never depends on which namespaces an empty
             // `namespaceSelector` stands for.
             // Refused before we get here (E0536): Calico matches HTTP on ingress only.
-            // Refused before we get here (E0537): no Calico rule matches a server name.
-            // And E0538: no Calico selector names another cluster.
-            Peer::Http { .. } | Peer::Tls { .. } | Peer::RemotePods { .. } => {}
+            // Refused before we get here (E0537): no Calico rule matches a server name. And
+            // E0538: no Calico selector names another cluster; nor (E0539) a name looked up.
+            Peer::Http { .. } | Peer::Tls { .. } | Peer::RemotePods { .. } | Peer::Dns { .. } => {}
             Peer::ServiceAccount { namespace, name } => destinations.push(Entity {
                 namespace_selector: Some(format!("{NAMESPACE_LABEL} == '{namespace}'")),
                 service_accounts: Some(ServiceAccounts {

@@ -16,12 +16,13 @@
 //!   nothing is carved into `except` lists (that would only repeat the deny). A deny by host
 //!   name is refused everywhere (E0503): `egressDeny` has no `toFQDNs`.
 //! - DNS visibility: `toFQDNs` learns addresses only from lookups that Cilium's DNS proxy sees, so
-//!   when an app reaches host names (or uses `strict-dns`) its DNS allowance (pods
-//!   `k8s-app=kube-dns` in `kube-system`, port 53) gets `toPorts[].rules.dns`:
-//!   `matchPattern: "*"` for `dns`; for `strict-dns` only the names the app may reach plus
-//!   `**.cluster.local` (in-cluster service names, and the resolver's search-path expansions such
-//!   as `api.stripe.com.payments.svc.cluster.local`: a refused expansion stops the lookup). An app
-//!   with host names and no DNS allowance is refused (E0505).
+//!   when an app reaches host names its DNS allowance (pods `k8s-app=kube-dns` in
+//!   `kube-system`, port 53) gets `toPorts[].rules.dns`: `matchPattern: "*"` for `dns`. A DNS
+//!   name list (`dns(name = ...)`, and `strict-dns`, which the checker makes the list of the
+//!   names the app may reach plus `**.cluster.local`: in-cluster service names, and the
+//!   resolver's search-path expansions such as `api.stripe.com.payments.svc.cluster.local`, as
+//!   a refused expansion stops the lookup) always gets its names there. An app with host names
+//!   and no DNS allowance is refused (E0505).
 //! - `default deny` → `endpointSelector: {}`, `egress: [{}]` (a rule that allows nothing) and
 //!   `enableDefaultDeny.egress: true`.
 //! - a guardrail → a CiliumClusterwideNetworkPolicy whose `endpointSelector` has an `Exists`
@@ -82,8 +83,6 @@ const ENTITY_ALL: &str = "all";
 const MAX_PORTS: usize = 40;
 /// The CRD's limit on `icmps[].fields` (`maxICMPFields` in Cilium's rule validation).
 const MAX_ICMP_FIELDS: usize = 40;
-/// What strict DNS always answers: in-cluster names and search-path expansions.
-const CLUSTER_NAMES: &str = "**.cluster.local";
 /// The ports of a DNS allowance that the DNS proxy can see.
 const DNS_PORTS: [PortRange; 2] = [
     PortRange {
@@ -577,9 +576,9 @@ fn rules(peers: &[&Peer], ports: &PortSet, policy_ns: Option<&str>) -> Vec<Egres
                 namespace,
                 selector,
             } => to_endpoints.push(remote_endpoints(cluster, namespace, selector, policy_ns)),
-            // Written by `http_rules` and `tls_rules`, with their L7 rules (the checker refuses
-            // them in deny lists); left out here, which could only narrow.
-            Peer::Http { .. } | Peer::Tls { .. } => {}
+            // Written by `http_rules`, `tls_rules` and `allow_rules`, with their L7 rules (the
+            // checker refuses them in deny lists); left out here, which could only narrow.
+            Peer::Http { .. } | Peer::Tls { .. } | Peer::Dns { .. } => {}
         }
     }
     let mut peers = Vec::new();
@@ -697,15 +696,26 @@ fn dns_ports(ports: &PortSet) -> Vec<PortRange> {
         .collect()
 }
 
-/// What the DNS proxy answers: every name (`dns`), or only the host names the policy may reach
-/// and in-cluster names (`strict-dns`). Sorted, without duplicates.
-fn dns_rules(policy: &ir::Policy) -> Vec<FqdnSelector> {
-    if !policy.strict_dns {
-        return vec![pattern("*")];
+/// What the DNS proxy answers on a DNS allowance: the names of a name list (`dns(name = ...)`,
+/// `strict-dns`), sorted, without duplicates; every name (`matchPattern: "*"`) on plain `dns`.
+fn dns_rules(peer: &Peer) -> Vec<FqdnSelector> {
+    match peer {
+        Peer::Dns { names, .. } => names
+            .iter()
+            .map(fqdn)
+            .collect::<BTreeSet<FqdnSelector>>()
+            .into_iter()
+            .collect(),
+        _ => vec![pattern("*")],
     }
-    let mut names: BTreeSet<FqdnSelector> = hosts(policy).map(|(h, _)| fqdn(h)).collect();
-    names.insert(pattern(CLUSTER_NAMES));
-    names.into_iter().collect()
+}
+
+/// The DNS server a DNS allowance reaches: a name list's, or the allowance itself.
+fn dns_target(peer: &Peer) -> &Peer {
+    match peer {
+        Peer::Dns { peer, .. } => peer,
+        p => p,
+    }
 }
 
 /// Every host name a policy allows (an HTTP or TLS allowance's too), with where it was written.
@@ -724,7 +734,7 @@ fn hosts(policy: &ir::Policy) -> impl Iterator<Item = (&HostPattern, Span)> {
 
 /// The `egress` rules of a policy, with DNS visibility on its DNS allowance when it needs it.
 fn allow_rules(policy: &ir::Policy) -> Vec<EgressRule> {
-    let visible = policy.strict_dns || hosts(policy).next().is_some();
+    let visible = hosts(policy).next().is_some();
     let ns = policy.home();
     let mut out = Vec::new();
     for r in &policy.allow {
@@ -740,10 +750,14 @@ fn allow_rules(policy: &ir::Policy) -> Vec<EgressRule> {
                 _ => {}
             }
         }
-        let (seen, others): (Vec<&Peer>, Vec<&Peer>) = plain
-            .into_iter()
-            .partition(|p| visible && !dns.is_empty() && is_cluster_dns(p));
-        for p in seen {
+        // A name list always gets its DNS rules; plain cluster DNS when host names need them.
+        let (seen, others): (Vec<&Peer>, Vec<&Peer>) = plain.into_iter().partition(|p| {
+            !dns.is_empty()
+                && is_cluster_dns(dns_target(p))
+                && (visible || matches!(p, Peer::Dns { .. }))
+        });
+        for seen in seen {
+            let p = dns_target(seen);
             let Peer::Pods {
                 namespace,
                 selector,
@@ -757,7 +771,7 @@ fn allow_rules(policy: &ir::Policy) -> Vec<EgressRule> {
                 to_ports: vec![PortRule {
                     ports: dns.iter().map(port).collect(),
                     rules: Some(L7Rules {
-                        dns: dns_rules(policy),
+                        dns: dns_rules(seen),
                         http: Vec::new(),
                     }),
                     server_names: Vec::new(),
@@ -802,10 +816,16 @@ fn dns_server_refused(policy: &ir::Policy, dns_server: &[Peer]) -> Option<Diagno
     if dns_server == [Peer::default_dns_server()].as_slice() {
         return None;
     }
-    let (what, span) = match hosts(policy).next() {
-        Some((h, span)) => (format!("host name `{h}`"), span),
-        None if policy.strict_dns => ("`strict-dns`".to_owned(), policy.origin),
-        None => return None,
+    let list = policy.allow.iter().find_map(|r| {
+        r.peers
+            .iter()
+            .find(|p| matches!(p, Peer::Dns { .. }))
+            .map(|p| r.origin_of(p))
+    });
+    let (what, span) = match (hosts(policy).next(), list) {
+        (Some((h, span)), _) => (format!("host name `{h}`"), span),
+        (None, Some(span)) => ("a DNS name list".to_owned(), span),
+        (None, None) => return None,
     };
     Some(
         Diagnostic::new(
@@ -822,10 +842,9 @@ fn dns_server_refused(policy: &ir::Policy, dns_server: &[Peer]) -> Option<Diagno
 fn missing_dns(policy: &ir::Policy) -> Option<Diagnostic> {
     let mut names = hosts(policy);
     let (first, span) = names.next()?;
-    let has_dns = policy
-        .allow
-        .iter()
-        .any(|r| !dns_ports(&r.ports).is_empty() && r.peers.iter().any(is_cluster_dns));
+    let has_dns = policy.allow.iter().any(|r| {
+        !dns_ports(&r.ports).is_empty() && r.peers.iter().any(|p| is_cluster_dns(dns_target(p)))
+    });
     if has_dns {
         return None;
     }
@@ -1241,11 +1260,11 @@ mod tests {
     fn strict_dns_lists_only_the_reachable_names() {
         let y = build("namespace p\napp a -> strict-dns, **.s3.amazonaws.com:443\n").unwrap();
         assert!(y.contains("**.s3.amazonaws.com"), "{y}");
-        assert!(y.contains(CLUSTER_NAMES), "{y}");
+        assert!(y.contains("**.cluster.local"), "{y}");
         assert!(!y.contains("matchPattern: '*'\n"), "{y}");
         // Plain `dns` next to `strict-dns` keeps the loose form.
         let y = build("namespace p\napp a -> strict-dns, dns, x.example.com:443\n").unwrap();
-        assert!(!y.contains(CLUSTER_NAMES), "{y}");
+        assert!(!y.contains("**.cluster.local"), "{y}");
     }
 
     #[test]

@@ -16,8 +16,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::ir;
-use crate::model::{Peer, PortSet};
-use crate::source::SourceMap;
+use crate::model::{self, Peer, PortSet};
+use crate::source::{SourceMap, Span};
 
 /// An output target (`--target`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -245,6 +245,9 @@ fn l7_refusals(rules: &[ir::Rule], target: Target) -> Diagnostics {
     let mut diags = Diagnostics::new();
     for r in rules {
         for p in &r.peers {
+            if let Peer::Dns { names, .. } = p {
+                diags.push(dns_refused(target, names, r.origin_of(p)));
+            }
             if let Peer::Tls { names, .. } = p {
                 let why = match target {
                     Target::Native => {
@@ -288,6 +291,36 @@ fn l7_refusals(rules: &[ir::Rule], target: Target) -> Diagnostics {
         }
     }
     diags
+}
+
+/// E0539: a DNS name list (`dns(name = ...)`, `strict-dns`) on a target that cannot refuse a
+/// lookup by its name: native NetworkPolicy and Calico match packets by address and port, and
+/// Calico Enterprise's `domains` allow the addresses of the names a pod looked up (Calico
+/// Enterprise, "DNS policy": "Calico Enterprise allows connections only to IP addresses returned
+/// from DNS lookups to trusted DNS servers"), never refusing the lookup itself.
+fn dns_refused(target: Target, names: &[model::HostPattern], span: Span) -> Diagnostic {
+    let why = match target {
+        Target::Native => {
+            "native NetworkPolicy matches addresses and ports, not the names pods look up"
+        }
+        Target::Calico => "Calico matches addresses and ports, not the names pods look up",
+        _ => {
+            "Calico Enterprise's `domains` allow the addresses of names a pod looked up; no rule refuses a lookup"
+        }
+    };
+    let names: Vec<String> = names.iter().map(ToString::to_string).collect();
+    Diagnostic::new(
+        Code::E0539,
+        span,
+        format!(
+            "{} cannot refuse DNS lookups by name ({})",
+            target_title(target),
+            names.join(", ")
+        ),
+    )
+    .label("a DNS allowance for some names only")
+    .note(why)
+    .help("build with `--target cilium` (`toPorts[].rules.dns`), or allow every lookup with plain `dns` (`strict-dns` is a name list too)")
 }
 
 /// E0520 for every protocol without ports that `target` cannot express in `rules`, and E0521

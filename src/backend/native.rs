@@ -76,8 +76,9 @@ fn ports(set: &PortSet) -> Option<Vec<NetworkPolicyPort>> {
 fn peer(p: &carve::CarvedPeer, policy_ns: &str) -> Option<NetworkPolicyPeer> {
     match &p.peer {
         // Refused before we get here (E0536): NetworkPolicy matches connections only.
-        // And E0537: nor TLS server names. And E0538: nor pods of another cluster.
-        Peer::Http { .. } | Peer::Tls { .. } | Peer::RemotePods { .. } => None,
+        // And E0537: nor TLS server names. And E0538: nor pods of another cluster; E0539: nor
+        // DNS names.
+        Peer::Http { .. } | Peer::Tls { .. } | Peer::RemotePods { .. } | Peer::Dns { .. } => None,
         Peer::Net(n) => Some(NetworkPolicyPeer {
             ip_block: Some(IPBlock {
                 cidr: n.to_string(),

@@ -28,6 +28,8 @@ pub(super) const ANY: &str = "any";
 pub(super) const DNS_SERVER: &str = "dns-server";
 pub(super) const HTTP: &str = "http";
 pub(super) const TLS: &str = "tls";
+/// The standard library's `dns`, which takes names when called: `dns(name = api.example.com)`.
+pub(super) const DNS: &str = "dns";
 
 pub(super) const BUILTINS: [Builtin; 10] = [
     Builtin {

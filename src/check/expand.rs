@@ -17,7 +17,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use super::builtins;
 use super::checked::Dest;
 use super::defs::signature;
-use super::{http, literals, services, tls};
+use super::{dns, http, literals, services, tls};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
 use crate::limits::{
     EXPANSION_STEPS, EXPANSION_STEPS_PER_BYTE, EXPANSION_STEPS_PER_DIAGNOSTIC,
@@ -389,6 +389,11 @@ impl<'a> Checker<'a> {
                 if name.node == builtins::TLS && !env.contains_key(&name.node) =>
             {
                 self.tls_call(args, env, ns, origin, d.span)?
+            }
+            ast::DestKind::Call { name, args }
+                if name.node == builtins::DNS && !env.contains_key(&name.node) =>
+            {
+                self.dns_call(name, args, env, ns, origin, d.span)?
             }
             ast::DestKind::Call { name, args } => {
                 self.eval_call(name, args, env, ns, origin, d.span)?
@@ -847,6 +852,7 @@ impl<'a> Checker<'a> {
             let found = match (&t.dest.peer, t.dest.ports) {
                 (Peer::Http { .. }, _) => Some("an HTTP allowance"),
                 (Peer::Tls { .. }, _) => Some("a TLS allowance"),
+                (Peer::Dns { .. }, _) => Some("a DNS allowance"),
                 (_, None) => Some("every port of every protocol"),
                 (_, Some(r)) if r.proto != Proto::Tcp => Some("a port that is not TCP"),
                 _ => None,
@@ -913,6 +919,59 @@ impl<'a> Checker<'a> {
                 names: names.clone(),
             }
         })
+    }
+
+    /// `dns(name = N, ...)`: the standard library's `dns` (port 53 of the DNS server), each
+    /// destination narrowed to the lookups of the names (see `dns.rs`). Not plain `dns` for
+    /// `Workload::strict_dns`. Every argument is checked before any error stops the call.
+    fn dns_call(
+        &mut self,
+        name: &Spanned<String>,
+        args: &[ast::Arg],
+        env: &Env,
+        ns: Option<&str>,
+        origin: Span,
+        call_span: Span,
+    ) -> Option<Val> {
+        let mut names: Vec<HostPattern> = Vec::new();
+        let mut ok = true;
+        for arg in args {
+            let checked = match arg.name.as_ref().map(|n| n.node.as_str()) {
+                None => Err(dns::malformed(
+                    arg.value.span,
+                    "takes no destination: it is the DNS server's port 53; give the names as `name = ...`",
+                )),
+                Some("name") => dns::lookup_name(&arg.value).map(|n| names.push(n)),
+                Some(other) => Err(unknown_param("dns", &dns::PARAMS, arg, other)),
+            };
+            if let Err(d) = checked {
+                self.report(d);
+                ok = false;
+            }
+        }
+        // An argument already reported: the call is not reported again for it.
+        if !ok {
+            return None;
+        }
+        if names.is_empty() {
+            return self.err(dns::malformed(call_span, "names no name"));
+        }
+        names.sort();
+        names.dedup();
+        let plain = self.saw_dns;
+        let server = self.eval_call(name, &[], env, ns, origin, call_span);
+        self.saw_dns = plain;
+        let Val::Dests(mut dests) = server? else {
+            return None;
+        };
+        for t in &mut dests {
+            let peer = std::mem::replace(&mut t.dest.peer, Peer::Any);
+            t.dest.peer = Peer::Dns {
+                peer: Box::new(peer),
+                names: names.clone(),
+            };
+        }
+        Some(Val::Dests(dests))
     }
 
     /// Expands a call: binds the arguments to the definition's parameters (by name or position,

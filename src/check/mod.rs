@@ -13,6 +13,7 @@
 mod builtins;
 pub mod checked;
 mod defs;
+mod dns;
 mod expand;
 mod expectations;
 mod http;

@@ -17,7 +17,7 @@ use super::checked::{
 };
 use super::expand::Checker;
 use super::expectations::{self, Pending};
-use super::{literals, settings, suppress};
+use super::{dns, literals, settings, suppress};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
 use crate::model::{
     LabelReq, LabelSelector, NAMESPACE_NAME_LABEL, NamespaceSel, Nodes, Peer, PortRange, PortSet,
@@ -266,7 +266,13 @@ fn allow_list(
         }
     };
     let strict_dns = checker.saw_strict_dns && !checker.saw_dns;
-    let allowed = allowed.and_then(|a| beside_tls(checker, a));
+    let allowed = allowed
+        .and_then(|a| beside_tls(checker, a))
+        .and_then(|a| beside_dns(checker, a))
+        .map(|a| match strict_dns {
+            true => dns::strict(a, &checker.dns_server),
+            false => a,
+        });
     let denied = denied(checker, deny, ns);
     (allowed, denied, strict_dns)
 }
@@ -320,12 +326,27 @@ fn beside_tls(checker: &mut Checker<'_>, allowed: Vec<Dest>) -> Option<Vec<Dest>
     ok.then_some(allowed)
 }
 
+/// An allow list, unless a DNS name list is not the only allowance of the DNS server on port 53
+/// or leaves out a host name the list reaches (`dns::beside`).
+fn beside_dns(checker: &mut Checker<'_>, allowed: Vec<Dest>) -> Option<Vec<Dest>> {
+    let found = dns::beside(&allowed, &checker.dns_server);
+    let ok = found.is_empty();
+    for d in found {
+        checker.diags.push(d);
+    }
+    ok.then_some(allowed)
+}
+
 /// A deny list, without HTTP or TLS allowances: E0367 and E0376 for each (no target can deny
 /// some HTTP requests or some TLS server names only: Cilium's `egressDeny` has no L7 rules and
 /// no `serverNames`, the others read neither).
 fn denied(checker: &mut Checker<'_>, deny: &[ast::Dest], ns: Option<&str>) -> Option<Vec<Dest>> {
     let dests = checker.dests(deny, ns)?;
     let mut ok = true;
+    for d in dests.iter().filter(|d| matches!(d.peer, Peer::Dns { .. })) {
+        checker.diags.push(dns::denied(d.origin));
+        ok = false;
+    }
     for d in dests.iter().filter(|d| matches!(d.peer, Peer::Tls { .. })) {
         checker.diags.push(
             Diagnostic::new(Code::E0376, d.origin, "a TLS rule cannot deny")
@@ -504,6 +525,11 @@ fn host(checker: &mut Checker<'_>, claims: &mut Claims, program: &mut Program, h
                 .note("Cilium's host firewall enforces addresses and ports only: host policies take no L7 rules, and no other target has HTTP rules")
                 .help("allow the destination on its port without `http(...)`"),
             );
+        }
+        // Nor DNS rules.
+        if matches!(d.peer, Peer::Dns { .. }) {
+            ok = false;
+            checker.diags.push(dns::in_host(d.origin, &h.name.node));
         }
         // Nor `serverNames`: a node's own traffic is never redirected to the proxy.
         if matches!(d.peer, Peer::Tls { .. }) {

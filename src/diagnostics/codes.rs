@@ -119,6 +119,12 @@ codes! {
         E0320 Error "`none` with other destinations or outside an allow list";
         E0321 Error "a deny after `none`";
         E0322 Error "a label selector on something that is not pods or a namespace";
+        E0350 Error "a malformed `dns(...)`";
+        E0351 Error "not a DNS name";
+        E0352 Error "a DNS name list in a deny list";
+        E0353 Error "a host name outside the workload's DNS name list";
+        E0354 Error "a DNS name list beside another allowance of the DNS server on port 53";
+        E0355 Error "a DNS name list in a host statement";
         E0360 Error "an exclusion list naming no namespace";
         E0370 Error "a namespace scope on a host statement";
         E0371 Error "pods as the subject of a host statement";
@@ -162,6 +168,7 @@ codes! {
         E0536 Error "HTTP rules are not supported by this target";
         E0537 Error "TLS server names are not supported by this target";
         E0538 Error "pods of another cluster are not supported by this target";
+        E0539 Error "DNS name lists are not supported by this target";
         E0545 Error "a wildcard inside a label cannot be expressed by this target";
         E0505 Error "host names without a DNS allowance on cilium";
         E0506 Error "one-label wildcard cannot be expressed by this target";

@@ -128,6 +128,11 @@ fn holding(p: &Peer, home: Option<&str>, ports: &str) -> Option<String> {
                 names.concat()
             ))
         }
+        // Always the DNS server's port 53: no destination, no port.
+        Peer::Dns { names, .. } => {
+            let names: Vec<String> = names.iter().map(|n| format!("name = {n}")).collect();
+            Some(format!("dns({})", names.join(", ")))
+        }
         _ => None,
     }
 }
@@ -135,7 +140,9 @@ fn holding(p: &Peer, home: Option<&str>, ports: &str) -> Option<String> {
 fn peer(p: &Peer, home: Option<&str>) -> String {
     match p {
         // Its port goes inside the parentheses: see `dest_texts`.
-        Peer::Http { .. } | Peer::Tls { .. } => holding(p, home, "").unwrap_or_default(),
+        Peer::Http { .. } | Peer::Tls { .. } | Peer::Dns { .. } => {
+            holding(p, home, "").unwrap_or_default()
+        }
         Peer::Net(n) => n.to_string(),
         Peer::Host(h) => h.to_string(),
         Peer::Any | Peer::ApiServer | Peer::Nodes(_) | Peer::Cluster => p.to_string(),

@@ -420,7 +420,7 @@ fn reaches(d: &Dest, net: &IpNet, ports: Option<PortRange>) -> bool {
             | Peer::RemotePods { .. }
             | Peer::ServiceAccount { .. }
             | Peer::Nodes(_) => false,
-            Peer::Http { peer, .. } | Peer::Tls { peer, .. } => reaches(
+            Peer::Http { peer, .. } | Peer::Tls { peer, .. } | Peer::Dns { peer, .. } => reaches(
                 &Dest {
                     peer: (**peer).clone(),
                     ports: d.ports,

@@ -83,7 +83,8 @@ pub fn carve(allow: &[Rule], deny: &[Rule]) -> Result<Vec<CarvedRule>, Vec<Carve
                 | Peer::Nodes(_)
                 | Peer::Cluster
                 | Peer::Http { .. }
-                | Peer::Tls { .. } => {}
+                | Peer::Tls { .. }
+                | Peer::Dns { .. } => {}
             }
             // Nothing but ports can be cut out of `any`.
             if !matches!(p, Peer::Any | Peer::Host(_)) {

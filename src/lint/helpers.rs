@@ -42,6 +42,14 @@ pub fn is_dns(t: &Dest, server: &[Peer]) -> bool {
         | Peer::Http { .. }
         | Peer::Tls { .. }
         | Peer::RemotePods { .. } => false,
+        // The lookups of some names are DNS lookups.
+        Peer::Dns { peer, .. } => is_dns(
+            &Dest {
+                peer: (**peer).clone(),
+                ..t.clone()
+            },
+            server,
+        ),
     }
 }
 

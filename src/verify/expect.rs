@@ -6,7 +6,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use super::cluster::ClusterModel;
 use super::universe::{ELSEWHERE, labelled};
 use super::{
-    ClientHello, Decision, Destination, Evaluator, Flow, HttpRequest, Labels, Pod, Undecidable,
+    ClientHello, Decision, Destination, Evaluator, Flow, HttpRequest, Labels, Lookup, Pod,
+    Undecidable,
 };
 use crate::check::checked::{Dest, Expectation};
 use crate::model::{HostPattern, HttpMatch, LabelSelector, NamespaceSel, Peer, Proto};
@@ -77,7 +78,7 @@ fn destinations(t: &Dest, e: &Expectation, model: &ClusterModel) -> Vec<Destinat
         }
         // An HTTP or TLS allowance's destinations are its peer's; the request or the
         // ClientHello goes in the flow.
-        Peer::Http { peer, .. } | Peer::Tls { peer, .. } => destinations(
+        Peer::Http { peer, .. } | Peer::Tls { peer, .. } | Peer::Dns { peer, .. } => destinations(
             &Dest {
                 peer: (**peer).clone(),
                 ..t.clone()
@@ -172,11 +173,23 @@ pub fn flows(e: &Expectation) -> Vec<Flow> {
             Some(r) => vec![(r.proto, r.first)],
             None => DEFAULT_PORTS.to_vec(),
         };
+        // A DNS allowance for some names: a lookup of each name's example (see
+        // [`HostPattern::example`]); anything else carries no lookup.
+        let lookups: Vec<Option<Lookup>> = match &t.peer {
+            Peer::Dns { names, .. } => names
+                .iter()
+                .map(|n| Some(Lookup { name: n.example() }))
+                .collect(),
+            _ => vec![None],
+        };
         for destination in destinations(t, e, &model)
             .into_iter()
             .filter(|d| d.reachable_from(&source))
         {
-            for (proto, port) in &ports {
+            for ((proto, port), dns) in ports
+                .iter()
+                .flat_map(|p| lookups.iter().map(move |l| (p, l)))
+            {
                 out.push(Flow {
                     source: source.clone(),
                     destination: destination.clone(),
@@ -190,6 +203,7 @@ pub fn flows(e: &Expectation) -> Vec<Flow> {
                         Peer::Tls { names, .. } => Some(hello(names)),
                         _ => None,
                     },
+                    dns: dns.clone(),
                 });
             }
         }

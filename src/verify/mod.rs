@@ -357,6 +357,22 @@ pub struct Flow {
     /// The TLS ClientHello a TCP flow opens with, if it is a TLS connection (`None`: another
     /// protocol on TCP). A flow carries an HTTP request or a ClientHello, never both.
     pub tls: Option<ClientHello>,
+    /// The DNS lookup a flow to port 53 carries, if it is one (`None`: the packets themselves,
+    /// which a DNS name list does not restrict).
+    pub dns: Option<Lookup>,
+}
+
+/// A DNS query, as far as policies read it: the name it asks for.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Lookup {
+    /// A lower-case name without a final dot.
+    pub name: String,
+}
+
+impl fmt::Display for Lookup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DNS lookup of {}", self.name)
+    }
 }
 
 /// The first message of a TLS connection, as far as policies read it: the server name it
@@ -472,10 +488,11 @@ impl fmt::Display for Flow {
             self.destination,
             self.carries()
         )?;
-        match (&self.http, &self.tls) {
-            (Some(r), _) => write!(f, " ({r})"),
-            (None, Some(h)) => write!(f, " ({h})"),
-            (None, None) => Ok(()),
+        match (&self.http, &self.tls, &self.dns) {
+            (Some(r), _, _) => write!(f, " ({r})"),
+            (None, Some(h), _) => write!(f, " ({h})"),
+            (None, None, Some(l)) => write!(f, " ({l})"),
+            (None, None, None) => Ok(()),
         }
     }
 }

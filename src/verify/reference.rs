@@ -21,6 +21,8 @@
 //! - `service(NS/NAME)` matches the endpoints of the Service on the ports it forwards to.
 //! - A TLS allowance matches the TLS connections to its peer whose ClientHello names a server
 //!   one of its names matches (no server name matches none), and nothing else.
+//! - A DNS allowance for some names (`dns(name = ...)`, `strict-dns`) matches what its peer
+//!   matches, except the DNS lookups of other names.
 //! - An HTTP allowance matches the HTTP requests to its peer that its method, path (without
 //!   the query string) and `Host` header (as sent) match, and nothing else.
 //! - Pods match a pod peer when their namespace is the peer's (by name, any, or by the
@@ -79,6 +81,19 @@ fn flow_miss(peer: &Peer, flow: &Flow) -> Option<String> {
                 Some(Some(n)) if names.iter().any(|p| p.matches(n)) => None,
                 Some(Some(n)) => Some(format!("server name {n} does not match {}", shown())),
             }
+        }),
+        // A DNS allowance for some names: its peer, and of the DNS lookups only those of a
+        // name one of its names matches (what carries no lookup passes as the peer's).
+        Peer::Dns { peer, names } => peer_miss(peer, flow).or_else(|| {
+            let l = flow.dns.as_ref()?;
+            if names.iter().any(|p| p.matches(&l.name)) {
+                return None;
+            }
+            let all: Vec<String> = names.iter().map(ToString::to_string).collect();
+            Some(format!(
+                "{l} is refused: {peer} answers lookups of {} only",
+                all.join(", ")
+            ))
         }),
         _ => peer_miss(peer, flow),
     }

@@ -18,7 +18,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::IpNet;
 
 use super::cluster::{ClusterModel, Place};
-use super::{ClientHello, Destination, Flow, HttpRequest, Labels, Pod, kube_dns};
+use super::{ClientHello, Destination, Flow, HttpRequest, Labels, Lookup, Pod, kube_dns};
 use crate::backend::Target;
 use crate::ir::{self, Rule};
 use crate::model::{
@@ -492,9 +492,17 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
     // TLS allowances: their ports, and the ClientHellos that tell them apart.
     let mut tls_ports: BTreeSet<u16> = BTreeSet::new();
     let mut hellos: BTreeSet<ClientHello> = BTreeSet::new();
+    // DNS name lists: the names that tell them apart (looked up on port 53).
+    let mut looked_up: BTreeSet<String> = BTreeSet::new();
     for (r, _) in &rules {
         for peer in &r.peers {
             let l7_ports = match peer {
+                Peer::Dns {
+                    names: patterns, ..
+                } => {
+                    looked_up.extend(patterns.iter().flat_map(names));
+                    continue;
+                }
                 Peer::Http { http, .. } => {
                     requests.extend(http_requests(http));
                     &mut http_ports
@@ -518,7 +526,9 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
     for (r, home) in &rules {
         ports(&r.ports, &mut port_set);
         for peer in r.peers.iter().map(|p| match p {
-            Peer::Http { peer, .. } | Peer::Tls { peer, .. } => peer.as_ref(),
+            Peer::Http { peer, .. } | Peer::Tls { peer, .. } | Peer::Dns { peer, .. } => {
+                peer.as_ref()
+            }
             p => p,
         }) {
             match peer {
@@ -545,10 +555,23 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
                 Peer::Service { namespace, name } => {
                     dest_pods.extend(service_endpoints(namespace, name, home))
                 }
-                Peer::Http { .. } | Peer::Tls { .. } => {}
+                Peer::Http { .. } | Peer::Tls { .. } | Peer::Dns { .. } => {}
             }
         }
     }
+    // With a DNS name list, the lookups of every host name of the universe too (a list must
+    // leave none of the program's out).
+    let lookups: Vec<Lookup> = if looked_up.is_empty() {
+        Vec::new()
+    } else {
+        looked_up
+            .into_iter()
+            .chain(hosts.iter().cloned())
+            .collect::<BTreeSet<String>>()
+            .into_iter()
+            .map(|name| Lookup { name })
+            .collect()
+    };
 
     let mut sources: BTreeSet<Pod> = BTreeSet::new();
     for p in &program.policies {
@@ -635,33 +658,25 @@ pub fn flows(program: &ir::Program) -> Vec<Flow> {
     for s in &sources {
         for d in destinations.iter().filter(|d| d.reachable_from(s)) {
             for (proto, port) in &port_set {
-                out.push(Flow {
+                let flow = |http, tls, dns| Flow {
                     source: s.clone(),
                     destination: d.clone(),
                     proto: *proto,
                     port: *port,
-                    http: None,
-                    tls: None,
-                });
+                    http,
+                    tls,
+                    dns,
+                };
+                out.push(flow(None, None, None));
                 if *proto == Proto::Tcp && http_ports.contains(port) {
-                    out.extend(requests.iter().map(|r| Flow {
-                        source: s.clone(),
-                        destination: d.clone(),
-                        proto: *proto,
-                        port: *port,
-                        http: Some(r.clone()),
-                        tls: None,
-                    }));
+                    out.extend(requests.iter().map(|r| flow(Some(r.clone()), None, None)));
+                }
+                let to_server = matches!(d, Destination::Pod(_) | Destination::Address(_));
+                if *port == 53 && matches!(proto, Proto::Tcp | Proto::Udp) && to_server {
+                    out.extend(lookups.iter().map(|l| flow(None, None, Some(l.clone()))));
                 }
                 if *proto == Proto::Tcp && tls_ports.contains(port) {
-                    out.extend(hellos.iter().map(|h| Flow {
-                        source: s.clone(),
-                        destination: d.clone(),
-                        proto: *proto,
-                        port: *port,
-                        http: None,
-                        tls: Some(h.clone()),
-                    }));
+                    out.extend(hellos.iter().map(|h| flow(None, Some(h.clone()), None)));
                 }
             }
         }
@@ -771,6 +786,9 @@ pub struct Seeds {
     /// ClientHellos that match and nearly match the rules' server names: each TCP flow is also
     /// tried opening with each of them.
     pub hellos: BTreeSet<ClientHello>,
+    /// DNS lookups of names that match and nearly match the rules' DNS names: each TCP and UDP
+    /// flow is also tried carrying each of them.
+    pub lookups: BTreeSet<Lookup>,
 }
 
 impl Seeds {
@@ -830,6 +848,7 @@ impl Seeds {
         self.ports.extend(other.ports);
         self.requests.extend(other.requests);
         self.hellos.extend(other.hellos);
+        self.lookups.extend(other.lookups);
     }
 }
 
@@ -944,6 +963,7 @@ fn from(source: &Pod) -> Flow {
         port: 0,
         http: None,
         tls: None,
+        dns: None,
     }
 }
 
@@ -1018,9 +1038,13 @@ struct Event {
     ports: usize,
     http: Option<HttpRequest>,
     tls: Option<ClientHello>,
+    dns: Option<Lookup>,
     /// Decided differently (else: not decided on a side).
     differs: bool,
 }
+
+/// What a flow carries besides its packets: an HTTP request, a TLS ClientHello or a DNS lookup.
+type Carried = (Option<HttpRequest>, Option<ClientHello>, Option<Lookup>);
 
 /// Decides the flows of `source`'s universe, one flow of each class for all of it, with texts
 /// off (see [`compare_verdicts`]).
@@ -1032,11 +1056,24 @@ fn outcome(want: &dyn Scoped, got: &dyn Scoped, source: &Pod, probes: &Seeds) ->
     seeds.destinations.retain(|d| d.reachable_from(source));
     // Each TCP flow as neither HTTP nor TLS, as each request and as each ClientHello (what
     // HTTP and TLS rules read is the request or the ClientHello alone, so the classes hold
-    // for each).
-    let requests: Vec<(Option<HttpRequest>, Option<ClientHello>)> = std::iter::once((None, None))
-        .chain(seeds.requests.iter().cloned().map(|r| (Some(r), None)))
-        .chain(seeds.hellos.iter().cloned().map(|h| (None, Some(h))))
+    // for each); each flow to port 53 also as each DNS lookup (what DNS rules read is the
+    // name alone).
+    let requests: Vec<Carried> = std::iter::once((None, None, None))
+        .chain(
+            seeds
+                .requests
+                .iter()
+                .cloned()
+                .map(|r| (Some(r), None, None)),
+        )
+        .chain(seeds.hellos.iter().cloned().map(|h| (None, Some(h), None)))
         .collect();
+    let lookups: &[Carried] = &seeds
+        .lookups
+        .iter()
+        .cloned()
+        .map(|l| (None, None, Some(l)))
+        .collect::<Vec<_>>();
     let classes = Classes::of(source, a.as_ref(), b.as_ref(), seeds);
     let mut out = Outcome {
         agreed: 0,
@@ -1050,22 +1087,35 @@ fn outcome(want: &dyn Scoped, got: &dyn Scoped, source: &Pod, probes: &Seeds) ->
         };
         let unresolved = matches!(destination, Destination::Host { address: None, .. });
         flow.destination.clone_from(destination);
-        for (j, ports, (http, tls)) in classes.ports.iter().enumerate().flat_map(|(j, ports)| {
-            let tcp = ports.first().is_some_and(|(proto, _)| *proto == Proto::Tcp);
-            let carried = if tcp {
-                requests.as_slice()
-            } else {
-                requests.get(..1).unwrap_or_default()
-            };
-            carried.iter().map(move |h| (j, ports, h))
-        }) {
-            let Some(&(proto, port)) = ports.first() else {
-                continue;
-            };
+        for (j, ports, at, (http, tls, dns)) in
+            classes.ports.iter().enumerate().flat_map(|(j, ports)| {
+                let first = ports.first().copied();
+                let tcp = first.is_some_and(|(proto, _)| proto == Proto::Tcp);
+                let carried = if tcp {
+                    requests.as_slice()
+                } else {
+                    requests.get(..1).unwrap_or_default()
+                };
+                // Lookups go to port 53, which stands for its whole class.
+                let dns = ports
+                    .iter()
+                    .find(|(proto, port)| *port == 53 && matches!(proto, Proto::Tcp | Proto::Udp))
+                    .copied();
+                let plain = carried
+                    .iter()
+                    .filter_map(move |h| Some((j, ports, first?, h)));
+                let looked = dns
+                    .into_iter()
+                    .flat_map(move |at| lookups.iter().map(move |l| (j, ports, at, l)));
+                plain.chain(looked)
+            })
+        {
+            let (proto, port) = at;
             flow.proto = proto;
             flow.port = port;
             flow.http.clone_from(http);
             flow.tls.clone_from(tls);
+            flow.dns.clone_from(dns);
             let differs = match (a.decide(&flow), b.decide(&flow)) {
                 (Ok(x), Ok(y)) if x.allowed == y.allowed => {
                     out.agreed += destinations.len() * ports.len();
@@ -1085,6 +1135,7 @@ fn outcome(want: &dyn Scoped, got: &dyn Scoped, source: &Pod, probes: &Seeds) ->
                 ports: j,
                 http: http.clone(),
                 tls: tls.clone(),
+                dns: dns.clone(),
                 differs,
             });
         }
@@ -1135,6 +1186,7 @@ fn report(
             port,
             http: e.http.clone(),
             tls: e.tls.clone(),
+            dns: e.dns.clone(),
         };
         if e.differs {
             // Every flow of the two classes differs alike: each is reported.

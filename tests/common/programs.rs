@@ -391,3 +391,33 @@ pub fn mesh_statement(allow: &[usize]) -> String {
     s.push('\n');
     s
 }
+
+/// DNS name lists for random programs (cilium writes them; the other targets refuse them): a
+/// name the app may look up, and a destination it reaches that the name covers.
+#[allow(dead_code, reason = "only tests/equivalence.rs writes DNS name lists")]
+pub const DNS_NAMES: &[(&str, &str)] = &[
+    ("api.example.com", "api.example.com:443"),
+    ("*.example.org", "https(a.example.org)"),
+    ("**.s3.amazonaws.com", "https(**.s3.amazonaws.com)"),
+    (
+        "api-*.example.net",
+        "tls(api-v1.example.net:443, name = api-v1.example.net)",
+    ),
+    ("**.cluster.local", "pods(ledger){app=ledger}:8443"),
+    ("example.com", "10.1.2.0/24:443"),
+];
+
+/// An app `resolver` that may look up some names only, and reaches what they cover.
+#[allow(dead_code, reason = "only tests/equivalence.rs writes DNS name lists")]
+pub fn dns_statement(picks: &[usize]) -> String {
+    let (names, dests): (Vec<&str>, Vec<&str>) = picks
+        .iter()
+        .map(|p| DNS_NAMES[*p % DNS_NAMES.len()])
+        .unzip();
+    let names: Vec<String> = names.iter().map(|n| format!("name = {n}")).collect();
+    format!(
+        "app resolver -> dns({}), {}\n",
+        names.join(", "),
+        dests.join(", ")
+    )
+}

@@ -86,7 +86,10 @@ fn covers(peer: &Peer, addr: IpAddr) -> bool {
         | Peer::Cluster => false,
         // Some HTTP requests to the endpoint still reach it.
         // And so do some TLS connections.
-        Peer::Http { peer, .. } | Peer::Tls { peer, .. } => covers(peer, addr),
+        // And so does a DNS allowance for some names, with whatever carries no lookup.
+        Peer::Http { peer, .. } | Peer::Tls { peer, .. } | Peer::Dns { peer, .. } => {
+            covers(peer, addr)
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use crate::verify::closest::{Closest, Hit, Miss, Near};
 use crate::verify::ports::PortMatch;
 use crate::verify::texts::{self, text};
 use crate::verify::universe::Split;
-use crate::verify::{Decision, Destination, Evaluator, Flow, Pod, Undecidable, kube_dns};
+use crate::verify::{Decision, Destination, Evaluator, Flow, Lookup, Pod, Undecidable, kube_dns};
 
 impl Spec {
     fn rule_name(&self, section: &str, i: usize) -> String {
@@ -79,6 +79,23 @@ fn server_name_hit(names: &[Fqdn], flow: &Flow) -> Result<String, String> {
     }
 }
 
+/// Whether a DNS lookup passes an entry's `rules.dns` [layer7 "DNS Policy and IP Discovery"]:
+/// the DNS proxy answers the lookups of the names one of the selectors matches and refuses the
+/// others. Every rule that allows the port adds its own selectors (a rule without DNS rules
+/// there, every name: Cilium's wildcarded L7 rules), so a lookup passes when one rule lets it.
+fn lookup_hit(sels: &[Fqdn], lookup: &Lookup) -> Result<String, String> {
+    match sels.iter().find(|f| f.matches(&lookup.name)) {
+        Some(f) => Ok(text!("and the {lookup} matches rules.dns {f}")),
+        None => {
+            let all: Vec<String> = sels.iter().map(ToString::to_string).collect();
+            Err(text!(
+                "the DNS proxy refuses the {lookup}: it matches no rules.dns [{}]",
+                all.join(", ")
+            ))
+        }
+    }
+}
+
 impl Rule {
     /// Whether the flow's protocol and port are allowed: why, or why not.
     fn ports_hit(&self, flow: &Flow) -> Result<String, String> {
@@ -125,6 +142,18 @@ impl Rule {
                     Ok(why) => return Ok(format!("{what} is in toPorts {}, {why}", port_text(p))),
                     Err(why) => {
                         refused = Some(format!("{what} is in toPorts {}, but {why}", port_text(p)));
+                        continue;
+                    }
+                }
+            }
+            if let (Some(sels), Some(lookup)) = (&r.dns, &flow.dns) {
+                match lookup_hit(sels, lookup) {
+                    Ok(why) => return Ok(format!("{what} is in toPorts {}, {why}", port_text(p))),
+                    Err(why) => {
+                        refused = Some(format!(
+                            "{what} is in toPorts {}, where {why}",
+                            port_text(p)
+                        ));
                         continue;
                     }
                 }
@@ -437,6 +466,7 @@ impl CiliumEvaluator {
                                 port: 53,
                                 http: None,
                                 tls: None,
+                                dns: None,
                             };
                             match Self::denied(selecting, &lookup).0 {
                                 None => {
@@ -540,7 +570,7 @@ impl Split for CiliumEvaluator {
                 for pr in r
                     .ports
                     .iter()
-                    .filter(|pr| pr.http.is_some() || pr.server_names.is_some())
+                    .filter(|pr| pr.http.is_some() || pr.server_names.is_some() || pr.dns.is_some())
                 {
                     key.push(u8::from(
                         pr.ports.iter().any(|p| p.matches(flow.proto, flow.port)),

@@ -9,7 +9,7 @@ use super::{CiliumEvaluator, Peers, Policies, Spec};
 use crate::model::{PortRange, Proto};
 use crate::verify::ports::PortMatch;
 use crate::verify::universe::{self, ELSEWHERE, Scoped, Seeds, Split};
-use crate::verify::{ClientHello, Pod, kube_dns};
+use crate::verify::{ClientHello, Lookup, Pod, kube_dns};
 
 /// The rule sets of a stream: those confined to a namespace by it, and the clusterwide ones,
 /// each with its place in the stream.
@@ -93,8 +93,11 @@ fn seeds(spec: &Spec) -> Seeds {
             for range in pr.ports.iter().flat_map(PortMatch::ranges) {
                 s.ports(range);
             }
+            // The names at the edges of each DNS selector, as destinations and as lookups.
             for f in pr.dns.iter().flatten() {
                 names(f, &mut s);
+                s.lookups
+                    .extend(name_edges(f).into_iter().map(|name| Lookup { name }));
             }
             for h in pr.http.iter().flatten() {
                 s.requests.extend(h.examples());

@@ -255,10 +255,11 @@ fn grid(ir: &crate::ir::Program) -> Vec<Flow> {
                     }
                     // Every destination: the others here already stand for it.
                     Peer::Any | Peer::ApiServer | Peer::Nodes(_) | Peer::Cluster => {}
-                    // Calico refuses HTTP and TLS allowances (E0536, E0537): never in a program
-                    // it builds.
-                    // Refused by the Calico backend (E0536, E0537, E0538).
-                    Peer::Http { .. } | Peer::Tls { .. } | Peer::RemotePods { .. } => {}
+                    // Refused by the Calico backend (E0536, E0537, E0538, E0539).
+                    Peer::Http { .. }
+                    | Peer::Tls { .. }
+                    | Peer::RemotePods { .. }
+                    | Peer::Dns { .. } => {}
                     Peer::ServiceAccount { namespace, name } => {
                         dests.push(Destination::Pod(Pod {
                             service_account: name.clone(),

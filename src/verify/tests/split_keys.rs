@@ -55,6 +55,7 @@ fn keys_hold(name: &str, scoped: &dyn Scoped) -> usize {
                     port,
                     http: None,
                     tls: None,
+                    dns: None,
                 };
                 let (mut dk, mut pk) = (Vec::new(), Vec::new());
                 e.destination_key(&flow, &mut dk);

@@ -56,6 +56,7 @@ pub fn flow(source: &Pod, destination: Destination, proto: Proto, port: u16) -> 
         port,
         http: None,
         tls: None,
+        dns: None,
     }
 }
 

@@ -19,7 +19,8 @@
 //! | `toPorts` without a peer, `toEntities: [all]` | `any` |
 //! | `toEntities`: `world` (`-ipv4`, `-ipv6`), `cluster`, `host`, `remote-node` (both: `nodes`), `kube-apiserver` | `internet` (`0.0.0.0/0`, `::/0`), `cluster`, `this-node`, `other-nodes`, `kube-apiserver` |
 //! | `rules.dns` answering every name (`*`) | the DNS visibility `dns` gives |
-//! | `rules.dns` answering some names only | refused (E0803) |
+//! | `rules.dns` answering some names only, on the cluster DNS pods' TCP and UDP port 53 | `dns(name = N, ...)`; host names outside them left out (W0802), as they are never resolved |
+//! | `rules.dns` with a selector the language cannot write | refused (E0803) |
 //! | `egressDeny` | `deny ...` |
 //! | CiliumClusterwideNetworkPolicy with only `egressDeny`, `enableDefaultDeny.egress: false` | `cluster NAME [SUBJECT] deny ...` |
 //! | CiliumClusterwideNetworkPolicy that isolates (`enableDefaultDeny.egress` not `false`) | `cluster NAME [{SELECTOR}] [in ns{...}] [except NS, ...] -> ...` |
@@ -397,8 +398,8 @@ fn isolating(
 ) -> Result<Statement, Refusal> {
     let Some(dns) = answers(s) else {
         return Err(Refusal {
-            why: "its DNS rules answer lookups of some names only; the language answers every name (`dns`) or the workload's host names and in-cluster names (`strict-dns`)".into(),
-            help: "keep this policy outside egressc, or answer every name (`matchPattern: \"*\"`)",
+            why: "its DNS rules answer lookups of names the language cannot write (`dns(name = ...)` takes names, `*.x`, `**.x` and a wildcard inside the first label)".into(),
+            help: "keep this policy outside egressc, or write its DNS selectors as the language's host names",
         });
     };
     let mut statement = Statement {
@@ -411,7 +412,7 @@ fn isolating(
         origins: vec![origin.clone()],
     };
     for r in &s.egress {
-        allow_rule(r, s, dns, at, report, &mut statement);
+        allow_rule(r, s, &dns, at, report, &mut statement);
     }
     for r in &s.deny {
         let dests = deny_rule(r, at).map_err(|why| Refusal {
@@ -666,7 +667,7 @@ fn fqdn(f: &Fqdn) -> Result<HostPattern, String> {
 }
 
 /// What the DNS proxy answers for a rule set's pods, as the language can say it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Answers {
     /// No DNS rule: the proxy sees none of the lookups, so `toFQDNs` never learns an address.
     Unseen,
@@ -674,6 +675,13 @@ enum Answers {
     Every,
     /// The rule set's `toFQDNs` names and in-cluster names (`**.cluster.local`): `strict-dns`.
     Strict,
+    /// Some other names, each one the language writes: `dns(name = ...)`.
+    Names(Vec<HostPattern>),
+}
+
+/// Whether some lookups of the names `h` matches are refused by a DNS name list.
+fn unresolved(dns: &Answers, h: &HostPattern) -> bool {
+    matches!(dns, Answers::Names(names) if !names.iter().any(|n| n.covers(h)))
 }
 
 /// The DNS rules of a rule set, as the language's DNS allowances, or `None` when they answer
@@ -707,7 +715,67 @@ fn answers(s: &Spec) -> Option<Answers> {
         .map(text)
         .collect();
     strict.insert((true, "**.cluster.local".to_owned()));
-    (rules == strict).then_some(Answers::Strict)
+    if rules == strict {
+        return Some(Answers::Strict);
+    }
+    let mut names = rules
+        .iter()
+        .map(|(_, t)| crate::check::literals::host(&Spanned::new(t.clone(), Span::default())).ok())
+        .collect::<Option<Vec<HostPattern>>>()?;
+    names.sort();
+    names.dedup();
+    Some(Answers::Names(names))
+}
+
+/// The destinations of a rule whose entries carry `rules.dns` answering some names only: the
+/// cluster DNS pods on TCP and UDP port 53 become `dns(name = ...)`; anything else on port 53
+/// there (other DNS pods, one protocol only) is left out, as the language's name lists are the
+/// cluster DNS pods' on both; other ports are kept.
+fn dns_lists(
+    dests: Vec<Dest>,
+    names: &[HostPattern],
+    r: &Rule,
+    at: &At<'_>,
+    report: &mut Report,
+    of: &str,
+) -> Vec<Dest> {
+    let dns_port = |d: &Dest| {
+        d.ports.is_some_and(|p| {
+            p.first == 53 && p.last == 53 && matches!(p.proto, Proto::Tcp | Proto::Udp)
+        })
+    };
+    let server = ModelPeer::default_dns_server();
+    let on = |proto: Proto| {
+        dests
+            .iter()
+            .any(|d| d.peer == server && d.ports.is_some_and(|p| p.proto == proto) && dns_port(d))
+    };
+    let both = on(Proto::Tcp) && on(Proto::Udp);
+    let mut out = Vec::new();
+    for d in dests {
+        if !dns_port(&d) {
+            out.push(d);
+        } else if both && d.peer == server {
+            out.push(Dest {
+                peer: ModelPeer::Dns {
+                    peer: Box::new(d.peer),
+                    names: names.to_vec(),
+                },
+                ports: d.ports,
+            });
+        } else {
+            report.narrower(
+                at.doc,
+                at.span(r.pos),
+                format!(
+                    "`{}` on port 53 of {of} is left out: its DNS rules answer some names only, which the language says of the cluster DNS pods on TCP and UDP port 53 only",
+                    d.peer
+                ),
+                WRITE_BY_HAND,
+            );
+        }
+    }
+    out
 }
 
 /// The peers of a rule, or why they cannot be written (`Ok(None)`: no peer, every destination).
@@ -810,7 +878,7 @@ fn ports_of(r: &Rule) -> Result<Vec<Option<PortRange>>, String> {
 fn allow_rule(
     r: &Rule,
     s: &Spec,
-    dns: Answers,
+    dns: &Answers,
     at: &At<'_>,
     report: &mut Report,
     statement: &mut Statement,
@@ -855,10 +923,19 @@ fn allow_rule(
             }
         }
         Some(Peers::Endpoints(sels)) => {
+            let listed = r.ports.iter().any(|p| p.dns.is_some());
             for sel in sels {
                 match endpoints(sel, at) {
                     Ok(peers) => {
-                        for d in shared::dests(&peers, &ports) {
+                        let dests = shared::dests(&peers, &ports);
+                        let dests = match dns {
+                            Answers::Names(names) if listed => {
+                                let of = format!("{} {}", at.d.kind, s.object);
+                                dns_lists(dests, names, r, at, report, &of)
+                            }
+                            _ => dests,
+                        };
+                        for d in dests {
                             statement.allow(d);
                         }
                     }
@@ -876,7 +953,7 @@ fn allow_rule(
                 }
             }
         }
-        Some(Peers::Fqdns(_)) if dns == Answers::Unseen => report.narrower(
+        Some(Peers::Fqdns(_)) if *dns == Answers::Unseen => report.narrower(
             at.doc,
             at.span(r.pos),
             format!(
@@ -888,6 +965,15 @@ fn allow_rule(
         Some(Peers::Fqdns(fqdns)) => {
             for f in fqdns {
                 match fqdn(f) {
+                    Ok(h) if unresolved(dns, &h) => report.narrower(
+                        at.doc,
+                        at.span(r.pos),
+                        format!(
+                            "the host name `{h}` of {} {} is left out: its DNS rules refuse some of its lookups, so Cilium never learns those addresses",
+                            at.d.kind, s.object
+                        ),
+                        "add the name to the policy's `rules.dns` if it is meant to be reached",
+                    ),
                     Ok(h) => {
                         for d in shared::dests(&[ModelPeer::Host(h)], &ports) {
                             statement.allow(d);
@@ -913,7 +999,7 @@ fn allow_rule(
 fn l7_rules(
     r: &Rule,
     s: &Spec,
-    dns: Answers,
+    dns: &Answers,
     at: &At<'_>,
     report: &mut Report,
     statement: &mut Statement,

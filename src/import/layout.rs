@@ -284,6 +284,15 @@ fn stdlib_groups(dests: &BTreeSet<&Dest>, strict_dns: bool, sets: &[Set]) -> Vec
                 members: vec![(*dest).clone()],
                 text: format!("kube-dns{}", suffix(dest.ports)),
             }),
+            // A DNS name list: one `dns(name = ...)` for all its ports.
+            p @ Peer::Dns { .. } => out.push(Group {
+                members: dests
+                    .iter()
+                    .filter(|d| d.peer == *p)
+                    .map(|d| (*d).clone())
+                    .collect(),
+                text: holding(p, None, "").unwrap_or_default(),
+            }),
             _ => {}
         }
     }

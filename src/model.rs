@@ -1251,9 +1251,10 @@ impl fmt::Display for Peer {
                 namespace,
                 selector,
             } => write!(f, "pods({namespace}, cluster = {cluster}){selector}"),
-            Peer::Dns { peer, names } => {
+            // As written: the DNS server is the program's (`dns-server`).
+            Peer::Dns { names, .. } => {
                 let names: Vec<String> = names.iter().map(|n| format!("name = {n}")).collect();
-                write!(f, "dns({}) to {peer}", names.join(", "))
+                write!(f, "dns({})", names.join(", "))
             }
         }
     }

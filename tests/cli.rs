@@ -704,7 +704,7 @@ fn pods_of_another_cluster_build_on_cilium_trace_by_cluster_and_are_refused_else
 const DNS_NAMES: &str = "namespace shop\napp checkout -> dns(name = api.example.com, name = *.cdn.example.com), api.example.com:443\n";
 
 #[test]
-fn dns_name_lists_build_on_cilium_trace_lookups_and_are_refused_but_on_cilium() {
+fn dns_name_lists_build_on_cilium_trace_lookups_and_are_refused_elsewhere() {
     let dir = tempfile::tempdir().unwrap();
     let src = write(dir.path(), "dns.egress", DNS_NAMES);
     let o = egressc()

@@ -405,6 +405,13 @@ fn semantic_tokens_folding_symbols_and_completion() {
     for p in ["method", "path", "host", "header"] {
         assert!(labels.contains(&p), "{p}: {labels:?}");
     }
+    // And of `dns(...)` after its first name.
+    let line = "app web -> dns(name = api.example.com, n";
+    c.change(&app, 7, &format!("{APP}{line}\n"));
+    let items = c.result("textDocument/completion", at(&app, 6, line.len() as u32));
+    let labels = completion_labels(&items);
+    assert!(labels.contains(&"name"), "{labels:?}");
+    assert!(!labels.contains(&"method"), "{labels:?}");
     c.shutdown_and_exit();
 }
 

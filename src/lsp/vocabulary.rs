@@ -21,7 +21,7 @@ pub const TYPES: [(&str, &str); 5] = [
 
 /// The named arguments of the calls that take them after their destination, and the cluster
 /// `pods(...)` takes after its namespace, with what each matches: (call, argument, meaning).
-pub const CALL_PARAMS: [(&str, &str, &str); 6] = [
+pub const CALL_PARAMS: [(&str, &str, &str); 7] = [
     (
         "http",
         "method",
@@ -51,6 +51,11 @@ pub const CALL_PARAMS: [(&str, &str, &str); 6] = [
         "pods",
         "cluster",
         "another cluster of a Cilium cluster mesh, whose pods these are (`set cluster-name` names this one): `pods(default, cluster = cluster2){name=rebel-base}`",
+    ),
+    (
+        "dns",
+        "name",
+        "a name the workload may look up, matched as host names are; every other lookup is refused: `name = api.example.com`",
     ),
 ];
 

@@ -29,12 +29,13 @@ these pods (`matchPattern: "*"`). The app can resolve any name on the internet, 
 tunnelling and exfiltration need, although its policy names only a few hosts. `strict-dns` is the
 same allowance, but the proxy answers only the host names the app may reach, plus in-cluster names
 under `cluster.local` (services, and the resolver's search-path expansions), and refuses every
-other lookup. On the other targets the two forms compile to the same rules.
+other lookup. The other targets cannot refuse a lookup by name, so they refuse `strict-dns`
+(E0539): a program built for them keeps `dns`.
 
-Write `strict-dns` instead of `dns`. Keep `dns` (and silence the warning with
-`@allow(loose-dns, "reason")`) for apps that must resolve names they never connect to through the
-policy, or that look up relative names through node search domains such as `ec2.internal`, which
-the strict form refuses.
+Write `strict-dns` instead of `dns` (or list the names with `dns(name = ...)`). Keep `dns` (and
+silence the warning with `@allow(loose-dns, "reason")`) for apps built for a target other than
+Cilium, apps that must resolve names they never connect to through the policy, or that look up
+relative names through node search domains such as `ec2.internal`, which the strict form refuses.
 
 ## Example
 
@@ -86,6 +87,6 @@ fn check(cx: &Context<'_>, w: &Workload, policy: &Policy, found: &mut Vec<Diagno
         )
         .label("loose DNS: the proxy answers any name")
         .note(format!("the app needs {}", hosts.join(", ")))
-        .help("write `strict-dns` instead of `dns`: on Cilium the DNS proxy then answers only these names"),
+        .help("on cilium, write `strict-dns` instead of `dns`: its DNS proxy then answers only these names (the other targets refuse name lists)"),
     );
 }

@@ -895,7 +895,7 @@ fn blinded_dns(
                 g.deny
                     .iter()
                     .find(|r| covers_dns(r))
-                    .map(|_| (g.origin, format!("guardrail `{}`", g.name)))
+                    .map(|_| (g.origin, format!("cluster statement `{}`", g.name)))
             })
         })?;
     Some(
@@ -1115,16 +1115,33 @@ pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>,
             Err(d) => diags.push(d),
         }
     };
+    // What may deny a pod's DNS lookups besides its own statement (E0505): the guardrails and
+    // the deny lists of cluster-wide allow-lists, any of which may select it.
+    let dns_denies: Vec<ir::Guardrail> = program
+        .guardrails
+        .iter()
+        .cloned()
+        .chain(
+            program
+                .cluster_policies
+                .iter()
+                .filter(|c| !c.policy.deny.is_empty())
+                .map(|c| ir::Guardrail {
+                    name: match &c.policy.kind {
+                        PolicyKind::Cluster { name } => name.clone(),
+                        _ => c.policy.name.clone(),
+                    },
+                    subject: c.subject.clone(),
+                    deny: c.policy.deny.clone(),
+                    origin: c.policy.origin,
+                }),
+        )
+        .collect();
     let cluster = program.cluster.name.as_deref();
     for p in &program.policies {
         push(
             in_cluster(
-                policy_spec(
-                    p,
-                    Selects::Namespaced,
-                    &program.guardrails,
-                    &program.dns_server,
-                ),
+                policy_spec(p, Selects::Namespaced, &dns_denies, &program.dns_server),
                 cluster,
             ),
             POLICY,
@@ -1141,7 +1158,7 @@ pub fn emit(program: &ir::Program, sources: &SourceMap) -> Result<Vec<Document>,
                 policy_spec(
                     p,
                     Selects::Cluster(&c.subject),
-                    &program.guardrails,
+                    &dns_denies,
                     &program.dns_server,
                 ),
                 cluster,

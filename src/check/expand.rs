@@ -791,19 +791,13 @@ impl<'a> Checker<'a> {
                         return Err(http::header_twice(arg.value.span, &h.name));
                     }
                     m.headers.push(h);
-                    m.headers.sort();
                     Ok(())
                 }),
                 Some(f @ ("method" | "path" | "host")) => Err(http::malformed(
                     arg.value.span,
                     &format!("names `{f}` twice; write one `http(...)` per request shape"),
                 )),
-                Some(other) => Err(unknown_param(
-                    "http",
-                    &["method", "path", "host", "header"],
-                    arg,
-                    other,
-                )),
+                Some(other) => Err(unknown_param("http", &http::PARAMS, arg, other)),
             };
             if let Err(d) = checked {
                 self.report(d);
@@ -817,6 +811,7 @@ impl<'a> Checker<'a> {
         if !ok {
             return None;
         }
+        m.headers.sort();
         if m == HttpMatch::default() {
             return self.err(http::malformed(
                 call_span,

@@ -27,6 +27,9 @@ use crate::model::{HeaderMatch, HttpHost, PathPattern};
 use crate::source::{Span, Spanned};
 use crate::syntax::ast;
 
+/// The parameters of `http(...)`.
+pub(super) const PARAMS: [&str; 4] = ["method", "path", "host", "header"];
+
 /// The characters RFC 3986 allows in a path (unreserved, sub-delims, `:`, `@`, `/`, and `%`
 /// for percent-encoding).
 fn path_char(c: char) -> bool {

@@ -31,6 +31,19 @@ use crate::syntax::ast;
 use checked::Program;
 use expand::Checker;
 
+/// The named arguments a call of the language takes after its destination (`http(...)`,
+/// `tls(...)`, `dns(...)`); none for any other name. The language server's completion lists
+/// them with what each means; a test holds its list to this one.
+#[cfg(test)]
+pub(crate) fn call_params(call: &str) -> &'static [&'static str] {
+    match call {
+        "http" => &http::PARAMS,
+        "tls" => &tls::PARAMS,
+        "dns" => &dns::PARAMS,
+        _ => &[],
+    }
+}
+
 /// Checks a whole program. `stdlib` files provide definitions only.
 pub fn check(stdlib: &[ast::File], files: &[ast::File]) -> (Program, Diagnostics) {
     let mut checker = Checker::new();

@@ -200,3 +200,30 @@ pub const OTHER_KEYWORDS: [(&str, &str); 4] = [
         "`KEY notin (A, B)`: the label KEY is unset or set to none of the values.",
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Completion offers exactly the named arguments the checker takes.
+    #[test]
+    fn call_params_are_the_checkers() {
+        for call in ["http", "tls", "dns"] {
+            let mut offered: Vec<&str> = CALL_PARAMS
+                .iter()
+                .filter(|(c, _, _)| *c == call)
+                .map(|(_, p, _)| *p)
+                .collect();
+            let mut taken = crate::check::call_params(call).to_vec();
+            offered.sort_unstable();
+            taken.sort_unstable();
+            assert_eq!(offered, taken, "`{call}(...)`");
+        }
+        for (call, _, _) in CALL_PARAMS {
+            assert!(
+                call == "pods" || !crate::check::call_params(call).is_empty(),
+                "`{call}` takes no named argument"
+            );
+        }
+    }
+}

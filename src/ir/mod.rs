@@ -217,3 +217,15 @@ pub struct Program {
     /// The cluster's DNS server: pods or addresses (`set dns-server`, else the CoreDNS pods).
     pub(crate) dns_server: Vec<Peer>,
 }
+
+/// Numbers below `n` drawn from a small linear congruential generator seeded with `seed`: the
+/// same random lists on every run of a test.
+#[cfg(test)]
+pub(crate) fn draws(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) as usize % n
+    }
+}

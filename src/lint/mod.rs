@@ -159,13 +159,13 @@ pub(crate) fn lint(
     config: &LintConfig,
 ) -> Diagnostics {
     let cx = Context { program };
-    let findings: Vec<Findings> = program
+    let found: Vec<(usize, Diagnostic)> = program
         .workloads
         .iter()
         .zip(policies)
-        .map(|(w, p)| workload(&cx, w, p, config))
+        .flat_map(|(w, p)| workload(&cx, w, p, config).0)
         .collect();
-    finish(program, &findings.iter().collect::<Vec<_>>(), config)
+    finish_owned(program, found, config)
 }
 
 /// What the [`Check::Workload`] lints that `config` does not allow find about workload `w`
@@ -198,21 +198,36 @@ pub(crate) fn finish(
     workloads: &[&Findings],
     config: &LintConfig,
 ) -> Diagnostics {
+    let found = workloads.iter().flat_map(|f| f.0.iter().cloned()).collect();
+    finish_owned(program, found, config)
+}
+
+/// [`finish`] from the findings of every workload, in the order of the program's workloads,
+/// taken rather than copied.
+fn finish_owned(
+    program: &checked::Program,
+    mut workloads: Vec<(usize, Diagnostic)>,
+    config: &LintConfig,
+) -> Diagnostics {
     let cx = Context { program };
+    // Stable: the findings of one lint stay in workload order.
+    workloads.sort_by_key(|(rule, _)| *rule);
+    let mut workloads = workloads.into_iter().peekable();
     let mut found = Vec::new();
     for (i, rule) in registry::RULES.iter().enumerate() {
+        // Findings of lints before this one that were not taken (none, as `workload` runs only
+        // lints that are not allowed) are dropped.
+        while workloads.next_if(|(rule, _)| *rule < i).is_some() {}
         if config.level(rule.code) == Level::Allow {
             continue;
         }
         match rule.check {
             Check::Program(check) => check(&cx, &mut found),
-            Check::Workload(_) => found.extend(
-                workloads
-                    .iter()
-                    .flat_map(|f| &f.0)
-                    .filter(|(rule, _)| *rule == i)
-                    .map(|(_, d)| d.clone()),
-            ),
+            Check::Workload(_) => {
+                while let Some((_, d)) = workloads.next_if(|(rule, _)| *rule == i) {
+                    found.push(d);
+                }
+            }
         }
     }
     let silenced = Silenced::new(&program.suppressions);

@@ -90,6 +90,15 @@ impl Unique<'_> {
 
 /// The list's destinations with identical copies merged, in order of first appearance.
 fn uniques(list: &[Dest]) -> Vec<Unique<'_>> {
+    if list.len() <= PAIRWISE_UP_TO {
+        uniques_pairwise(list)
+    } else {
+        uniques_hashed(list)
+    }
+}
+
+/// [`uniques`] of a list of any length, by hashing.
+fn uniques_hashed(list: &[Dest]) -> Vec<Unique<'_>> {
     let mut at: HashMap<(&Peer, Option<PortRange>), usize> = HashMap::new();
     let mut seen: HashSet<(usize, Span)> = HashSet::new();
     let mut out: Vec<Unique<'_>> = Vec::new();
@@ -106,6 +115,27 @@ fn uniques(list: &[Dest]) -> Vec<Unique<'_>> {
             && let Some(u) = out.get_mut(i)
         {
             u.origins.push(t.origin);
+        }
+    }
+    out
+}
+
+/// [`uniques`] of a short list, each destination compared with those before it instead of
+/// hashed.
+fn uniques_pairwise(list: &[Dest]) -> Vec<Unique<'_>> {
+    let mut out: Vec<Unique<'_>> = Vec::with_capacity(list.len());
+    for t in list {
+        match out
+            .iter_mut()
+            .find(|u| u.ports == t.ports && *u.peer == t.peer)
+        {
+            Some(u) if !u.origins.contains(&t.origin) => u.origins.push(t.origin),
+            Some(_) => {}
+            None => out.push(Unique {
+                peer: &t.peer,
+                ports: t.ports,
+                origins: vec![t.origin],
+            }),
         }
     }
     out
@@ -436,17 +466,18 @@ mod tests {
     use super::*;
     use crate::source::FileId;
 
+    fn range(proto: Proto, first: u16, last: u16) -> PortRange {
+        PortRange { proto, first, last }
+    }
+
     /// What a holder search found, comparable.
     fn found(e: &Earliest) -> [Option<(usize, Option<Span>)>; 2] {
         [e.first, e.other].map(|c| c.map(|c| (c.at, c.single)))
     }
 
-    /// The pair-by-pair comparison of short lists agrees with the sweep on every list of up
-    /// to eight destinations drawn from nested ranges, equal peers, port ranges of two
-    /// protocols and every port.
-    #[test]
-    fn pairwise_agrees_with_the_sweep() {
-        let nets: Vec<Peer> = [
+    /// Nested ranges of both families and every destination.
+    fn peers() -> Vec<Peer> {
+        [
             "10.0.0.0/8",
             "10.1.0.0/16",
             "10.1.2.0/24",
@@ -458,38 +489,27 @@ mod tests {
         .iter()
         .map(|n| Peer::Net(n.parse().unwrap()))
         .chain([Peer::Any])
-        .collect();
-        let ports = [
+        .collect()
+    }
+
+    /// Every port, port ranges of two protocols, nested and overlapping.
+    fn ports() -> [Option<PortRange>; 5] {
+        [
             None,
-            Some(PortRange {
-                proto: Proto::Tcp,
-                first: 1,
-                last: 1000,
-            }),
-            Some(PortRange {
-                proto: Proto::Tcp,
-                first: 443,
-                last: 443,
-            }),
-            Some(PortRange {
-                proto: Proto::Udp,
-                first: 443,
-                last: 443,
-            }),
-            Some(PortRange {
-                proto: Proto::Tcp,
-                first: 400,
-                last: 500,
-            }),
-        ];
-        // A small linear congruential generator: the same lists on every run.
-        let mut seed: u64 = 7;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+            Some(range(Proto::Tcp, 1, 1000)),
+            Some(range(Proto::Tcp, 443, 443)),
+            Some(range(Proto::Udp, 443, 443)),
+            Some(range(Proto::Tcp, 400, 500)),
+        ]
+    }
+
+    /// The pair-by-pair comparison of short lists agrees with the sweep on every list of up
+    /// to eight destinations drawn from nested ranges, equal peers, port ranges of two
+    /// protocols and every port.
+    #[test]
+    fn pairwise_agrees_with_the_sweep() {
+        let (nets, ports) = (peers(), ports());
+        let mut next = crate::ir::draws(7);
         for _ in 0..3000 {
             let len = 1 + next(PAIRWISE_UP_TO);
             let mut list: Vec<Unique<'_>> = Vec::new();
@@ -516,6 +536,32 @@ mod tests {
             let pairwise: Vec<_> = holders(&list).iter().map(found).collect();
             let swept: Vec<_> = sweep(&list).iter().map(found).collect();
             assert_eq!(pairwise, swept);
+        }
+    }
+
+    /// Merging the copies of a short list by comparison gives what hashing gives, on lists of
+    /// up to eight destinations with repeated peers, ports and origins.
+    #[test]
+    fn short_lists_merge_as_hashing_does() {
+        let (peers, ports) = (peers(), ports());
+        let mut next = crate::ir::draws(11);
+        let shown = |us: Vec<Unique<'_>>| -> Vec<(String, Option<PortRange>, Vec<Span>)> {
+            us.into_iter()
+                .map(|u| (u.peer.to_string(), u.ports, u.origins))
+                .collect()
+        };
+        for _ in 0..3000 {
+            let list: Vec<Dest> = (0..1 + next(PAIRWISE_UP_TO))
+                .map(|_| {
+                    let at = next(3);
+                    Dest {
+                        peer: peers[next(peers.len())].clone(),
+                        ports: ports[next(ports.len())],
+                        origin: Span::new(FileId(0), at, at + 1),
+                    }
+                })
+                .collect();
+            assert_eq!(shown(uniques_pairwise(&list)), shown(uniques_hashed(&list)));
         }
     }
 }

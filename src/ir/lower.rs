@@ -1,7 +1,7 @@
 //! Checked program → IR, with normalisation. Lowering a checked program cannot fail: each
 //! workload's policy on its own ([`workload`]), then the program around them ([`assemble`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use ipnet::IpNet;
 
@@ -134,81 +134,150 @@ pub(crate) fn assemble(program: &checked::Program, workloads: Vec<Policy>) -> Pr
     }
 }
 
-/// The peers of one port set, every origin, and where each peer was first written.
-type Group = (Vec<Peer>, Vec<Span>, Vec<(Peer, Span)>);
+/// One peer of a list with its ports merged and every origin, borrowed from the checked
+/// destinations; `None` once a wider range absorbed it.
+type Merged<'a> = Option<(&'a Peer, PortSet, Vec<Span>)>;
 
 /// Merges ports per peer, drops CIDRs covered by a wider CIDR with at least the same ports,
 /// groups peers with equal port sets into one rule and aggregates their CIDRs.
+///
+/// The destinations are borrowed throughout and sorted in place of trees: each peer is copied
+/// once, into its rule.
 pub fn normalise(dests: &[Dest]) -> Vec<Rule> {
-    // 1. Ports merged per peer.
-    let mut per_peer: BTreeMap<Peer, (PortSet, Vec<Span>)> = BTreeMap::new();
-    for t in dests {
-        let ports = match t.ports {
-            None => PortSet::All,
-            Some(r) => PortSet::from_ranges(vec![r]),
-        };
-        let entry = per_peer
-            .entry(t.peer.clone())
-            .or_insert_with(|| (PortSet::Ranges(Vec::new()), Vec::new()));
-        entry.0 = entry.0.union(&ports);
-        entry.1.push(t.origin);
+    // 1. Ports merged per peer, peers in order (stable: one peer's destinations in list order).
+    let mut order: Vec<&Dest> = dests.iter().collect();
+    order.sort_by(|a, b| a.peer.cmp(&b.peer));
+    let mut per_peer: Vec<Merged<'_>> = Vec::with_capacity(order.len());
+    let mut run = 0;
+    while let Some(first) = order.get(run) {
+        let same = order
+            .get(run..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|t| t.peer == first.peer)
+            .count();
+        let ts = order.get(run..run + same).unwrap_or_default();
+        run += same;
+        // The union of the destinations' ports: every port if one has no port.
+        let ranges: Option<Vec<_>> = ts.iter().map(|t| t.ports).collect();
+        let ports = ranges.map_or(PortSet::All, PortSet::from_ranges);
+        per_peer.push(Some((
+            &first.peer,
+            ports,
+            ts.iter().map(|t| t.origin).collect(),
+        )));
     }
     // 2. A CIDR inside a wider CIDR whose ports cover its own adds nothing.
-    let nets: Vec<(IpNet, PortSet)> = per_peer
+    let nets: Vec<(IpNet, &PortSet, usize)> = per_peer
         .iter()
-        .filter_map(|(p, (ports, _))| match p {
-            Peer::Net(n) => Some((*n, ports.clone())),
+        .enumerate()
+        .filter_map(|(i, m)| match m {
+            Some((Peer::Net(n), ports, _)) => Some((*n, ports, i)),
             _ => None,
         })
         .collect();
+    let absorbed: Vec<(usize, usize)> = covers(&nets);
+    for (inner, outer) in absorbed {
+        if let Some((_, _, spans)) = per_peer.get_mut(inner).and_then(Option::take)
+            && let Some(Some((_, _, outer))) = per_peer.get_mut(outer)
+        {
+            outer.extend(spans);
+        }
+    }
+    // 3. Peers grouped by port set (stable: a group's peers in order); CIDRs of a group
+    // aggregated.
+    let mut kept: Vec<(&Peer, PortSet, Vec<Span>)> = per_peer.into_iter().flatten().collect();
+    kept.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut kept = kept.into_iter().peekable();
+    while let Some((peer, ports, spans)) = kept.next() {
+        let mut members = vec![(peer, spans)];
+        while let Some((peer, _, spans)) = kept.next_if(|(_, p, _)| *p == ports) {
+            members.push((peer, spans));
+        }
+        rules.push(rule(ports, members));
+    }
+    // Rules in the order the user first wrote them.
+    rules.sort_by(|a, b| (a.origins.first(), &a.ports).cmp(&(b.origins.first(), &b.ports)));
+    rules
+}
+
+/// The rule of the peers of one port set, in order, each with its origins.
+fn rule(ports: PortSet, mut members: Vec<(&Peer, Vec<Span>)>) -> Rule {
+    for (_, spans) in &mut members {
+        spans.sort();
+    }
+    let mut origins: Vec<Span> = members.iter().flat_map(|(_, s)| s).copied().collect();
+    origins.sort();
+    origins.dedup();
+    // A peer first written where the rule was needs no entry: `Rule::origin_of` falls back to
+    // the rule's first origin.
+    let peer_origins = members
+        .iter()
+        .filter_map(|(peer, spans)| {
+            let first = spans.first()?;
+            (Some(first) != origins.first()).then(|| ((*peer).clone(), *first))
+        })
+        .collect();
+    let peers = aggregate(members.iter().map(|(peer, _)| *peer));
+    Rule {
+        peers,
+        ports,
+        origins,
+        peer_origins,
+    }
+}
+
+/// Lists of at most this many ranges are searched pair by pair for the range that absorbs
+/// each: the same answer as the supernet lookups, without building their indexes.
+const PAIRWISE_UP_TO: usize = 16;
+
+/// For each range of `nets` (in order; with its ports and its place in the peer list) that a
+/// wider one absorbs, the places of both, in `nets` order.
+fn covers(nets: &[(IpNet, &PortSet, usize)]) -> Vec<(usize, usize)> {
+    if nets.len() <= PAIRWISE_UP_TO {
+        covers_pairwise(nets)
+    } else {
+        covers_indexed(nets)
+    }
+}
+
+/// [`covers`] of a short list, each range compared with every other.
+fn covers_pairwise(nets: &[(IpNet, &PortSet, usize)]) -> Vec<(usize, usize)> {
+    nets.iter()
+        .filter_map(|(inner, inner_ports, i)| {
+            let mut best: Option<&(IpNet, &PortSet, usize)> = None;
+            for n in nets {
+                let (outer, ports, _) = n;
+                if outer != inner
+                    && outer.contains(inner)
+                    && ports.covers(inner_ports)
+                    && best.is_none_or(|(b, _, _)| outer.prefix_len() > b.prefix_len())
+                {
+                    best = Some(n);
+                }
+            }
+            best.map(|(_, _, o)| (*i, *o))
+        })
+        .collect()
+}
+
+/// [`covers`] of a list of any length, through the supernets of each range.
+fn covers_indexed(nets: &[(IpNet, &PortSet, usize)]) -> Vec<(usize, usize)> {
     let mut supernets = Supernets {
         at: HashMap::with_capacity(nets.len()),
         lengths: BTreeSet::new(),
     };
-    for (i, (net, _)) in nets.iter().enumerate() {
+    for (i, (net, _, _)) in nets.iter().enumerate() {
         supernets.at.entry(net.trunc()).or_default().push(i);
         supernets.lengths.insert((is_v6(net), net.prefix_len()));
     }
-    let mut absorbed: Vec<(Peer, Peer)> = Vec::new();
-    for (inner, inner_ports) in &nets {
-        if let Some(outer) = narrowest_cover(&nets, &supernets, *inner, inner_ports) {
-            absorbed.push((Peer::Net(*inner), Peer::Net(outer)));
-        }
-    }
-    for (inner, outer) in absorbed {
-        if let Some((_, spans)) = per_peer.remove(&inner)
-            && let Some(entry) = per_peer.get_mut(&outer)
-        {
-            entry.1.extend(spans);
-        }
-    }
-    // 3. Peers grouped by port set; CIDRs of a group aggregated.
-    let mut groups: BTreeMap<PortSet, Group> = BTreeMap::new();
-    for (peer, (ports, mut spans)) in per_peer {
-        spans.sort();
-        let g = groups.entry(ports).or_default();
-        if let Some(first) = spans.first() {
-            g.2.push((peer.clone(), *first));
-        }
-        g.0.push(peer);
-        g.1.extend(spans);
-    }
-    let mut rules: Vec<Rule> = groups
-        .into_iter()
-        .map(|(ports, (peers, mut origins, peer_origins))| {
-            origins.sort();
-            origins.dedup();
-            Rule {
-                peers: aggregate(peers),
-                ports,
-                origins,
-                peer_origins: peer_origins.into_iter().collect(),
-            }
+    nets.iter()
+        .filter_map(|(inner, inner_ports, i)| {
+            let o = narrowest_cover(nets, &supernets, *inner, inner_ports)?;
+            nets.get(o).map(|(_, _, o)| (*i, *o))
         })
-        .collect();
-    // Rules in the order the user first wrote them.
-    rules.sort_by(|a, b| (a.origins.first(), &a.ports).cmp(&(b.origins.first(), &b.ports)));
-    rules
+        .collect()
 }
 
 /// The ranges of a list by network (their positions in the list), and the prefix lengths
@@ -222,43 +291,44 @@ fn is_v6(net: &IpNet) -> bool {
     matches!(net, IpNet::V6(_))
 }
 
-/// The narrowest range of `nets` other than `inner` that holds it with ports covering
-/// `inner_ports`, the first in `nets` order among equally narrow ones. Only the supernets of
-/// `inner` of a length the list holds can hold it: at most 33 (IPv4) or 129 (IPv6) lookups,
-/// a few in practice, never a scan of `nets`.
+/// The position in `nets` of the narrowest range other than `inner` that holds it with ports
+/// covering `inner_ports`, the first in `nets` order among equally narrow ones. Only the
+/// supernets of `inner` of a length the list holds can hold it: at most 33 (IPv4) or 129
+/// (IPv6) lookups, a few in practice, never a scan of `nets`.
 fn narrowest_cover(
-    nets: &[(IpNet, PortSet)],
+    nets: &[(IpNet, &PortSet, usize)],
     supernets: &Supernets,
     inner: IpNet,
     inner_ports: &PortSet,
-) -> Option<IpNet> {
+) -> Option<usize> {
     let v6 = is_v6(&inner);
     let lengths = supernets.lengths.range((v6, 0)..=(v6, inner.prefix_len()));
     lengths.rev().find_map(|(_, len)| {
         let wider = IpNet::new(inner.network(), *len).ok()?.trunc();
-        supernets
-            .at
-            .get(&wider)?
-            .iter()
-            .filter_map(|i| nets.get(*i))
-            .find(|(outer, ports)| {
+        supernets.at.get(&wider)?.iter().copied().find(|i| {
+            nets.get(*i).is_some_and(|(outer, ports, _)| {
                 *outer != inner && outer.contains(&inner) && ports.covers(inner_ports)
             })
-            .map(|(outer, _)| *outer)
+        })
     })
 }
 
-/// Aggregates the CIDRs of a peer list (adjacent and nested ranges merged); other peers kept.
-fn aggregate(peers: Vec<Peer>) -> Vec<Peer> {
+/// Aggregates the CIDRs of a sorted peer list (adjacent and nested ranges merged), copying
+/// the peers; other peers kept. A list with one range or none, each a network address, is
+/// the list itself.
+fn aggregate<'a>(peers: impl Iterator<Item = &'a Peer> + Clone) -> Vec<Peer> {
     let nets: Vec<IpNet> = peers
-        .iter()
+        .clone()
         .filter_map(|p| match p {
             Peer::Net(n) => Some(*n),
             _ => None,
         })
         .collect();
+    if nets.iter().all(|n| n.trunc() == *n) && nets.len() <= 1 {
+        return peers.cloned().collect();
+    }
     let mut out: Vec<Peer> = IpNet::aggregate(&nets).into_iter().map(Peer::Net).collect();
-    out.extend(peers.into_iter().filter(|p| !matches!(p, Peer::Net(_))));
+    out.extend(peers.filter(|p| !matches!(p, Peer::Net(_))).cloned());
     out.sort();
     out
 }
@@ -349,6 +419,80 @@ mod tests {
         assert_eq!(wide.origins.len(), 4_001);
         assert_eq!(rules.len(), 1_001);
         assert!(peers >= 1_001);
+    }
+
+    /// A list of one network address or none is its own aggregate: the shortcut that skips
+    /// `IpNet::aggregate` for it gives what `IpNet::aggregate` gives.
+    #[test]
+    fn one_range_is_its_own_aggregate() {
+        for net in [
+            "0.0.0.0/0",
+            "10.1.2.0/24",
+            "10.1.2.3/32",
+            "::/0",
+            "fd00:ec2::254/128",
+        ] {
+            let net: IpNet = net.parse().unwrap();
+            let peers = [Peer::Any, Peer::Net(net), Peer::Cluster];
+            let mut sorted = peers.to_vec();
+            sorted.sort();
+            let mut expected: Vec<Peer> = IpNet::aggregate(&vec![net])
+                .into_iter()
+                .map(Peer::Net)
+                .chain([Peer::Any, Peer::Cluster])
+                .collect();
+            expected.sort();
+            assert_eq!(aggregate(sorted.iter()), expected);
+        }
+        let host: IpNet = "10.1.2.3/24".parse().unwrap();
+        assert_eq!(
+            aggregate([Peer::Net(host)].iter()),
+            vec![Peer::Net(host.trunc())]
+        );
+    }
+
+    /// Short lists compared pair by pair find the ranges that absorb others as the supernet
+    /// lookups do, on random lists of nested, equal and unrelated ranges of both families.
+    #[test]
+    fn pairwise_covers_agree_with_the_supernets() {
+        let nets: Vec<IpNet> = [
+            "0.0.0.0/0",
+            "10.0.0.0/8",
+            "10.1.0.0/16",
+            "10.1.2.0/24",
+            "10.1.2.3/32",
+            "10.2.0.0/16",
+            "::/0",
+            "fd00::/8",
+        ]
+        .iter()
+        .map(|n| n.parse().unwrap())
+        .collect();
+        let ports = [
+            PortSet::All,
+            PortSet::from_ranges(vec![PortRange {
+                proto: Proto::Tcp,
+                first: 1,
+                last: 1000,
+            }]),
+            PortSet::from_ranges(vec![PortRange {
+                proto: Proto::Tcp,
+                first: 443,
+                last: 443,
+            }]),
+            PortSet::from_ranges(vec![PortRange {
+                proto: Proto::Udp,
+                first: 443,
+                last: 443,
+            }]),
+        ];
+        let mut next = crate::ir::draws(5);
+        for _ in 0..3000 {
+            let list: Vec<(IpNet, &PortSet, usize)> = (0..1 + next(PAIRWISE_UP_TO))
+                .map(|i| (nets[next(nets.len())], &ports[next(ports.len())], i))
+                .collect();
+            assert_eq!(covers_pairwise(&list), covers_indexed(&list));
+        }
     }
 
     #[test]

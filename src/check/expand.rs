@@ -146,14 +146,17 @@ pub(super) struct Checker<'a> {
     /// Calls without arguments already expanded, by context: they are expanded once and
     /// shared, with the origin of each use.
     memo: HashMap<MemoKey<'a>, Memo>,
+    /// The namespaces of memoised calls, numbered for [`MemoKey`].
+    memo_namespaces: HashMap<String, usize>,
     /// Diagnostics reported so far (code, place, message), each reported once.
     reported: HashSet<(Code, Option<Span>, String)>,
 }
 
 /// What a call without arguments depends on besides the definition: the definition it is
 /// called from (plain `dns` inside `strict-dns` is not plain DNS), the namespace of
-/// `pods{...}`, and whether it counts as used (`Checker::marking`).
-type MemoKey<'a> = (&'a str, Option<&'a str>, Option<String>, bool);
+/// `pods{...}` (numbered in `Checker::memo_namespaces`), and whether it counts as used
+/// (`Checker::marking`).
+type MemoKey<'a> = (&'a str, Option<&'a str>, Option<usize>, bool);
 
 /// A shared expansion: its value (`None`: it failed, and said why), how many levels deep it
 /// went, and the DNS forms it used.
@@ -188,6 +191,7 @@ impl<'a> Checker<'a> {
             budget: EXPANSION_STEPS,
             exhausted: false,
             memo: HashMap::new(),
+            memo_namespaces: HashMap::new(),
             reported: HashSet::new(),
         }
     }
@@ -990,7 +994,7 @@ impl<'a> Checker<'a> {
             return None;
         };
         // DNS visibility marker: `strict-dns` (whose body expands `dns`) versus plain `dns`.
-        if self.marking {
+        if self.marking && !self.used.contains(def.name.node.as_str()) {
             self.used.insert(def.name.node.clone());
         }
         match def.name.node.as_str() {
@@ -1025,10 +1029,18 @@ impl<'a> Checker<'a> {
             return self.expand_call(def, args, env, ns, origin, call_span);
         }
         // A call without arguments depends only on its context: expand it once and share it.
+        let ns_number = ns.map(|ns| match self.memo_namespaces.get(ns) {
+            Some(n) => *n,
+            None => {
+                let n = self.memo_namespaces.len();
+                self.memo_namespaces.insert(ns.to_owned(), n);
+                n
+            }
+        });
         let key: MemoKey<'a> = (
             def.name.node.as_str(),
             self.stack.last().copied(),
-            ns.map(str::to_owned),
+            ns_number,
             self.marking,
         );
         if let Some(m) = self.memo.get(&key).cloned() {
@@ -1309,6 +1321,8 @@ impl<'a> Checker<'a> {
                 None => ok = false,
             }
         }
+        // Held for the whole build: no room for more.
+        out.shrink_to_fit();
         ok.then_some(out)
     }
 

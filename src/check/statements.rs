@@ -30,20 +30,24 @@ use crate::syntax::ast;
 /// generates (`payments-api-egress`, `default-deny-egress`; the namespace is `""` for a
 /// guardrail), with the statement that claimed each.
 #[derive(Default)]
-struct Claims(BTreeMap<(String, String), Span>);
+struct Claims(HashMap<String, HashMap<String, Span>>);
 
 impl Claims {
     /// Claims `object` in `ns` for the statement at `span`; `false`, with E0203, when another
-    /// statement has it already.
+    /// statement has it already. `what` names the statement, for the message.
     fn claim(
         &mut self,
         diags: &mut Diagnostics,
         ns: &str,
         object: String,
         span: Span,
-        what: &str,
+        what: impl FnOnce() -> String,
     ) -> bool {
-        if let Some(first) = self.0.get(&(ns.to_owned(), object.clone())) {
+        let objects = match self.0.get_mut(ns) {
+            Some(objects) => objects,
+            None => self.0.entry(ns.to_owned()).or_default(),
+        };
+        if let Some(first) = objects.get(&object) {
             // A cluster-scoped object (a cluster, host or reserved statement) has no namespace.
             let place = if ns.is_empty() {
                 String::new()
@@ -54,7 +58,7 @@ impl Claims {
                 Diagnostic::new(
                     Code::E0203,
                     span,
-                    format!("{what}{place} is declared twice"),
+                    format!("{}{place} is declared twice", what()),
                 )
                 .label("declared again here")
                 .secondary(*first, "first declared here")
@@ -63,7 +67,7 @@ impl Claims {
             );
             return false;
         }
-        self.0.insert((ns.to_owned(), object), span);
+        objects.insert(object, span);
         true
     }
 }
@@ -138,7 +142,7 @@ pub(super) fn check<'a>(
                         &ns,
                         "default-deny-egress".into(),
                         *span,
-                        "`default deny`",
+                        || "`default deny`".to_owned(),
                     ) {
                         program.default_denies.push(DefaultDeny {
                             namespace: ns,
@@ -202,13 +206,9 @@ fn workload(
     };
     let (allow, deny, strict_dns) = allow_list(checker, &w.allow, &w.deny, Some(&ns));
     let object = format!("{}-egress", w.name.node);
-    let fresh = claims.claim(
-        &mut checker.diags,
-        &ns,
-        object,
-        w.name.span,
-        &format!("{what} `{}`", w.name.node),
-    );
+    let fresh = claims.claim(&mut checker.diags, &ns, object, w.name.span, || {
+        format!("{what} `{}`", w.name.node)
+    });
     if let (true, true, Some(selector), Some(allow), Some(deny)) =
         (name_ok, fresh, selector, allow, deny)
     {
@@ -412,7 +412,7 @@ fn cluster(
         "",
         c.name.node.clone(),
         c.name.span,
-        &format!("{what} `{}`", c.name.node),
+        || format!("{what} `{}`", c.name.node),
     );
     let subject = subject(checker, c);
     match &c.allow {
@@ -492,7 +492,7 @@ fn host(checker: &mut Checker<'_>, claims: &mut Claims, program: &mut Program, h
         "",
         h.name.node.clone(),
         h.name.span,
-        &format!("host statement `{}`", h.name.node),
+        || format!("host statement `{}`", h.name.node),
     );
     let nodes = match &h.selector {
         Some(s) => checker.selector(s),
@@ -590,7 +590,7 @@ fn reserved(
         "",
         name.clone(),
         r.identity.span,
-        &format!("reserved statement `{name}`"),
+        || format!("reserved statement `{name}`"),
     );
     let (allow, deny, strict_dns) = allow_list(checker, &r.allow, &r.deny, None);
     if let (true, Some(identity), Some(allow), Some(deny)) = (fresh, identity, allow, deny) {

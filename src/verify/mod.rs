@@ -19,6 +19,7 @@ pub mod cluster;
 pub mod cursor;
 pub mod expect;
 pub mod labels;
+mod memo;
 pub mod native;
 pub mod ports;
 pub mod reading;

@@ -147,9 +147,6 @@ pub(crate) fn labelled(labels: Labels) -> (String, Labels) {
     (name, extra)
 }
 
-/// Pods inside a peer's selection and just outside it: in a selected namespace with labels
-/// that meet the selector, in another namespace, and with each requirement of the pod selector
-/// (and of a namespace selector) broken once.
 /// A cluster of the mesh that no program names, for pods just outside `cluster = NAME`.
 pub const OTHER_CLUSTER: &str = "egressc-other-cluster";
 
@@ -180,7 +177,17 @@ pub(crate) fn remote_pods(
         .collect()
 }
 
+/// Pods inside a peer's selection and just outside it: in a selected namespace with labels
+/// that meet the selector, in another namespace, and with each requirement of the pod selector
+/// (and of a namespace selector) broken once.
 pub(crate) fn pods(namespace: &NamespaceSel, selector: &LabelSelector, home: &str) -> Vec<Pod> {
+    super::memo::pods(namespace, selector, home, || {
+        edge_pods(namespace, selector, home)
+    })
+}
+
+/// [`pods`], built.
+fn edge_pods(namespace: &NamespaceSel, selector: &LabelSelector, home: &str) -> Vec<Pod> {
     let (ns, ns_labels, ns_broken) = match namespace {
         NamespaceSel::Named(n) => (n.clone(), Labels::new(), Vec::new()),
         NamespaceSel::Any => (ELSEWHERE.to_owned(), Labels::new(), Vec::new()),
@@ -926,13 +933,17 @@ fn probes() -> Seeds {
 /// reading matching addresses cannot decide is skipped (its resolved twin is decided). Sources
 /// whose keys are equal on both sides ([`Scoped::source_key`]) are decided once for all of them.
 pub fn compare_scoped(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Comparison {
-    super::texts::verdicts_only(|| compare_verdicts(want, got, limit, Grouping::ByKey))
+    super::texts::verdicts_only(|| {
+        super::memo::remembering(|| compare_verdicts(want, got, limit, Grouping::ByKey))
+    })
 }
 
 /// [`compare_scoped`] deciding every source on its own, whatever its key: the comparison that
 /// deciding one source per key is held equal to (`tests/scoped_groups.rs`).
 pub fn compare_each_source(want: &dyn Scoped, got: &dyn Scoped, limit: usize) -> Comparison {
-    super::texts::verdicts_only(|| compare_verdicts(want, got, limit, Grouping::EachSource))
+    super::texts::verdicts_only(|| {
+        super::memo::remembering(|| compare_verdicts(want, got, limit, Grouping::EachSource))
+    })
 }
 
 /// Whether sources with equal keys are decided once for all of them.

@@ -4,7 +4,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 use super::selector::namespace_labels;
-use super::{Action, CalicoEvaluator, Entity, NetworkSet, Policy, Rule, TierDefault};
+use super::{Action, CalicoEvaluator, Entity, NetworkSet, Policy, Rule, Tier, TierDefault};
 use crate::verify::closest::{Closest, Hit, Miss, Near};
 use crate::verify::ports::{PortRange, Protocol};
 use crate::verify::texts::text;
@@ -424,24 +424,63 @@ pub(super) fn source_key(r: &Rule, policy: &Policy, sets: &[NetworkSet], source:
     usize::from(entity_matches(&r.source, &Destination::Pod(source.clone()), policy, sets).key())
 }
 
-impl CalicoEvaluator {
-    /// The rules of the policies that select `src`, tier by tier.
-    fn applying_rules<'a>(&'a self, src: &'a Pod) -> impl Iterator<Item = (&'a Policy, &'a Rule)> {
-        self.tiers
-            .tiers
-            .iter()
-            .flat_map(move |t| t.policies.iter().filter(move |p| p.selects(src)))
-            .flat_map(|p| p.rules.iter().map(move |r| (p, r)))
-    }
+/// Tiers with some of their policies: the tier, and the policies to read of it, in its order.
+type Held<'a, P> = (&'a Tier, P);
+
+/// The rules of the policies of `tiers` that select `src`, tier by tier.
+fn applying_rules<'a, P: Iterator<Item = &'a Policy>>(
+    tiers: impl Iterator<Item = Held<'a, P>>,
+    src: &Pod,
+) -> impl Iterator<Item = (&'a Policy, &'a Rule)> {
+    tiers
+        .flat_map(move |(_, policies)| policies.filter(move |p| p.selects(src)))
+        .flat_map(|p| p.rules.iter().map(move |r| (p, r)))
 }
 
 impl CalicoEvaluator {
-    /// The failsafe port a flow from a host endpoint goes to, if it does.
-    fn failsafe(&self, flow: &Flow) -> Option<(&'static str, u16)> {
-        super::failsafe_ports(self.tiers.enterprise)
-            .iter()
-            .find(|&&(proto, port)| flow.proto == proto && flow.port == port)
-            .map(|&(proto, port)| (proto.as_str(), port))
+    /// Every tier with all its policies.
+    fn held(&self) -> impl Iterator<Item = Held<'_, std::slice::Iter<'_, Policy>>> {
+        self.tiers.tiers.iter().map(|t| (t, t.policies.iter()))
+    }
+}
+
+/// The failsafe port a flow from a host endpoint goes to, if it does.
+fn failsafe(enterprise: bool, flow: &Flow) -> Option<(&'static str, u16)> {
+    super::failsafe_ports(enterprise)
+        .iter()
+        .find(|&&(proto, port)| flow.proto == proto && flow.port == port)
+        .map(|&(proto, port)| (proto.as_str(), port))
+}
+
+/// Some policies of each tier of a stream, borrowed: what decides the flows of one source
+/// ([`super::scope::Scope`]), as a [`CalicoEvaluator`] holding just them decides them.
+pub(super) struct Selected<'a> {
+    pub tiers: Vec<(&'a Tier, Vec<&'a Policy>)>,
+    pub sets: &'a [NetworkSet],
+    pub enterprise: bool,
+}
+
+impl<'a> Selected<'a> {
+    fn held(
+        &self,
+    ) -> impl Iterator<Item = Held<'a, std::iter::Copied<std::slice::Iter<'_, &'a Policy>>>> {
+        self.tiers.iter().map(|(t, ps)| (*t, ps.iter().copied()))
+    }
+}
+
+impl Split for Selected<'_> {
+    fn destination_key(&self, flow: &Flow, key: &mut Vec<u8>) {
+        destination_key(self.held(), self.sets, flow, key);
+    }
+
+    fn port_key(&self, flow: &Flow, key: &mut Vec<u8>) {
+        port_key(self.held(), flow, key);
+    }
+}
+
+impl Evaluator for Selected<'_> {
+    fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable> {
+        decide(self.held(), self.sets, self.enterprise, flow)
     }
 }
 
@@ -462,152 +501,176 @@ impl Outcome {
 /// are each rule's destination match and each rule's port match.
 impl Split for CalicoEvaluator {
     fn destination_key(&self, flow: &Flow, key: &mut Vec<u8>) {
-        for (p, r) in self.applying_rules(&flow.source) {
-            key.push(destination_matches(r, p, flow, &self.tiers.sets).key());
-        }
+        destination_key(self.held(), &self.tiers.sets, flow, key);
     }
 
     fn port_key(&self, flow: &Flow, key: &mut Vec<u8>) {
-        for (_, r) in self.applying_rules(&flow.source) {
-            key.push(u8::from(ports_match(r, flow).is_ok()));
-        }
+        port_key(self.held(), flow, key);
+    }
+}
+
+fn destination_key<'a, P: Iterator<Item = &'a Policy>>(
+    tiers: impl Iterator<Item = Held<'a, P>>,
+    sets: &[NetworkSet],
+    flow: &Flow,
+    key: &mut Vec<u8>,
+) {
+    for (p, r) in applying_rules(tiers, &flow.source) {
+        key.push(destination_matches(r, p, flow, sets).key());
+    }
+}
+
+fn port_key<'a, P: Iterator<Item = &'a Policy>>(
+    tiers: impl Iterator<Item = Held<'a, P>>,
+    flow: &Flow,
+    key: &mut Vec<u8>,
+) {
+    for (_, r) in applying_rules(tiers, &flow.source) {
+        key.push(u8::from(ports_match(r, flow).is_ok()));
     }
 }
 
 impl Evaluator for CalicoEvaluator {
     fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable> {
-        let src = &flow.source;
-        if src.host
-            && let Some((proto, port)) = self.failsafe(flow)
-        {
-            return Ok(Decision::by_rule(
-                true,
-                "failsafe".to_owned(),
-                text!(
-                    "{port}/{proto} is an outbound failsafe port, open on every host endpoint whatever the policy"
-                ),
-            ));
+        decide(self.held(), &self.tiers.sets, self.tiers.enterprise, flow)
+    }
+}
+
+/// The decision of `tiers` (each with the policies to read of it) on `flow`.
+fn decide<'a, P: Iterator<Item = &'a Policy>>(
+    tiers: impl Iterator<Item = Held<'a, P>>,
+    sets: &[NetworkSet],
+    enterprise: bool,
+    flow: &Flow,
+) -> Result<Decision, Undecidable> {
+    let src = &flow.source;
+    if src.host
+        && let Some((proto, port)) = failsafe(enterprise, flow)
+    {
+        return Ok(Decision::by_rule(
+            true,
+            "failsafe".to_owned(),
+            text!(
+                "{port}/{proto} is an outbound failsafe port, open on every host endpoint whatever the policy"
+            ),
+        ));
+    }
+    let mut passed: Vec<String> = Vec::new();
+    let mut closest = Closest::default();
+    for (tier, policies) in tiers {
+        let applying: Vec<&Policy> = policies.filter(|p| p.selects(src)).collect();
+        // §tiers "Policy endpoint matching across tiers": a tier none of whose policies
+        // selects the endpoint is skipped, its end-of-tier action included.
+        if applying.is_empty() {
+            continue;
         }
-        let mut passed: Vec<String> = Vec::new();
-        let mut closest = Closest::default();
-        for tier in &self.tiers.tiers {
-            let applying: Vec<&Policy> = tier.policies.iter().filter(|p| p.selects(src)).collect();
-            // §tiers "Policy endpoint matching across tiers": a tier none of whose policies
-            // selects the endpoint is skipped, its end-of-tier action included.
-            if applying.is_empty() {
-                continue;
-            }
-            let mut pass: Option<String> = None;
-            'policies: for p in &applying {
-                for (i, r) in p.rules.iter().enumerate() {
-                    let why = match rule_hit(r, p, flow, &self.tiers.sets) {
-                        Hit::Match(why) => why,
-                        Hit::Miss(miss) => {
-                            if r.action == Action::Allow {
-                                closest.offer_with(miss.near, || {
-                                    text!("{}: {}", p.rule_id(i), miss.why)
-                                });
-                            }
-                            continue;
+        let mut pass: Option<String> = None;
+        'policies: for p in &applying {
+            for (i, r) in p.rules.iter().enumerate() {
+                let why = match rule_hit(r, p, flow, sets) {
+                    Hit::Match(why) => why,
+                    Hit::Miss(miss) => {
+                        if r.action == Action::Allow {
+                            closest
+                                .offer_with(miss.near, || text!("{}: {}", p.rule_id(i), miss.why));
                         }
-                        // A Log rule goes on either way; any other action makes the verdict
-                        // depend on the address.
-                        Hit::NeedsAddress if r.action == Action::Log => continue,
-                        Hit::NeedsAddress => return Err(flow.needs_address()),
-                    };
-                    // §np Rule: Allow and Deny are final, Log goes on with the next rule;
-                    // §tier: Pass goes on with the next tier that applies to the endpoint.
-                    match r.action {
-                        Action::Log => {}
-                        Action::Allow => {
-                            return Ok(Decision::by_rule(
-                                true,
-                                p.rule_id(i),
-                                text!("Allow in tier {}: {why}", tier.name),
-                            ));
-                        }
-                        Action::Deny => {
-                            let closest = closest.into_why().unwrap_or_else(|| {
-                                text!(
-                                    "no Allow rule was reached: the Deny rule {} decided first",
-                                    p.rule_id(i)
-                                )
-                            });
-                            return Ok(Decision {
-                                closest: Some(closest),
-                                ..Decision::by_rule(
-                                    false,
-                                    p.rule_id(i),
-                                    text!("Deny in tier {}: {why}", tier.name),
-                                )
-                            });
-                        }
-                        Action::Pass => {
-                            pass = Some(text!(
-                                "tier {} passed it ({} Pass: {why})",
-                                tier.name,
+                        continue;
+                    }
+                    // A Log rule goes on either way; any other action makes the verdict
+                    // depend on the address.
+                    Hit::NeedsAddress if r.action == Action::Log => continue,
+                    Hit::NeedsAddress => return Err(flow.needs_address()),
+                };
+                // §np Rule: Allow and Deny are final, Log goes on with the next rule;
+                // §tier: Pass goes on with the next tier that applies to the endpoint.
+                match r.action {
+                    Action::Log => {}
+                    Action::Allow => {
+                        return Ok(Decision::by_rule(
+                            true,
+                            p.rule_id(i),
+                            text!("Allow in tier {}: {why}", tier.name),
+                        ));
+                    }
+                    Action::Deny => {
+                        let closest = closest.into_why().unwrap_or_else(|| {
+                            text!(
+                                "no Allow rule was reached: the Deny rule {} decided first",
                                 p.rule_id(i)
-                            ));
-                            break 'policies;
-                        }
+                            )
+                        });
+                        return Ok(Decision {
+                            closest: Some(closest),
+                            ..Decision::by_rule(
+                                false,
+                                p.rule_id(i),
+                                text!("Deny in tier {}: {why}", tier.name),
+                            )
+                        });
+                    }
+                    Action::Pass => {
+                        pass = Some(text!(
+                            "tier {} passed it ({} Pass: {why})",
+                            tier.name,
+                            p.rule_id(i)
+                        ));
+                        break 'policies;
                     }
                 }
             }
-            if let Some(pass) = pass {
-                passed.push(pass);
-                continue;
-            }
-            match tier.default_action {
-                // §tier: a tier with defaultAction Pass hands what it did not act on to the
-                // next tier.
-                TierDefault::Pass => passed.push(text!(
-                    "tier {} took no action and passed it (defaultAction Pass)",
-                    tier.name
-                )),
-                // §tier/§tiers "Implicit default deny": a tier that applies to the endpoint
-                // and takes no action drops the packet.
-                TierDefault::Deny => {
-                    let closest = closest.into_why().unwrap_or_else(|| {
+        }
+        if let Some(pass) = pass {
+            passed.push(pass);
+            continue;
+        }
+        match tier.default_action {
+            // §tier: a tier with defaultAction Pass hands what it did not act on to the
+            // next tier.
+            TierDefault::Pass => passed.push(text!(
+                "tier {} took no action and passed it (defaultAction Pass)",
+                tier.name
+            )),
+            // §tier/§tiers "Implicit default deny": a tier that applies to the endpoint
+            // and takes no action drops the packet.
+            TierDefault::Deny => {
+                let closest = closest.into_why().unwrap_or_else(|| {
+                    text!(
+                        "no Allow rule of tier {} matched anything like it: its end-of-tier Deny decided",
+                        tier.name
+                    )
+                });
+                return Ok(Decision {
+                    closest: Some(closest),
+                    ..Decision::by_default(
+                        false,
                         text!(
-                            "no Allow rule of tier {} matched anything like it: its end-of-tier Deny decided",
-                            tier.name
-                        )
-                    });
-                    return Ok(Decision {
-                        closest: Some(closest),
-                        ..Decision::by_default(
-                            false,
-                            text!(
-                                "end of tier {}: {} select {src} and no rule acted, so the tier's default action Deny applies",
-                                tier.name,
-                                applying
-                                    .iter()
-                                    .map(|p| p.id())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                        )
-                    });
-                }
+                            "end of tier {}: {} select {src} and no rule acted, so the tier's default action Deny applies",
+                            tier.name,
+                            applying
+                                .iter()
+                                .map(|p| p.id())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                });
             }
         }
-        // §tier: "If the last Tier applying to the endpoint Passes the packet, that endpoint's
-        // Profiles are evaluated"; §tiers "Default endpoint behavior": a Kubernetes workload's
-        // profile allows all egress.
-        let why = if src.host {
-            text!(
-                "no Calico policy with Egress acts on {src}: its automatic host endpoint's profile projectcalico-default-allow allows all egress"
-            )
-        } else if passed.is_empty() {
-            text!(
-                "no Calico policy with Egress selects {src}: its namespace profile allows all egress"
-            )
-        } else {
-            text!(
-                "{}; no later tier selects {src}, so its namespace profile allows all egress",
-                passed.join("; ")
-            )
-        };
-        Ok(Decision::by_default(true, why))
     }
+    // §tier: "If the last Tier applying to the endpoint Passes the packet, that endpoint's
+    // Profiles are evaluated"; §tiers "Default endpoint behavior": a Kubernetes workload's
+    // profile allows all egress.
+    let why = if src.host {
+        text!(
+            "no Calico policy with Egress acts on {src}: its automatic host endpoint's profile projectcalico-default-allow allows all egress"
+        )
+    } else if passed.is_empty() {
+        text!("no Calico policy with Egress selects {src}: its namespace profile allows all egress")
+    } else {
+        text!(
+            "{}; no later tier selects {src}, so its namespace profile allows all egress",
+            passed.join("; ")
+        )
+    };
+    Ok(Decision::by_default(true, why))
 }

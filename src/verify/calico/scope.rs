@@ -5,8 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::decide::Selected;
 use super::selector::Selector;
-use super::{CalicoEvaluator, Entity, NetworkSet, Policy, Rule, Tier, Tiers};
+use super::{Entity, NetworkSet, Policy, Rule, Tier, Tiers};
 use crate::model::{LabelReq, LabelSelector, NamespaceSel, PortRange};
 use crate::verify::ports::Protocol;
 use crate::verify::universe::{self, ELSEWHERE, Scoped, Seeds, Split};
@@ -255,30 +256,24 @@ impl Scoped for Scope<'_> {
 
     fn scope(&self, source: &Pod) -> (Box<dyn Split + '_>, Seeds) {
         let mut s = Seeds::default();
-        let tiers: Vec<Tier> = self
+        let tiers: Vec<(&Tier, Vec<&Policy>)> = self
             .tiers
             .tiers
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let policies: Vec<Policy> =
-                    self.selecting(i, source).map(|(_, p)| p.clone()).collect();
+                let policies: Vec<&Policy> = self.selecting(i, source).map(|(_, p)| p).collect();
                 for p in &policies {
                     s.extend(seeds(p, &self.tiers.sets));
                 }
-                Tier {
-                    name: t.name.clone(),
-                    order: t.order,
-                    default_action: t.default_action,
-                    policies,
-                }
+                (t, policies)
             })
             .collect();
-        let tiers = Tiers {
+        let selected = Selected {
             tiers,
-            sets: self.tiers.sets.clone(),
+            sets: &self.tiers.sets,
             enterprise: self.tiers.enterprise,
         };
-        (Box::new(CalicoEvaluator::new(tiers)), s)
+        (Box::new(selected), s)
     }
 }

@@ -502,11 +502,32 @@ impl CiliumEvaluator {
 impl CiliumEvaluator {
     /// The policies whose endpoint selector selects `src`.
     fn selecting(&self, src: &Pod) -> Vec<&Spec> {
-        self.policies
-            .0
-            .iter()
-            .filter(|s| s.subject.matches(src))
-            .collect()
+        selecting(self.policies.0.iter(), src)
+    }
+}
+
+/// The rule sets of `specs` whose endpoint selector selects `src`.
+fn selecting<'a>(specs: impl Iterator<Item = &'a Spec>, src: &Pod) -> Vec<&'a Spec> {
+    specs.filter(|s| s.subject.matches(src)).collect()
+}
+
+/// Some rule sets of a stream, borrowed: what decides the flows of one source
+/// ([`super::scope::Scope`]), as a [`CiliumEvaluator`] holding just them decides them.
+pub(super) struct Selected<'a>(pub Vec<&'a Spec>);
+
+impl Split for Selected<'_> {
+    fn destination_key(&self, flow: &Flow, key: &mut Vec<u8>) {
+        destination_key(&selecting(self.0.iter().copied(), &flow.source), flow, key);
+    }
+
+    fn port_key(&self, flow: &Flow, key: &mut Vec<u8>) {
+        port_key(&selecting(self.0.iter().copied(), &flow.source), flow, key);
+    }
+}
+
+impl Evaluator for Selected<'_> {
+    fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable> {
+        decide(&selecting(self.0.iter().copied(), &flow.source), flow)
     }
 }
 
@@ -549,123 +570,136 @@ impl Rule {
 /// which of its entries with HTTP rules take the port, where the request decides).
 impl Split for CiliumEvaluator {
     fn destination_key(&self, flow: &Flow, key: &mut Vec<u8>) {
-        let selecting = self.selecting(&flow.source);
-        let no_dns = no_dns();
-        let dns = |name: &str| Self::dns_sees(&selecting, &flow.source, name);
-        for s in &selecting {
-            for r in &s.deny {
-                r.destination_key(&flow.destination, &flow.source, &no_dns, key);
-            }
-            for r in &s.egress {
-                r.destination_key(&flow.destination, &flow.source, &dns, key);
-            }
-        }
+        destination_key(&self.selecting(&flow.source), flow, key);
     }
 
     fn port_key(&self, flow: &Flow, key: &mut Vec<u8>) {
-        for s in self.selecting(&flow.source) {
-            for r in s.deny.iter().chain(&s.egress) {
-                key.push(u8::from(r.ports_hit(flow).is_ok()));
-                // Which entries with HTTP rules take the port: the request decides there.
-                for pr in r
-                    .ports
-                    .iter()
-                    .filter(|pr| pr.http.is_some() || pr.server_names.is_some() || pr.dns.is_some())
-                {
-                    key.push(u8::from(
-                        pr.ports.iter().any(|p| p.matches(flow.proto, flow.port)),
-                    ));
-                }
-            }
-        }
+        port_key(&self.selecting(&flow.source), flow, key);
     }
 }
 
 impl Evaluator for CiliumEvaluator {
     fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable> {
-        let src = &flow.source;
-        let selecting = self.selecting(src);
+        decide(&self.selecting(&flow.source), flow)
+    }
+}
 
-        // [deny] "Deny policies take precedence over allow policies, regardless of whether they
-        // are a Cilium Network Policy, a Clusterwide Cilium Network Policy or even a Kubernetes
-        // Network Policy"; a deny applies whatever the default mode.
-        let (deny, deny_unknown) = Self::denied(&selecting, flow);
-        if let Some((rule, why)) = deny {
-            return Ok(Decision::by_rule(
-                false,
-                rule,
-                text!("{why}: egressDeny wins over every allow"),
-            ));
+/// [`Split::destination_key`] of the rule sets selecting the flow's source.
+fn destination_key(selecting: &[&Spec], flow: &Flow, key: &mut Vec<u8>) {
+    let no_dns = no_dns();
+    let dns = |name: &str| CiliumEvaluator::dns_sees(selecting, &flow.source, name);
+    for s in selecting {
+        for r in &s.deny {
+            r.destination_key(&flow.destination, &flow.source, &no_dns, key);
         }
-
-        // [intro] an endpoint not in egress default deny may send anything not denied.
-        let isolating: Vec<&Spec> = selecting.iter().copied().filter(|s| s.isolates()).collect();
-        if isolating.is_empty() {
-            if deny_unknown {
-                return Err(flow.needs_address());
-            }
-            let why = if !texts::on() {
-                String::new()
-            } else if selecting.is_empty() {
-                format!("no policy selects {src}: its egress is not isolated")
-            } else {
-                let names: Vec<String> = selecting
-                    .iter()
-                    .map(|s| {
-                        if s.default_deny == Some(false) {
-                            format!("{} (enableDefaultDeny.egress: false)", s.object)
-                        } else {
-                            format!("{} (no egress rules)", s.object)
-                        }
-                    })
-                    .collect();
-                format!(
-                    "{src} is not in egress default deny: it is selected only by {}, and no egressDeny matches",
-                    names.join(", ")
-                )
-            };
-            return Ok(Decision::by_default(true, why));
+        for r in &s.egress {
+            r.destination_key(&flow.destination, &flow.source, &dns, key);
         }
+    }
+}
 
-        // [intro] "Rule Basics": in default deny, traffic is allowed if any egress rule of any
-        // policy selecting the endpoint allows it (a union), whether or not that policy itself
-        // enables default deny.
-        let dns = |name: &str| Self::dns_sees(&selecting, src, name);
-        let mut allow_unknown = false;
-        let mut closest = Closest::default();
-        for s in &selecting {
-            for (i, r) in s.egress.iter().enumerate() {
-                match r.check(flow, &dns) {
-                    Hit::Match(why) => {
-                        if deny_unknown {
-                            return Err(flow.needs_address());
-                        }
-                        return Ok(Decision::by_rule(true, s.rule_name("egress", i), why));
-                    }
-                    Hit::NeedsAddress => allow_unknown = true,
-                    Hit::Miss(m) => closest.offer(Miss {
-                        why: text!("{}: {}", s.rule_name("egress", i), m.why),
-                        ..m
-                    }),
-                }
+/// [`Split::port_key`] of the rule sets selecting the flow's source.
+fn port_key(selecting: &[&Spec], flow: &Flow, key: &mut Vec<u8>) {
+    for s in selecting {
+        for r in s.deny.iter().chain(&s.egress) {
+            key.push(u8::from(r.ports_hit(flow).is_ok()));
+            // Which entries with HTTP rules take the port: the request decides there.
+            for pr in r
+                .ports
+                .iter()
+                .filter(|pr| pr.http.is_some() || pr.server_names.is_some() || pr.dns.is_some())
+            {
+                key.push(u8::from(
+                    pr.ports.iter().any(|p| p.matches(flow.proto, flow.port)),
+                ));
             }
         }
-        if allow_unknown {
+    }
+}
+
+/// The decision of the rule sets selecting the flow's source.
+fn decide(selecting: &[&Spec], flow: &Flow) -> Result<Decision, Undecidable> {
+    let src = &flow.source;
+
+    // [deny] "Deny policies take precedence over allow policies, regardless of whether they
+    // are a Cilium Network Policy, a Clusterwide Cilium Network Policy or even a Kubernetes
+    // Network Policy"; a deny applies whatever the default mode.
+    let (deny, deny_unknown) = CiliumEvaluator::denied(selecting, flow);
+    if let Some((rule, why)) = deny {
+        return Ok(Decision::by_rule(
+            false,
+            rule,
+            text!("{why}: egressDeny wins over every allow"),
+        ));
+    }
+
+    // [intro] an endpoint not in egress default deny may send anything not denied.
+    let isolating: Vec<&Spec> = selecting.iter().copied().filter(|s| s.isolates()).collect();
+    if isolating.is_empty() {
+        if deny_unknown {
             return Err(flow.needs_address());
         }
-        Ok(Decision {
-            closest: closest.into_why(),
-            ..Decision::by_default(
-                false,
-                text!(
-                    "{src} is in egress default deny (by {}) and no egress rule allows it",
-                    isolating
-                        .iter()
-                        .map(|s| s.object.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+        let why = if !texts::on() {
+            String::new()
+        } else if selecting.is_empty() {
+            format!("no policy selects {src}: its egress is not isolated")
+        } else {
+            let names: Vec<String> = selecting
+                .iter()
+                .map(|s| {
+                    if s.default_deny == Some(false) {
+                        format!("{} (enableDefaultDeny.egress: false)", s.object)
+                    } else {
+                        format!("{} (no egress rules)", s.object)
+                    }
+                })
+                .collect();
+            format!(
+                "{src} is not in egress default deny: it is selected only by {}, and no egressDeny matches",
+                names.join(", ")
             )
-        })
+        };
+        return Ok(Decision::by_default(true, why));
     }
+
+    // [intro] "Rule Basics": in default deny, traffic is allowed if any egress rule of any
+    // policy selecting the endpoint allows it (a union), whether or not that policy itself
+    // enables default deny.
+    let dns = |name: &str| CiliumEvaluator::dns_sees(selecting, src, name);
+    let mut allow_unknown = false;
+    let mut closest = Closest::default();
+    for s in selecting {
+        for (i, r) in s.egress.iter().enumerate() {
+            match r.check(flow, &dns) {
+                Hit::Match(why) => {
+                    if deny_unknown {
+                        return Err(flow.needs_address());
+                    }
+                    return Ok(Decision::by_rule(true, s.rule_name("egress", i), why));
+                }
+                Hit::NeedsAddress => allow_unknown = true,
+                Hit::Miss(m) => closest.offer(Miss {
+                    why: text!("{}: {}", s.rule_name("egress", i), m.why),
+                    ..m
+                }),
+            }
+        }
+    }
+    if allow_unknown {
+        return Err(flow.needs_address());
+    }
+    Ok(Decision {
+        closest: closest.into_why(),
+        ..Decision::by_default(
+            false,
+            text!(
+                "{src} is in egress default deny (by {}) and no egress rule allows it",
+                isolating
+                    .iter()
+                    .map(|s| s.object.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })
 }

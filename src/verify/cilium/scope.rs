@@ -4,8 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::decide::Selected;
 use super::fqdn::Fqdn;
-use super::{CiliumEvaluator, Peers, Policies, Spec};
+use super::{Peers, Policies, Spec};
 use crate::model::{PortRange, Proto};
 use crate::verify::ports::PortMatch;
 use crate::verify::universe::{self, ELSEWHERE, Scoped, Seeds, Split};
@@ -187,11 +188,11 @@ impl Scoped for Scope<'_> {
     }
 
     fn scope(&self, source: &Pod) -> (Box<dyn Split + '_>, Seeds) {
-        let selecting: Vec<Spec> = self.selecting(source).map(|(_, s)| s.clone()).collect();
+        let selecting: Vec<&Spec> = self.selecting(source).map(|(_, s)| s).collect();
         let mut s = Seeds::default();
         for spec in &selecting {
             s.extend(seeds(spec));
         }
-        (Box::new(CiliumEvaluator::new(Policies(selecting))), s)
+        (Box::new(Selected(selecting)), s)
     }
 }

@@ -182,12 +182,30 @@ fn rule_hit(policy: &Policy, rule: &Rule, flow: &Flow) -> Hit {
     )
 }
 
-impl NativeEvaluator {
-    /// The policies that isolate `source` for egress.
-    fn applying<'a>(&'a self, source: &'a Pod) -> impl Iterator<Item = &'a Policy> + 'a {
-        self.policies.0.iter().filter(|p| {
-            p.egress && p.namespace == source.namespace && p.selector.matches_labels(&source.labels)
-        })
+/// Whether `policy` isolates `source` for egress.
+fn applies(policy: &Policy, source: &Pod) -> bool {
+    policy.egress
+        && policy.namespace == source.namespace
+        && policy.selector.matches_labels(&source.labels)
+}
+
+/// Some policies of a stream, borrowed: what decides the flows of one source
+/// ([`super::scope::Scope`]), as a [`NativeEvaluator`] holding just them decides them.
+pub(super) struct Selected<'a>(pub Vec<&'a Policy>);
+
+impl Split for Selected<'_> {
+    fn destination_key(&self, flow: &Flow, key: &mut Vec<u8>) {
+        destination_key(self.0.iter().copied(), flow, key);
+    }
+
+    fn port_key(&self, flow: &Flow, key: &mut Vec<u8>) {
+        port_key(self.0.iter().copied(), flow, key);
+    }
+}
+
+impl Evaluator for Selected<'_> {
+    fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable> {
+        decide(self.0.iter().copied(), flow)
     }
 }
 
@@ -197,79 +215,98 @@ impl NativeEvaluator {
 /// each rule's port match.
 impl Split for NativeEvaluator {
     fn destination_key(&self, flow: &Flow, key: &mut Vec<u8>) {
-        for p in self.applying(&flow.source) {
-            for peer in p.rules.iter().flat_map(|r| &r.to) {
-                key.push(flow_hit(p, peer, flow).key());
-            }
-        }
+        destination_key(self.policies.0.iter(), flow, key);
     }
 
     fn port_key(&self, flow: &Flow, key: &mut Vec<u8>) {
-        for r in self.applying(&flow.source).flat_map(|p| &p.rules) {
-            key.push(u8::from(ports_miss(&r.ports, flow).is_none()));
+        port_key(self.policies.0.iter(), flow, key);
+    }
+}
+
+fn destination_key<'a>(policies: impl Iterator<Item = &'a Policy>, flow: &Flow, key: &mut Vec<u8>) {
+    for p in policies.filter(|p| applies(p, &flow.source)) {
+        for peer in p.rules.iter().flat_map(|r| &r.to) {
+            key.push(flow_hit(p, peer, flow).key());
         }
+    }
+}
+
+fn port_key<'a>(policies: impl Iterator<Item = &'a Policy>, flow: &Flow, key: &mut Vec<u8>) {
+    for r in policies
+        .filter(|p| applies(p, &flow.source))
+        .flat_map(|p| &p.rules)
+    {
+        key.push(u8::from(ports_miss(&r.ports, flow).is_none()));
     }
 }
 
 impl Evaluator for NativeEvaluator {
     fn decide(&self, flow: &Flow) -> Result<Decision, Undecidable> {
-        let source: &Pod = &flow.source;
-        // [concepts] "The two sorts of pod isolation": a pod is isolated for egress when a
-        // NetworkPolicy that selects it has Egress in its policyTypes; policies are
-        // namespaced, so only those of the pod's own namespace can select it.
-        let applying: Vec<&Policy> = self.applying(source).collect();
-        if applying.is_empty() {
-            // [concepts] "The two sorts of pod isolation": a pod that is not isolated for
-            // egress may connect anywhere.
-            return Ok(Decision::by_default(
-                true,
-                text!("no NetworkPolicy with Egress selects the pod"),
-            ));
-        }
-        // [concepts] "The two sorts of pod isolation": policies add up; an isolated pod may
-        // make what the union of the egress rules of the policies applying to it allows ([api]
-        // NetworkPolicySpec, field `egress`: one matching rule in any of them suffices).
-        let mut closest = Closest::default();
-        let mut needs_address = false;
-        for p in &applying {
-            for (i, r) in p.rules.iter().enumerate() {
-                let at = text!("{}/{} spec.egress[{i}]", p.namespace, p.name);
-                match rule_hit(p, r, flow) {
-                    Hit::Match(why) => return Ok(Decision::by_rule(true, at, why)),
-                    Hit::NeedsAddress => needs_address = true,
-                    Hit::Miss(m) => closest.offer(Miss {
-                        why: text!("{at}: {}", m.why),
-                        ..m
-                    }),
-                }
+        decide(self.policies.0.iter(), flow)
+    }
+}
+
+/// The decision of `policies` on `flow`.
+fn decide<'a>(
+    policies: impl Iterator<Item = &'a Policy>,
+    flow: &Flow,
+) -> Result<Decision, Undecidable> {
+    let source: &Pod = &flow.source;
+    // [concepts] "The two sorts of pod isolation": a pod is isolated for egress when a
+    // NetworkPolicy that selects it has Egress in its policyTypes; policies are
+    // namespaced, so only those of the pod's own namespace can select it.
+    let applying: Vec<&Policy> = policies.filter(|p| applies(p, source)).collect();
+    if applying.is_empty() {
+        // [concepts] "The two sorts of pod isolation": a pod that is not isolated for
+        // egress may connect anywhere.
+        return Ok(Decision::by_default(
+            true,
+            text!("no NetworkPolicy with Egress selects the pod"),
+        ));
+    }
+    // [concepts] "The two sorts of pod isolation": policies add up; an isolated pod may
+    // make what the union of the egress rules of the policies applying to it allows ([api]
+    // NetworkPolicySpec, field `egress`: one matching rule in any of them suffices).
+    let mut closest = Closest::default();
+    let mut needs_address = false;
+    for p in &applying {
+        for (i, r) in p.rules.iter().enumerate() {
+            let at = text!("{}/{} spec.egress[{i}]", p.namespace, p.name);
+            match rule_hit(p, r, flow) {
+                Hit::Match(why) => return Ok(Decision::by_rule(true, at, why)),
+                Hit::NeedsAddress => needs_address = true,
+                Hit::Miss(m) => closest.offer(Miss {
+                    why: text!("{at}: {}", m.why),
+                    ..m
+                }),
             }
         }
-        if needs_address {
-            return Err(flow.needs_address());
-        }
-        if !texts::on() {
-            return Ok(Decision::by_default(false, String::new()));
-        }
-        let names: Vec<String> = applying
-            .iter()
-            .map(|p| format!("{}/{}", p.namespace, p.name))
-            .collect();
-        let why = if applying.iter().all(|p| p.rules.is_empty()) {
-            format!(
-                "{} {} the pod for Egress with no egress rules: nothing is allowed",
-                names.join(", "),
-                if names.len() == 1 {
-                    "selects"
-                } else {
-                    "select"
-                }
-            )
-        } else {
-            format!("no egress rule of {} allows it", names.join(", "))
-        };
-        Ok(Decision {
-            closest: closest.into_why(),
-            ..Decision::by_default(false, why)
-        })
     }
+    if needs_address {
+        return Err(flow.needs_address());
+    }
+    if !texts::on() {
+        return Ok(Decision::by_default(false, String::new()));
+    }
+    let names: Vec<String> = applying
+        .iter()
+        .map(|p| format!("{}/{}", p.namespace, p.name))
+        .collect();
+    let why = if applying.iter().all(|p| p.rules.is_empty()) {
+        format!(
+            "{} {} the pod for Egress with no egress rules: nothing is allowed",
+            names.join(", "),
+            if names.len() == 1 {
+                "selects"
+            } else {
+                "select"
+            }
+        )
+    } else {
+        format!("no egress rule of {} allows it", names.join(", "))
+    };
+    Ok(Decision {
+        closest: closest.into_why(),
+        ..Decision::by_default(false, why)
+    })
 }

@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{NativeEvaluator, Peer, Policies, Policy};
+use super::decide::Selected;
+use super::{Peer, Policies, Policy};
 use crate::model::{LabelSelector, NamespaceSel};
 use crate::verify::ports::PortMatch;
 use crate::verify::universe::{self, ELSEWHERE, Scoped, Seeds, Split};
@@ -121,11 +122,11 @@ impl Scoped for Scope<'_> {
     }
 
     fn scope(&self, source: &Pod) -> (Box<dyn Split + '_>, Seeds) {
-        let selecting: Vec<Policy> = self.selecting(source).map(|(_, p)| p.clone()).collect();
+        let selecting: Vec<&Policy> = self.selecting(source).map(|(_, p)| p).collect();
         let mut s = Seeds::default();
         for p in &selecting {
             s.extend(seeds(p));
         }
-        (Box::new(NativeEvaluator::new(Policies(selecting))), s)
+        (Box::new(Selected(selecting)), s)
     }
 }

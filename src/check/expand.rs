@@ -1292,16 +1292,19 @@ impl<'a> Checker<'a> {
     /// own `origin`; a bare port or protocol is E0301. `None` when any item failed, after
     /// reporting every one.
     pub(super) fn dests(&mut self, list: &[ast::Dest], ns: Option<&str>) -> Option<Vec<Dest>> {
-        let mut out = Vec::new();
+        // Each item's destinations, then the list at its length: it is held for the whole build.
+        let mut parts = Vec::with_capacity(list.len());
+        let mut len = 0;
         let mut ok = true;
         for d in list {
             match self.eval(d, &Env::new(), ns, d.span) {
                 Some(Val::Dests(ts)) => {
-                    out.extend(ts.into_iter().map(|t| t.dest));
+                    len += ts.len();
+                    parts.push(ts);
                     // Counted as the list grows: a list of large definitions stops at the
                     // limit, not after holding every copy.
                     if let Some(first) = list.first()
-                        && self.too_many(out.len(), first.span.to(d.span), "this list")
+                        && self.too_many(len, first.span.to(d.span), "this list")
                     {
                         return None;
                     }
@@ -1321,9 +1324,14 @@ impl<'a> Checker<'a> {
                 None => ok = false,
             }
         }
-        // Held for the whole build: no room for more.
-        out.shrink_to_fit();
-        ok.then_some(out)
+        if !ok {
+            return None;
+        }
+        let mut out = Vec::with_capacity(len);
+        for ts in parts {
+            out.extend(ts.into_iter().map(|t| t.dest));
+        }
+        Some(out)
     }
 
     /// A label selector (`{app=web, tier in (a, b)}`), its keys and values checked (E03xx from

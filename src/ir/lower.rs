@@ -188,7 +188,11 @@ pub fn normalise(dests: &[Dest]) -> Vec<Rule> {
     // aggregated.
     let mut kept: Vec<(&Peer, PortSet, Vec<Span>)> = per_peer.into_iter().flatten().collect();
     kept.sort_by(|a, b| a.1.cmp(&b.1));
-    let mut rules: Vec<Rule> = Vec::new();
+    let groups = 1 + kept
+        .windows(2)
+        .filter(|w| matches!(w, [a, b] if a.1 != b.1))
+        .count();
+    let mut rules: Vec<Rule> = Vec::with_capacity(groups.min(kept.len()));
     let mut kept = kept.into_iter().peekable();
     while let Some((peer, ports, spans)) = kept.next() {
         let mut members = vec![(peer, spans)];
@@ -207,9 +211,11 @@ fn rule(ports: PortSet, mut members: Vec<(&Peer, Vec<Span>)>) -> Rule {
     for (_, spans) in &mut members {
         spans.sort();
     }
-    let mut origins: Vec<Span> = members.iter().flat_map(|(_, s)| s).copied().collect();
+    let mut origins: Vec<Span> = Vec::with_capacity(members.iter().map(|(_, s)| s.len()).sum());
+    origins.extend(members.iter().flat_map(|(_, s)| s).copied());
     origins.sort();
     origins.dedup();
+    origins.shrink_to_fit();
     // A peer first written where the rule was needs no entry: `Rule::origin_of` falls back to
     // the rule's first origin.
     let peer_origins = members

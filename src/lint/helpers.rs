@@ -1,9 +1,9 @@
-//! What several lints need: how a workload is named in messages, a destination's ports, whether
+//! What several lints need: how a workload is named in messages, whether
 //! a destination is the cluster DNS, and large numbers written for people.
 
 use crate::check::checked::{Dest, Workload, WorkloadKind};
 use crate::model::{
-    LabelSelector, NAMESPACE_NAME_LABEL, NamespaceSel, Peer, PortSet, Proto, Subject,
+    LabelSelector, NAMESPACE_NAME_LABEL, NamespaceSel, Peer, PortRange, Proto, Subject,
 };
 
 /// `app `payments-api``, `workload `web-tier``: a statement as messages name it.
@@ -14,26 +14,23 @@ pub fn describe(w: &Workload) -> String {
     }
 }
 
-/// The ports of a destination (`None` in the checked program: every port).
-pub fn ports_of(t: &Dest) -> PortSet {
-    match t.ports {
-        None => PortSet::All,
-        Some(r) => PortSet::from_ranges(vec![r]),
-    }
-}
-
 /// Whether a destination is the cluster's DNS server (`server`: `set dns-server`, else the
 /// CoreDNS pods) on UDP 53.
 pub fn is_dns(t: &Dest, server: &[Peer]) -> bool {
-    let ports = ports_of(t);
-    match &t.peer {
+    peer_is_dns(&t.peer, t.ports, server)
+}
+
+/// [`is_dns`] of `peer` on `ports` (`None`: every port).
+fn peer_is_dns(peer: &Peer, ports: Option<PortRange>, server: &[Peer]) -> bool {
+    let port_53 = ports.is_none_or(|r| r.contains(Proto::Udp, 53));
+    match peer {
         p @ (Peer::Pods { .. } | Peer::ServiceAccount { .. } | Peer::Service { .. }) => {
-            p.includes_dns_server(server) && ports.contains(Proto::Udp, 53)
+            p.includes_dns_server(server) && port_53
         }
         // A node-local DNS cache or a resolver reached by address, or on the nodes.
-        Peer::Net(_) | Peer::Nodes(_) => ports.contains(Proto::Udp, 53) && t.ports.is_some(),
+        Peer::Net(_) | Peer::Nodes(_) => port_53 && ports.is_some(),
         // Every destination (everything in the cluster), the cluster DNS included.
-        Peer::Any | Peer::Cluster => ports.contains(Proto::Udp, 53),
+        Peer::Any | Peer::Cluster => port_53,
         // Some HTTP requests are no DNS lookups.
         // Nor are TLS connections.
         // Pods of another cluster are not this cluster's DNS server.
@@ -43,13 +40,7 @@ pub fn is_dns(t: &Dest, server: &[Peer]) -> bool {
         | Peer::Tls { .. }
         | Peer::RemotePods { .. } => false,
         // The lookups of some names are DNS lookups.
-        Peer::Dns { peer, .. } => is_dns(
-            &Dest {
-                peer: (**peer).clone(),
-                ..t.clone()
-            },
-            server,
-        ),
+        Peer::Dns { peer, .. } => peer_is_dns(peer, ports, server),
     }
 }
 

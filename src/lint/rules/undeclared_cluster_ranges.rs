@@ -2,6 +2,8 @@
 //! node ranges are not declared, so targets that match pods and nodes by address may reach
 //! more than the source says.
 
+use std::fmt::Write;
+
 use ipnet::IpNet;
 
 use crate::check::checked::Workload;
@@ -90,20 +92,14 @@ fn link_local(n: &IpNet) -> bool {
 
 fn check(cx: &Context<'_>, w: &Workload, _policy: &Policy, found: &mut Vec<Diagnostic>) {
     let settings = &cx.program.settings;
-    let missing: Vec<&str> = [(POD_CIDRS, "pods"), (NODE_CIDRS, "nodes")]
-        .into_iter()
-        .filter(|(s, _)| s.cidrs(settings).is_empty())
-        .map(|(_, what)| what)
-        .collect();
-    if missing.is_empty() {
-        return;
-    }
-    let what = missing.join(" and ");
-    let keys: Vec<String> = [(POD_CIDRS, "10.244.0.0/16"), (NODE_CIDRS, "10.0.0.0/20")]
-        .into_iter()
-        .filter(|(s, _)| s.cidrs(settings).is_empty())
-        .map(|(s, example)| format!("`set {} = {example}`", s.key))
-        .collect();
+    let undeclared = [(POD_CIDRS, "10.244.0.0/16"), (NODE_CIDRS, "10.0.0.0/20")]
+        .map(|(s, example)| s.cidrs(settings).is_empty().then_some((s.key, example)));
+    let what = match undeclared {
+        [Some(_), Some(_)] => "pods and nodes",
+        [Some(_), None] => "pods",
+        [None, Some(_)] => "nodes",
+        [None, None] => return,
+    };
     let mut ranges = w.allow.iter().filter_map(|t| match &t.peer {
         Peer::Net(n) if !link_local(n) => Some((n, t.origin)),
         _ => None,
@@ -112,6 +108,11 @@ fn check(cx: &Context<'_>, w: &Workload, _policy: &Policy, found: &mut Vec<Diagn
         return;
     };
     let more = ranges.count();
+    let mut help = String::from("declare them: ");
+    for (i, (key, example)) in undeclared.iter().flatten().enumerate() {
+        let and = if i > 0 { " and " } else { "" };
+        let _ = write!(help, "{and}`set {key} = {example}`");
+    }
     let mut d = Diagnostic::new(
         Code::W0116,
         origin,
@@ -124,7 +125,7 @@ fn check(cx: &Context<'_>, w: &Workload, _policy: &Policy, found: &mut Vec<Diagn
         "the cluster's ranges of {what} are not declared, so egressc cannot cut them out of the ranges {} allows (Calico `notNets`, native `except`); Cilium never matches them by address",
         describe(w)
     ))
-    .help(format!("declare them: {}", keys.join(" and ")));
+    .help(help);
     if more > 0 {
         d = d.note(format!("{more} more range(s) of this statement alike"));
     }

@@ -222,17 +222,18 @@ fn stdlib_groups(dests: &BTreeSet<&Dest>, strict_dns: bool, sets: &[Set]) -> Vec
     }
     let has = |d: &Dest| dests.contains(d);
     let d = |peer: Peer, ports: Option<PortRange>| Dest { peer, ports };
+    let dns_pods = kube_dns();
     // dns: the cluster DNS pods on UDP and TCP 53.
     let dns = [
         d(
-            kube_dns(),
+            dns_pods.clone(),
             Some(PortRange {
                 proto: Proto::Udp,
                 first: 53,
                 last: 53,
             }),
         ),
-        d(kube_dns(), tcp(53)),
+        d(dns_pods.clone(), tcp(53)),
     ];
     if dns.iter().all(has) {
         out.push(Group {
@@ -280,7 +281,7 @@ fn stdlib_groups(dests: &BTreeSet<&Dest>, strict_dns: bool, sets: &[Set]) -> Vec
                 members: vec![(*dest).clone()],
                 text: format!("https({h})"),
             }),
-            p if *p == kube_dns() => out.push(Group {
+            p if *p == dns_pods => out.push(Group {
                 members: vec![(*dest).clone()],
                 text: format!("kube-dns{}", suffix(dest.ports)),
             }),
@@ -410,8 +411,9 @@ fn definitions(program: &Program, names: &Names) -> BTreeMap<Peer, String> {
     let mut taken: BTreeSet<String> = STDLIB.iter().map(|s| (*s).to_owned()).collect();
     taken.extend(program.sets.iter().map(|s| s.name.clone()));
     let mut out = BTreeMap::new();
+    let dns_pods = kube_dns();
     for (p, n) in uses {
-        if n < DEFINE_AFTER || *p == kube_dns() {
+        if n < DEFINE_AFTER || *p == dns_pods {
             continue;
         }
         let Peer::Pods { selector: s, .. } = p else {

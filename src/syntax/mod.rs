@@ -24,25 +24,84 @@ pub(crate) use parser::Rule;
 /// parser, which recurses once per level, sees the text.
 pub fn parse(file: FileId, text: &str) -> (Option<ast::File>, Diagnostics) {
     let mut diags = Diagnostics::new();
-    match pairs(file, text) {
-        Ok(pairs) => {
-            let ast = pairs_to_ast::file(file, text, pairs, &mut diags);
-            if ast.items.is_empty() && !diags.has_errors() {
-                diags.push(
-                    Diagnostic::new(
-                        Code::E0104,
-                        Span::new(file, 0, 0),
-                        "file holds no statements",
-                    )
-                    .label("nothing to compile here")
-                    .help("start with `namespace NAME`, then an `app NAME -> dns, ...` statement"),
-                );
+    let ast = match statements(file, text, &mut diags) {
+        Some(items) => ast::File { id: file, items },
+        // A file that does not parse statement by statement is parsed whole, for its error.
+        None => {
+            diags = Diagnostics::new();
+            match pairs(file, text) {
+                Ok(pairs) => pairs_to_ast::file(file, text, pairs, &mut diags),
+                Err(d) => {
+                    diags.push(d);
+                    return (None, diags);
+                }
             }
-            (Some(ast), diags)
         }
-        Err(d) => {
-            diags.push(d);
-            (None, diags)
+    };
+    if ast.items.is_empty() && !diags.has_errors() {
+        diags.push(
+            Diagnostic::new(
+                Code::E0104,
+                Span::new(file, 0, 0),
+                "file holds no statements",
+            )
+            .label("nothing to compile here")
+            .help("start with `namespace NAME`, then an `app NAME -> dns, ...` statement"),
+        );
+    }
+    (Some(ast), diags)
+}
+
+/// The statements of a file that parses, each parsed by pest on its own and turned into its
+/// syntax tree before the next is parsed, so that the pairs of only one statement are held at
+/// a time; `None` when a statement does not parse (nor the text between two statements), or
+/// brackets nest too deep.
+///
+/// This is the grammar's `file` rule: statements separated by line breaks, with blanks and
+/// comments anywhere between them. Each statement is parsed from the text that runs from its
+/// start to the end of the file, so that what follows it is what the parse of the whole file
+/// would see: the statements and their trees are the same.
+fn statements(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Vec<ast::Item>> {
+    use pest::Parser as _;
+    if nesting::check(file, text).is_some() {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let mut items = Vec::new();
+    let mut pos = skip_lines(bytes, 0).0;
+    while pos < bytes.len() {
+        let rest = text.get(pos..)?;
+        let pair = parser::EgressParser::parse(Rule::statement, rest)
+            .ok()?
+            .next()?;
+        let end = pos + pair.as_span().end();
+        items.extend(pairs_to_ast::statement_at(file, text, pos, pair, diags));
+        let (next, broken) = skip_lines(bytes, end);
+        if next < bytes.len() && !broken {
+            return None;
+        }
+        pos = next;
+    }
+    Some(items)
+}
+
+/// The first position from `pos` past blanks, comments and line breaks, and whether a line
+/// break was among them.
+fn skip_lines(bytes: &[u8], mut pos: usize) -> (usize, bool) {
+    let mut broken = false;
+    loop {
+        match bytes.get(pos) {
+            Some(b' ' | b'\t') => pos += 1,
+            Some(b'\n' | b'\r') => {
+                broken = true;
+                pos += 1;
+            }
+            Some(b'#') => {
+                while !matches!(bytes.get(pos), None | Some(b'\n' | b'\r')) {
+                    pos += 1;
+                }
+            }
+            _ => return (pos, broken),
         }
     }
 }

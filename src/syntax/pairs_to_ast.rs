@@ -13,13 +13,16 @@ use crate::source::{FileId, Span, Spanned};
 struct Cx<'a> {
     file: FileId,
     text: &'a str,
+    /// Where the text the pairs were parsed from starts in `text` (a statement parsed on its
+    /// own, [`statement_at`]): pairs' positions are relative to it.
+    base: usize,
     diags: &'a mut Diagnostics,
 }
 
 impl Cx<'_> {
     fn span(&self, p: &Pair<'_, Rule>) -> Span {
         let s = p.as_span();
-        Span::new(self.file, s.start(), s.end())
+        Span::new(self.file, self.base + s.start(), self.base + s.end())
     }
 
     fn spanned(&self, p: &Pair<'_, Rule>) -> Spanned<String> {
@@ -99,6 +102,7 @@ pub fn file(id: FileId, text: &str, pairs: Pairs<'_, Rule>, diags: &mut Diagnost
     let mut cx = Cx {
         file: id,
         text,
+        base: 0,
         diags,
     };
     let mut items = Vec::new();
@@ -115,6 +119,23 @@ pub fn file(id: FileId, text: &str, pairs: Pairs<'_, Rule>, diags: &mut Diagnost
     File { id, items }
 }
 
+/// The statement of `pair`, parsed from the text that starts at byte `base` of `text`.
+pub fn statement_at(
+    id: FileId,
+    text: &str,
+    base: usize,
+    pair: Pair<'_, Rule>,
+    diags: &mut Diagnostics,
+) -> Option<Item> {
+    let mut cx = Cx {
+        file: id,
+        text,
+        base,
+        diags,
+    };
+    statement(&mut cx, pair)
+}
+
 fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
     let span = cx.span(&p);
     match p.as_rule() {
@@ -124,7 +145,7 @@ fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
         }
         Rule::default_deny => Some(Item::DefaultDeny(span)),
         Rule::def_decl => {
-            let doc = cx.doc_above(p.as_span().start());
+            let doc = cx.doc_above(cx.base + p.as_span().start());
             let mut name = None;
             let mut params = Vec::new();
             let mut body = Vec::new();
@@ -422,7 +443,7 @@ fn dest(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Dest> {
     for c in p.into_inner() {
         match c.as_rule() {
             Rule::atom => {
-                let start = c.as_span().start();
+                let start = cx.base + c.as_span().start();
                 match atom::classify(cx.file, start, c.as_str()) {
                     Ok(a) => kind = Some(DestKind::Atom(a)),
                     Err(d) => {

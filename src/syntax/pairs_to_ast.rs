@@ -442,16 +442,12 @@ fn dest(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Dest> {
     let mut ports = None;
     for c in p.into_inner() {
         match c.as_rule() {
-            Rule::atom => {
-                let start = cx.base + c.as_span().start();
-                match atom::classify(cx.file, start, c.as_str()) {
-                    Ok(a) => kind = Some(DestKind::Atom(a)),
-                    Err(d) => {
-                        cx.diags.push(d);
-                        return None;
-                    }
-                }
-            }
+            Rule::atom => kind = Some(literal(cx, &c)?),
+            // `dns`, taken first: the atom inside.
+            Rule::plain_atom => match c.clone().into_inner().next() {
+                Some(a) => kind = Some(literal(cx, &a)?),
+                None => cx.bug(&c, "in a destination"),
+            },
             Rule::call => {
                 let mut name = None;
                 let mut args = Vec::new();
@@ -606,6 +602,18 @@ fn dest(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Dest> {
         ports,
         span,
     })
+}
+
+/// A literal or a name, classified; `None` (and its diagnostic) when it is malformed.
+fn literal(cx: &mut Cx<'_>, p: &Pair<'_, Rule>) -> Option<DestKind> {
+    let start = cx.base + p.as_span().start();
+    match atom::classify(cx.file, start, p.as_str()) {
+        Ok(a) => Some(DestKind::Atom(a)),
+        Err(d) => {
+            cx.diags.push(d);
+            None
+        }
+    }
 }
 
 fn selector(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Selector {

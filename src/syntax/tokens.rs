@@ -130,27 +130,40 @@ impl Lexer<'_> {
         let rule = pair.as_rule();
         let end = pair.as_span().end();
         for child in pair.into_inner() {
-            if child.as_rule() == Rule::EOI {
-                continue;
-            }
-            let span = child.as_span();
-            self.gap(span.start(), rule, grandparent);
-            if rule == Rule::file {
-                self.statement = true;
-            }
-            if is_token(&child) {
-                self.push(
-                    Kind::Word(child.as_rule()),
-                    span.start(),
-                    span.end(),
-                    (rule, grandparent),
-                );
-                self.pos = span.end();
-            } else {
-                self.walk(child, Some(rule));
-            }
+            self.child(child, rule, grandparent);
         }
         self.gap(end, rule, grandparent);
+    }
+
+    /// A child of a pair of rule `rule`.
+    fn child(&mut self, child: Pair<'_, Rule>, rule: Rule, grandparent: Option<Rule>) {
+        match child.as_rule() {
+            Rule::EOI => return,
+            // A rule that only groups for the parser: its children stand in its place.
+            Rule::plain_atom => {
+                for c in child.into_inner() {
+                    self.child(c, rule, grandparent);
+                }
+                return;
+            }
+            _ => {}
+        }
+        let span = child.as_span();
+        self.gap(span.start(), rule, grandparent);
+        if rule == Rule::file {
+            self.statement = true;
+        }
+        if is_token(&child) {
+            self.push(
+                Kind::Word(child.as_rule()),
+                span.start(),
+                span.end(),
+                (rule, grandparent),
+            );
+            self.pos = span.end();
+        } else {
+            self.walk(child, Some(rule));
+        }
     }
 
     fn push(

@@ -82,6 +82,9 @@ fn statements(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Vec<a
         }
         pos = next;
     }
+    // The trees of every file are held until the program is compiled: without the room a
+    // vector grown one push at a time keeps (up to as much again).
+    items.shrink_to_fit();
     Some(items)
 }
 

@@ -179,7 +179,7 @@ fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
                     Rule::name => name = Some(cx.spanned(&c)),
                     Rule::selector => selector = WorkloadSelector::Labels(self::selector(cx, c)),
                     Rule::dest_list => allow = dest_list(cx, c),
-                    Rule::deny_clause => deny.extend(deny_clause(cx, c)),
+                    Rule::deny_clause => append(&mut deny, deny_clause(cx, c)),
                     _ => cx.bug(&c, "in a workload statement"),
                 }
             }
@@ -209,7 +209,7 @@ fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
                     Rule::cluster_in => namespaces = cluster_in(cx, c),
                     Rule::cluster_except => except = Some(cluster_except(cx, c)),
                     Rule::dest_list => lists.push(dest_list(cx, c)),
-                    Rule::deny_clause => deny.extend(deny_clause(cx, c)),
+                    Rule::deny_clause => append(&mut deny, deny_clause(cx, c)),
                     _ => cx.bug(&c, "in a cluster statement"),
                 }
             }
@@ -246,7 +246,7 @@ fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
                     Rule::cluster_in => namespaces = cluster_in(cx, c),
                     Rule::cluster_except => except = Some(cluster_except(cx, c)),
                     Rule::dest_list => allow = dest_list(cx, c),
-                    Rule::deny_clause => deny.extend(deny_clause(cx, c)),
+                    Rule::deny_clause => append(&mut deny, deny_clause(cx, c)),
                     _ => cx.bug(&c, "in a host statement"),
                 }
             }
@@ -269,7 +269,7 @@ fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
                 match c.as_rule() {
                     Rule::name => identity = Some(cx.spanned(&c)),
                     Rule::dest_list => allow = dest_list(cx, c),
-                    Rule::deny_clause => deny.extend(deny_clause(cx, c)),
+                    Rule::deny_clause => append(&mut deny, deny_clause(cx, c)),
                     _ => cx.bug(&c, "in a reserved statement"),
                 }
             }
@@ -377,8 +377,13 @@ fn param(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Param> {
     })
 }
 
+/// The destinations of a list, in a vector of their number: a destination is large, and a
+/// vector grown one push at a time holds room for four.
 fn dest_list(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Vec<Dest> {
-    p.into_inner().filter_map(|d| dest(cx, d)).collect()
+    let pairs = p.into_inner();
+    let mut dests = Vec::with_capacity(pairs.len());
+    dests.extend(pairs.filter_map(|d| dest(cx, d)));
+    dests
 }
 
 /// `in ns{...}` of a cluster or host statement: the namespace selector and where it was written
@@ -399,9 +404,23 @@ fn cluster_except(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Except {
     Except { names, span }
 }
 
+/// `more` after the destinations of `dests`: moved, not copied, into an empty list (whose room
+/// is then `more`'s, not the four that extending an empty vector makes).
+fn append(dests: &mut Vec<Dest>, mut more: Vec<Dest>) {
+    if dests.is_empty() {
+        *dests = more;
+    } else {
+        dests.append(&mut more);
+    }
+}
+
 /// The destinations of a statement's `deny ...` clause.
 fn deny_clause(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Vec<Dest> {
-    children(p).flat_map(|d| dest_list(cx, d)).collect()
+    let mut dests = Vec::new();
+    for list in children(p) {
+        append(&mut dests, dest_list(cx, list));
+    }
+    dests
 }
 
 /// `NAMESPACE/NAME` or `NAME` inside `serviceaccount(...)` or `service(...)`, each part with its

@@ -79,6 +79,10 @@ fn scalar(s: &str, key: bool, out: &mut String) -> Result<(), Refused> {
     if s.len() > LONGEST || s.contains(['\n', '\r']) {
         return Err(Refused);
     }
+    if plain(s) {
+        out.push_str(s);
+        return Ok(());
+    }
     TEXTS.with(|texts| {
         let mut texts = texts.borrow_mut();
         let (values, keys) = &mut *texts;
@@ -95,6 +99,38 @@ fn scalar(s: &str, key: bool, out: &mut String) -> Result<(), Refused> {
         table.insert(s.to_owned(), text);
         Ok(())
     })
+}
+
+/// The words YAML 1.1 or 1.2 reads as a boolean, a null or a float, which serde-saphyr quotes.
+const AMBIGUOUS_WORDS: &[&str] = &[
+    "null", "true", "false", "yes", "no", "on", "off", "y", "n", "nan", "inf",
+];
+
+/// Whether serde-saphyr writes `s` as it is, as a key and as a value, decided without asking
+/// it: names, labels and address ranges, the strings of nearly every document. Only `A-Z a-z
+/// 0-9 . _ / -`, the first a letter or a digit, so no indicator, space, `:`, `#` or control
+/// character. Then it reads as no number, date or time when it starts with a letter (each of
+/// those starts with a digit, a sign or a dot) or holds a `/` (none of them has one); and as
+/// no boolean or null when it has a character other than a letter, or is not one of those
+/// words. Anything else goes through serde-saphyr.
+fn plain(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let Some(first) = bytes.first() else {
+        return false;
+    };
+    if !first.is_ascii_alphanumeric()
+        || !bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'))
+    {
+        return false;
+    }
+    if first.is_ascii_alphabetic() {
+        bytes.iter().any(|b| !b.is_ascii_alphabetic())
+            || !AMBIGUOUS_WORDS.iter().any(|w| w.eq_ignore_ascii_case(s))
+    } else {
+        bytes.contains(&b'/')
+    }
 }
 
 /// serde-saphyr's text of `s` as a value: the document holding `s` alone, without its line

@@ -235,3 +235,73 @@ fn random_strings_are_quoted_as_serde_saphyr_quotes_them() {
     }
     assert!(written > 2_500, "{written} objects written by the writer");
 }
+
+#[test]
+fn strings_written_without_serde_saphyr_are_the_ones_it_writes_as_they_are() {
+    const PIECES: &[&str] = &[
+        "a",
+        "Z",
+        "e",
+        "E",
+        "x",
+        "0",
+        "1",
+        "7",
+        ".",
+        "_",
+        "/",
+        "-",
+        "svc",
+        "y",
+        "n",
+        "yes",
+        "No",
+        "ON",
+        "off",
+        "true",
+        "False",
+        "null",
+        "nan",
+        "Inf",
+        "0x",
+        "0o",
+        "0b",
+        "1e3",
+        "2024-01-01",
+        "10.0.0.0",
+        "/24",
+        ":",
+        "#",
+        " ",
+        "~",
+        "+",
+    ];
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut plain = 0;
+    for _ in 0..20_000 {
+        let len = 1 + rng.below(4);
+        let s: String = (0..len).map(|_| PIECES[rng.below(PIECES.len())]).collect();
+        if !super::plain(&s) {
+            continue;
+        }
+        plain += 1;
+        assert_eq!(
+            super::value_text(&s).ok().as_deref(),
+            Some(s.as_str()),
+            "value {s:?}"
+        );
+        assert_eq!(
+            super::key_text(&s).ok().as_deref(),
+            Some(s.as_str()),
+            "key {s:?}"
+        );
+    }
+    for word in super::AMBIGUOUS_WORDS {
+        assert_ne!(
+            super::value_text(word).ok().as_deref(),
+            Some(*word),
+            "{word}"
+        );
+    }
+    assert!(plain > 5_000, "{plain} plain strings");
+}

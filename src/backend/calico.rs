@@ -507,9 +507,9 @@ fn policies(
     }
     let mut diags = host_denies(&policy.deny, edition.target());
     diags.extend(host_refusals(policy, edition));
-    let rules_of: Vec<ir::Rule> = policy.allow.iter().chain(&policy.deny).cloned().collect();
-    diags.extend(cluster::refusals(&rules_of, facts, edition.target()));
-    diags.extend(super::remote_refusals(&rules_of, edition.target()));
+    let rules_of = || policy.allow.iter().chain(&policy.deny);
+    diags.extend(cluster::refusals(rules_of(), facts, edition.target()));
+    diags.extend(super::remote_refusals(rules_of(), edition.target()));
     diags.extend(super::l7_refusals(&policy.allow, edition.target()));
     if diags.has_errors() {
         return Err(diags);

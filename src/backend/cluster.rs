@@ -70,11 +70,18 @@ pub(super) fn by_address(peer: &Peer, facts: &ClusterFacts) -> Option<ByAddress>
 
 /// E0522 for each destination inside the cluster whose facts are undeclared, E0523 for each
 /// `this-node` and `other-nodes`: what `target` (native or Calico) cannot write.
-pub(super) fn refusals(rules: &[ir::Rule], facts: &ClusterFacts, target: Target) -> Diagnostics {
+pub(super) fn refusals<'a>(
+    rules: impl IntoIterator<Item = &'a ir::Rule>,
+    facts: &ClusterFacts,
+    target: Target,
+) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let mut seen = std::collections::BTreeSet::new();
     for r in rules {
         for p in &r.peers {
+            if !matches!(p, Peer::Nodes(_) | Peer::ApiServer | Peer::Cluster) {
+                continue;
+            }
             let span = r.origin_of(p);
             if !seen.insert((span, p.clone())) {
                 continue;

@@ -241,7 +241,7 @@ enum Portless {
 /// paths in policy rules"). E0537 for every TLS allowance there: NetworkPolicy matches
 /// connections only, and no Calico policy rule matches a TLS server name (Calico Enterprise's
 /// `domains` match the names pods look up, not the ClientHello).
-fn l7_refusals(rules: &[ir::Rule], target: Target) -> Diagnostics {
+fn l7_refusals<'a>(rules: impl IntoIterator<Item = &'a ir::Rule>, target: Target) -> Diagnostics {
     let mut diags = Diagnostics::new();
     for r in rules {
         for p in &r.peers {

@@ -146,11 +146,11 @@ fn carved(
         super::Target::Native,
         super::Portless::None,
     ));
-    let rules: Vec<ir::Rule> = policy.allow.iter().chain(&policy.deny).cloned().collect();
-    diags.extend(cluster::refusals(&rules, facts, super::Target::Native));
-    diags.extend(super::service_refusals(&rules, super::Target::Native));
-    diags.extend(super::remote_refusals(&rules, super::Target::Native));
-    diags.extend(super::l7_refusals(&rules, super::Target::Native));
+    let rules = || policy.allow.iter().chain(&policy.deny);
+    diags.extend(cluster::refusals(rules(), facts, super::Target::Native));
+    diags.extend(super::service_refusals(rules(), super::Target::Native));
+    diags.extend(super::remote_refusals(rules(), super::Target::Native));
+    diags.extend(super::l7_refusals(rules(), super::Target::Native));
     if diags.has_errors() {
         return Err(diags);
     }
@@ -185,7 +185,12 @@ fn carved(
             }
         }
     }
-    let errors = match kinds(policy, facts).carve() {
+    let carved = if all_outside(policy) {
+        carve::carve(&policy.allow, &policy.deny).map(|outside| (outside, Vec::new()))
+    } else {
+        kinds(policy, facts).carve()
+    };
+    let errors = match carved {
         Ok(rules) if !diags.has_errors() => return Ok(rules),
         Ok(_) => Vec::new(),
         Err(errors) => errors,
@@ -295,6 +300,19 @@ struct Kinds {
     nodes: (Vec<ir::Rule>, Vec<ir::Rule>),
     /// Denies of a destination in the cluster out of `any`.
     errors: Vec<CarveError>,
+}
+
+/// Whether `kinds` would give the policy's rules back as they are, all outside the cluster and
+/// none on the nodes: no destination inside the cluster, no deny of `any` (which narrows both
+/// kinds) and no rule without peers (which it leaves out).
+fn all_outside(policy: &ir::Policy) -> bool {
+    let inside = |p: &Peer| matches!(p, Peer::ApiServer | Peer::Nodes(_) | Peer::Cluster);
+    policy
+        .allow
+        .iter()
+        .chain(&policy.deny)
+        .all(|r| !r.peers.is_empty() && !r.peers.iter().any(inside))
+        && !policy.deny.iter().any(|r| r.peers.contains(&Peer::Any))
 }
 
 fn kinds(policy: &ir::Policy, facts: &ClusterFacts) -> Kinds {

@@ -112,6 +112,26 @@ pub(crate) fn analyse_parsing(
     parse: &mut Parse<'_>,
     kept: Option<&mut reuse::Kept>,
 ) -> Analysis {
+    analyse_keeping(inputs, lints, parse, kept, Trees::Kept)
+}
+
+/// Whether an analysis keeps the syntax trees once the program is checked: editors read them,
+/// a build does not, and they are the largest part of the front end's memory (half of it on a
+/// program of many small statements).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Trees {
+    Kept,
+    Freed,
+}
+
+/// [`analyse_parsing`], the syntax trees freed before lowering when `trees` says so.
+fn analyse_keeping(
+    inputs: &[Input],
+    lints: &lint::LintConfig,
+    parse: &mut Parse<'_>,
+    kept: Option<&mut reuse::Kept>,
+    trees: Trees,
+) -> Analysis {
     let mut sources = SourceMap::new();
     let mut diagnostics = Diagnostics::new();
     let mut stdlib_files = Vec::new();
@@ -188,6 +208,12 @@ pub(crate) fn analyse_parsing(
     }
     let (checked, d) = check::check(&stdlib_files, &files);
     diagnostics.extend(d);
+    if trees == Trees::Freed {
+        // Before lowering, so that what lowering, the lints and the backends allocate reuses
+        // the trees' memory instead of growing the heap.
+        files = Vec::new();
+        drop(stdlib_files);
+    }
     let mut ir = None;
     if !diagnostics.has_errors() {
         let (program, found) = match kept {
@@ -217,7 +243,8 @@ fn lower_and_lint(
     (ir::assemble(checked, policies), found)
 }
 
-/// The result of a build: the analysis, plus one output per target when nothing failed.
+/// The result of a build: the analysis (without the syntax trees: its `files` is empty), plus
+/// one output per target when nothing failed.
 #[derive(Debug)]
 pub struct Compilation {
     pub analysis: Analysis,
@@ -238,7 +265,7 @@ pub fn compile(inputs: &[Input], targets: &[Target]) -> Compilation {
 
 /// [`compile`] with lint levels.
 pub fn compile_with(inputs: &[Input], targets: &[Target], lints: &lint::LintConfig) -> Compilation {
-    let mut analysis = analyse_with(inputs, lints);
+    let mut analysis = analyse_keeping(inputs, lints, &mut syntax::parse, None, Trees::Freed);
     let mut outputs = Vec::new();
     if let Some(ir) = &analysis.ir {
         let mut diags = Diagnostics::new();

@@ -76,19 +76,33 @@ fn kind_of(file_type: FileType) -> Kind {
     }
 }
 
-/// Eight random bytes as hex: the middle of a temporary file's name.
-fn random_hex() -> Result<String, Fatal> {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).map_err(|e| Fatal(format!("no random numbers: {e}")))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+/// Temporary names for the files of one build, `.{stem}.{16 hex digits}.egressc-tmp`: the
+/// digits of the first are random, each next name's are one more (one random number per build,
+/// not one system call per file).
+pub(crate) struct TempNames {
+    next: u64,
+}
+
+impl TempNames {
+    pub(crate) fn new() -> Result<TempNames, Fatal> {
+        let mut bytes = [0u8; 8];
+        getrandom::fill(&mut bytes).map_err(|e| Fatal(format!("no random numbers: {e}")))?;
+        Ok(TempNames {
+            next: u64::from_be_bytes(bytes),
+        })
+    }
+
+    /// The next temporary name for the file `stem`.
+    pub(crate) fn next(&mut self, stem: &str) -> OsString {
+        let n = self.next;
+        self.next = n.wrapping_add(1);
+        OsString::from(format!(".{stem}.{n:016x}{TEMP_SUFFIX}"))
+    }
 }
 
 /// A fresh temporary name for the file `stem`: `.{stem}.{16 random hex digits}.egressc-tmp`.
 pub(crate) fn temp_name(stem: &str) -> Result<OsString, Fatal> {
-    Ok(OsString::from(format!(
-        ".{stem}.{}{TEMP_SUFFIX}",
-        random_hex()?
-    )))
+    Ok(TempNames::new()?.next(stem))
 }
 
 impl Folder {

@@ -76,10 +76,11 @@ enum Planned {
     Differs,
 }
 
-/// What is in the output folder, assessed before anything is written.
-struct Assessment {
+/// What is in the output folder, assessed before anything is written; the planned files'
+/// paths are borrowed from the plan.
+struct Assessment<'a> {
     manifest: Option<Manifest>,
-    planned: BTreeMap<String, Planned>,
+    planned: BTreeMap<&'a str, Planned>,
     /// Listed files no longer produced that still hold egressc's bytes: to delete.
     stale: Vec<String>,
     /// Listed files no longer produced that were changed since: kept.
@@ -117,6 +118,34 @@ fn read(root: &Folder, path: &str, limit: u64) -> Result<Option<(Vec<u8>, bool)>
     match locate(root, path, false)? {
         Some((folder, name)) => folder.read(&name, limit),
         None => Ok(None),
+    }
+}
+
+/// The folder of the file last read by [`Reader::read`], looked up once for all the files in
+/// it (a plan's paths are sorted, so a folder's files come together): its path and the folder,
+/// `None` when it is missing.
+struct Reader<'r> {
+    root: &'r Folder,
+    last: Option<(String, Option<Folder>)>,
+}
+
+impl Reader<'_> {
+    /// [`read`], the file's folder opened again only when it is not the last one's.
+    fn read(&mut self, path: &str, limit: u64) -> Result<Option<(Vec<u8>, bool)>, Fatal> {
+        let Some((dir, name)) = path.rsplit_once('/') else {
+            return read(self.root, path, limit);
+        };
+        let folder = match &self.last {
+            Some((last, folder)) if last == dir => folder,
+            _ => {
+                let folder = locate(self.root, path, false)?.map(|(f, _)| f);
+                &self.last.insert((dir.to_owned(), folder)).1
+            }
+        };
+        match folder {
+            Some(f) => f.read(OsStr::new(name), limit),
+            None => Ok(None),
+        }
     }
 }
 
@@ -175,13 +204,14 @@ fn join(folder: &str, name: &OsStr) -> String {
 /// Looks at everything the build will touch, refusing (before any write) symlinks (E0602),
 /// special files (E0606), files that are not egressc's where it would write (E0605) and an
 /// invalid manifest (E0604).
-fn assess(root: &Folder, files: &Files<'_>) -> Result<Assessment, Fatal> {
+fn assess<'a>(root: &Folder, files: &'a Files<'_>) -> Result<Assessment<'a>, Fatal> {
     let manifest = read_manifest(root)?;
     let listed = |p: &str| manifest.as_ref().is_some_and(|m| m.files.contains_key(p));
     let mut planned = BTreeMap::new();
+    let mut reader = Reader { root, last: None };
     for (path, text) in files {
         let limit = u64::try_from(text.len()).unwrap_or(u64::MAX);
-        let state = match read(root, path, limit)? {
+        let state = match reader.read(path, limit)? {
             None => Planned::Missing,
             Some((old, longer)) => {
                 let ours = listed(path)
@@ -202,7 +232,7 @@ fn assess(root: &Folder, files: &Files<'_>) -> Result<Assessment, Fatal> {
                 }
             }
         };
-        planned.insert(path.clone(), state);
+        planned.insert(path.as_str(), state);
     }
     let mut stale = Vec::new();
     let mut changed = Vec::new();
@@ -353,7 +383,7 @@ pub(crate) fn write_tree(
 struct Staged<'a> {
     temp: OsString,
     name: OsString,
-    path: &'a String,
+    path: &'a str,
 }
 
 /// The end of a `--check` that found differences: exit 1.
@@ -367,7 +397,12 @@ fn out_of_date(dir: &Path) -> Result<ExitCode, Fatal> {
 
 /// Removes the leftovers, writes the changed files through temporary files listed in the
 /// manifest first, deletes the stale files and writes the final manifest.
-fn write(root: &Folder, dir: &Path, files: &Files<'_>, found: &Assessment) -> Result<(), Fatal> {
+fn write(
+    root: &Folder,
+    dir: &Path,
+    files: &Files<'_>,
+    found: &Assessment<'_>,
+) -> Result<(), Fatal> {
     for path in &found.leftovers {
         if let Some((folder, name)) = locate(root, path, false)? {
             folder.remove(&name)?;
@@ -380,17 +415,17 @@ fn write(root: &Folder, dir: &Path, files: &Files<'_>, found: &Assessment) -> Re
             shown(dir)
         ));
     }
-    let to_write: Vec<&String> = found
+    let to_write: Vec<&str> = found
         .planned
         .iter()
         .filter(|(_, s)| !matches!(s, Planned::Same))
-        .map(|(p, _)| p)
+        .map(|(p, _)| *p)
         .collect();
     let digests: BTreeMap<String, String> = files
         .iter()
         .map(|(p, t)| (p.clone(), manifest::digest(t.as_bytes())))
         .collect();
-    let last = Manifest::new(digests.clone(), BTreeSet::new());
+    let last = Manifest::new(digests, BTreeSet::new());
     let unchanged = to_write.is_empty()
         && found.stale.is_empty()
         && found.changed.is_empty()
@@ -404,18 +439,19 @@ fn write(root: &Folder, dir: &Path, files: &Files<'_>, found: &Assessment) -> Re
     // files open than the system allows on a large build (every target of 10,000 workloads).
     let mut staged: BTreeMap<&str, (Folder, Vec<Staged<'_>>)> = BTreeMap::new();
     let mut pending = BTreeSet::new();
-    for path in &to_write {
-        let (parent, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
+    let mut temps = folder::TempNames::new()?;
+    for &path in &to_write {
+        let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
         let files = match staged.entry(parent) {
             std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::btree_map::Entry::Vacant(e) => {
                 let Some((folder, _)) = locate(root, path, true)? else {
-                    return Err(symlink_refused(&dir.join(path.as_str())));
+                    return Err(symlink_refused(&dir.join(path)));
                 };
                 e.insert((folder, Vec::new()))
             }
         };
-        let temp = folder::temp_name(name)?;
+        let temp = temps.next(name);
         pending.insert(join(parent, &temp));
         files.1.push(Staged {
             temp,
@@ -428,7 +464,7 @@ fn write(root: &Folder, dir: &Path, files: &Files<'_>, found: &Assessment) -> Re
         .as_ref()
         .map(|m| m.files.clone())
         .unwrap_or_default();
-    during.extend(digests.clone());
+    during.extend(last.files.iter().map(|(p, d)| (p.clone(), d.clone())));
     replace(
         root,
         manifest::FILE_NAME,

@@ -107,22 +107,26 @@ const AMBIGUOUS_WORDS: &[&str] = &[
 ];
 
 /// Whether serde-saphyr writes `s` as it is, as a key and as a value, decided without asking
-/// it: names, labels and address ranges, the strings of nearly every document. Only `A-Z a-z
-/// 0-9 . _ / -`, the first a letter or a digit, so no indicator, space, `:`, `#` or control
-/// character. Then it reads as no number, date or time when it starts with a letter (each of
-/// those starts with a digit, a sign or a dot) or holds a `/` (none of them has one); and as
-/// no boolean or null when it has a character other than a letter, or is not one of those
-/// words. Anything else goes through serde-saphyr.
+/// it: names, labels, address ranges and Calico's selectors, the strings of nearly every
+/// document. Only `A-Z a-z 0-9 . _ / -`, spaces and `' = & | ( ) !`, the first a letter or a
+/// digit and the last no space: no indicator first, no `:`, `#`, control character, or flow
+/// indicator (`, [ ] { }`, quoted in keys). Then it reads as no number, date or time when it
+/// starts with a letter (each of those starts with a digit, a sign or a dot) or holds a `/`
+/// (none of them has one); and as no boolean or null when it has a character other than a
+/// letter, or is not one of those words. Anything else goes through serde-saphyr.
 fn plain(s: &str) -> bool {
     let bytes = s.as_bytes();
-    let Some(first) = bytes.first() else {
+    let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else {
         return false;
     };
-    if !first.is_ascii_alphanumeric()
-        || !bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'))
-    {
+    let allowed = |b: &u8| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'.' | b'_' | b'/' | b'-' | b' ' | b'\'' | b'=' | b'&' | b'|' | b'(' | b')' | b'!'
+            )
+    };
+    if !first.is_ascii_alphanumeric() || *last == b' ' || !bytes.iter().all(allowed) {
         return false;
     }
     if first.is_ascii_alphabetic() {

@@ -275,11 +275,25 @@ fn strings_written_without_serde_saphyr_are_the_ones_it_writes_as_they_are() {
         " ",
         "~",
         "+",
+        "'",
+        "\"",
+        "=",
+        " == ",
+        "&&",
+        "|",
+        "(",
+        ")",
+        "!",
+        ",",
+        "[",
+        "{",
+        "all()",
+        "\t",
     ];
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let mut plain = 0;
-    for _ in 0..20_000 {
-        let len = 1 + rng.below(4);
+    for _ in 0..40_000 {
+        let len = 1 + rng.below(5);
         let s: String = (0..len).map(|_| PIECES[rng.below(PIECES.len())]).collect();
         if !super::plain(&s) {
             continue;

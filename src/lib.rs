@@ -103,9 +103,10 @@ pub(crate) type Parse<'a> =
     dyn FnMut(source::FileId, &str) -> (Option<syntax::ast::File>, Diagnostics) + 'a;
 
 /// [`analyse_with`], each input file parsed by `parse` (the language server's reuses the syntax
-/// trees of files whose text did not change since the last analysis), and workloads lowered
-/// and linted through `kept` when given (reusing what the last analysis found for each
-/// workload that did not change).
+/// trees of files whose text did not change since the last analysis). With `kept` (the language
+/// server's), workloads are linted through it, reusing what the last analysis found for each
+/// workload that did not change, and no IR is built: the diagnostics are those of
+/// [`analyse_with`], and [`Analysis::ir`] is `None`.
 pub(crate) fn analyse_parsing(
     inputs: &[Input],
     lints: &lint::LintConfig,
@@ -216,12 +217,14 @@ fn analyse_keeping(
     }
     let mut ir = None;
     if !diagnostics.has_errors() {
-        let (program, found) = match kept {
-            Some(kept) => kept.lower_and_lint(&checked, lints),
-            None => lower_and_lint(&checked, lints),
-        };
-        diagnostics.extend(found);
-        ir = (!diagnostics.has_errors()).then_some(program);
+        match kept {
+            Some(kept) => diagnostics.extend(kept.lint(&checked, lints)),
+            None => {
+                let (program, found) = lower_and_lint(&checked, lints);
+                diagnostics.extend(found);
+                ir = (!diagnostics.has_errors()).then_some(program);
+            }
+        }
     }
     let ok = !diagnostics.has_errors();
     Analysis {

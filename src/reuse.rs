@@ -1,13 +1,14 @@
 //! What one analysis of a program keeps for the next (the language server analyses a program
-//! again after every edit): each workload's policy and what the workload lints found about it.
+//! again after every edit): what the workload lints found about each workload.
 //!
-//! Both depend on the workload alone, and the lints also on what [`WorkloadContext`] holds of
-//! the rest of the program: a workload that is the same as last time gets them again, and only
-//! the workloads an edit changed are lowered and linted. A workload that only moved in its file
+//! The findings depend on the workload alone, and on what [`WorkloadContext`] holds of the rest
+//! of the program: a workload that is the same as last time gets them again, and only the
+//! workloads an edit changed are lowered and linted. A workload that only moved in its file
 //! (text inserted or removed above its statement) is the same: its spans, and those of its
-//! policy and findings, are moved with it. Lowering and linting read spans only to carry them
-//! and to order by them, and moving the spans of one file by one amount keeps their order, so
-//! the result equals a fresh analysis.
+//! findings, are moved with it. Linting reads spans only to carry them and to order by them,
+//! and moving the spans of one file by one amount keeps their order, so the diagnostics equal
+//! a fresh analysis's. No IR is kept or assembled: the language server publishes diagnostics
+//! and builds no output.
 
 use std::collections::HashMap;
 
@@ -33,19 +34,14 @@ pub(crate) struct Kept {
 #[derive(Debug)]
 struct Entry {
     workload: Workload,
-    policy: ir::Policy,
     findings: Findings,
     generation: u64,
 }
 
 impl Kept {
-    /// The program's IR and what the lints find in it, as a fresh analysis gives them, lowering
-    /// and linting only the workloads that changed since the last call.
-    pub(crate) fn lower_and_lint(
-        &mut self,
-        program: &Program,
-        config: &LintConfig,
-    ) -> (ir::Program, Diagnostics) {
+    /// What the lints find in the program, as a fresh analysis gives it, lowering and linting
+    /// only the workloads that changed since the last call.
+    pub(crate) fn lint(&mut self, program: &Program, config: &LintConfig) -> Diagnostics {
         let context = WorkloadContext::of(program, config);
         if self.context.as_ref() != Some(&context) {
             self.workloads.clear();
@@ -54,7 +50,6 @@ impl Kept {
         self.generation += 1;
         self.last_lowered = 0;
         let cx = lint::Context { program };
-        let mut policies = Vec::with_capacity(program.workloads.len());
         for w in &program.workloads {
             let kept = self
                 .workloads
@@ -66,17 +61,14 @@ impl Kept {
             {
                 if delta != 0 {
                     move_workload(&mut e.workload, file, delta);
-                    e.policy.move_spans(file, delta);
                     e.findings.move_spans(file, delta);
                 }
                 e.generation = self.generation;
-                policies.push(e.policy.clone());
                 continue;
             }
             self.last_lowered += 1;
             let policy = ir::lower_workload(w);
             let findings = lint::workload(&cx, w, &policy, config);
-            policies.push(policy.clone());
             self.workloads
                 .entry(w.namespace.clone())
                 .or_default()
@@ -84,7 +76,6 @@ impl Kept {
                     w.name.clone(),
                     Entry {
                         workload: w.clone(),
-                        policy,
                         findings,
                         generation: self.generation,
                     },
@@ -103,8 +94,7 @@ impl Kept {
                 Some(&names.get(w.name.as_str())?.findings)
             })
             .collect();
-        let found = lint::finish(program, &findings, config);
-        (ir::assemble(program, policies), found)
+        lint::finish(program, &findings, config)
     }
 }
 

@@ -111,20 +111,6 @@ pub(crate) struct Policy {
 }
 
 impl Policy {
-    /// Every span of file `file` moved by `delta` bytes (see [`Span::moved`]): the policy of a
-    /// statement that moved in its file.
-    pub fn move_spans(&mut self, file: crate::source::FileId, delta: i64) {
-        self.origin = self.origin.moved(file, delta);
-        for rule in self.allow.iter_mut().chain(&mut self.deny) {
-            for s in &mut rule.origins {
-                *s = s.moved(file, delta);
-            }
-            for (_, s) in &mut rule.peer_origins.0 {
-                *s = s.moved(file, delta);
-            }
-        }
-    }
-
     /// The namespace whose pods a pod peer without one means (and that needs no namespace
     /// criterion in a namespaced object): the policy's own; `None` for a cluster-wide one.
     pub fn home(&self) -> Option<&str> {

@@ -41,8 +41,7 @@ pub fn by_document<'a>(
     let mut out: Vec<(&Document, Vec<LspDiagnostic>)> =
         program.docs.iter().map(|d| (d, Vec::new())).collect();
     // Capped as on the command line: an editor gets no more than a terminal does.
-    let all: Vec<Diagnostic> = program.analysis.diagnostics.iter().cloned().collect();
-    for d in &caps::cap(&all) {
+    for d in &caps::cap(program.analysis.diagnostics.as_slice()) {
         // A diagnostic without a place in a file of the program (a defect, or a span in the
         // standard library) is still shown, at the start of the first file.
         let place = d

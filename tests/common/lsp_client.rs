@@ -48,7 +48,10 @@ pub fn read_message(r: &mut impl BufRead) -> Option<Value> {
 impl Client {
     pub fn start() -> Client {
         let cache = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_egressc"))
+        // `EGRESSC_BIN`: another build of the binary (a benchmark's baseline).
+        let bin =
+            std::env::var_os("EGRESSC_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_egressc").into());
+        let mut child = Command::new(bin)
             .arg("lsp")
             .env("XDG_CACHE_HOME", cache.path())
             .stdin(Stdio::piped())

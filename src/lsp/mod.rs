@@ -49,8 +49,14 @@ mod position;
 mod program;
 mod recover;
 mod references;
+mod reparse;
+/// The tests' deterministic generator, shared with the language-server tests.
+#[cfg(test)]
+#[path = "../../tests/common/rng.rs"]
+mod rng;
 mod semantic_tokens;
 mod server;
+mod shift;
 mod symbols;
 pub mod transport;
 mod uri;

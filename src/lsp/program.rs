@@ -18,7 +18,7 @@ use crate::syntax::ast;
 use crate::{Analysis, Input, analyse_parsing, check, stdlib, syntax};
 
 use super::documents::Document;
-use super::recover;
+use super::{recover, reparse};
 
 /// How documents are grouped into programs (`initializationOptions.program`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -82,6 +82,12 @@ impl Parsed {
         self.trees.last_parsed
     }
 
+    /// How many of the files the last analysis parsed were parsed where an edit touched them
+    /// only.
+    fn last_reparsed(&self) -> usize {
+        self.trees.last_reparsed
+    }
+
     /// How many workloads the last analysis lowered and linted (the others were reused).
     fn last_lowered(&self) -> usize {
         self.kept.last_lowered
@@ -91,23 +97,76 @@ impl Parsed {
 /// The syntax trees of a program's files as last parsed.
 #[derive(Debug, Default)]
 struct Trees {
-    files: HashMap<FileId, (String, Option<ast::File>, Diagnostics)>,
+    files: HashMap<FileId, Tree>,
     last_parsed: usize,
+    /// How many of those parses were of the statements an edit touched only.
+    last_reparsed: usize,
+}
+
+/// The last parse of a file.
+#[derive(Debug)]
+struct Tree {
+    text: String,
+    ast: Option<ast::File>,
+    diags: Diagnostics,
+    /// When that parse gave a diagnostic: the last text of the file that parsed without any,
+    /// and its tree (the next edit is parsed against them).
+    clean: Option<(String, ast::File)>,
 }
 
 impl Trees {
-    /// The parse of `text` as file `id`: the one kept when the text is the same.
+    /// The parse of `text` as file `id`: the one kept when the text is the same, else the
+    /// last parse without diagnostics with the statements an edit touched parsed again (see
+    /// [`reparse`]), else a parse of the whole text.
     fn parse(&mut self, id: FileId, text: &str) -> (Option<ast::File>, Diagnostics) {
-        if let Some((kept, ast, diags)) = self.files.get(&id)
-            && kept == text
+        if let Some(t) = self.files.get(&id)
+            && t.text == text
         {
-            return (ast.clone(), diags.clone());
+            return (t.ast.clone(), t.diags.clone());
         }
         self.last_parsed += 1;
+        let clean = self.files.remove(&id).and_then(|t| match t.ast {
+            Some(ast) if t.diags.is_empty() => Some((t.text, ast)),
+            _ => t.clean,
+        });
+        let tree = match clean {
+            Some((old, mut ast)) => {
+                if reparse::edited(id, &old, &mut ast, text) {
+                    self.last_reparsed += 1;
+                    Tree {
+                        text: text.to_owned(),
+                        ast: Some(ast),
+                        diags: Diagnostics::new(),
+                        clean: None,
+                    }
+                } else {
+                    Tree::parse(id, text, Some((old, ast)))
+                }
+            }
+            None => Tree::parse(id, text, None),
+        };
+        let parse = (tree.ast.clone(), tree.diags.clone());
+        self.files.insert(id, tree);
+        parse
+    }
+}
+
+impl Tree {
+    /// A parse of the whole of `text`, keeping `clean` (the last parse without diagnostics)
+    /// when this one gives some.
+    fn parse(id: FileId, text: &str, clean: Option<(String, ast::File)>) -> Tree {
         let (ast, diags) = syntax::parse(id, text);
-        self.files
-            .insert(id, (text.to_owned(), ast.clone(), diags.clone()));
-        (ast, diags)
+        let clean = if ast.is_some() && diags.is_empty() {
+            None
+        } else {
+            clean
+        };
+        Tree {
+            text: text.to_owned(),
+            ast,
+            diags,
+            clean,
+        }
     }
 }
 
@@ -155,6 +214,7 @@ impl Program {
         }
         let Parsed { trees, kept } = parsed;
         trees.last_parsed = 0;
+        trees.last_reparsed = 0;
         // Files past the last member are gone: their trees are dropped.
         let ids: std::collections::HashSet<FileId> = (0..inputs.len()).map(file_id).collect();
         trees.files.retain(|id, _| ids.contains(id));
@@ -268,11 +328,6 @@ fn file_id(doc: usize) -> FileId {
     FileId(u32::try_from(stdlib::FILES.len() + doc).unwrap_or(u32::MAX))
 }
 
-/// The tests' deterministic generator, shared with the language-server tests.
-#[cfg(test)]
-#[path = "../../tests/common/rng.rs"]
-mod rng;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,7 +412,7 @@ mod tests {
     ];
 
     /// A random line: mostly a workload (of a few names, so that some are declared twice).
-    fn random_line(rng: &mut super::rng::Rng) -> String {
+    fn random_line(rng: &mut crate::lsp::rng::Rng) -> String {
         match rng.below(3) {
             0 => LINES[rng.below(LINES.len())].to_owned(),
             _ => format!(
@@ -403,12 +458,13 @@ mod tests {
     fn edits_equal_fresh(seed: u64, max_files: usize) {
         let stdlib = stdlib_files();
         let mut parsed = Parsed::default();
-        let mut rng = super::rng::Rng(0x2545_f491_4f6c_dd1d ^ seed);
+        let mut rng = crate::lsp::rng::Rng(0x2545_f491_4f6c_dd1d ^ seed);
         // Each file starts with its namespace, which edits leave alone.
         let mut files: Vec<Vec<String>> = (0..max_files)
             .map(|i| vec![format!("namespace team-{i}\n")])
             .collect();
         let mut reused = 0;
+        let mut reparsed = 0;
         for round in 0..80 {
             let f = rng.below(files.len());
             let Some(lines) = files.get_mut(f) else {
@@ -455,8 +511,10 @@ mod tests {
             if let Some(ir) = &fresh.ir {
                 reused += ir.policies.len().saturating_sub(parsed.last_lowered());
             }
+            reparsed += parsed.last_reparsed();
         }
         assert!(reused > 0, "seed {seed}: no workload was ever reused");
+        assert!(reparsed > 0, "seed {seed}: no file was parsed in part");
     }
 
     #[test]

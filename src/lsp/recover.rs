@@ -8,9 +8,10 @@
 //! its own, together with the `##` lines right above it, and the statements that parse are
 //! kept, their spans moved back to where they are in the whole text. Linear in the text.
 
-use crate::source::{FileId, Span, Spanned};
+use crate::source::FileId;
 use crate::syntax::{self, ast};
 
+use super::shift;
 use super::vocabulary::STATEMENT_WORDS;
 
 /// The byte range of one statement: from the start of its first line to the start of the next
@@ -95,14 +96,28 @@ pub fn parse(id: FileId, text: &str) -> ast::File {
         let (Some(ast), _) = syntax::parse(id, sub) else {
             continue;
         };
-        let delta = u32::try_from(start).unwrap_or(u32::MAX);
-        items.extend(ast.items.into_iter().filter_map(|i| shift_item(i, delta)));
+        let delta = i64::try_from(start).unwrap_or(i64::MAX);
+        // Statements the features do not use (settings, attributes, expectations) are left
+        // out.
+        items.extend(ast.items.into_iter().filter_map(|mut i| {
+            let used = matches!(
+                i,
+                ast::Item::Namespace(_)
+                    | ast::Item::DefaultDeny(_)
+                    | ast::Item::Def(_)
+                    | ast::Item::Workload(_)
+                    | ast::Item::Cluster(_)
+                    | ast::Item::Host(_)
+            );
+            shift::item(&mut i, id, delta);
+            used.then_some(i)
+        }));
     }
     ast::File { id, items }
 }
 
 /// The start of the `##` lines directly above the line starting at `start` (or `start`).
-fn docs_above(text: &str, start: usize) -> usize {
+pub fn docs_above(text: &str, start: usize) -> usize {
     let mut at = start;
     while at > 0 {
         let before = text.get(..at - 1).unwrap_or_default();
@@ -114,183 +129,6 @@ fn docs_above(text: &str, start: usize) -> usize {
         at = line_start;
     }
     at
-}
-
-// Moving spans: every span of a statement parsed on its own, by the offset of its text.
-
-fn span(s: Span, d: u32) -> Span {
-    Span {
-        file: s.file,
-        start: s.start.saturating_add(d),
-        end: s.end.saturating_add(d),
-    }
-}
-
-fn spanned<T>(mut s: Spanned<T>, d: u32) -> Spanned<T> {
-    s.span = span(s.span, d);
-    s
-}
-
-/// A statement with its spans moved; statements the features do not use (settings,
-/// attributes) are left out.
-fn shift_item(item: ast::Item, d: u32) -> Option<ast::Item> {
-    Some(match item {
-        ast::Item::Namespace(n) => ast::Item::Namespace(spanned(n, d)),
-        ast::Item::DefaultDeny(s) => ast::Item::DefaultDeny(span(s, d)),
-        ast::Item::Def(mut def) => {
-            def.name = spanned(def.name, d);
-            def.params = def
-                .params
-                .into_iter()
-                .map(|mut p| {
-                    p.name = spanned(p.name, d);
-                    p.types = p.types.into_iter().map(|t| spanned(t, d)).collect();
-                    p.default = p.default.map(|x| dest(x, d));
-                    p.span = span(p.span, d);
-                    p
-                })
-                .collect();
-            def.body = dests(def.body, d);
-            def.span = span(def.span, d);
-            ast::Item::Def(def)
-        }
-        ast::Item::Workload(mut w) => {
-            w.name = spanned(w.name, d);
-            w.selector = match w.selector {
-                ast::WorkloadSelector::App => ast::WorkloadSelector::App,
-                ast::WorkloadSelector::Labels(s) => ast::WorkloadSelector::Labels(selector(s, d)),
-            };
-            w.allow = dests(w.allow, d);
-            w.deny = dests(w.deny, d);
-            w.span = span(w.span, d);
-            ast::Item::Workload(w)
-        }
-        ast::Item::Cluster(mut c) => {
-            c.name = spanned(c.name, d);
-            c.selector = c.selector.map(|s| selector(s, d));
-            c.namespaces = c.namespaces.map(|(s, at)| (selector(s, d), span(at, d)));
-            c.except = c.except.map(|e| ast::Except {
-                names: e.names.into_iter().map(|n| spanned(n, d)).collect(),
-                span: span(e.span, d),
-            });
-            c.allow = c.allow.map(|a| dests(a, d));
-            c.deny = dests(c.deny, d);
-            c.span = span(c.span, d);
-            ast::Item::Cluster(c)
-        }
-        ast::Item::Host(mut h) => {
-            h.name = spanned(h.name, d);
-            h.selector = h.selector.map(|s| selector(s, d));
-            h.pods = h.pods.map(|s| span(s, d));
-            h.namespaces = h.namespaces.map(|(s, at)| (selector(s, d), span(at, d)));
-            h.except = h.except.map(|e| ast::Except {
-                names: e.names.into_iter().map(|n| spanned(n, d)).collect(),
-                span: span(e.span, d),
-            });
-            h.allow = dests(h.allow, d);
-            h.deny = dests(h.deny, d);
-            h.span = span(h.span, d);
-            ast::Item::Host(h)
-        }
-        #[allow(
-            unreachable_patterns,
-            reason = "statement kinds added to the language are left out until editors use them"
-        )]
-        _ => return None,
-    })
-}
-
-fn dests(list: Vec<ast::Dest>, d: u32) -> Vec<ast::Dest> {
-    list.into_iter().map(|x| dest(x, d)).collect()
-}
-
-fn ports(p: ast::PortSuffix, d: u32) -> ast::PortSuffix {
-    ast::PortSuffix {
-        port: spanned(p.port, d),
-        proto: p.proto.map(|x| spanned(x, d)),
-        args: p.args.into_iter().map(|x| spanned(x, d)).collect(),
-        span: span(p.span, d),
-    }
-}
-
-fn dest(mut x: ast::Dest, d: u32) -> ast::Dest {
-    x.kind = match x.kind {
-        ast::DestKind::Atom(atom) => ast::DestKind::Atom(match atom {
-            ast::Atom::Ip {
-                addr,
-                prefix,
-                ports: p,
-            } => ast::Atom::Ip {
-                addr: spanned(addr, d),
-                prefix: prefix.map(|x| spanned(x, d)),
-                ports: p.map(|x| ports(x, d)),
-            },
-            ast::Atom::Host { name, ports: p } => ast::Atom::Host {
-                name: spanned(name, d),
-                ports: p.map(|x| ports(x, d)),
-            },
-            ast::Atom::Port(p) => ast::Atom::Port(spanned(p, d)),
-            ast::Atom::Name { name, ports: p } => ast::Atom::Name {
-                name: spanned(name, d),
-                ports: p.map(|x| ports(x, d)),
-            },
-        }),
-        ast::DestKind::Text(t) => ast::DestKind::Text(spanned(t, d)),
-        ast::DestKind::Call { name, args } => ast::DestKind::Call {
-            name: spanned(name, d),
-            args: args
-                .into_iter()
-                .map(|a| ast::Arg {
-                    name: a.name.map(|n| spanned(n, d)),
-                    value: dest(a.value, d),
-                })
-                .collect(),
-        },
-        ast::DestKind::Pods {
-            namespace,
-            selector: s,
-            cluster,
-        } => ast::DestKind::Pods {
-            cluster: cluster.map(|(k, v)| (spanned(k, d), spanned(v, d))),
-            namespace: namespace.map(|n| match n {
-                ast::NamespaceRef::Any(s) => ast::NamespaceRef::Any(span(s, d)),
-                ast::NamespaceRef::Named(n) => ast::NamespaceRef::Named(spanned(n, d)),
-                ast::NamespaceRef::Labels(sel, s) => {
-                    ast::NamespaceRef::Labels(selector(sel, d), span(s, d))
-                }
-            }),
-            selector: selector(s, d),
-        },
-        ast::DestKind::ServiceAccount { namespace, name } => ast::DestKind::ServiceAccount {
-            namespace: namespace.map(|n| spanned(n, d)),
-            name: spanned(name, d),
-        },
-        ast::DestKind::Service { namespace, name } => ast::DestKind::Service {
-            namespace: namespace.map(|n| spanned(n, d)),
-            name: spanned(name, d),
-        },
-    };
-    x.ports = x.ports.map(|p| ports(p, d));
-    x.span = span(x.span, d);
-    x
-}
-
-fn selector(mut s: ast::Selector, d: u32) -> ast::Selector {
-    let one = |v: Vec<Spanned<String>>| v.into_iter().map(|x| spanned(x, d)).collect();
-    s.terms = s
-        .terms
-        .into_iter()
-        .map(|t| match t {
-            ast::LabelTerm::Eq(k, v) => ast::LabelTerm::Eq(spanned(k, d), spanned(v, d)),
-            ast::LabelTerm::Ne(k, v) => ast::LabelTerm::Ne(spanned(k, d), spanned(v, d)),
-            ast::LabelTerm::In(k, v) => ast::LabelTerm::In(spanned(k, d), one(v)),
-            ast::LabelTerm::NotIn(k, v) => ast::LabelTerm::NotIn(spanned(k, d), one(v)),
-            ast::LabelTerm::Exists(k) => ast::LabelTerm::Exists(spanned(k, d)),
-            ast::LabelTerm::Absent(k) => ast::LabelTerm::Absent(spanned(k, d)),
-        })
-        .collect();
-    s.span = span(s.span, d);
-    s
 }
 
 #[cfg(test)]

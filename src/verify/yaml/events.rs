@@ -10,8 +10,9 @@
 //! It answers only where its answer is serde-saphyr's: anything else (an error, a tag, an
 //! anchor or alias, a merge key, a duplicate key, a plain scalar whose type is not certain from
 //! its text, a stream near a limit) gives `None`, and the text is read again through
-//! serde-saphyr, which gives the answer (or the error) it always gave. `tests/yaml_events.rs`
-//! holds the two readings equal on every YAML file of the repository and on emitted streams.
+//! serde-saphyr, which gives the answer (or the error) it always gave.
+//! `src/verify/tests/yaml_events.rs` holds the two readings equal on every YAML file of the
+//! repository and on emitted streams.
 
 use serde_saphyr::granit_parser::{self, Event, Parser, ScalarStyle, Span, StrInput};
 

@@ -3,7 +3,7 @@
 //! short form of one line each (`file:line:col: severity[CODE]: message`) for quickfix lists.
 //!
 //! Every format shows at most the diagnostics [`caps::cap`] keeps, and the human form shows each
-//! through an [`Excerpt`] of its lines, so that output grows with the number of diagnostics
+//! through an `Excerpt` of its lines, so that output grows with the number of diagnostics
 //! shown, never with the length of the lines they are on.
 
 use std::ops::Range;

@@ -1,5 +1,5 @@
 //! `egressc fmt`: one canonical layout of a source file, from its tokens and its text
-//! ([`crate::syntax::tokens`]), never from the AST: spacing is decided per kind of token and the
+//! (`crate::syntax::tokens`), never from the AST: spacing is decided per kind of token and the
 //! grammar rules around it (`spacing.rs`), lines per bracket, list and comment (`layout.rs`),
 //! so that a construct added to the grammar is formatted without a rule of its own. Comments
 //! keep their text and place, blank lines between groups stay (one each).

@@ -10,7 +10,7 @@
 //! 2. The product's reader in `src/verify/` (`Mode::Import`) reads each document as that
 //!    product does; what it does not model is left out where that only narrows, and recorded.
 //! 3. One mapping per dialect (`native.rs`, `cilium.rs`, `calico.rs`: one function per field or
-//!    kind of peer) turns the product's policies into statements ([`program::Program`]);
+//!    kind of peer) turns the product's policies into statements (`program::Program`);
 //!    whatever the language cannot say is left out when that narrows (W0802) and refused when
 //!    leaving it out would widen (E0803). Nothing is ever widened.
 //! 4. `layout.rs` prints the program as a person would write it: grouped by namespace,

@@ -229,7 +229,7 @@ fn is_edit(msg: &Incoming) -> bool {
 /// messages until `exit`. A malformed frame gets its error answer at any time.
 ///
 /// Messages are handled in order, but analysis waits: edits only mark their program stale,
-/// and a program is analysed, on the worker's thread, when nothing is queued (after [`QUIET`]
+/// and a program is analysed, on the worker's thread, when nothing is queued (after `QUIET`
 /// without another edit) or when a request needs it, after every edit already queued has been
 /// applied; a request waits only for an analysis of the current text. A `$/cancelRequest`
 /// for a request still queued answers it with `RequestCancelled` without doing its work.

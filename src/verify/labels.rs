@@ -1,7 +1,7 @@
 //! The Kubernetes label selector (`matchLabels` and `matchExpressions`), read and matched the one
 //! way Kubernetes does, for the native evaluator and, under its own key rules, the Cilium one.
 //!
-//! Upstream: [selector] <https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/label-selector/>
+//! Upstream: `[selector]` <https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/label-selector/>
 //! and apimachinery's `labels.Requirement.Matches` (the semantics kubectl documents as
 //! `key notin (..)`).
 
@@ -10,7 +10,7 @@ use std::fmt;
 use super::Labels;
 use super::cursor::{Cursor, ReadError};
 
-/// [selector] `matchExpressions[].operator`: In, NotIn, Exists and DoesNotExist (Gt and Lt
+/// `[selector]` `matchExpressions[].operator`: In, NotIn, Exists and DoesNotExist (Gt and Lt
 /// exist only for node selectors).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operator {
@@ -44,7 +44,7 @@ pub struct Requirement<K> {
 }
 
 /// A label selector: every `matchLabels` pair and every `matchExpressions` requirement must
-/// hold, and the empty selector selects everything ([selector], LabelSelector).
+/// hold, and the empty selector selects everything (`[selector]`, LabelSelector).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LabelSelector<K = String> {
     pub match_labels: Vec<(K, String)>,

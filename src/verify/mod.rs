@@ -351,7 +351,7 @@ pub struct Flow {
     pub destination: Destination,
     pub proto: Proto,
     /// The destination port (TCP, UDP, SCTP); for ICMP and ICMPv6 the message, `type × 256 +
-    /// code` as in [`crate::model::PortRange`] (see [`Flow::icmp`]); 0 for other protocols.
+    /// code` as in `crate::model::PortRange` (see [`Flow::icmp`]); 0 for other protocols.
     pub port: u16,
     /// The HTTP request a TCP flow carries, if it is one (`None`: another protocol on TCP).
     pub http: Option<HttpRequest>,

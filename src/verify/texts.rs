@@ -3,7 +3,7 @@
 //! a comparison of two readings over every flow of a universe needs only the verdicts, and
 //! decides again, with their texts, the few flows it reports ([`verdicts_only`]).
 //!
-//! A verdict never depends on a text: the evaluators build every text with [`text!`], which
+//! A verdict never depends on a text: the evaluators build every text with `text!`, which
 //! gives an empty string while texts are off, and no branch of a decision reads a text.
 
 use std::cell::Cell;

@@ -826,7 +826,7 @@ impl Seeds {
         });
     }
 
-    /// Pods inside and just outside a selection (see [`pods`]).
+    /// Pods inside and just outside a selection (see `pods`).
     pub fn pods(
         &mut self,
         namespace: &NamespaceSel,

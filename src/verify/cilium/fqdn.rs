@@ -1,4 +1,4 @@
-//! `toFQDNs` and `rules.dns` selectors: `matchName` and `matchPattern` [layer3], read and matched
+//! `toFQDNs` and `rules.dns` selectors: `matchName` and `matchPattern` `[layer3]`, read and matched
 //! against a looked-up name.
 
 use std::fmt;
@@ -85,7 +85,7 @@ impl Fqdn {
         }
     }
 
-    /// A `serverNames` entry: a name, or a pattern when it holds a `*` ([crd] `serverNames`:
+    /// A `serverNames` entry: a name, or a pattern when it holds a `*` (`[crd]` `serverNames`:
     /// "`*` matches 0 or more DNS valid characters", "`**.` is a special prefix which matches
     /// all multilevel subdomains", "the name `*` matches all valid DNS names": the semantics of
     /// `matchPattern`).

@@ -1,12 +1,12 @@
 //! `toPorts[].rules.http[]`: Cilium's HTTP rules, read and matched as Cilium's proxy (Envoy)
-//! does. [layer7] `PortRuleHTTP`: `method`, `path` and `host` are "extended POSIX regex"
+//! does. `[layer7]` `PortRuleHTTP`: `method`, `path` and `host` are "extended POSIX regex"
 //! matched against the request's method, path and host; Cilium configures Envoy with them as
 //! `safe_regex` header matchers (cilium/cilium#41314: "HTTP rule types configures the `Path`
 //! field as regex matcher"), which match only the whole value (envoyproxy/envoy#19948,
 //! #38473: "no-partial matching in regex is by design"): `:path` is the request target with
 //! its query string, `:authority` the host as the client sent it (with a port when it gave
 //! one). Every field given must match; a request matches the entry when one rule matches
-//! ([layer7] "A layer 7 request is permitted if at least one of the rules matches").
+//! (`[layer7]` "A layer 7 request is permitted if at least one of the rules matches").
 //!
 //! Headers, as Cilium hands them to its proxy (`pkg/envoy/server.go`, `getHTTPRule`): a
 //! `headers` entry is split at its first space; with a space it is a name (its final `:`s

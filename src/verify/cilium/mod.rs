@@ -90,8 +90,8 @@ pub struct Rule {
     pub peers: Option<Peers>,
     /// Empty (and no `icmps`): every port of every protocol.
     pub ports: Vec<PortRule>,
-    /// `icmps[].fields[]`: ICMP messages by family and type ([layer4] "Limit ICMP/ICMPv6
-    /// types"); never with `toPorts` in one rule ([parse] "The ICMPs block may only be present
+    /// `icmps[].fields[]`: ICMP messages by family and type (`[layer4]` "Limit ICMP/ICMPv6
+    /// types"); never with `toPorts` in one rule (`[parse]` "The ICMPs block may only be present
     /// without ToPorts").
     pub icmps: Vec<IcmpType>,
     pub pos: Pos,
@@ -122,7 +122,7 @@ pub enum Peers {
 }
 
 /// A `toEntities` entry [layer3: "Entities Based"]; which identities each selects is
-/// `EntitySelectorMapping` and `InitEntities` in `pkg/policy/api/entity.go` [entity].
+/// `EntitySelectorMapping` and `InitEntities` in `pkg/policy/api/entity.go` `[entity]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Entity {
     /// `all`: "the combination of all known clusters as well world", every destination.
@@ -220,7 +220,7 @@ impl fmt::Display for Cidr {
 }
 
 /// One `toPorts[]` entry: its ports (each with a port range; `protocol: None` is `ANY`
-/// [layer4]) and its DNS or HTTP rules, if any.
+/// `[layer4]`) and its DNS or HTTP rules, if any.
 #[derive(Clone, Debug)]
 pub struct PortRule {
     pub ports: Vec<PortMatch>,
@@ -228,7 +228,7 @@ pub struct PortRule {
     pub http: Option<Vec<http::HttpRule>>,
     /// `serverNames`: the TLS server names the entry allows, read as `toFQDNs` selectors are
     /// (a name, or a pattern where `*` stands for characters of one label and `**.` for
-    /// labels: [crd] `serverNames`).
+    /// labels: `[crd]` `serverNames`).
     pub server_names: Option<Vec<Fqdn>>,
 }
 

@@ -1,5 +1,5 @@
 //! CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy YAML → [`Policies`]. A field Cilium
-//! knows but this evaluator does not model is refused with the reason ([`hint`]).
+//! knows but this evaluator does not model is refused with the reason (`hint`).
 //!
 //! When importing ([`Mode::Import`](crate::verify::cursor::Mode)), what is not modelled is left
 //! out where that only narrows: an egress rule, one of its `toEndpoints` selectors or CIDRs, a

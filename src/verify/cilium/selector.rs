@@ -1,5 +1,5 @@
 //! Cilium's endpoint selectors: Kubernetes label selectors (`verify/labels.rs`) over a pod's
-//! identity labels, with Cilium's key rules on top [parse]: a key is `source:key` with source
+//! identity labels, with Cilium's key rules on top `[parse]`: a key is `source:key` with source
 //! `k8s` or `any` (none means `any`), `io.kubernetes.pod.namespace` is the pod's namespace,
 //! `io.cilium.k8s.namespace.labels.<key>` a label of its namespace,
 //! `io.cilium.k8s.policy.cluster` the cluster of a cluster mesh it runs in, and Cilium adds the
@@ -35,7 +35,7 @@ pub enum Key {
     /// A label of the pod.
     Label(String),
     /// `reserved:<identity>`: the single label of the endpoints of a reserved identity, in the
-    /// `endpointSelector` of a CiliumClusterwideNetworkPolicy ([lifecycle]).
+    /// `endpointSelector` of a CiliumClusterwideNetworkPolicy (`[lifecycle]`).
     Reserved(crate::model::Reserved),
 }
 
@@ -62,7 +62,7 @@ fn reserved_identity(key: &Key, identity: crate::model::Reserved) -> Option<&'st
     }
 }
 
-/// Where a selector sits, which decides how Cilium completes it [parse].
+/// Where a selector sits, which decides how Cilium completes it `[parse]`.
 #[derive(Clone, Copy, Debug)]
 pub enum Place<'a> {
     /// The `endpointSelector` of a CiliumNetworkPolicy in this namespace.
@@ -111,7 +111,7 @@ fn identity_relevant(key: &str) -> bool {
 }
 
 impl EndpointSelector {
-    /// Whether it selects `pod` as a flow's destination from `source`. [mesh] "Policies
+    /// Whether it selects `pod` as a flow's destination from `source`. `[mesh]` "Policies
     /// automatically select endpoints from the local cluster only, unless one or multiple
     /// clusters are specifically targeted" (Cilium 1.19, `policy-default-local-cluster` on by
     /// default, cilium/cilium#40609): a pod of another cluster only when the selector
@@ -123,7 +123,7 @@ impl EndpointSelector {
         (self.names_cluster || !remote) && self.matches_in(pod, cluster)
     }
 
-    /// [layer3: "The Endpoint Selector is based on the Kubernetes LabelSelector"]: Kubernetes
+    /// `[layer3]` ("The Endpoint Selector is based on the Kubernetes LabelSelector"): Kubernetes
     /// label selector semantics (`NotIn` also matches a missing label). The pod runs in the
     /// cluster it names.
     pub fn matches(&self, pod: &Pod) -> bool {

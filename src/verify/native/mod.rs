@@ -4,15 +4,15 @@
 //! shared Kubernetes ones (`verify/labels.rs`).
 //!
 //! Upstream sources, cited at each decision:
-//! - [concepts] <https://kubernetes.io/docs/concepts/services-networking/network-policies/>
-//! - [api] <https://kubernetes.io/docs/reference/kubernetes-api/policy-resources/network-policy-v1/>
-//! - [selector] <https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/label-selector/>
-//! - [defaults] kubernetes/kubernetes `pkg/apis/networking/v1/defaults.go`
+//! - `[concepts]` <https://kubernetes.io/docs/concepts/services-networking/network-policies/>
+//! - `[api]` <https://kubernetes.io/docs/reference/kubernetes-api/policy-resources/network-policy-v1/>
+//! - `[selector]` <https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/label-selector/>
+//! - `[defaults]` kubernetes/kubernetes `pkg/apis/networking/v1/defaults.go`
 //!   (`SetDefaults_NetworkPolicy`, `SetDefaults_NetworkPolicyPort`)
-//! - [validation] kubernetes/kubernetes `pkg/apis/networking/validation/validation.go`
+//! - `[validation]` kubernetes/kubernetes `pkg/apis/networking/validation/validation.go`
 //!   (`ValidateNetworkPolicySpec`, `ValidateNetworkPolicyPeer`, `ValidateNetworkPolicyPort`,
 //!   `ValidateIPBlock`)
-//! - [labels] <https://kubernetes.io/docs/reference/labels-annotations-taints/#kubernetes-io-metadata-name>
+//! - `[labels]` <https://kubernetes.io/docs/reference/labels-annotations-taints/#kubernetes-io-metadata-name>
 //!
 //! Whatever it does not understand (another kind or API version, a field it does not know, a
 //! value the API server would reject, a named port) makes loading fail with
@@ -50,10 +50,10 @@ pub struct Policy {
 /// One `spec.egress` entry.
 #[derive(Clone, Debug)]
 pub struct Rule {
-    /// Empty: every destination ([api] NetworkPolicyEgressRule, field `to`: an empty or absent
+    /// Empty: every destination (`[api]` NetworkPolicyEgressRule, field `to`: an empty or absent
     /// list does not restrict the destination).
     pub to: Vec<Peer>,
-    /// Empty: every port of every protocol ([api] NetworkPolicyEgressRule, field `ports`: an
+    /// Empty: every port of every protocol (`[api]` NetworkPolicyEgressRule, field `ports`: an
     /// empty or absent list does not restrict the port). Each entry has a protocol.
     pub ports: Vec<PortMatch>,
     pub pos: Pos,

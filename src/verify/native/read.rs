@@ -1,5 +1,5 @@
-//! NetworkPolicy YAML → [`Policies`], checked as the API server would check it ([validation]) and
-//! defaulted as it would default it ([defaults]).
+//! NetworkPolicy YAML → [`Policies`], checked as the API server would check it
+//! (`[validation]`) and defaulted as it would default it (`[defaults]`).
 //!
 //! When importing ([`Mode::Import`](crate::verify::cursor::Mode)), a document without a
 //! namespace is in `default` (where `kubectl apply` puts it without `-n`), Calico's

@@ -161,31 +161,27 @@ fn remote_refusals<'a>(
     rules: impl IntoIterator<Item = &'a ir::Rule>,
     target: Target,
 ) -> Diagnostics {
-    let mut diags = Diagnostics::new();
-    for r in rules {
-        for p in &r.peers {
-            let Peer::RemotePods { cluster, .. } = p else {
-                continue;
-            };
-            diags.push(
-                Diagnostic::new(
-                    Code::E0538,
-                    r.origin_of(p),
-                    format!(
-                        "{} cannot select pods of another cluster (`{cluster}`)",
-                        target_title(target)
-                    ),
-                )
-                .label("pods of another cluster of a cluster mesh")
-                .note(match target {
-                    Target::Native => "a NetworkPolicy peer selects pods of the policy's own cluster only",
-                    _ => "Calico selectors match the endpoints of the policy's own cluster by their labels; no label names another cluster",
-                })
-                .help("build with `--target cilium` (`io.cilium.k8s.policy.cluster` in `toEndpoints`), or allow those pods by a rule of their own cluster's policies"),
-            );
-        }
-    }
-    diags
+    peer_refusals(rules, |r, p| {
+        let Peer::RemotePods { cluster, .. } = p else {
+            return None;
+        };
+        Some(
+            Diagnostic::new(
+                Code::E0538,
+                r.origin_of(p),
+                format!(
+                    "{} cannot select pods of another cluster (`{cluster}`)",
+                    target_title(target)
+                ),
+            )
+            .label("pods of another cluster of a cluster mesh")
+            .note(match target {
+                Target::Native => "a NetworkPolicy peer selects pods of the policy's own cluster only",
+                _ => "Calico selectors match the endpoints of the policy's own cluster by their labels; no label names another cluster",
+            })
+            .help("build with `--target cilium` (`io.cilium.k8s.policy.cluster` in `toEndpoints`), or allow those pods by a rule of their own cluster's policies"),
+        )
+    })
 }
 
 /// E0524 for every `service(NS/NAME)` of `rules`, on a target (native, Cilium) that cannot say
@@ -194,33 +190,45 @@ fn service_refusals<'a>(
     rules: impl IntoIterator<Item = &'a ir::Rule>,
     target: Target,
 ) -> Diagnostics {
+    peer_refusals(rules, |r, p| {
+        let Peer::Service { namespace, name } = p else {
+            return None;
+        };
+        let note = match target {
+            // cilium/cilium#34021: `toServices` "only supports selectorless services with
+            // Endpoints external to the cluster"; cilium/cilium#20067: `toServices` with
+            // `toPorts` allowed the ports to every address of `world`.
+            Target::Cilium => {
+                "Cilium's `toServices` matches only Services without a selector whose endpoints are outside the cluster, and with `toPorts` it has allowed those ports to every address outside the cluster (cilium/cilium#34021, cilium/cilium#20067)"
+            }
+            _ => {
+                "a NetworkPolicy peer selects pods by labels, on the ports the rule lists; it cannot name a Service"
+            }
+        };
+        Some(
+            Diagnostic::new(
+                Code::E0524,
+                r.origin_of(p),
+                format!("`{p}` cannot be expressed in {}", target_title(target)),
+            )
+            .label("the endpoints of a Service, on its ports")
+            .note(note)
+            .help(format!("write the Service's pods and the ports they listen on, as in `pods({namespace}){{app={name}}}:8080`, or build with `--target calico`")),
+        )
+    })
+}
+
+/// The diagnostic `refuse` gives each peer of `rules` (`None` for a peer it accepts), in order.
+fn peer_refusals<'a>(
+    rules: impl IntoIterator<Item = &'a ir::Rule>,
+    refuse: impl Fn(&ir::Rule, &Peer) -> Option<Diagnostic>,
+) -> Diagnostics {
     let mut diags = Diagnostics::new();
     for r in rules {
         for p in &r.peers {
-            let Peer::Service { namespace, name } = p else {
-                continue;
-            };
-            let note = match target {
-                // cilium/cilium#34021: `toServices` "only supports selectorless services with
-                // Endpoints external to the cluster"; cilium/cilium#20067: `toServices` with
-                // `toPorts` allowed the ports to every address of `world`.
-                Target::Cilium => {
-                    "Cilium's `toServices` matches only Services without a selector whose endpoints are outside the cluster, and with `toPorts` it has allowed those ports to every address outside the cluster (cilium/cilium#34021, cilium/cilium#20067)"
-                }
-                _ => {
-                    "a NetworkPolicy peer selects pods by labels, on the ports the rule lists; it cannot name a Service"
-                }
-            };
-            diags.push(
-                Diagnostic::new(
-                    Code::E0524,
-                    r.origin_of(p),
-                    format!("`{p}` cannot be expressed in {}", target_title(target)),
-                )
-                .label("the endpoints of a Service, on its ports")
-                .note(note)
-                .help(format!("write the Service's pods and the ports they listen on, as in `pods({namespace}){{app={name}}}:8080`, or build with `--target calico`")),
-            );
+            if let Some(d) = refuse(r, p) {
+                diags.push(d);
+            }
         }
     }
     diags

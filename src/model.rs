@@ -234,18 +234,15 @@ impl PortSet {
     /// Sorts and merges overlapping or adjacent ranges of the same protocol.
     pub fn from_ranges(mut ranges: Vec<PortRange>) -> PortSet {
         ranges.sort();
-        let mut out: Vec<PortRange> = Vec::with_capacity(ranges.len());
-        for r in ranges {
-            match out.last_mut() {
-                Some(prev)
-                    if prev.proto == r.proto && u32::from(r.first) <= u32::from(prev.last) + 1 =>
-                {
-                    prev.last = prev.last.max(r.last);
-                }
-                _ => out.push(r),
+        // Merged in place: each range joins the last one kept when it overlaps or touches it.
+        ranges.dedup_by(|r, prev| {
+            let joins = prev.proto == r.proto && u32::from(r.first) <= u32::from(prev.last) + 1;
+            if joins {
+                prev.last = prev.last.max(r.last);
             }
-        }
-        PortSet::Ranges(out)
+            joins
+        });
+        PortSet::Ranges(ranges)
     }
 
     pub fn union(&self, other: &PortSet) -> PortSet {

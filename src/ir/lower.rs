@@ -320,23 +320,45 @@ fn narrowest_cover(
 }
 
 /// Aggregates the CIDRs of a sorted peer list (adjacent and nested ranges merged), copying
-/// the peers; other peers kept. A list with one range or none, each a network address, is
-/// the list itself.
+/// the peers; other peers kept. A list whose ranges are network addresses of which none can
+/// merge with another ([`mergeable`]) is the list itself.
 fn aggregate<'a>(peers: impl Iterator<Item = &'a Peer> + Clone) -> Vec<Peer> {
-    let nets: Vec<IpNet> = peers
-        .clone()
-        .filter_map(|p| match p {
-            Peer::Net(n) => Some(*n),
-            _ => None,
-        })
-        .collect();
-    if nets.iter().all(|n| n.trunc() == *n) && nets.len() <= 1 {
+    let nets = peers.clone().filter_map(|p| match p {
+        Peer::Net(n) => Some(*n),
+        _ => None,
+    });
+    if nets.clone().all(|n| n.trunc() == n) && !mergeable(nets.clone()) {
         return peers.cloned().collect();
     }
-    let mut out: Vec<Peer> = IpNet::aggregate(&nets).into_iter().map(Peer::Net).collect();
+    let mut out: Vec<Peer> = IpNet::aggregate(&nets.collect())
+        .into_iter()
+        .map(Peer::Net)
+        .collect();
     out.extend(peers.filter(|p| !matches!(p, Peer::Net(_))).cloned());
     out.sort();
     out
+}
+
+/// Whether `IpNet::aggregate` could merge two of `nets`: one holds the other (or equals it),
+/// or they are the two halves of one range. Without such a pair the ranges are already the
+/// fewest that cover their union: were the parent of one of them covered, its sibling would
+/// be covered by ranges inside the sibling, and the narrowest of those would have its own
+/// sibling in the list. Lists longer than [`PAIRWISE_UP_TO`] are not searched: they count as
+/// mergeable.
+fn mergeable(nets: impl Iterator<Item = IpNet> + Clone) -> bool {
+    if nets.clone().nth(PAIRWISE_UP_TO).is_some() {
+        return true;
+    }
+    let mut rest = nets;
+    while let Some(a) = rest.next() {
+        if rest
+            .clone()
+            .any(|b| a.contains(&b) || b.contains(&a) || a.is_sibling(&b))
+        {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -499,6 +521,64 @@ mod tests {
                 .collect();
             assert_eq!(covers_pairwise(&list), covers_indexed(&list));
         }
+    }
+
+    /// A sorted peer list whose ranges cannot merge is kept as it is, and gives what
+    /// `IpNet::aggregate` gives, on random lists of nested, adjacent, sibling and unrelated
+    /// ranges of both families, host addresses among them.
+    #[test]
+    fn unmergeable_ranges_are_their_own_aggregate() {
+        let pool: Vec<IpNet> = [
+            "0.0.0.0/0",
+            "10.0.0.0/8",
+            "10.0.0.0/24",
+            "10.0.1.0/24",
+            "10.0.2.0/24",
+            "10.0.0.128/25",
+            "10.0.1.0/25",
+            "10.0.1.128/25",
+            "10.0.3.7/32",
+            "10.0.3.7/24",
+            "169.254.169.254/32",
+            "::/0",
+            "fd00:ec2::254/128",
+            "fd00:ec2::255/128",
+            "fd00::/8",
+        ]
+        .iter()
+        .map(|n| n.parse().unwrap())
+        .collect();
+        let mut next = crate::ir::draws(11);
+        let mut kept = 0;
+        for _ in 0..3000 {
+            let mut peers: Vec<Peer> = (0..next(6))
+                .map(|_| Peer::Net(pool[next(pool.len())]))
+                .collect();
+            if next(2) == 1 {
+                peers.push(Peer::Any);
+            }
+            peers.sort();
+            peers.dedup();
+            let nets: Vec<IpNet> = peers
+                .iter()
+                .filter_map(|p| match p {
+                    Peer::Net(n) => Some(*n),
+                    _ => None,
+                })
+                .collect();
+            let mut expected: Vec<Peer> = IpNet::aggregate(&nets)
+                .into_iter()
+                .map(Peer::Net)
+                .chain(peers.iter().filter(|p| !matches!(p, Peer::Net(_))).cloned())
+                .collect();
+            expected.sort();
+            assert_eq!(aggregate(peers.iter()), expected, "{peers:?}");
+            if nets.iter().all(|n| n.trunc() == *n) && !mergeable(nets.iter().copied()) {
+                kept += 1;
+                assert_eq!(expected, peers);
+            }
+        }
+        assert!(kept > 300, "{kept}");
     }
 
     #[test]

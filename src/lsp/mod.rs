@@ -50,10 +50,10 @@ mod program;
 mod recover;
 mod references;
 mod reparse;
-/// The tests' deterministic generator, shared with the language-server tests.
+/// The tests' deterministic generator, shared with the language-server and syntax tests.
 #[cfg(test)]
 #[path = "../../tests/common/rng.rs"]
-mod rng;
+pub(crate) mod rng;
 mod semantic_tokens;
 mod server;
 mod shift;

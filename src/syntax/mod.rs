@@ -71,9 +71,12 @@ fn statements(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Vec<a
     let mut pos = skip_lines(bytes, 0).0;
     while pos < bytes.len() {
         let rest = text.get(pos..)?;
-        let pair = parser::EgressParser::parse(Rule::statement, rest)
-            .ok()?
-            .next()?;
+        let pair = match first_attempt(rest) {
+            Some(pair) => pair,
+            None => parser::EgressParser::parse(Rule::statement, rest)
+                .ok()?
+                .next()?,
+        };
         let end = pos + pair.as_span().end();
         items.extend(pairs_to_ast::statement_at(file, text, pos, pair, diags));
         let (next, broken) = skip_lines(bytes, end);
@@ -86,6 +89,19 @@ fn statements(file: FileId, text: &str, diags: &mut Diagnostics) -> Option<Vec<a
     // vector grown one push at a time keeps (up to as much again).
     items.shrink_to_fit();
     Some(items)
+}
+
+/// The statement at the start of `text` read by the grammar's `fast_statement`, when only
+/// spaces follow it on its line: then it is the tree `statement` gives. A statement it stops
+/// early in (at a tab or a comment) is left to `statement`, as one it does not read.
+fn first_attempt(text: &str) -> Option<pest::iterators::Pair<'_, Rule>> {
+    use pest::Parser as _;
+    let pair = parser::EgressParser::parse(Rule::fast_statement, text)
+        .ok()?
+        .next()?;
+    let rest = text.as_bytes().get(pair.as_span().end()..)?;
+    let blanks = rest.iter().take_while(|b| **b == b' ').count();
+    matches!(rest.get(blanks), None | Some(b'\n' | b'\r')).then_some(pair)
 }
 
 /// The first position from `pos` past blanks, comments and line breaks, and whether a line

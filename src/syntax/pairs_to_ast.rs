@@ -139,11 +139,11 @@ pub fn statement_at(
 fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
     let span = cx.span(&p);
     match p.as_rule() {
-        Rule::namespace_decl => {
+        Rule::namespace_decl | Rule::fast_namespace => {
             let name = children(p).next()?;
             Some(Item::Namespace(cx.spanned(&name)))
         }
-        Rule::default_deny => Some(Item::DefaultDeny(span)),
+        Rule::default_deny | Rule::fast_default => Some(Item::DefaultDeny(span)),
         Rule::def_decl => {
             let doc = cx.doc_above(cx.base + p.as_span().start());
             let mut name = None;
@@ -169,7 +169,7 @@ fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
                 span,
             }))
         }
-        Rule::app_stmt | Rule::pods_stmt => {
+        Rule::app_stmt | Rule::pods_stmt | Rule::fast_app => {
             let mut name = None;
             let mut selector = WorkloadSelector::App;
             let mut allow = Vec::new();
@@ -178,8 +178,9 @@ fn statement(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Item> {
                 match c.as_rule() {
                     Rule::name => name = Some(cx.spanned(&c)),
                     Rule::selector => selector = WorkloadSelector::Labels(self::selector(cx, c)),
-                    Rule::dest_list => allow = dest_list(cx, c),
+                    Rule::dest_list | Rule::fast_list => allow = dest_list(cx, c),
                     Rule::deny_clause => append(&mut deny, deny_clause(cx, c)),
+                    Rule::fast_deny => deny = dest_list(cx, c),
                     _ => cx.bug(&c, "in a workload statement"),
                 }
             }
@@ -382,8 +383,32 @@ fn param(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Param> {
 fn dest_list(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Vec<Dest> {
     let pairs = p.into_inner();
     let mut dests = Vec::with_capacity(pairs.len());
-    dests.extend(pairs.filter_map(|d| dest(cx, d)));
+    dests.extend(pairs.filter_map(|d| list_item(cx, d)));
     dests
+}
+
+/// A destination of a list: a `dest`, or one of `fast_list`'s (`fast_plain`: an atom and the
+/// spaces after it, the destination's span; `other_dest`: a `dest`).
+fn list_item(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Dest> {
+    match p.as_rule() {
+        Rule::fast_plain => {
+            let span = cx.span(&p);
+            let atom = p.as_str().trim_end_matches(' ');
+            Some(Dest {
+                kind: literal(cx, cx.base + p.as_span().start(), atom)?,
+                ports: None,
+                span,
+            })
+        }
+        Rule::other_dest => match p.clone().into_inner().next() {
+            Some(d) => dest(cx, d),
+            None => {
+                cx.bug(&p, "in a list");
+                None
+            }
+        },
+        _ => dest(cx, p),
+    }
 }
 
 /// `in ns{...}` of a cluster or host statement: the namespace selector and where it was written
@@ -461,10 +486,10 @@ fn dest(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Dest> {
     let mut ports = None;
     for c in p.into_inner() {
         match c.as_rule() {
-            Rule::atom => kind = Some(literal(cx, &c)?),
+            Rule::atom => kind = Some(literal(cx, cx.base + c.as_span().start(), c.as_str())?),
             // `dns`, taken first: the atom inside.
             Rule::plain_atom => match c.clone().into_inner().next() {
-                Some(a) => kind = Some(literal(cx, &a)?),
+                Some(a) => kind = Some(literal(cx, cx.base + a.as_span().start(), a.as_str())?),
                 None => cx.bug(&c, "in a destination"),
             },
             Rule::call => {
@@ -623,10 +648,10 @@ fn dest(cx: &mut Cx<'_>, p: Pair<'_, Rule>) -> Option<Dest> {
     })
 }
 
-/// A literal or a name, classified; `None` (and its diagnostic) when it is malformed.
-fn literal(cx: &mut Cx<'_>, p: &Pair<'_, Rule>) -> Option<DestKind> {
-    let start = cx.base + p.as_span().start();
-    match atom::classify(cx.file, start, p.as_str()) {
+/// A literal or a name, `text` at byte `start` of the file, classified; `None` (and its
+/// diagnostic) when it is malformed.
+fn literal(cx: &mut Cx<'_>, start: usize, text: &str) -> Option<DestKind> {
+    match atom::classify(cx.file, start, text) {
         Ok(a) => Some(DestKind::Atom(a)),
         Err(d) => {
             cx.diags.push(d);

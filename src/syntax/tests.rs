@@ -81,3 +81,164 @@ fn deny_is_a_name_unless_a_destination_follows() {
     // the parser.
     assert!(errors.iter().all(|e| !e.starts_with("E01")), "{errors:?}");
 }
+
+/// The tree and diagnostics of `text` parsed whole by the grammar's `file` rule, and parsed
+/// statement by statement (`fast_statement` first), when that succeeds, and how many statements
+/// `fast_statement` read.
+fn whole_and_by_statement(text: &str) -> (String, Option<String>, usize) {
+    let id = crate::source::FileId(3);
+    let mut diags = crate::diagnostics::Diagnostics::new();
+    let whole = match super::pairs(id, text) {
+        Ok(pairs) => {
+            let file = super::pairs_to_ast::file(id, text, pairs, &mut diags);
+            format!("{file:?} {diags:?}")
+        }
+        Err(d) => format!("{d:?}"),
+    };
+    let mut diags = crate::diagnostics::Diagnostics::new();
+    let by_statement = super::statements(id, text, &mut diags).map(|items| {
+        let file = super::ast::File { id, items };
+        format!("{file:?} {diags:?}")
+    });
+    let mut fast = 0;
+    let mut pos = super::skip_lines(text.as_bytes(), 0).0;
+    while let Some(rest) = text.get(pos..).filter(|rest| !rest.is_empty()) {
+        use pest::Parser as _;
+        let end = match super::first_attempt(rest) {
+            Some(pair) => {
+                fast += 1;
+                pair.as_span().end()
+            }
+            None => match super::parser::EgressParser::parse(super::Rule::statement, rest) {
+                Ok(mut pairs) => pairs.next().map_or(rest.len(), |p| p.as_span().end()),
+                Err(_) => rest.len(),
+            },
+        };
+        pos = super::skip_lines(text.as_bytes(), pos + end).0;
+    }
+    (whole, by_statement, fast)
+}
+
+/// Destinations of the generated statements: plain ones, which `fast_statement` reads in one
+/// token, and others, which it leaves to `dest`.
+const DESTS: &[&str] = &[
+    "dns",
+    "metadata",
+    "deny",
+    "10.0.0.0/24:5432/tcp",
+    "0.0.0.0/0:443/tcp",
+    "[fd00::1]:443",
+    "*.example.com",
+    "8000-8100",
+    "10.0.0.0/8:icmp(8)",
+    "deny:443",
+    "rds(10.1.0.0/16)",
+    "pods{app=x}:80",
+    "bad//x",
+    "dns :53",
+    "a.b",
+    "x{a=b}",
+    "service(ns/s)",
+];
+
+/// What goes between the parts of a generated statement: mostly a space, sometimes nothing,
+/// tabs, comments, line breaks, or a piece that may break the statement.
+const GAPS: &[&str] = &[
+    " ", " ", " ", " ", " ", " ", "  ", "", "\t", " # c", "\n", "\r\n", "\n  ", " deny ", ",",
+    "->", "(", "{", "\"", "denyx", "d", "#",
+];
+
+/// A generated file: `namespace`, `default deny`, `def` and `app` statements.
+fn generated(rng: &mut crate::lsp::rng::Rng) -> String {
+    let mut text = String::new();
+    let gap = |rng: &mut crate::lsp::rng::Rng, text: &mut String| {
+        let g = if rng.below(12) == 0 {
+            GAPS[rng.below(GAPS.len())]
+        } else {
+            " "
+        };
+        text.push_str(g);
+    };
+    for _ in 0..1 + rng.below(5) {
+        match rng.below(8) {
+            0 => {
+                text.push_str("namespace");
+                gap(rng, &mut text);
+                text.push_str(["team-1", "deny", "app"][rng.below(3)]);
+            }
+            1 => {
+                text.push_str("default");
+                gap(rng, &mut text);
+                text.push_str("deny");
+            }
+            kind => {
+                if kind == 2 {
+                    text.push_str("def d =");
+                } else {
+                    text.push_str("app");
+                    gap(rng, &mut text);
+                    text.push_str(["x", "svc-1", "deny", "app", "a.b"][rng.below(5)]);
+                    gap(rng, &mut text);
+                    text.push_str("->");
+                }
+                let mut denied = kind == 2;
+                for i in 0..1 + rng.below(6) {
+                    gap(rng, &mut text);
+                    if i > 0 {
+                        if !denied && rng.below(5) == 0 {
+                            denied = true;
+                            text.push_str(if rng.below(3) == 0 {
+                                "\n  deny"
+                            } else {
+                                "deny"
+                            });
+                        } else {
+                            text.push(',');
+                        }
+                        gap(rng, &mut text);
+                    }
+                    text.push_str(DESTS[rng.below(DESTS.len())]);
+                }
+            }
+        }
+        gap(rng, &mut text);
+        text.push_str(["\n", "\n", "\n\n", "\r\n", " # c\n"][rng.below(5)]);
+    }
+    text
+}
+
+/// Statement by statement and whole, every example, every fixture and thousands of generated
+/// files give the same trees (spans included) and diagnostics; most generated statements are
+/// read by `fast_statement`.
+#[test]
+fn statements_read_by_the_first_attempt_are_those_of_a_whole_parse() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut texts = Vec::new();
+    let mut folders = vec![root.join("examples"), root.join("tests/fixtures")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "egress") {
+                texts.extend(std::fs::read_to_string(&path).ok());
+            }
+        }
+    }
+    assert!(texts.len() > 100, "{} files", texts.len());
+    let mut rng = crate::lsp::rng::Rng(0x2545_f491_4f6c_dd1d);
+    texts.extend((0..3000).map(|_| generated(&mut rng)));
+    let (mut compared, mut fast) = (0, 0);
+    for text in &texts {
+        let (whole, by_statement, read) = whole_and_by_statement(text);
+        if let Some(by_statement) = by_statement {
+            assert_eq!(by_statement, whole, "{text:?}");
+            compared += 1;
+            fast += read;
+        }
+    }
+    assert!(
+        compared > 1500 && fast > 2000,
+        "{compared} files, {fast} statements"
+    );
+}

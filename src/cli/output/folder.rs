@@ -5,7 +5,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
-use std::io::{Read as _, Write as _};
+use std::io::{BufWriter, Read as _, Write as _};
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
@@ -218,23 +218,36 @@ impl Folder {
         bytes: &[u8],
         mode: Option<u32>,
     ) -> Result<(), Fatal> {
-        let flags =
-            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let path = self.path_of(name);
-        let fd = fs::openat(&self.fd, name, flags, Mode::from(0o644)).map_err(|e| io(&path, e))?;
-        if let Some(m) = mode {
-            fs::fchmod(&fd, Mode::from(m & 0o7777)).map_err(|e| io(&path, e))?;
-        }
-        let mut file = File::from(fd);
+        let mut file = self.create_file(name, mode)?;
         file.write_all(bytes)
             .and_then(|()| file.flush())
-            .map_err(|e| io(&path, e))
+            .map_err(|e| io(&self.path_of(name), e))
     }
 
-    /// Writes `bytes` to a new file with a fresh temporary name for `stem` and returns the name.
-    pub(crate) fn write_temp(&self, stem: &str, bytes: &[u8]) -> Result<OsString, Fatal> {
+    /// The new, empty file `name` (see [`Folder::create_with_mode`]), open for writing.
+    fn create_file(&self, name: &OsStr, mode: Option<u32>) -> Result<File, Fatal> {
+        let flags =
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = fs::openat(&self.fd, name, flags, Mode::from(0o644))
+            .map_err(|e| io(&self.path_of(name), e))?;
+        if let Some(m) = mode {
+            fs::fchmod(&fd, Mode::from(m & 0o7777)).map_err(|e| io(&self.path_of(name), e))?;
+        }
+        Ok(File::from(fd))
+    }
+
+    /// Writes what `write` writes to a new file with a fresh temporary name for `stem` (through
+    /// a buffer, never held whole) and returns the name.
+    pub(crate) fn write_temp(
+        &self,
+        stem: &str,
+        write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+    ) -> Result<OsString, Fatal> {
         let name = temp_name(stem)?;
-        self.create(&name, bytes)?;
+        let mut out = BufWriter::with_capacity(1 << 16, self.create_file(&name, None)?);
+        write(&mut out)
+            .and_then(|()| out.flush())
+            .map_err(|e| io(&self.path_of(&name), e))?;
         Ok(name)
     }
 

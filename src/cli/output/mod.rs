@@ -17,6 +17,8 @@ mod plan;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -28,7 +30,7 @@ use super::Fatal;
 use super::stdio::{self, path as shown};
 pub(crate) use file::replace_file;
 use folder::{Folder, Kind, TEMP_SUFFIX, symlink_refused};
-use manifest::Manifest;
+use manifest::{Digest, Manifest};
 use plan::{Files, GENERATED_MARK, plan};
 
 /// Where the output goes: `base` as the user named it (followed if it is a symlink), then
@@ -174,9 +176,14 @@ fn read_manifest(root: &Folder) -> Result<Option<Manifest>, Fatal> {
     Manifest::parse(&bytes).map(Some).map_err(invalid)
 }
 
-/// Writes `text` to `name` in `folder` through a temporary file (used for the manifest).
-fn replace(folder: &Folder, name: &str, text: &str) -> Result<(), Fatal> {
-    let temp = folder.write_temp(name.trim_start_matches('.'), text.as_bytes())?;
+/// Writes what `write` writes to `name` in `folder` through a temporary file (used for the
+/// manifest).
+fn replace(
+    folder: &Folder,
+    name: &str,
+    write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+) -> Result<(), Fatal> {
+    let temp = folder.write_temp(name.trim_start_matches('.'), write)?;
     folder.rename(&temp, OsStr::new(name))
 }
 
@@ -241,7 +248,7 @@ fn assess<'a>(root: &Folder, files: &'a Files<'_>) -> Result<Assessment<'a>, Fat
         for (path, hash) in m.files.iter().filter(|(p, _)| !files.contains_key(*p)) {
             match read(root, path, manifest::MAX_BYTES)? {
                 None => {}
-                Some((old, false)) if manifest::digest(&old) == *hash => stale.push(path.clone()),
+                Some((old, false)) if Digest::of(&old).is(hash) => stale.push(path.clone()),
                 Some(_) => changed.push(path.clone()),
             }
         }
@@ -382,7 +389,7 @@ pub(crate) fn write_tree(
 /// A file to write: the temporary name it is written under, its name and its path.
 struct Staged<'a> {
     temp: OsString,
-    name: OsString,
+    name: &'a str,
     path: &'a str,
 }
 
@@ -421,15 +428,22 @@ fn write(
         .filter(|(_, s)| !matches!(s, Planned::Same))
         .map(|(p, _)| *p)
         .collect();
-    let digests: BTreeMap<String, String> = files
+    // The final manifest: every planned file (in path order) with the digest of its bytes.
+    let digests: Vec<(&str, [u8; 64])> = files
         .iter()
-        .map(|(p, t)| (p.clone(), manifest::digest(t.as_bytes())))
+        .map(|(p, t)| (p.as_str(), Digest::of(t.as_bytes()).hex()))
         .collect();
-    let last = Manifest::new(digests, BTreeSet::new());
     let unchanged = to_write.is_empty()
         && found.stale.is_empty()
         && found.changed.is_empty()
-        && found.manifest.as_ref() == Some(&last);
+        && found.manifest.as_ref().is_some_and(|m| {
+            m.pending.is_empty()
+                && m.files.len() == digests.len()
+                && m.files
+                    .iter()
+                    .zip(&digests)
+                    .all(|((p, h), (q, d))| p == q && h.as_bytes() == d)
+        });
     if unchanged {
         return Ok(());
     }
@@ -438,7 +452,7 @@ fn write(
     // Staged per folder, each folder opened once: one open folder per file would hold more
     // files open than the system allows on a large build (every target of 10,000 workloads).
     let mut staged: BTreeMap<&str, (Folder, Vec<Staged<'_>>)> = BTreeMap::new();
-    let mut pending = BTreeSet::new();
+    let mut pending = Vec::with_capacity(to_write.len());
     let mut temps = folder::TempNames::new()?;
     for &path in &to_write {
         let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
@@ -452,24 +466,20 @@ fn write(
             }
         };
         let temp = temps.next(name);
-        pending.insert(join(parent, &temp));
-        files.1.push(Staged {
-            temp,
-            name: OsString::from(name),
-            path,
-        });
+        pending.push(join(parent, &temp));
+        files.1.push(Staged { temp, name, path });
     }
-    let mut during = found
-        .manifest
-        .as_ref()
-        .map(|m| m.files.clone())
-        .unwrap_or_default();
-    during.extend(last.files.iter().map(|(p, d)| (p.clone(), d.clone())));
-    replace(
-        root,
-        manifest::FILE_NAME,
-        &Manifest::new(during, pending).to_text(),
-    )?;
+    pending.sort_unstable();
+    pending.dedup();
+    let listed = found.manifest.as_ref().map(|m| &m.files);
+    replace(root, manifest::FILE_NAME, |out| {
+        manifest::write_text(
+            out,
+            during(listed, &digests),
+            pending.iter().map(String::as_str),
+        )
+    })?;
+    drop(pending);
     for (folder, written) in staged.values() {
         for f in written {
             let text = files.get(f.path).map(|t| t.as_bytes()).unwrap_or_default();
@@ -478,7 +488,7 @@ fn write(
     }
     for (folder, written) in staged.values() {
         for f in written {
-            folder.rename(&f.temp, &f.name)?;
+            folder.rename(&f.temp, OsStr::new(f.name))?;
         }
     }
     for path in &found.stale {
@@ -486,5 +496,35 @@ fn write(
             folder.remove(&name)?;
         }
     }
-    replace(root, manifest::FILE_NAME, &last.to_text())
+    replace(root, manifest::FILE_NAME, |out| {
+        manifest::write_text(
+            out,
+            digests.iter().map(|(p, d)| (*p, d.as_slice())),
+            std::iter::empty(),
+        )
+    })
+}
+
+/// The files the manifest lists while a build writes: those `listed` before it and those it
+/// writes (`new`, with their new digests), both in path order, merged in path order.
+fn during<'a>(
+    listed: Option<&'a BTreeMap<String, String>>,
+    new: &'a [(&'a str, [u8; 64])],
+) -> impl Iterator<Item = (&'a str, &'a [u8])> {
+    let mut old = listed
+        .into_iter()
+        .flatten()
+        .map(|(p, h)| (p.as_str(), h.as_bytes()))
+        .peekable();
+    let mut new = new.iter().map(|(p, d)| (*p, d.as_slice())).peekable();
+    std::iter::from_fn(move || match (old.peek(), new.peek()) {
+        (Some(o), Some(n)) if o.0 < n.0 => old.next(),
+        (Some(o), Some(n)) if o.0 == n.0 => {
+            old.next();
+            new.next()
+        }
+        (_, Some(_)) => new.next(),
+        (Some(_), None) => old.next(),
+        (None, None) => None,
+    })
 }

@@ -272,8 +272,8 @@ pub fn compile_with(inputs: &[Input], targets: &[Target], lints: &lint::LintConf
     let mut outputs = Vec::new();
     if let Some(ir) = &analysis.ir {
         let mut diags = Diagnostics::new();
-        for t in targets {
-            match backend::emit(*t, ir, &analysis.sources) {
+        for emitted in backend::emit_each(targets, ir, &analysis.sources) {
+            match emitted {
                 Ok(o) => outputs.push(o),
                 Err(d) => diags.extend(d),
             }

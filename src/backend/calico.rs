@@ -912,6 +912,17 @@ mod tests {
         assert!(!y.contains("action: Allow"), "{y}");
     }
 
+    /// What lets the enterprise edition share the open edition's output (`emit_each`): it
+    /// refuses a host policy only where the open edition does.
+    #[test]
+    fn enterprise_failsafe_ports_are_open_ones() {
+        assert!(
+            FAILSAFE_ENTERPRISE
+                .iter()
+                .all(|p| FAILSAFE_OPEN.contains(p))
+        );
+    }
+
     #[test]
     fn any_port_needs_no_protocol() {
         let y = build("namespace p\napp a -> pods(*){}\n", Target::Calico).unwrap();

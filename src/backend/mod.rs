@@ -11,6 +11,8 @@ mod yaml;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -81,7 +83,35 @@ pub struct Document {
 #[derive(Clone, Debug)]
 pub struct Output {
     pub target: Target,
-    pub documents: Vec<Document>,
+    pub documents: Documents,
+}
+
+/// The documents of an output, shared by the outputs that are the same (the two Calico
+/// editions', see [`emit_each`]) rather than held twice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Documents(Arc<[Document]>);
+
+impl From<Vec<Document>> for Documents {
+    fn from(documents: Vec<Document>) -> Documents {
+        Documents(documents.into())
+    }
+}
+
+impl Deref for Documents {
+    type Target = [Document];
+
+    fn deref(&self) -> &[Document] {
+        &self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a Documents {
+    type Item = &'a Document;
+    type IntoIter = std::slice::Iter<'a, Document>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
 }
 
 impl Output {
@@ -113,7 +143,42 @@ pub fn emit(
         Target::Calico => calico::emit(program, sources, calico::Edition::Open)?,
         Target::CalicoEnterprise => calico::emit(program, sources, calico::Edition::Enterprise)?,
     };
-    Ok(Output { target, documents })
+    Ok(Output {
+        target,
+        documents: documents.into(),
+    })
+}
+
+/// [`emit`] for each of `targets`, in order. When both Calico editions are asked for and the
+/// open edition accepts the program, the enterprise edition's output is the open edition's,
+/// emitted once: the enterprise edition refuses nothing that the open edition accepts, and the
+/// two write differently only host names (`domains`), which the open edition refuses (a test
+/// compares the two editions on every example and fixture).
+pub fn emit_each(
+    targets: &[Target],
+    program: &ir::Program,
+    sources: &SourceMap,
+) -> Vec<Result<Output, Diagnostics>> {
+    let both = targets.contains(&Target::Calico) && targets.contains(&Target::CalicoEnterprise);
+    let mut open: Option<Result<Output, Diagnostics>> = None;
+    let mut open_output = || {
+        open.get_or_insert_with(|| emit(Target::Calico, program, sources))
+            .clone()
+    };
+    targets
+        .iter()
+        .map(|&t| match t {
+            Target::Calico if both => open_output(),
+            Target::CalicoEnterprise if both => match open_output() {
+                Ok(o) => Ok(Output {
+                    target: t,
+                    documents: o.documents,
+                }),
+                Err(_) => emit(t, program, sources),
+            },
+            _ => emit(t, program, sources),
+        })
+        .collect()
 }
 
 /// `metadata` of a generated object: name, namespace (none for cluster-scoped objects) and the
@@ -457,4 +522,68 @@ pub(crate) fn build_for_test(src: &str, target: Target) -> Result<String, Vec<St
             .collect());
     }
     Ok(c.outputs.iter().map(|o| o.stream()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+
+    /// The `.egress` files below `dir`, at any depth.
+    fn sources_below(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                sources_below(&path, out);
+            } else if path.extension().is_some_and(|x| x == "egress") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// [`emit_each`]'s premise: wherever the open Calico edition accepts a program, the
+    /// enterprise edition accepts it too and writes the same documents. On every example and
+    /// fixture, alone and with the examples' cluster file.
+    #[test]
+    fn calico_editions_agree_where_the_open_one_accepts() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        sources_below(&root.join("examples"), &mut files);
+        sources_below(&root.join("tests/fixtures"), &mut files);
+        files.sort();
+        assert!(files.len() > 50, "{} sources", files.len());
+        let cluster = crate::Input::new(
+            "cluster.egress",
+            std::fs::read_to_string(root.join("examples/cluster.egress")).unwrap(),
+        );
+        let mut accepted = 0;
+        for file in &files {
+            let input = crate::Input::new(file.display().to_string(), std::fs::read(file).unwrap());
+            for inputs in [vec![input.clone()], vec![cluster.clone(), input.clone()]] {
+                let analysis = crate::analyse(&inputs);
+                let Some(ir) = &analysis.ir else { continue };
+                let Ok(open) = emit(Target::Calico, ir, &analysis.sources) else {
+                    continue;
+                };
+                accepted += 1;
+                match emit(Target::CalicoEnterprise, ir, &analysis.sources) {
+                    Ok(enterprise) => assert_eq!(enterprise.documents, open.documents, "{file:?}"),
+                    Err(d) => panic!("{file:?}: the enterprise edition refuses it: {d:?}"),
+                }
+                let each = emit_each(
+                    &[Target::Calico, Target::CalicoEnterprise],
+                    ir,
+                    &analysis.sources,
+                );
+                let docs: Vec<Documents> =
+                    each.into_iter().flatten().map(|o| o.documents).collect();
+                assert_eq!(docs, [open.documents.clone(), open.documents], "{file:?}");
+            }
+        }
+        assert!(accepted > 20, "{accepted} programs accepted");
+    }
 }

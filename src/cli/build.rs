@@ -75,23 +75,28 @@ pub(crate) fn run(
     if compilation.has_errors() {
         return Ok(ExitCode::from(1));
     }
-    let written = match output {
-        None => {
-            // The targets' streams one after the other, `---` between them.
-            let pieces = compilation
-                .outputs
-                .iter()
-                .enumerate()
-                .flat_map(|(i, o)| (i > 0).then_some("---\n").into_iter().chain(o.pieces()));
-            stdio::out_all(pieces).map(|()| ExitCode::SUCCESS)
-        }
-        Some(dest) => write_tree(
-            &dest,
-            &compilation.outputs,
-            (check, lock_timeout),
-            reporter.takes_stdout(),
-        ),
+    let Some(dest) = output else {
+        // The targets' streams one after the other, `---` between them.
+        let pieces = compilation
+            .outputs
+            .iter()
+            .enumerate()
+            .flat_map(|(i, o)| (i > 0).then_some("---\n").into_iter().chain(o.pieces()));
+        let written = stdio::out_all(pieces).map(|()| ExitCode::SUCCESS);
+        super::leave(compilation);
+        return written;
     };
-    super::leave(compilation);
+    // The analysis is reported and the outputs are emitted: the program, its IR and its
+    // diagnostics are freed before the folder is planned, so that the plan and the writing
+    // reuse their memory instead of growing the heap.
+    let egressc::Compilation { analysis, outputs } = compilation;
+    drop(analysis);
+    let written = write_tree(
+        &dest,
+        &outputs,
+        (check, lock_timeout),
+        reporter.takes_stdout(),
+    );
+    super::leave(outputs);
     written
 }

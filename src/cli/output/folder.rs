@@ -94,10 +94,20 @@ impl TempNames {
 
     /// The next temporary name for the file `stem`.
     pub(crate) fn next(&mut self, stem: &str) -> OsString {
+        temp_file_name(stem, self.next_number())
+    }
+
+    /// The number of the next temporary name (see [`temp_file_name`]).
+    pub(crate) fn next_number(&mut self) -> u64 {
         let n = self.next;
         self.next = n.wrapping_add(1);
-        OsString::from(format!(".{stem}.{n:016x}{TEMP_SUFFIX}"))
+        n
     }
+}
+
+/// The temporary name numbered `n` for the file `stem`: `.{stem}.{n:016x}.egressc-tmp`.
+pub(crate) fn temp_file_name(stem: &str, n: u64) -> OsString {
+    OsString::from(format!(".{stem}.{n:016x}{TEMP_SUFFIX}"))
 }
 
 /// A fresh temporary name for the file `stem`: `.{stem}.{16 random hex digits}.egressc-tmp`.

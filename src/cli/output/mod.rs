@@ -386,11 +386,18 @@ pub(crate) fn write_tree(
     Ok(ExitCode::SUCCESS)
 }
 
-/// A file to write: the temporary name it is written under, its name and its path.
+/// A file to write: the number of the temporary name it is written under
+/// ([`folder::temp_file_name`]), its name and its path.
 struct Staged<'a> {
-    temp: OsString,
+    temp: u64,
     name: &'a str,
     path: &'a str,
+}
+
+impl Staged<'_> {
+    fn temp(&self) -> OsString {
+        folder::temp_file_name(self.name, self.temp)
+    }
 }
 
 /// The end of a `--check` that found differences: exit 1.
@@ -465,9 +472,13 @@ fn write(
                 e.insert((folder, Vec::new()))
             }
         };
-        let temp = temps.next(name);
-        pending.push(join(parent, &temp));
-        files.1.push(Staged { temp, name, path });
+        let staged = Staged {
+            temp: temps.next_number(),
+            name,
+            path,
+        };
+        pending.push(join(parent, &staged.temp()));
+        files.1.push(staged);
     }
     pending.sort_unstable();
     pending.dedup();
@@ -483,12 +494,12 @@ fn write(
     for (folder, written) in staged.values() {
         for f in written {
             let text = files.get(f.path).map(|t| t.as_bytes()).unwrap_or_default();
-            folder.create(&f.temp, text)?;
+            folder.create(&f.temp(), text)?;
         }
     }
     for (folder, written) in staged.values() {
         for f in written {
-            folder.rename(&f.temp, OsStr::new(f.name))?;
+            folder.rename(&f.temp(), OsStr::new(f.name))?;
         }
     }
     for path in &found.stale {

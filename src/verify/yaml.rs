@@ -3,8 +3,11 @@
 //! importer reads YAML written by people the same way, so that a complaint can point at the line.
 //!
 //! serde-saphyr does the parsing (YAML 1.2, the same scalar typing as everywhere else in egressc)
-//! and its `Spanned` wrapper supplies the positions. Hostile input is refused with an error
-//! before it can exhaust memory or stack: see [`LIMITS`].
+//! and its `Spanned` wrapper supplies the positions. Two faster readers answer first where they
+//! are sure to give its answer: the block subset that egressc emits and kubectl prints is read
+//! straight from the text (`yaml/block.rs`), the rest of the plain streams from the parser's
+//! events (`yaml/events.rs`). Hostile input is refused with an error before it can exhaust
+//! memory or stack: see [`LIMITS`].
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -12,6 +15,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::{Location, Spanned};
 
+pub(crate) mod block;
 pub(crate) mod events;
 
 /// Where a node starts: 1-based line and column (in characters), and the byte offset.
@@ -162,14 +166,16 @@ pub fn parse_within(text: &str, limits: Limits) -> Result<Vec<Document>, YamlErr
             pos: None,
         });
     }
+    if let Some(docs) = block::parse(text, limits) {
+        return Ok(docs);
+    }
     if let Some(docs) = events::parse(text, limits) {
         return Ok(docs);
     }
     through_serde(text, limits)
 }
 
-/// [`parse_within`] without the common case read from the parser's events: serde-saphyr reads
-/// every node.
+/// [`parse_within`] without the readers of the common cases: serde-saphyr reads every node.
 pub(crate) fn through_serde(text: &str, limits: Limits) -> Result<Vec<Document>, YamlError> {
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
@@ -292,22 +298,11 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        /// Below this many keys a duplicate is looked for among the entries, above it in a set
-        /// (most mappings are small: no allocation per key for them).
-        const SMALL: usize = 16;
         let mut entries: Vec<Entry> = Vec::new();
         let mut seen: BTreeSet<String> = BTreeSet::new();
         while let Some(key) = map.next_key::<Spanned<String>>()? {
             let value = map.next_value::<Node>()?;
-            let duplicate = if entries.len() < SMALL {
-                entries.iter().any(|e| e.key == key.value)
-            } else {
-                if seen.is_empty() {
-                    seen.extend(entries.iter().map(|e| e.key.clone()));
-                }
-                !seen.insert(key.value.clone())
-            };
-            if duplicate {
+            if events::duplicate(&entries, &mut seen, &key.value) {
                 return Err(de::Error::custom(format!(
                     "duplicate key `{}` at {}",
                     key.value,

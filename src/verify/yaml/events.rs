@@ -1,4 +1,5 @@
-//! The common case of [`super::parse`], read straight from the parser's events.
+//! The common case of [`super::parse`], read straight from the parser's events (when the
+//! block reader of `block.rs` does not answer).
 //!
 //! serde-saphyr's `Spanned` wrapper gives every node its position by replaying each node as a
 //! struct with two locations, which costs more than the parsing itself on the streams egressc
@@ -14,6 +15,8 @@
 //! `src/verify/tests/yaml_events.rs` holds the two readings equal on every YAML file of the
 //! repository and on emitted streams.
 
+use std::collections::BTreeSet;
+
 use serde_saphyr::granit_parser::{self, Event, Parser, ScalarStyle, Span, StrInput};
 
 use super::{Document, Entry, Limits, Node, Pos, Value};
@@ -22,7 +25,7 @@ use super::{Document, Entry, Limits, Node, Pos, Value};
 const SMALL: usize = 16;
 
 /// How far from each of serde-saphyr's budgets this reader stops.
-const MARGIN: usize = 16;
+pub(super) const MARGIN: usize = 16;
 
 /// The stream as documents, or `None` when serde-saphyr must read it.
 pub fn parse(text: &str, limits: Limits) -> Option<Vec<Document>> {
@@ -119,7 +122,7 @@ impl<'a> Events<'a> {
             }
             Event::MappingStart(_, 0, None) if depth < self.depth => {
                 let mut entries: Vec<Entry> = Vec::new();
-                let mut seen = std::collections::BTreeSet::new();
+                let mut seen = BTreeSet::new();
                 loop {
                     let (key, key_span) = match self.next()? {
                         (Event::MappingEnd, _) => break,
@@ -127,15 +130,7 @@ impl<'a> Events<'a> {
                         _ => return None,
                     };
                     self.nodes = self.nodes.checked_sub(1)?;
-                    let duplicate = if entries.len() < SMALL {
-                        entries.iter().any(|e| e.key == key)
-                    } else {
-                        if seen.is_empty() {
-                            seen.extend(entries.iter().map(|e| e.key.clone()));
-                        }
-                        !seen.insert(key.clone())
-                    };
-                    if duplicate {
+                    if duplicate(&entries, &mut seen, &key) {
                         return None;
                     }
                     let (event, span) = self.next()?;
@@ -151,6 +146,18 @@ impl<'a> Events<'a> {
             _ => return None,
         };
         Some(Node { value, pos: at })
+    }
+}
+
+/// Whether `key` is among the keys of `entries` (`seen` holds them once there are many).
+pub(super) fn duplicate(entries: &[Entry], seen: &mut BTreeSet<String>, key: &str) -> bool {
+    if entries.len() < SMALL {
+        entries.iter().any(|e| e.key == key)
+    } else {
+        if seen.is_empty() {
+            seen.extend(entries.iter().map(|e| e.key.clone()));
+        }
+        !seen.insert(key.to_owned())
     }
 }
 
@@ -170,7 +177,7 @@ fn pos(span: &Span) -> Option<Pos> {
 }
 
 /// A mapping key as text, when serde-saphyr would read it as that text.
-fn key(text: std::borrow::Cow<'_, str>, style: ScalarStyle) -> Option<String> {
+pub(super) fn key(text: std::borrow::Cow<'_, str>, style: ScalarStyle) -> Option<String> {
     let plain_word = text.bytes().next().is_some_and(|c| c.is_ascii_alphabetic());
     match style {
         ScalarStyle::Plain if !plain_word || ambiguous(&text) => None,
@@ -186,7 +193,7 @@ fn key(text: std::borrow::Cow<'_, str>, style: ScalarStyle) -> Option<String> {
 /// digit and hold a `/` or a `:` (an address range, a port range) are strings, which no YAML
 /// 1.2 number is, as are plain ones that start with `/` (a path). Anything else is left to
 /// serde-saphyr.
-fn scalar(text: &str, style: ScalarStyle) -> Option<Value> {
+pub(super) fn scalar(text: &str, style: ScalarStyle) -> Option<Value> {
     if style != ScalarStyle::Plain {
         return Some(Value::Str(text.to_owned()));
     }

@@ -141,6 +141,16 @@ impl Pod {
         }
     }
 
+    /// One label of the pod's namespace (its name label included), as [`Pod::namespace_labels`]
+    /// gives it, without building them all.
+    pub fn namespace_label(&self, key: &str) -> Option<&str> {
+        if key == NAMESPACE_NAME {
+            Some(&self.namespace)
+        } else {
+            self.ns_labels.get(key).map(String::as_str)
+        }
+    }
+
     /// Every label of the pod's namespace, its name label included.
     pub fn namespace_labels(&self) -> Labels {
         let mut labels = self.ns_labels.clone();

@@ -849,13 +849,21 @@ impl Seeds {
         }
     }
 
-    pub fn extend(&mut self, other: Seeds) {
-        self.sources.extend(other.sources);
-        self.destinations.extend(other.destinations);
-        self.ports.extend(other.ports);
-        self.requests.extend(other.requests);
-        self.hellos.extend(other.hellos);
-        self.lookups.extend(other.lookups);
+    /// Adds `other`'s seeds: each set merged in one pass over both (`BTreeSet::append`), not
+    /// one search per element, and not at all when it holds what this one does (the two
+    /// readings of a comparison often give the same seeds).
+    pub fn extend(&mut self, mut other: Seeds) {
+        fn merge<T: Ord>(into: &mut BTreeSet<T>, from: &mut BTreeSet<T>) {
+            if into != from {
+                into.append(from);
+            }
+        }
+        merge(&mut self.sources, &mut other.sources);
+        merge(&mut self.destinations, &mut other.destinations);
+        merge(&mut self.ports, &mut other.ports);
+        merge(&mut self.requests, &mut other.requests);
+        merge(&mut self.hellos, &mut other.hellos);
+        merge(&mut self.lookups, &mut other.lookups);
     }
 }
 
@@ -980,7 +988,9 @@ fn from(source: &Pod) -> Flow {
 
 impl Classes {
     fn of(source: &Pod, a: &dyn Split, b: &dyn Split, seeds: Seeds) -> Classes {
-        use std::collections::btree_map::{BTreeMap, Entry};
+        use std::collections::BTreeMap;
+        /// What a flow goes to between two destinations, never decided.
+        const PLACEHOLDER: Destination = Destination::Address(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let mut key = Vec::new();
         let mut flow = from(source);
         let mut destinations: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
@@ -998,15 +1008,18 @@ impl Classes {
             flow.destination = d;
             a.destination_key(&flow, &mut key);
             b.destination_key(&flow, &mut key);
-            match destinations.entry(key.clone()) {
-                Entry::Occupied(e) => {
-                    if let Some(class) = out.destinations.get_mut(*e.get()) {
-                        class.push(flow.destination.clone());
+            // The destination moves into its class; the flow holds a placeholder until the
+            // next one.
+            let d = std::mem::replace(&mut flow.destination, PLACEHOLDER);
+            match destinations.get(&key) {
+                Some(&i) => {
+                    if let Some(class) = out.destinations.get_mut(i) {
+                        class.push(d);
                     }
                 }
-                Entry::Vacant(e) => {
-                    e.insert(out.destinations.len());
-                    out.destinations.push(vec![flow.destination.clone()]);
+                None => {
+                    destinations.insert(key.clone(), out.destinations.len());
+                    out.destinations.push(vec![d]);
                 }
             }
         }
@@ -1017,14 +1030,14 @@ impl Classes {
             flow.port = port;
             a.port_key(&flow, &mut key);
             b.port_key(&flow, &mut key);
-            match ports.entry(key.clone()) {
-                Entry::Occupied(e) => {
-                    if let Some(class) = out.ports.get_mut(*e.get()) {
+            match ports.get(&key) {
+                Some(&i) => {
+                    if let Some(class) = out.ports.get_mut(i) {
                         class.push((proto, port));
                     }
                 }
-                Entry::Vacant(e) => {
-                    e.insert(out.ports.len());
+                None => {
+                    ports.insert(key.clone(), out.ports.len());
                     out.ports.push(vec![(proto, port)]);
                 }
             }
@@ -1238,7 +1251,7 @@ fn compare_verdicts(
 ) -> Comparison {
     use std::collections::hash_map::{Entry, HashMap};
     let mut sources = want.sources();
-    sources.extend(got.sources());
+    sources.append(&mut got.sources());
     sources.insert(Pod::new(
         ELSEWHERE,
         Labels::from([("app".into(), "elsewhere".into())]),

@@ -375,6 +375,41 @@ fn destination_matches(r: &Rule, policy: &Policy, flow: &Flow, sets: &[NetworkSe
     }
 }
 
+/// What a rule's source entity says of the flow's source pod: as `entity_matches` says of it
+/// as a destination, without copying the pod when the entity has no criteria that read it
+/// (then every source matches, with nothing to say).
+fn source_matches(r: &Rule, policy: &Policy, flow: &Flow, sets: &[NetworkSet]) -> Outcome {
+    let Entity {
+        nets,
+        not_nets,
+        selector,
+        not_selector,
+        namespace_selector,
+        ports: _,
+        not_ports: _,
+        domains,
+        service_accounts,
+        services,
+    } = &r.source;
+    let reads_nothing = nets.is_empty()
+        && not_nets.is_empty()
+        && selector.is_none()
+        && not_selector.is_none()
+        && namespace_selector.is_none()
+        && domains.is_empty()
+        && service_accounts.is_none()
+        && services.is_none();
+    if reads_nothing {
+        return Outcome::Yes(Vec::new());
+    }
+    entity_matches(
+        &r.source,
+        &Destination::Pod(flow.source.clone()),
+        policy,
+        sets,
+    )
+}
+
 fn rule_hit(r: &Rule, policy: &Policy, flow: &Flow, sets: &[NetworkSet]) -> Hit {
     let dest = destination_matches(r, policy, flow, sets);
     if let Outcome::No(why) = dest {
@@ -390,12 +425,7 @@ fn rule_hit(r: &Rule, policy: &Policy, flow: &Flow, sets: &[NetworkSet]) -> Hit 
             return Hit::Miss(Miss::new(Near::Port, why));
         }
     };
-    let source = match entity_matches(
-        &r.source,
-        &Destination::Pod(flow.source.clone()),
-        policy,
-        sets,
-    ) {
+    let source = match source_matches(r, policy, flow, sets) {
         Outcome::No(why) => {
             return Hit::Miss(Miss::new(Near::Elsewhere, text!("source: {why}")));
         }
@@ -420,8 +450,15 @@ fn rule_hit(r: &Rule, policy: &Policy, flow: &Flow, sets: &[NetworkSet]) -> Hit 
 
 /// What a rule's source entity says of `source` (matches, does not, depends on an address),
 /// the same for every flow from it: a key of the source (`Scoped::source_key`).
-pub(super) fn source_key(r: &Rule, policy: &Policy, sets: &[NetworkSet], source: &Pod) -> usize {
-    usize::from(entity_matches(&r.source, &Destination::Pod(source.clone()), policy, sets).key())
+/// `source` is the source pod as a destination (`Destination::Pod`), built once for all the
+/// rules whose keys are taken.
+pub(super) fn source_key(
+    r: &Rule,
+    policy: &Policy,
+    sets: &[NetworkSet],
+    source: &Destination,
+) -> usize {
+    usize::from(entity_matches(&r.source, source, policy, sets).key())
 }
 
 /// Tiers with some of their policies: the tier, and the policies to read of it, in its order.

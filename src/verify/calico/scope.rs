@@ -238,16 +238,17 @@ impl Scoped for Scope<'_> {
     /// source entity says of it; then whether it is a host endpoint (the failsafe ports): the
     /// evaluator reads nothing else of it.
     fn source_key(&self, source: &Pod, key: &mut Vec<usize>) {
+        // The source as its rules' source entities read it, copied once, when a rule does.
+        let mut as_entity: Option<Destination> = None;
         for i in 0..self.tiers.tiers.len() {
             // A policy's place, then one value per rule of it: the tier's list reads back
             // one way.
             for (k, p) in self.selecting(i, source) {
                 key.push(k);
-                key.extend(
-                    p.rules
-                        .iter()
-                        .map(|r| super::decide::source_key(r, p, &self.tiers.sets, source)),
-                );
+                for r in &p.rules {
+                    let entity = as_entity.get_or_insert_with(|| Destination::Pod(source.clone()));
+                    key.push(super::decide::source_key(r, p, &self.tiers.sets, entity));
+                }
             }
             key.push(usize::MAX - 1);
         }

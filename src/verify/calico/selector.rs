@@ -183,8 +183,8 @@ fn pod_label<'a>(pod: &'a Pod, key: &str) -> Option<&'a str> {
 /// One label of [`namespace_labels`], without building them all.
 fn namespace_label<'a>(pod: &'a Pod, key: &str) -> Option<&'a str> {
     match key {
-        NAMESPACE_NAME | crate::verify::NAMESPACE_NAME => Some(&pod.namespace),
-        _ => pod.ns_labels.get(key).map(String::as_str),
+        NAMESPACE_NAME => Some(&pod.namespace),
+        _ => pod.namespace_label(key),
     }
 }
 

@@ -91,7 +91,7 @@ fn peer_hit(policy: &Policy, peer: &Peer, dest: &Destination) -> Hit {
                         ),
                     ));
                 }
-                Some(ns) if !ns.matches_labels(&p.namespace_labels()) => {
+                Some(ns) if !ns.matches(|k: &String| p.namespace_label(k)) => {
                     return Hit::Miss(Miss::new(
                         Near::Elsewhere,
                         text!(

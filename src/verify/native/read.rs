@@ -14,7 +14,7 @@ use super::{Peer, Policies, Policy, Rule};
 use crate::verify::cursor::{self, Cursor, Effect, ReadError, Reader};
 use crate::verify::labels::{self, LabelSelector};
 use crate::verify::ports::{PortMatch, PortRange, Protocol};
-use crate::verify::yaml::Document;
+use crate::verify::yaml::{Document, Value};
 
 /// Reads every document of a stream as a NetworkPolicy.
 pub fn policies(docs: &[Document], reader: &Reader) -> Result<Policies, ReadError> {
@@ -262,7 +262,7 @@ fn port(c: &Cursor<'_>) -> Result<PortMatch, ReadError> {
             // A named port's number is whatever the destination pod's container spec says; we
             // never emit them and this model has no container ports, so it refuses rather than
             // guess.
-            if let Ok(name) = p.str() {
+            if let Value::Str(name) = p.value() {
                 return Err(p.unmodelled(format!(
                     "named port `{name}`: its number depends on the destination pod's containers, which this model does not know"
                 )));

@@ -2,7 +2,7 @@
 //! the policies of its namespace that select it, so those alone decide its flows, and the edges
 //! of their rules are what to try.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::decide::Selected;
 use super::{Peer, Policies, Policy};
@@ -13,31 +13,53 @@ use crate::verify::{NAMESPACE_NAME, Pod};
 
 /// The policies of a stream, by namespace, each with its place in the stream.
 pub struct Scope<'a> {
-    by_namespace: BTreeMap<&'a str, Vec<(usize, &'a Policy)>>,
+    by_namespace: BTreeMap<&'a str, Namespace<'a>>,
+}
+
+/// The policies of one namespace, found by their selectors' first `matchLabels` pair: a
+/// policy whose selector requires `k: v` can select only a pod labelled `k: v`, so a pod is
+/// held only to those of its own labels' pairs and to the policies that require no pair.
+#[derive(Default)]
+struct Namespace<'a> {
+    by_label: HashMap<(&'a str, &'a str), Vec<(usize, &'a Policy)>>,
+    /// Policies whose selectors have no `matchLabels`.
+    rest: Vec<(usize, &'a Policy)>,
 }
 
 impl Policies {
     /// The policies, ready to be decided one source at a time.
     pub fn scoped(&self) -> Scope<'_> {
-        let mut by_namespace: BTreeMap<&str, Vec<(usize, &Policy)>> = BTreeMap::new();
+        let mut by_namespace: BTreeMap<&str, Namespace<'_>> = BTreeMap::new();
         for (i, p) in self.0.iter().enumerate() {
-            by_namespace
-                .entry(p.namespace.as_str())
-                .or_default()
-                .push((i, p));
+            let ns = by_namespace.entry(p.namespace.as_str()).or_default();
+            match p.selector.match_labels.first() {
+                Some((k, v)) => ns
+                    .by_label
+                    .entry((k.as_str(), v.as_str()))
+                    .or_default()
+                    .push((i, p)),
+                None => ns.rest.push((i, p)),
+            }
         }
         Scope { by_namespace }
     }
 }
 
 impl<'a> Scope<'a> {
-    /// The policies of `source`'s namespace that select it, with their places.
+    /// The policies of `source`'s namespace that select it, with their places, in their order.
     fn selecting(&self, source: &Pod) -> impl Iterator<Item = (usize, &'a Policy)> {
-        self.by_namespace
-            .get(source.namespace.as_str())
+        let mut candidates: Vec<(usize, &'a Policy)> = Vec::new();
+        if let Some(ns) = self.by_namespace.get(source.namespace.as_str()) {
+            candidates.extend(ns.rest.iter().copied());
+            for (k, v) in &source.labels {
+                if let Some(held) = ns.by_label.get(&(k.as_str(), v.as_str())) {
+                    candidates.extend(held.iter().copied());
+                }
+            }
+        }
+        candidates.sort_unstable_by_key(|(i, _)| *i);
+        candidates
             .into_iter()
-            .flatten()
-            .copied()
             .filter(|(_, p)| p.selector.matches_labels(&source.labels))
     }
 }
@@ -111,7 +133,7 @@ impl Scoped for Scope<'_> {
     fn sources(&self) -> BTreeSet<Pod> {
         self.by_namespace
             .values()
-            .flatten()
+            .flat_map(|ns| ns.by_label.values().flatten().chain(&ns.rest))
             .flat_map(|(_, p)| universe::subjects(&p.namespace, &selector(&p.selector)))
             .collect()
     }

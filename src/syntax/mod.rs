@@ -101,7 +101,24 @@ fn first_attempt(text: &str) -> Option<pest::iterators::Pair<'_, Rule>> {
         .next()?;
     let rest = text.as_bytes().get(pair.as_span().end()..)?;
     let blanks = rest.iter().take_while(|b| **b == b' ').count();
-    matches!(rest.get(blanks), None | Some(b'\n' | b'\r')).then_some(pair)
+    let to_line_end = matches!(rest.get(blanks), None | Some(b'\n' | b'\r'));
+    (to_line_end && plain_atoms(&pair)).then_some(pair)
+}
+
+/// Whether every `fast_plain` token of a statement `fast_statement` read is an atom and the
+/// spaces after it: the grammar takes the text up to the next space, `,` or line feed.
+fn plain_atoms(statement: &pest::iterators::Pair<'_, Rule>) -> bool {
+    let atom = |b: &u8| b.is_ascii_alphanumeric() || b"-./_*[]:".contains(b);
+    statement.clone().into_inner().all(|list| {
+        list.into_inner().all(|item| {
+            item.as_rule() != Rule::fast_plain
+                || item
+                    .as_str()
+                    .trim_end_matches(' ')
+                    .bytes()
+                    .all(|b| atom(&b))
+        })
+    })
 }
 
 /// The first position from `pos` past blanks, comments and line breaks, and whether a line

@@ -12,6 +12,15 @@ use crate::source::{FileId, Span};
 /// E0110 at the first bracket that opens a level past [`MAX_NESTING_DEPTH`], with the
 /// outermost open bracket as a secondary label.
 pub fn check(file: FileId, text: &str) -> Option<Diagnostic> {
+    // Brackets cannot nest deeper than there are opening ones: most files have few.
+    if text
+        .bytes()
+        .filter(|b| matches!(b, b'(' | b'{' | b'['))
+        .count()
+        <= MAX_NESTING_DEPTH
+    {
+        return None;
+    }
     let mut open: Vec<usize> = Vec::new();
     let mut in_string = false;
     let mut in_comment = false;

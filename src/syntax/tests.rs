@@ -139,6 +139,11 @@ const DESTS: &[&str] = &[
     "a.b",
     "x{a=b}",
     "service(ns/s)",
+    "é.example.com",
+    "ns{a=b}",
+    "a#b",
+    "dns\t",
+    "x:y(1)",
 ];
 
 /// What goes between the parts of a generated statement: mostly a space, sometimes nothing,
@@ -238,7 +243,7 @@ fn statements_read_by_the_first_attempt_are_those_of_a_whole_parse() {
         }
     }
     assert!(
-        compared > 1500 && fast > 2000,
+        compared > 1200 && fast > 1300,
         "{compared} files, {fast} statements"
     );
 }

@@ -991,7 +991,8 @@ pub enum Peer {
     /// matches (and nothing else on the port: not other requests, not other protocols).
     Http {
         peer: Box<Peer>,
-        http: HttpMatch,
+        /// Boxed: the largest field of any peer, which every other peer would be as large as.
+        http: Box<HttpMatch>,
     },
     /// `tls(api.example.com:443, name = api.example.com)`: the TLS connections to `peer` whose
     /// ClientHello names a server one of `names` matches (and nothing else on the port: not a
@@ -1263,6 +1264,17 @@ mod tests {
 
     fn r(proto: Proto, first: u16, last: u16) -> PortRange {
         PortRange { proto, first, last }
+    }
+
+    /// Every checked destination and rule holds peers by value: a peer is as large as its
+    /// largest kind, so the large parts of a rare kind are boxed.
+    #[test]
+    fn a_peer_is_no_larger_than_ten_words() {
+        assert!(
+            std::mem::size_of::<Peer>() <= 80,
+            "{}",
+            std::mem::size_of::<Peer>()
+        );
     }
 
     #[test]

@@ -828,7 +828,7 @@ impl<'a> Checker<'a> {
             (http::not_http, http::dns_port),
             |peer| Peer::Http {
                 peer: Box::new(peer),
-                http: m.clone(),
+                http: Box::new(m.clone()),
             },
         )
     }

@@ -1103,7 +1103,7 @@ fn l7_rules(
                 statement.allow(Dest {
                     peer: ModelPeer::Http {
                         peer: Box::new(d.peer.clone()),
-                        http: m.clone(),
+                        http: Box::new(m.clone()),
                     },
                     ports: d.ports,
                 });

@@ -596,13 +596,13 @@ impl fmt::Display for LabelSelector {
 /// selectors times the number of selectors without an `app=` requirement, not quadratically.
 pub fn overlapping_pairs(selectors: &[(&str, &LabelSelector)]) -> Vec<(usize, usize)> {
     use std::collections::BTreeMap;
-    let app_of = |s: &LabelSelector| {
+    fn app_of(s: &LabelSelector) -> Option<&str> {
         s.reqs.iter().find_map(|r| match r {
-            LabelReq::Eq(k, v) if k == "app" => Some(v.clone()),
+            LabelReq::Eq(k, v) if k == "app" => Some(v.as_str()),
             _ => None,
         })
-    };
-    let mut by_app: BTreeMap<(&str, String), Vec<usize>> = BTreeMap::new();
+    }
+    let mut by_app: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
     let mut generic: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     let mut by_namespace: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, (ns, sel)) in selectors.iter().enumerate() {

@@ -267,7 +267,7 @@ fn carve_net(
             .copied()
             .filter(|n| !candidates.iter().any(|m| m != n && m.contains(n)))
             .collect();
-        IpNet::aggregate(&tops)
+        super::lower::aggregate_nets(tops)
     };
     let mut out = Vec::new();
     // When the inner denies cover a range entirely (two adjacent halves aggregate back to it),

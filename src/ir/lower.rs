@@ -339,6 +339,16 @@ fn aggregate<'a>(peers: impl Iterator<Item = &'a Peer> + Clone) -> Vec<Peer> {
     out
 }
 
+/// `IpNet::aggregate` of `nets`, sorted, without its work when none of them can merge with
+/// another ([`mergeable`]): they are then their own aggregate.
+pub(super) fn aggregate_nets(nets: Vec<IpNet>) -> Vec<IpNet> {
+    if nets.iter().all(|n| n.trunc() == *n) && !mergeable(nets.iter().copied()) {
+        nets
+    } else {
+        IpNet::aggregate(&nets)
+    }
+}
+
 /// Whether `IpNet::aggregate` could merge two of `nets`: one holds the other (or equals it),
 /// or they are the two halves of one range. Without such a pair the ranges are already the
 /// fewest that cover their union: were the parent of one of them covered, its sibling would
@@ -573,6 +583,7 @@ mod tests {
                 .collect();
             expected.sort();
             assert_eq!(aggregate(peers.iter()), expected, "{peers:?}");
+            assert_eq!(aggregate_nets(nets.clone()), IpNet::aggregate(&nets));
             if nets.iter().all(|n| n.trunc() == *n) && !mergeable(nets.iter().copied()) {
                 kept += 1;
                 assert_eq!(expected, peers);

@@ -957,6 +957,35 @@ impl fmt::Display for Subject {
     }
 }
 
+/// Appends `net` to `out` as its `Display` writes it (`10.0.0.0/24`, `fd00::/8`): an IPv4
+/// range digit by digit, without the formatting machinery, which costs ten times as much.
+pub fn push_net(out: &mut String, net: &IpNet) {
+    fn push_u8(out: &mut String, n: u8) {
+        if n >= 100 {
+            out.push(char::from(b'0' + n / 100));
+        }
+        if n >= 10 {
+            out.push(char::from(b'0' + n / 10 % 10));
+        }
+        out.push(char::from(b'0' + n % 10));
+    }
+    match net {
+        IpNet::V4(n) => {
+            for (i, octet) in n.addr().octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_u8(out, octet);
+            }
+            out.push('/');
+            push_u8(out, n.prefix_len());
+        }
+        IpNet::V6(_) => {
+            let _ = fmt::Write::write_fmt(out, format_args!("{net}"));
+        }
+    }
+}
+
 /// Where traffic goes: an address range, a host name, pods, or everywhere.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Peer {
@@ -1275,6 +1304,27 @@ mod tests {
             "{}",
             std::mem::size_of::<Peer>()
         );
+    }
+
+    /// `push_net` writes what `Display` writes, for IPv4 ranges of every length with and
+    /// without host bits, and IPv6 ranges.
+    #[test]
+    fn ranges_are_pushed_as_displayed() {
+        let mut next = crate::ir::draws(3);
+        for _ in 0..5000 {
+            let octets = [0; 4].map(|_: u8| [0, 1, 9, 10, 99, 100, 169, 254, 255][next(9)]);
+            let v4 = ipnet::Ipv4Net::new(octets.into(), next(33) as u8).unwrap();
+            let v6 = ipnet::Ipv6Net::new(
+                std::net::Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, next(3) as u16),
+                next(129) as u8,
+            )
+            .unwrap();
+            for net in [IpNet::V4(v4), IpNet::V6(v6)] {
+                let mut s = String::from("at ");
+                push_net(&mut s, &net);
+                assert_eq!(s, format!("at {net}"));
+            }
+        }
     }
 
     #[test]

@@ -8,10 +8,19 @@ use crate::model::{
 
 /// `app `payments-api``, `workload `web-tier``: a statement as messages name it.
 pub fn describe(w: &Workload) -> String {
-    match w.kind {
-        WorkloadKind::App => format!("app `{}`", w.name),
-        WorkloadKind::Pods => format!("workload `{}`", w.name),
-    }
+    let mut out = String::with_capacity(w.name.len() + 11);
+    push_describe(&mut out, w);
+    out
+}
+
+/// Appends [`describe`] of `w` to `out`.
+pub fn push_describe(out: &mut String, w: &Workload) {
+    out.push_str(match w.kind {
+        WorkloadKind::App => "app `",
+        WorkloadKind::Pods => "workload `",
+    });
+    out.push_str(&w.name);
+    out.push('`');
 }
 
 /// Whether a destination is the cluster's DNS server (`server`: `set dns-server`, else the

@@ -5,7 +5,7 @@ use ipnet::IpNet;
 use crate::check::checked::Workload;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::Policy;
-use crate::lint::helpers::describe;
+use crate::lint::helpers::push_describe;
 use crate::lint::{Check, Context, Rule};
 use crate::model::Peer;
 
@@ -63,14 +63,20 @@ fn check(_cx: &Context<'_>, w: &Workload, _policy: &Policy, found: &mut Vec<Diag
             matches!(&t.peer, Peer::Net(n) if n.prefix_len() == 0 && matches!(n, IpNet::V4(_)) == v4)
         })
     };
+    let message = |rest: &str| {
+        let mut m = String::with_capacity(w.name.len() + 11 + rest.len());
+        push_describe(&mut m, w);
+        m.push_str(rest);
+        m
+    };
     match (any(true), any(false)) {
         (Some(t), None) => found.push(
-            Diagnostic::new(Code::W0104, t.origin, format!("{} may reach every IPv4 address but no IPv6 address", describe(w)))
+            Diagnostic::new(Code::W0104, t.origin, message(" may reach every IPv4 address but no IPv6 address"))
                 .label("`0.0.0.0/0` without `::/0`")
                 .help("add `::/0` too (or use `internet`, which holds both), unless IPv6 egress is meant to be dropped"),
         ),
         (None, Some(t)) => found.push(
-            Diagnostic::new(Code::W0104, t.origin, format!("{} may reach every IPv6 address but no IPv4 address", describe(w)))
+            Diagnostic::new(Code::W0104, t.origin, message(" may reach every IPv6 address but no IPv4 address"))
                 .label("`::/0` without `0.0.0.0/0`")
                 .help("add `0.0.0.0/0` too (or use `internet`, which holds both), unless IPv4 egress is meant to be dropped"),
         ),

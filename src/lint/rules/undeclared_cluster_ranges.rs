@@ -2,17 +2,15 @@
 //! node ranges are not declared, so targets that match pods and nodes by address may reach
 //! more than the source says.
 
-use std::fmt::Write;
-
 use ipnet::IpNet;
 
 use crate::check::checked::Workload;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::Policy;
-use crate::lint::helpers::describe;
+use crate::lint::helpers::push_describe;
 use crate::lint::settings::{NODE_CIDRS, POD_CIDRS};
 use crate::lint::{Check, Context, Rule};
-use crate::model::Peer;
+use crate::model::{Peer, push_net};
 
 pub const RULE: Rule = Rule {
     code: Code::W0116,
@@ -108,24 +106,40 @@ fn check(cx: &Context<'_>, w: &Workload, _policy: &Policy, found: &mut Vec<Diagn
         return;
     };
     let more = ranges.count();
-    let mut help = String::from("declare them: ");
+    // The texts are built piece by piece: one finding per statement with a range, in
+    // programs of thousands of statements.
+    let mut help = String::with_capacity(80);
+    help.push_str("declare them: ");
     for (i, (key, example)) in undeclared.iter().flatten().enumerate() {
-        let and = if i > 0 { " and " } else { "" };
-        let _ = write!(help, "{and}`set {key} = {example}`");
+        if i > 0 {
+            help.push_str(" and ");
+        }
+        for part in ["`set ", key, " = ", example, "`"] {
+            help.push_str(part);
+        }
     }
-    let mut d = Diagnostic::new(
-        Code::W0116,
-        origin,
-        format!(
-            "on Calico and native NetworkPolicy, `{first}` may also reach {what} whose addresses fall in it"
-        ),
-    )
-    .label("an address range")
-    .note(format!(
-        "the cluster's ranges of {what} are not declared, so egressc cannot cut them out of the ranges {} allows (Calico `notNets`, native `except`); Cilium never matches them by address",
-        describe(w)
-    ))
-    .help(help);
+    let mut message = String::with_capacity(100);
+    message.push_str("on Calico and native NetworkPolicy, `");
+    push_net(&mut message, first);
+    for part in ["` may also reach ", what, " whose addresses fall in it"] {
+        message.push_str(part);
+    }
+    let mut note = String::with_capacity(200 + w.name.len());
+    for part in [
+        "the cluster's ranges of ",
+        what,
+        " are not declared, so egressc cannot cut them out of the ranges ",
+    ] {
+        note.push_str(part);
+    }
+    push_describe(&mut note, w);
+    note.push_str(
+        " allows (Calico `notNets`, native `except`); Cilium never matches them by address",
+    );
+    let mut d = Diagnostic::new(Code::W0116, origin, message)
+        .label("an address range")
+        .note(note)
+        .help(help);
     if more > 0 {
         d = d.note(format!("{more} more range(s) of this statement alike"));
     }

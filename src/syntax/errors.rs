@@ -88,9 +88,11 @@ fn describe(rule: Rule) -> &'static str {
         Rule::arrow => "`->`",
         Rule::label_expr => "a label term (`key=value`, `key in (a, b)`, `key`, `!key`)",
         // The first attempt at a statement, which no error comes from: what they read.
-        Rule::fast_statement | Rule::fast_namespace | Rule::fast_default | Rule::fast_app => {
-            "a statement"
-        }
+        Rule::fast_statement
+        | Rule::fast_namespace
+        | Rule::fast_default
+        | Rule::fast_app
+        | Rule::fast_none => "a statement",
         Rule::fast_list | Rule::fast_deny | Rule::fast_plain | Rule::other_dest => {
             "a destination (a name such as `dns`, a CIDR, a host name or `pods{...}`)"
         }

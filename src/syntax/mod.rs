@@ -98,7 +98,8 @@ fn first_attempt(text: &str) -> Option<pest::iterators::Pair<'_, Rule>> {
     use pest::Parser as _;
     let pair = parser::EgressParser::parse(Rule::fast_statement, text)
         .ok()?
-        .next()?;
+        .next()
+        .filter(|pair| pair.as_rule() != Rule::fast_none)?;
     let rest = text.as_bytes().get(pair.as_span().end()..)?;
     let blanks = rest.iter().take_while(|b| **b == b' ').count();
     let to_line_end = matches!(rest.get(blanks), None | Some(b'\n' | b'\r'));

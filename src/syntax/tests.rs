@@ -104,6 +104,12 @@ fn whole_and_by_statement(text: &str) -> (String, Option<String>, usize) {
     let mut pos = super::skip_lines(text.as_bytes(), 0).0;
     while let Some(rest) = text.get(pos..).filter(|rest| !rest.is_empty()) {
         use pest::Parser as _;
+        // The attempt never fails: pest's error for a failed parse scans to the end of the
+        // file, once per statement.
+        assert!(
+            super::parser::EgressParser::parse(super::Rule::fast_statement, rest).is_ok(),
+            "{rest:?}"
+        );
         let end = match super::first_attempt(rest) {
             Some(pair) => {
                 fast += 1;
